@@ -1,0 +1,59 @@
+// File-system steps that bwoc relies on for durability and safety.
+//
+// write_file_atomic() is the only way bwoc replaces a file: a reader sees the
+// old content or the new, never a mix, and after it returns the new content is
+// on disk. read_file_bounded() never reads more than it was told to.
+#ifndef BWOC_CORE_FILES_H_
+#define BWOC_CORE_FILES_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "bwoc/core/result.h"
+
+namespace bwoc {
+
+// The text of an errno value, for messages.
+std::string errno_message(int err);
+// An Error for a failed system call on `path`, with a category that fits errno.
+Error os_error(std::string_view what, const std::filesystem::path& path, int err);
+
+// Writes `content` to a temporary file beside `path`, fsyncs it, renames it
+// over `path` and fsyncs the directory.
+Status write_file_atomic(const std::filesystem::path& path, std::string_view content, mode_t mode = 0644);
+
+// Creates `path` and `content` only if `path` does not exist yet (O_EXCL).
+Status write_file_exclusive(const std::filesystem::path& path, std::string_view content, mode_t mode = 0644);
+
+// Reads a regular file of at most `max_bytes`; larger files are an error
+// (Errc::invalid_argument), so a hostile file cannot exhaust memory.
+Result<std::string> read_file_bounded(const std::filesystem::path& path, std::size_t max_bytes);
+
+// Creates a directory (and its parents) if missing; new directories get `mode`.
+Status ensure_directory(const std::filesystem::path& path, mode_t mode = 0755);
+
+// fsync on a directory, so that a rename or a new entry in it is durable.
+Status fsync_directory(const std::filesystem::path& path);
+
+// An exclusive advisory lock (flock) on a lock file, held while the object lives.
+class FileLock {
+ public:
+  static Result<FileLock> acquire(const std::filesystem::path& path);
+  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FileLock& operator=(FileLock&& other) noexcept;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace bwoc
+
+#endif  // BWOC_CORE_FILES_H_

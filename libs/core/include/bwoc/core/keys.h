@@ -1,0 +1,88 @@
+// Ed25519 keys and signatures (RFC 8032, pure Ed25519) through libsodium.
+//
+// A workspace has one key pair. The public key travels as "ed25519:" plus
+// standard base64 (44 characters). The secret key lives in the workspace's
+// credential store, a file of mode 0600 in a directory of mode 0700; loading
+// refuses a file or directory that others can read or write, and a SecretKey
+// wipes its memory when destroyed. Nothing here prints a secret.
+#ifndef BWOC_CORE_KEYS_H_
+#define BWOC_CORE_KEYS_H_
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "bwoc/core/result.h"
+
+namespace bwoc {
+
+inline constexpr std::string_view kKeyPrefix = "ed25519:";
+
+struct PublicKey {
+  std::array<std::uint8_t, 32> bytes{};
+
+  // "ed25519:<base64>", the form used in envelopes, identity.toml and routes.toml.
+  std::string to_text() const;
+  // Accepts exactly that form with canonical base64 of 32 bytes.
+  static Result<PublicKey> from_text(std::string_view text);
+  // A short fingerprint for people to compare: four groups of four hex digits.
+  std::string fingerprint() const;
+
+  friend bool operator==(const PublicKey&, const PublicKey&) = default;
+};
+
+struct Signature {
+  std::array<std::uint8_t, 64> bytes{};
+  std::string to_base64() const;
+  static Result<Signature> from_base64(std::string_view text);
+};
+
+class SecretKey {
+ public:
+  // A new key pair from the operating system's CSPRNG.
+  static SecretKey generate();
+  // The key pair for a 32-byte RFC 8032 seed (test vectors, key files).
+  static SecretKey from_seed(std::span<const std::uint8_t, 32> seed);
+
+  SecretKey(const SecretKey&) = delete;
+  SecretKey& operator=(const SecretKey&) = delete;
+  SecretKey(SecretKey&& other) noexcept;
+  SecretKey& operator=(SecretKey&& other) noexcept;
+  ~SecretKey();
+
+  const PublicKey& public_key() const { return public_; }
+  Signature sign(std::string_view message) const;
+
+ private:
+  friend Status write_secret_key_file(const std::filesystem::path&, const SecretKey&, bool);
+
+  SecretKey() = default;
+  std::array<std::uint8_t, 64> secret_{};  // libsodium's seed || public key
+  PublicKey public_;
+};
+
+// True when `sig` is a valid Ed25519 signature of `message` by `key`.
+bool verify_signature(const PublicKey& key, const Signature& sig, std::string_view message);
+
+// Writes a secret key file (mode 0600, written in full, then renamed into
+// place), creating its directory with mode 0700. Refuses to replace an existing
+// file unless `replace` is true.
+Status write_secret_key_file(const std::filesystem::path& file, const SecretKey& key, bool replace);
+
+// Loads a secret key file after checking that only its owner can read it.
+Result<SecretKey> load_secret_key_file(const std::filesystem::path& file);
+
+// Fills `out` from the CSPRNG.
+void random_bytes(std::span<std::uint8_t> out);
+// 16 random bytes as 32 lowercase hex digits: an envelope id, a task id.
+std::string random_id();
+
+// Makes sure libsodium is initialised; every function above calls it.
+void crypto_init();
+
+}  // namespace bwoc
+
+#endif  // BWOC_CORE_KEYS_H_

@@ -1,0 +1,173 @@
+#include "bwoc/core/files.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "bwoc/core/keys.h"
+
+namespace bwoc {
+
+namespace fs = std::filesystem;
+
+std::string errno_message(int err) { return std::strerror(err); }
+
+Error os_error(std::string_view what, const fs::path& path, int err) {
+  Errc code = Errc::io_error;
+  if (err == ENOENT || err == ENOTDIR) code = Errc::not_found;
+  if (err == EACCES || err == EPERM) code = Errc::permission_denied;
+  if (err == EEXIST) code = Errc::already_exists;
+  return Error(code, std::string(what) + " " + path.string() + ": " + errno_message(err));
+}
+
+namespace {
+
+Status write_all(int fd, std::string_view content, const fs::path& path) {
+  const char* p = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return os_error("cannot write", path, errno);
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Status fsync_directory(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return os_error("cannot open directory", path, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return os_error("cannot sync directory", path, err);
+  return ok_status();
+}
+
+Status write_file_atomic(const fs::path& path, std::string_view content, mode_t mode) {
+  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  fs::path tmp = dir / ("." + path.filename().string() + ".tmp-" + random_id().substr(0, 12));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return os_error("cannot create", tmp, errno);
+  // The mode given to open() is filtered by the umask; secrets must not depend on it.
+  if (::fchmod(fd, mode) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return os_error("cannot set the mode of", tmp, err);
+  }
+  Status st = write_all(fd, content, tmp);
+  if (st.ok() && ::fsync(fd) != 0) st = os_error("cannot sync", tmp, errno);
+  ::close(fd);
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return os_error("cannot replace", path, err);
+  }
+  return fsync_directory(dir);
+}
+
+Status write_file_exclusive(const fs::path& path, std::string_view content, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return os_error("cannot create", path, errno);
+  Status st = write_all(fd, content, path);
+  if (st.ok() && ::fsync(fd) != 0) st = os_error("cannot sync", path, errno);
+  ::close(fd);
+  if (!st.ok()) ::unlink(path.c_str());
+  return st;
+}
+
+Result<std::string> read_file_bounded(const fs::path& path, std::size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return os_error("cannot open", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return os_error("cannot stat", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error(Errc::invalid_argument, path.string() + " is not a regular file");
+  }
+  std::string out;
+  out.resize(std::min<std::size_t>(static_cast<std::size_t>(st.st_size), max_bytes) + 1);
+  std::size_t got = 0;
+  for (;;) {
+    if (got == out.size()) {
+      if (got > max_bytes) break;
+      out.resize(std::min(out.size() * 2, max_bytes + 1));
+    }
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return os_error("cannot read", path, err);
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (got > max_bytes) {
+    return Error(Errc::invalid_argument,
+                 path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  out.resize(got);
+  return out;
+}
+
+Status ensure_directory(const fs::path& path, mode_t mode) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return ok_status();
+  if (!path.parent_path().empty() && path.parent_path() != path) {
+    BWOC_RETURN_IF_ERROR(ensure_directory(path.parent_path(), 0755));
+  }
+  if (::mkdir(path.c_str(), mode) != 0) {
+    if (errno == EEXIST) return ok_status();
+    return os_error("cannot create directory", path, errno);
+  }
+  // mkdir's mode is filtered by the umask; private directories must not depend on it.
+  if (::chmod(path.c_str(), mode) != 0) return os_error("cannot set the mode of", path, errno);
+  return ok_status();
+}
+
+Result<FileLock> FileLock::acquire(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return os_error("cannot open lock file", path, errno);
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    int err = errno;
+    ::close(fd);
+    return os_error("cannot lock", path, err);
+  }
+  return FileLock(fd);
+}
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+}  // namespace bwoc

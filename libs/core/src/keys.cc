@@ -1,0 +1,212 @@
+#include "bwoc/core/keys.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "bwoc/core/encoding.h"
+#include "bwoc/core/files.h"
+
+namespace bwoc {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kSeedLinePrefix = "ed25519-seed:";
+constexpr std::size_t kMaxKeyFileBytes = 4096;
+
+std::string mode_text(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+}  // namespace
+
+void crypto_init() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (sodium_init() < 0) std::abort();  // no randomness source: nothing here can be safe
+  });
+}
+
+std::string PublicKey::to_text() const { return std::string(kKeyPrefix) + base64_encode(bytes); }
+
+Result<PublicKey> PublicKey::from_text(std::string_view text) {
+  if (text.substr(0, kKeyPrefix.size()) != kKeyPrefix) {
+    return Error(Errc::invalid_argument, "a public key is written \"ed25519:<base64>\"");
+  }
+  auto raw = base64_decode(text.substr(kKeyPrefix.size()));
+  if (!raw) return Error(Errc::invalid_argument, "the public key is not canonical base64");
+  if (raw->size() != 32) {
+    return Error(Errc::invalid_argument,
+                 "the public key has " + std::to_string(raw->size()) + " bytes, not 32");
+  }
+  PublicKey k;
+  std::copy(raw->begin(), raw->end(), k.bytes.begin());
+  return k;
+}
+
+std::string PublicKey::fingerprint() const {
+  crypto_init();
+  std::uint8_t digest[32];
+  crypto_generichash(digest, sizeof digest, bytes.data(), bytes.size(), nullptr, 0);
+  std::string hex = hex_encode(std::span<const std::uint8_t>(digest, 8));
+  return hex.substr(0, 4) + "-" + hex.substr(4, 4) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4);
+}
+
+std::string Signature::to_base64() const { return base64_encode(bytes); }
+
+Result<Signature> Signature::from_base64(std::string_view text) {
+  auto raw = base64_decode(text);
+  if (!raw) return Error(Errc::invalid_argument, "the signature is not canonical base64");
+  if (raw->size() != 64) {
+    return Error(Errc::invalid_argument,
+                 "the signature has " + std::to_string(raw->size()) + " bytes, not 64");
+  }
+  Signature s;
+  std::copy(raw->begin(), raw->end(), s.bytes.begin());
+  return s;
+}
+
+SecretKey SecretKey::generate() {
+  crypto_init();
+  SecretKey k;
+  crypto_sign_keypair(k.public_.bytes.data(), k.secret_.data());
+  return k;
+}
+
+SecretKey SecretKey::from_seed(std::span<const std::uint8_t, 32> seed) {
+  crypto_init();
+  SecretKey k;
+  crypto_sign_seed_keypair(k.public_.bytes.data(), k.secret_.data(), seed.data());
+  return k;
+}
+
+SecretKey::SecretKey(SecretKey&& other) noexcept : secret_(other.secret_), public_(other.public_) {
+  sodium_memzero(other.secret_.data(), other.secret_.size());
+}
+
+SecretKey& SecretKey::operator=(SecretKey&& other) noexcept {
+  if (this != &other) {
+    secret_ = other.secret_;
+    public_ = other.public_;
+    sodium_memzero(other.secret_.data(), other.secret_.size());
+  }
+  return *this;
+}
+
+SecretKey::~SecretKey() { sodium_memzero(secret_.data(), secret_.size()); }
+
+Signature SecretKey::sign(std::string_view message) const {
+  Signature sig;
+  crypto_sign_detached(sig.bytes.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size(), secret_.data());
+  return sig;
+}
+
+bool verify_signature(const PublicKey& key, const Signature& sig, std::string_view message) {
+  crypto_init();
+  return crypto_sign_verify_detached(sig.bytes.data(), reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(), key.bytes.data()) == 0;
+}
+
+void random_bytes(std::span<std::uint8_t> out) {
+  crypto_init();
+  randombytes_buf(out.data(), out.size());
+}
+
+std::string random_id() {
+  std::array<std::uint8_t, 16> raw;
+  random_bytes(raw);
+  return hex_encode(raw);
+}
+
+Status write_secret_key_file(const fs::path& file, const SecretKey& key, bool replace) {
+  BWOC_RETURN_IF_ERROR(ensure_directory(file.parent_path(), 0700));
+  std::error_code ec;
+  if (!replace && fs::exists(fs::symlink_status(file, ec))) {
+    return Error(Errc::already_exists,
+                 "a secret key already exists at " + file.string() + ": use --force to replace it");
+  }
+  // libsodium's 64-byte secret key is the 32-byte seed followed by the public key.
+  std::string content;
+  content.reserve(256);  // one buffer, so no stale copy of the seed is left in freed memory
+  content += "# bwoc workspace secret key. Never share, print or commit this file.\n";
+  content += kSeedLinePrefix;
+  content += base64_encode(std::span<const std::uint8_t>(key.secret_.data(), 32));
+  content += '\n';
+  Status st = write_file_atomic(file, content, 0600);
+  sodium_memzero(content.data(), content.size());
+  return st;
+}
+
+Result<SecretKey> load_secret_key_file(const fs::path& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return Error(Errc::not_found, "no secret key at " + file.string() + ": run `bwoc trust --keygen`");
+    }
+    return os_error("cannot open the secret key", file, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return os_error("cannot stat", file, err);
+  }
+  struct stat dir_st {};
+  bool dir_ok = ::stat(file.parent_path().c_str(), &dir_st) == 0;
+  ::close(fd);
+  if (!S_ISREG(st.st_mode)) {
+    return Error(Errc::permission_denied, "the secret key " + file.string() + " is not a regular file");
+  }
+  if (st.st_uid != ::geteuid()) {
+    return Error(Errc::permission_denied,
+                 "the secret key " + file.string() + " belongs to another user: refusing to use it");
+  }
+  if ((st.st_mode & 077) != 0) {
+    return Error(Errc::permission_denied,
+                 "the secret key " + file.string() + " has mode " + mode_text(st.st_mode) +
+                     " and others can read it: run `chmod 600 " + file.string() +
+                     "`, and replace the key (`bwoc trust --keygen --force`) if anyone else may have read it");
+  }
+  if (dir_ok && (dir_st.st_mode & 022) != 0) {
+    return Error(Errc::permission_denied,
+                 "the credential store " + file.parent_path().string() + " has mode " +
+                     mode_text(dir_st.st_mode) + " and others can write to it: run `chmod 700 " +
+                     file.parent_path().string() + "`");
+  }
+  BWOC_ASSIGN_OR_RETURN(std::string content, read_file_bounded(file, kMaxKeyFileBytes));
+  std::optional<std::vector<std::uint8_t>> seed;
+  std::size_t pos = 0;
+  while (pos < content.size()) {
+    std::size_t eol = content.find('\n', pos);
+    if (eol == std::string::npos) eol = content.size();
+    std::string_view line(content.data() + pos, eol - pos);
+    if (line.substr(0, kSeedLinePrefix.size()) == kSeedLinePrefix) {
+      seed = base64_decode(line.substr(kSeedLinePrefix.size()));
+      break;
+    }
+    pos = eol + 1;
+  }
+  sodium_memzero(content.data(), content.size());
+  if (!seed || seed->size() != 32) {
+    if (seed) sodium_memzero(seed->data(), seed->size());
+    return Error(Errc::corrupt, "the secret key file " + file.string() + " is not a bwoc key file");
+  }
+  SecretKey key = SecretKey::from_seed(std::span<const std::uint8_t, 32>(seed->data(), 32));
+  sodium_memzero(seed->data(), seed->size());
+  return key;
+}
+
+}  // namespace bwoc
