@@ -10,6 +10,7 @@
 #include "bwoc/core/encoding.h"
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/keys.h"
+#include "bwoc/core/workspace.h"
 
 namespace bwoc::test {
 
@@ -55,6 +56,18 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// A workspace with a key and the given agents, created under `parent/name`.
+Workspace make_workspace(const std::filesystem::path& parent, const std::string& name,
+                         std::initializer_list<std::string> agents = {"agent-a", "agent-b"});
+
+// Declares `peer` in `ws`'s routes.toml (replacing the file), reached by path.
+void declare_peers(const Workspace& ws, std::initializer_list<const Workspace*> peers, std::string extra = "");
+
+// Reads a whole file (tests only).
+std::string read_file(const std::filesystem::path& file);
+// Number of lines in a file, 0 when missing.
+std::size_t count_lines(const std::filesystem::path& file);
 
 }  // namespace bwoc::test
 

@@ -1,0 +1,64 @@
+// The path transport: a peer workspace on this machine or a mounted file
+// system, reached through its drop folder, .bwoc/drop/{tmp,new}/.
+//
+// Sender: writes the signed envelope in full into tmp/ under a name of its
+// own making, fsyncs it, then renames it into new/ (as maildir does), so that
+// an entry in new/ is always complete. It writes nowhere else in the peer.
+//
+// Recipient (`bwoc inbox ingest`, and the services): takes entries from new/
+// in bounded batches; reads an entry only if it is a regular file with one
+// link, opened without following symlinks or blocking, and at most 1 MiB;
+// anything else goes to .bwoc/quarantine/ unread. Accepted entries are
+// removed once they are in the inbox; refused ones are quarantined.
+#ifndef BWOC_CORE_DROP_FOLDER_H_
+#define BWOC_CORE_DROP_FOLDER_H_
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bwoc/core/receiver.h"
+#include "bwoc/core/result.h"
+#include "bwoc/core/transport.h"
+
+namespace bwoc {
+
+// Drops `envelope_text` into the drop folder of the workspace at `peer_root`.
+// Returns the entry's path in new/.
+Result<std::filesystem::path> drop_envelope(const std::filesystem::path& peer_root, std::string_view envelope_text);
+
+class PathTransport : public EnvelopeTransport {
+ public:
+  Via via() const override { return Via::path; }
+  Result<SendReport> deliver(const PeerRoute& peer, const std::string& envelope_text,
+                             const Envelope& envelope) override;
+};
+
+struct IngestOptions {
+  std::size_t batch = 256;            // entries read and checked per round
+  std::size_t max_entries = 0;        // stop after this many (0: until new/ is empty)
+  std::size_t quarantine_limit = 1000;  // beyond this, refused entries are deleted, not kept
+};
+
+struct IngestReport {
+  std::size_t accepted = 0;
+  std::size_t duplicates = 0;
+  std::size_t refused = 0;
+  std::size_t quarantined_unread = 0;  // not regular files, links, oversize
+  std::size_t failed = 0;              // left in place to retry (the node could not store them)
+  struct Item {
+    std::string entry;
+    Delivery::Outcome outcome;
+    std::string reason;  // reason code when refused
+    std::string id;      // envelope id when known
+    std::string to;
+  };
+  std::vector<Item> items;
+};
+
+Result<IngestReport> ingest_drop_folder(Receiver& receiver, const IngestOptions& options = {});
+
+}  // namespace bwoc
+
+#endif  // BWOC_CORE_DROP_FOLDER_H_

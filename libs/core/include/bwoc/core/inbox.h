@@ -1,0 +1,58 @@
+// An agent's inbox: agents/NAME/memories/inbox.jsonl, one accepted envelope
+// a line, exactly as it arrived, with when and how:
+//
+//   {"received":"2026-11-22T08:00:00.123Z","via":"path","envelope":{...}}
+//
+// Only the receiver (receiver.h) appends, under the workspace's accept lock,
+// one write() per line. Readers here never modify the file: a last line
+// without its newline (a write torn by a crash) is reported, not returned;
+// the receiver repairs it under the lock before its next append.
+#ifndef BWOC_CORE_INBOX_H_
+#define BWOC_CORE_INBOX_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "bwoc/core/result.h"
+#include "bwoc/core/routes.h"
+#include "bwoc/core/timestamp.h"
+
+namespace bwoc {
+
+// The longest line an inbox holds: a 1 MiB envelope and its wrapper.
+inline constexpr std::size_t kMaxInboxLineBytes = (std::size_t{1} << 20) + 256;
+
+struct InboxLine {
+  std::string received;       // timestamp text
+  Via via = Via::path;
+  std::string_view envelope;  // the envelope text, valid during the callback
+  std::uint64_t offset = 0;   // where the line starts in the file
+};
+
+// One inbox line for `envelope_text`, newline included. Line breaks in the
+// text (legal JSON white space, never inside strings) become spaces so that
+// one envelope stays one line; nothing else changes.
+std::string format_inbox_line(std::string_view envelope_text, UnixMillis received, Via via);
+
+// Splits a line (without its newline) into its parts, or fails if it is not
+// a line bwoc wrote.
+Result<InboxLine> parse_inbox_line(std::string_view line);
+
+struct InboxScan {
+  std::uint64_t lines = 0;
+  std::uint64_t unreadable = 0;     // complete lines that are not inbox lines
+  std::uint64_t end_offset = 0;     // after the last complete line
+  std::uint64_t torn_tail_bytes = 0;  // bytes after the last newline
+};
+
+// Calls `visit` for each line from `from_offset` on, reading in bounded chunks.
+// A missing file is an empty inbox.
+Result<InboxScan> scan_inbox(const std::filesystem::path& file, std::uint64_t from_offset,
+                             const std::function<void(const InboxLine&)>& visit);
+
+}  // namespace bwoc
+
+#endif  // BWOC_CORE_INBOX_H_

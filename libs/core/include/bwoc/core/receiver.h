@@ -1,0 +1,99 @@
+// The receiving side of a workspace: every check of spec §3 in order, then
+// the one durable step that accepts an envelope.
+//
+// Guarantees:
+// - Nothing is delivered before checks 1–9 pass; a refusal is logged with its
+//   reason code (refusal_log.h) and its reason is never returned to a sender
+//   by the transports.
+// - An accepted envelope is in its agent's inbox exactly once, keyed by
+//   (sender key, id), across every transport and process of the workspace,
+//   and across crashes: the inbox line is written under the workspace's
+//   accept lock (flock on .bwoc/state/accept.lock), and a line left by a
+//   crashed process is indexed (or, if torn, repaired) before the next append.
+// - `done` reports acceptance only after the line is on disk. Appends that
+//   arrive together share one fdatasync (group commit).
+#ifndef BWOC_CORE_RECEIVER_H_
+#define BWOC_CORE_RECEIVER_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bwoc/core/envelope.h"
+#include "bwoc/core/result.h"
+#include "bwoc/core/routes.h"
+#include "bwoc/core/workspace.h"
+
+namespace bwoc {
+
+struct Delivery {
+  enum class Outcome {
+    accepted,   // new, and now on disk
+    duplicate,  // an exact repeat of an envelope accepted earlier (reason: replayed)
+    refused,    // a check failed: see `refusal`
+    failed,     // the node could not store it (disk full, I/O error): see `error`
+  };
+  Outcome outcome = Outcome::refused;
+  std::optional<Refusal> refusal;
+  std::optional<Error> error;
+  // Set once checks 1–3 passed.
+  std::shared_ptr<const Envelope> envelope;
+  // The sender's alias in routes.toml ("self" for this workspace), once check 4 passed.
+  std::string peer;
+  // accepted: when it was stored; duplicate: when the original was.
+  UnixMillis accepted_at = 0;
+
+  bool delivered() const { return outcome == Outcome::accepted || outcome == Outcome::duplicate; }
+};
+
+std::string_view outcome_name(Delivery::Outcome outcome);
+
+struct ReceiverOptions {
+  // The receiver's clock (check 8); tests and `envelope verify --now` set it.
+  std::function<UnixMillis()> clock = now_millis;
+  // How long an unchanged routes.toml is trusted before it is looked at again.
+  std::int64_t routes_recheck_ms = 1000;
+};
+
+class Receiver {
+ public:
+  static Result<std::unique_ptr<Receiver>> open(const Workspace& workspace, ReceiverOptions options = {});
+  ~Receiver();  // commits what is pending, then stops the commit thread
+
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  using Done = std::function<void(Delivery)>;
+
+  // Runs checks 1–9 and delivers. `done` runs exactly once: at once for a
+  // refusal, on the commit thread after the fdatasync for an acceptance.
+  // `source` names where it came from, for the refusal log.
+  void receive(std::string_view text, Via via, std::string_view source, Done done);
+  Delivery receive_sync(std::string_view text, Via via, std::string_view source);
+
+  // Checks 1–9 against the current state, recording nothing (a dry run).
+  Delivery check(std::string_view text, Via via);
+
+  // Returns once everything submitted before the call is committed.
+  void flush();
+
+  const Workspace& workspace() const;
+  // The pinned routes as last loaded.
+  std::shared_ptr<const Routes> routes();
+
+  struct Stats {
+    std::uint64_t accepted = 0, duplicates = 0, refused = 0, failed = 0, commits = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  explicit Receiver(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bwoc
+
+#endif  // BWOC_CORE_RECEIVER_H_

@@ -1,0 +1,72 @@
+// Declared peers: the [[peer]] tables of .bwoc/routes.toml.
+//
+// A peer is pinned by its public key: an envelope is trusted only because its
+// key equals a key declared here. Loading validates every field and refuses
+// the whole file on the first problem, naming the file and line; a typo in a
+// security file must be loud, so unknown fields are errors too.
+#ifndef BWOC_CORE_ROUTES_H_
+#define BWOC_CORE_ROUTES_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bwoc/core/keys.h"
+#include "bwoc/core/result.h"
+
+namespace bwoc {
+
+enum class Via { path, a2a, mqtt };
+std::string_view via_name(Via via);
+std::optional<Via> via_from_name(std::string_view name);  // "path", "a2a" (or "url"), "mqtt"
+
+struct MqttRoute {
+  std::string broker;  // mqtt://host:port or mqtts://host:port
+  std::string topic;   // topic root: deliveries go to <topic>/<agent>/inbox
+};
+
+struct PeerRoute {
+  std::string key;   // local alias
+  std::string name;  // a label for people
+  PublicKey pubkey;
+  bool allowlist = true;
+  std::optional<std::filesystem::path> path;  // absolute
+  std::optional<std::string> url;
+  std::optional<MqttRoute> mqtt;
+  std::optional<int> tier;                // 0..3
+  std::optional<std::int64_t> max_age_ms;  // overrides the transport's maximum age
+  int line = 0;                            // where it is declared
+
+  // The ways to reach it, in the order they are tried.
+  std::vector<Via> transports() const;
+};
+
+// The maximum age of spec §3 check 8 for an envelope that came by `via`.
+std::int64_t default_max_age_ms(Via via);
+
+class Routes {
+ public:
+  // An empty or missing file declares no peers; anything invalid is an error.
+  static Result<Routes> load(const std::filesystem::path& file, const std::filesystem::path& workspace_root);
+  static Result<Routes> parse(std::string_view text, const std::filesystem::path& file,
+                              const std::filesystem::path& workspace_root);
+
+  const std::vector<PeerRoute>& peers() const { return peers_; }
+  const PeerRoute* find(std::string_view key) const;
+  const PeerRoute* find_by_pubkey(const PublicKey& key) const;
+  // The longest maximum age any envelope may have here (what the replay window must cover).
+  std::int64_t longest_max_age_ms() const;
+
+ private:
+  std::vector<PeerRoute> peers_;
+};
+
+// A peer alias: [a-z0-9][a-z0-9._-]{0,63}, like a workspace name.
+bool is_valid_peer_key(std::string_view key);
+
+}  // namespace bwoc
+
+#endif  // BWOC_CORE_ROUTES_H_

@@ -1,0 +1,246 @@
+#include "bwoc/core/drop_folder.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <mutex>
+
+#include "bwoc/core/files.h"
+#include "bwoc/core/refusal_log.h"
+#include "bwoc/core/workspace.h"
+
+namespace bwoc {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t kStaleTmpMs = 24 * 3'600'000LL;
+
+// Entry names are the writer's own: time, process and randomness, nothing
+// taken from the envelope.
+std::string entry_name() {
+  return std::to_string(now_millis()) + "." + std::to_string(::getpid()) + "." + random_id().substr(0, 16) + ".json";
+}
+
+struct DirFd {
+  explicit DirFd(const fs::path& p) : fd(::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) {}
+  ~DirFd() {
+    if (fd >= 0) ::close(fd);
+  }
+  DirFd(const DirFd&) = delete;
+  DirFd& operator=(const DirFd&) = delete;
+  int fd;
+};
+
+// Up to `limit` names in a directory, oldest first (names start with the time).
+std::vector<std::string> list_entries(const fs::path& dir, std::size_t limit) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return names;
+  // Read a bounded number of names; a flood is worked through over several rounds.
+  const std::size_t read_cap = std::max<std::size_t>(limit * 8, 4096);
+  while (dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n == "." || n == "..") continue;
+    names.emplace_back(n);
+    if (names.size() >= read_cap) break;
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  if (names.size() > limit) names.resize(limit);
+  return names;
+}
+
+std::size_t count_entries(const fs::path& dir, std::size_t stop_at) {
+  std::size_t n = 0;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name != "." && name != ".." && ++n >= stop_at) break;
+  }
+  ::closedir(d);
+  return n;
+}
+
+void remove_stale_tmp(const fs::path& tmp_dir) {
+  DIR* d = ::opendir(tmp_dir.c_str());
+  if (d == nullptr) return;
+  int dfd = ::dirfd(d);
+  UnixMillis now = now_millis();
+  std::size_t seen = 0;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (++seen > 10000) break;
+    struct stat st {};
+    if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    UnixMillis mtime = static_cast<UnixMillis>(st.st_mtim.tv_sec) * 1000;
+    if (now - mtime > kStaleTmpMs) ::unlinkat(dfd, e->d_name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0);
+  }
+  ::closedir(d);
+}
+
+}  // namespace
+
+Result<fs::path> drop_envelope(const fs::path& peer_root, std::string_view envelope_text) {
+  fs::path tmp_dir = peer_root / ".bwoc" / "drop" / "tmp";
+  fs::path new_dir = peer_root / ".bwoc" / "drop" / "new";
+  std::error_code ec;
+  if (!fs::is_directory(tmp_dir, ec) || !fs::is_directory(new_dir, ec)) {
+    return Error(Errc::unavailable, "no drop folder at " + (peer_root / ".bwoc" / "drop").string() +
+                                        ": is " + peer_root.string() + " a bwoc workspace?");
+  }
+  std::string name = entry_name();
+  fs::path tmp = tmp_dir / name;
+  BWOC_RETURN_IF_ERROR(write_file_exclusive(tmp, envelope_text, 0644));
+  fs::path final_path = new_dir / name;
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return os_error("cannot move the envelope into", new_dir, err);
+  }
+  BWOC_RETURN_IF_ERROR(fsync_directory(new_dir));
+  return final_path;
+}
+
+Result<SendReport> PathTransport::deliver(const PeerRoute& peer, const std::string& envelope_text,
+                                          const Envelope& envelope) {
+  (void)envelope;
+  if (!peer.path) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no path");
+  // Read the peer's public identity (never anything private) to catch a
+  // mismatch with the pinned key before the peer silently refuses.
+  auto other = Workspace::open(*peer.path);
+  if (!other.ok()) {
+    return Error(Errc::unavailable, "peer \"" + peer.key + "\": " + other.error().message());
+  }
+  if (other->identity().public_key && !(*other->identity().public_key == peer.pubkey)) {
+    return Error(Errc::refused, "peer \"" + peer.key + "\" at " + peer.path->string() + " has the key " +
+                                    other->identity().public_key->to_text() + ", but routes.toml pins " +
+                                    peer.pubkey.to_text() + ": check the peer's key before sending");
+  }
+  BWOC_ASSIGN_OR_RETURN(fs::path entry, drop_envelope(*peer.path, envelope_text));
+  SendReport report;
+  report.via = Via::path;
+  report.detail = "dropped into " + entry.string();
+  return report;
+}
+
+Result<IngestReport> ingest_drop_folder(Receiver& receiver, const IngestOptions& options) {
+  const Workspace& ws = receiver.workspace();
+  fs::path new_dir = ws.drop_dir() / "new";
+  fs::path quarantine = ws.quarantine_dir();
+  BWOC_RETURN_IF_ERROR(ensure_directory(quarantine, 0700));
+  DirFd dir(new_dir);
+  if (dir.fd < 0) return os_error("cannot open the drop folder", new_dir, errno);
+  DirFd qdir(quarantine);
+  if (qdir.fd < 0) return os_error("cannot open", quarantine, errno);
+  remove_stale_tmp(ws.drop_dir() / "tmp");
+
+  IngestReport report;
+  std::size_t quarantined_now = count_entries(quarantine, options.quarantine_limit);
+  auto to_quarantine = [&](const std::string& name) {
+    if (quarantined_now < options.quarantine_limit &&
+        ::renameat(dir.fd, name.c_str(), qdir.fd, name.c_str()) == 0) {
+      ++quarantined_now;
+      return;
+    }
+    // Quarantine full: the refusal log keeps the record, the entry goes.
+    if (::unlinkat(dir.fd, name.c_str(), 0) != 0) ::unlinkat(dir.fd, name.c_str(), AT_REMOVEDIR);
+  };
+
+  std::size_t total = 0;
+  for (;;) {
+    std::size_t want = options.batch;
+    if (options.max_entries != 0) want = std::min(want, options.max_entries - total);
+    if (want == 0) break;
+    std::vector<std::string> names = list_entries(new_dir, want);
+    if (names.empty()) break;
+
+    struct Slot {
+      std::string name;
+      std::optional<Delivery> delivery;
+    };
+    std::vector<Slot> slots(names.size());
+    std::mutex mu;
+    std::size_t submitted = 0;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      slots[i].name = names[i];
+      int fd = ::openat(dir.fd, names[i].c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      struct stat st {};
+      bool readable = fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+                      static_cast<std::uint64_t>(st.st_size) <= kMaxEnvelopeBytes;
+      if (!readable) {
+        if (fd >= 0) ::close(fd);
+        RefusalRecord r;
+        r.at = now_millis();
+        r.via = Via::path;
+        r.reason = std::string(reason_code(Reason::malformed));
+        r.detail = fd < 0 ? "not a regular file (or a symbolic link): quarantined unread"
+                   : !S_ISREG(st.st_mode) ? "not a regular file: quarantined unread"
+                   : st.st_nlink != 1     ? "a file with several links: quarantined unread"
+                                          : "larger than 1 MiB: quarantined unread";
+        r.source = names[i];
+        r.bytes = fd >= 0 ? static_cast<std::size_t>(st.st_size) : 0;
+        RefusalLog(ws.refusal_log_file()).append(r);
+        to_quarantine(names[i]);
+        ++report.quarantined_unread;
+        report.items.push_back({names[i], Delivery::Outcome::refused, "malformed", "", ""});
+        continue;
+      }
+      std::string text(static_cast<std::size_t>(st.st_size), '\0');
+      std::size_t got = 0;
+      while (got < text.size()) {
+        ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+      }
+      ::close(fd);
+      text.resize(got);
+      ++submitted;
+      receiver.receive(text, Via::path, names[i], [&, i](Delivery d) {
+        std::lock_guard<std::mutex> lk(mu);
+        slots[i].delivery = std::move(d);
+      });
+    }
+    receiver.flush();  // every submission above is now decided
+    for (Slot& s : slots) {
+      if (!s.delivery) continue;
+      const Delivery& d = *s.delivery;
+      IngestReport::Item item{s.name, d.outcome, d.refusal ? std::string(reason_code(d.refusal->reason)) : "",
+                              d.envelope ? d.envelope->id : "", d.envelope ? d.envelope->to : ""};
+      switch (d.outcome) {
+        case Delivery::Outcome::accepted:
+          ++report.accepted;
+          ::unlinkat(dir.fd, s.name.c_str(), 0);
+          break;
+        case Delivery::Outcome::duplicate:
+          // Already in the inbox: nothing to keep.
+          ++report.duplicates;
+          ::unlinkat(dir.fd, s.name.c_str(), 0);
+          break;
+        case Delivery::Outcome::refused:
+          ++report.refused;
+          to_quarantine(s.name);
+          break;
+        case Delivery::Outcome::failed:
+          ++report.failed;  // left in new/ for the next round
+          break;
+      }
+      report.items.push_back(std::move(item));
+    }
+    total += names.size();
+    if (report.failed > 0) break;  // the disk needs attention; do not spin on it
+    (void)submitted;
+  }
+  (void)fsync_directory(new_dir);
+  return report;
+}
+
+}  // namespace bwoc

@@ -1,0 +1,148 @@
+#include "bwoc/core/inbox.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "bwoc/core/files.h"
+
+namespace bwoc {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kReceivedPrefix = "{\"received\":\"";
+constexpr std::string_view kViaPrefix = "\",\"via\":\"";
+constexpr std::string_view kEnvelopePrefix = "\",\"envelope\":";
+
+}  // namespace
+
+std::string format_inbox_line(std::string_view envelope_text, UnixMillis received, Via via) {
+  std::string line;
+  line.reserve(envelope_text.size() + 80);
+  line += kReceivedPrefix;
+  line += format_timestamp(received);
+  line += kViaPrefix;
+  line += via_name(via);
+  line += kEnvelopePrefix;
+  std::size_t start = line.size();
+  line += envelope_text;
+  for (std::size_t i = start; i < line.size(); ++i) {
+    if (line[i] == '\n' || line[i] == '\r') line[i] = ' ';
+  }
+  line += "}\n";
+  return line;
+}
+
+Result<InboxLine> parse_inbox_line(std::string_view line) {
+  auto bad = [] { return Error(Errc::corrupt, "not an inbox line"); };
+  if (line.substr(0, kReceivedPrefix.size()) != kReceivedPrefix) return bad();
+  std::size_t p = kReceivedPrefix.size();
+  if (line.size() < p + 24) return bad();
+  InboxLine out;
+  out.received = std::string(line.substr(p, 24));
+  p += 24;
+  if (line.substr(p, kViaPrefix.size()) != kViaPrefix) return bad();
+  p += kViaPrefix.size();
+  std::size_t via_end = line.find('"', p);
+  if (via_end == std::string_view::npos) return bad();
+  auto via = via_from_name(line.substr(p, via_end - p));
+  if (!via) return bad();
+  out.via = *via;
+  p = via_end;
+  if (line.substr(p, kEnvelopePrefix.size()) != kEnvelopePrefix) return bad();
+  p += kEnvelopePrefix.size();
+  if (line.size() < p + 2 || line.back() != '}') return bad();
+  out.envelope = line.substr(p, line.size() - 1 - p);
+  return out;
+}
+
+Result<InboxScan> scan_inbox(const fs::path& file, std::uint64_t from_offset,
+                             const std::function<void(const InboxLine&)>& visit) {
+  InboxScan scan;
+  scan.end_offset = from_offset;
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return scan;
+    return os_error("cannot open", file, errno);
+  }
+  constexpr std::size_t kChunk = 1 << 20;
+  std::vector<char> buf;
+  buf.reserve(kChunk);
+  std::uint64_t buf_offset = from_offset;  // file offset of buf[0]
+  std::uint64_t read_offset = from_offset;
+  bool eof = false;
+  Status failure;
+  while (!eof) {
+    std::size_t old = buf.size();
+    buf.resize(old + kChunk);
+    ssize_t n = ::pread(fd, buf.data() + old, kChunk, static_cast<off_t>(read_offset));
+    if (n < 0) {
+      if (errno == EINTR) {
+        buf.resize(old);
+        continue;
+      }
+      failure = os_error("cannot read", file, errno);
+      break;
+    }
+    buf.resize(old + static_cast<std::size_t>(n));
+    read_offset += static_cast<std::uint64_t>(n);
+    eof = n == 0;
+    std::size_t line_start = 0;
+    for (;;) {
+      const char* nl = static_cast<const char*>(
+          std::memchr(buf.data() + line_start, '\n', buf.size() - line_start));
+      if (nl == nullptr) break;
+      std::size_t len = static_cast<std::size_t>(nl - (buf.data() + line_start));
+      std::string_view text(buf.data() + line_start, len);
+      auto line = parse_inbox_line(text);
+      if (line.ok()) {
+        line->offset = buf_offset + line_start;
+        ++scan.lines;
+        visit(*line);
+      } else if (!text.empty()) {
+        ++scan.unreadable;
+      }
+      line_start += len + 1;
+    }
+    buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(line_start));
+    buf_offset += line_start;
+    scan.end_offset = buf_offset;
+    if (buf.size() > kMaxInboxLineBytes) {
+      // A "line" longer than any envelope: skip to its end without holding it.
+      std::uint64_t bad_line_start = buf_offset;
+      read_offset = buf_offset + buf.size();
+      buf.clear();
+      bool found = false;
+      while (!found) {
+        char skip[65536];
+        ssize_t m = ::pread(fd, skip, sizeof skip, static_cast<off_t>(read_offset));
+        if (m < 0 && errno == EINTR) continue;
+        if (m <= 0) break;
+        const char* nl = static_cast<const char*>(std::memchr(skip, '\n', static_cast<std::size_t>(m)));
+        read_offset += nl ? static_cast<std::size_t>(nl - skip) + 1 : static_cast<std::size_t>(m);
+        found = nl != nullptr;
+      }
+      if (!found) {
+        // Unterminated: a torn tail, left for the receiver to repair.
+        ::close(fd);
+        scan.end_offset = bad_line_start;
+        scan.torn_tail_bytes = read_offset - bad_line_start;
+        return scan;
+      }
+      ++scan.unreadable;
+      buf_offset = read_offset;
+      scan.end_offset = buf_offset;
+    }
+  }
+  ::close(fd);
+  if (!failure.ok()) return std::move(failure).error();
+  scan.torn_tail_bytes = buf.size();
+  return scan;
+}
+
+}  // namespace bwoc

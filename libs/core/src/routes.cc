@@ -1,0 +1,213 @@
+#include "bwoc/core/routes.h"
+
+#include <algorithm>
+#include <set>
+#include <system_error>
+
+#include "bwoc/core/envelope.h"
+#include "bwoc/core/files.h"
+#include "bwoc/core/timestamp.h"
+#include "toml_file.h"
+
+namespace bwoc {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t kLiveMaxAgeMs = 300'000;            // A2A: live
+constexpr std::int64_t kStoredMaxAgeMs = 7 * 86'400'000LL;  // path and MQTT: store and forward
+
+const std::set<std::string, std::less<>> kPeerFields = {"key", "name", "pubkey", "allowlist", "path", "url",
+                                                        "mqtt", "tier", "max_age"};
+
+bool is_valid_mqtt_topic_root(std::string_view t) {
+  if (t.empty() || t.size() > 200 || t.front() == '/' || t.back() == '/') return false;
+  for (char c : t) {
+    if (c == '+' || c == '#' || c == '\0' || static_cast<unsigned char>(c) < 0x20) return false;
+  }
+  return true;
+}
+
+Result<std::string> required_string(const fs::path& file, const toml::table& peer, std::string_view field,
+                                    const toml::source_region& where) {
+  const toml::node* node = peer.get(field);
+  if (node == nullptr) return config_error(file, where, "[[peer]] is missing \"" + std::string(field) + "\"");
+  auto value = node->value<std::string>();
+  if (!value) return config_error(file, node, "\"" + std::string(field) + "\" must be a string");
+  return *value;
+}
+
+Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const fs::path& root) {
+  PeerRoute p;
+  p.line = static_cast<int>(t.source().begin.line);
+  for (const auto& [k, v] : t) {
+    if (kPeerFields.count(k.str()) == 0) {
+      return config_error(file, &v, "unknown field \"" + std::string(k.str()) +
+                                        "\" in [[peer]] (known: key, name, pubkey, allowlist, path, url, mqtt, tier, max_age)");
+    }
+  }
+  BWOC_ASSIGN_OR_RETURN(p.key, required_string(file, t, "key", t.source()));
+  if (!is_valid_peer_key(p.key)) {
+    return config_error(file, t.get("key"), "peer key \"" + p.key + "\" must be [a-z0-9][a-z0-9._-]{0,63}");
+  }
+  if (t.get("name") != nullptr) {
+    BWOC_ASSIGN_OR_RETURN(p.name, required_string(file, t, "name", t.source()));
+  } else {
+    p.name = p.key;
+  }
+  BWOC_ASSIGN_OR_RETURN(std::string pubkey, required_string(file, t, "pubkey", t.source()));
+  auto parsed_key = PublicKey::from_text(pubkey);
+  if (!parsed_key.ok()) return config_error(file, t.get("pubkey"), parsed_key.error().message());
+  p.pubkey = *parsed_key;
+
+  if (const toml::node* n = t.get("allowlist")) {
+    auto b = n->value<bool>();
+    if (!b) return config_error(file, n, "\"allowlist\" must be true or false");
+    p.allowlist = *b;
+  }
+  if (const toml::node* n = t.get("path")) {
+    auto s = n->value<std::string>();
+    if (!s || s->empty()) return config_error(file, n, "\"path\" must be a folder");
+    fs::path path(*s);
+    p.path = path.is_absolute() ? path : (root / path).lexically_normal();
+  }
+  if (const toml::node* n = t.get("url")) {
+    auto s = n->value<std::string>();
+    if (!s || !(s->rfind("http://", 0) == 0 || s->rfind("https://", 0) == 0) || s->size() > 2048) {
+      return config_error(file, n, "\"url\" must be an http:// or https:// URL");
+    }
+    p.url = *s;
+  }
+  if (const toml::node* n = t.get("mqtt")) {
+    const toml::table* m = n->as_table();
+    if (m == nullptr) return config_error(file, n, "\"mqtt\" must be a table: { broker = \"mqtt://host:1883\", topic = \"bwoc/" + p.key + "\" }");
+    for (const auto& [k, v] : *m) {
+      if (k.str() != "broker" && k.str() != "topic") {
+        return config_error(file, &v, "unknown field \"" + std::string(k.str()) + "\" in mqtt (known: broker, topic)");
+      }
+    }
+    MqttRoute route;
+    auto broker = (*m)["broker"].value<std::string>();
+    if (!broker || !(broker->rfind("mqtt://", 0) == 0 || broker->rfind("mqtts://", 0) == 0)) {
+      return config_error(file, n, "mqtt.broker must be an mqtt:// or mqtts:// URL");
+    }
+    route.broker = *broker;
+    route.topic = (*m)["topic"].value_or(std::string("bwoc/") + p.key);
+    if (!is_valid_mqtt_topic_root(route.topic)) {
+      return config_error(file, n, "mqtt.topic must be a topic root without wildcards, such as \"bwoc/" + p.key + "\"");
+    }
+    p.mqtt = route;
+  }
+  if (!p.path && !p.url && !p.mqtt) {
+    return config_error(file, t.source(), "peer \"" + p.key + "\" has no way to reach it: give path, url or mqtt");
+  }
+  if (const toml::node* n = t.get("tier")) {
+    auto tier = n->value<std::int64_t>();
+    if (!tier || *tier < 0 || *tier > 3) return config_error(file, n, "\"tier\" must be 0, 1, 2 or 3");
+    p.tier = static_cast<int>(*tier);
+  }
+  if (const toml::node* n = t.get("max_age")) {
+    Result<std::int64_t> ms = Error(Errc::invalid_argument, "");
+    if (auto s = n->value<std::string>()) {
+      ms = parse_duration(*s);
+    } else if (auto i = n->value<std::int64_t>(); i && *i >= 0 && *i < 315'360'000) {
+      ms = *i * 1000;
+    }
+    if (!ms.ok() || *ms <= 0) return config_error(file, n, "\"max_age\" must be a duration such as \"300s\" or \"7d\"");
+    p.max_age_ms = *ms;
+  }
+  return p;
+}
+
+}  // namespace
+
+std::string_view via_name(Via via) {
+  switch (via) {
+    case Via::path: return "path";
+    case Via::a2a: return "a2a";
+    case Via::mqtt: return "mqtt";
+  }
+  return "path";
+}
+
+std::optional<Via> via_from_name(std::string_view name) {
+  if (name == "path") return Via::path;
+  if (name == "a2a" || name == "url") return Via::a2a;
+  if (name == "mqtt") return Via::mqtt;
+  return std::nullopt;
+}
+
+std::int64_t default_max_age_ms(Via via) { return via == Via::a2a ? kLiveMaxAgeMs : kStoredMaxAgeMs; }
+
+bool is_valid_peer_key(std::string_view key) { return is_valid_agent_name(key); }
+
+std::vector<Via> PeerRoute::transports() const {
+  std::vector<Via> out;
+  if (path) out.push_back(Via::path);
+  if (url) out.push_back(Via::a2a);
+  if (mqtt) out.push_back(Via::mqtt);
+  return out;
+}
+
+Result<Routes> Routes::parse(std::string_view text, const fs::path& file, const fs::path& root) {
+  BWOC_ASSIGN_OR_RETURN(toml::table table, parse_toml_text(text, file));
+  Routes routes;
+  for (const auto& [k, v] : table) {
+    if (k.str() != "peer") {
+      return config_error(file, &v, "unknown top-level entry \"" + std::string(k.str()) + "\" (routes.toml holds [[peer]] tables)");
+    }
+  }
+  const toml::node* peers = table.get("peer");
+  if (peers == nullptr) return routes;
+  const toml::array* list = peers->as_array();
+  if (list == nullptr) return config_error(file, peers, "peers are declared as [[peer]] tables");
+  for (const toml::node& item : *list) {
+    const toml::table* t = item.as_table();
+    if (t == nullptr) return config_error(file, &item, "peers are declared as [[peer]] tables");
+    BWOC_ASSIGN_OR_RETURN(PeerRoute p, parse_peer(file, *t, root));
+    for (const PeerRoute& other : routes.peers_) {
+      if (other.key == p.key) {
+        return config_error(file, t->get("key"), "peer key \"" + p.key + "\" is declared twice (also on line " +
+                                                     std::to_string(other.line) + ")");
+      }
+      if (other.pubkey == p.pubkey) {
+        return config_error(file, t->get("pubkey"), "peer \"" + p.key + "\" has the same pubkey as \"" + other.key +
+                                                        "\" (line " + std::to_string(other.line) + ")");
+      }
+    }
+    routes.peers_.push_back(std::move(p));
+  }
+  return routes;
+}
+
+Result<Routes> Routes::load(const fs::path& file, const fs::path& root) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return Routes();
+  BWOC_ASSIGN_OR_RETURN(std::string text, read_file_bounded(file, kMaxConfigBytes));
+  return parse(text, file, root);
+}
+
+const PeerRoute* Routes::find(std::string_view key) const {
+  for (const PeerRoute& p : peers_) {
+    if (p.key == key) return &p;
+  }
+  return nullptr;
+}
+
+const PeerRoute* Routes::find_by_pubkey(const PublicKey& key) const {
+  for (const PeerRoute& p : peers_) {
+    if (p.pubkey == key) return &p;
+  }
+  return nullptr;
+}
+
+std::int64_t Routes::longest_max_age_ms() const {
+  std::int64_t longest = kStoredMaxAgeMs;
+  for (const PeerRoute& p : peers_) {
+    if (p.max_age_ms) longest = std::max(longest, *p.max_age_ms);
+  }
+  return longest;
+}
+
+}  // namespace bwoc
