@@ -130,6 +130,35 @@ Result<std::string> read_file_bounded(const fs::path& path, std::size_t max_byte
   return out;
 }
 
+Result<std::string> read_at_most(const std::string& source, std::size_t limit, bool& truncated) {
+  truncated = false;
+  const bool from_stdin = source == "-";
+  int fd = from_stdin ? STDIN_FILENO : ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return os_error("cannot open", source, errno);
+  std::string text;
+  char buf[65536];
+  Status failure;
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      failure = os_error("cannot read", source, errno);
+      break;
+    }
+    if (n == 0) break;
+    std::size_t room = limit - text.size();
+    if (static_cast<std::size_t>(n) > room) {
+      text.append(buf, room);
+      truncated = true;
+      break;
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  if (!from_stdin) ::close(fd);
+  if (!failure.ok()) return std::move(failure).error();
+  return text;
+}
+
 Status ensure_directory(const fs::path& path, mode_t mode) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return ok_status();

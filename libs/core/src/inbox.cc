@@ -5,8 +5,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <vector>
 
+#include "bwoc/core/envelope.h"
 #include "bwoc/core/files.h"
 
 namespace bwoc {
@@ -143,6 +145,100 @@ Result<InboxScan> scan_inbox(const fs::path& file, std::uint64_t from_offset,
   if (!failure.ok()) return std::move(failure).error();
   scan.torn_tail_bytes = buf.size();
   return scan;
+}
+
+namespace {
+
+Status require_agent(const Workspace& ws, std::string_view agent) {
+  if (!ws.has_agent(agent)) {
+    return Error(Errc::not_found, "no agent \"" + std::string(agent) + "\" in workspace \"" + ws.name() + "\"");
+  }
+  return ok_status();
+}
+
+std::string alias_of(const Workspace& ws, const Routes& routes, const PublicKey& key) {
+  if (ws.identity().public_key && *ws.identity().public_key == key) return "self";
+  if (const PeerRoute* p = routes.find_by_pubkey(key)) return p->key;
+  return "";
+}
+
+}  // namespace
+
+Result<InboxListing> list_inbox(const Workspace& ws, const Routes& routes, std::string_view agent, std::size_t limit) {
+  BWOC_RETURN_IF_ERROR(require_agent(ws, agent));
+  InboxListing listing;
+  std::deque<InboxEntry> newest;
+  std::uint64_t line_no = 0;
+  auto scan = scan_inbox(ws.inbox_file(agent), 0, [&](const InboxLine& line) {
+    ++line_no;
+    auto env = parse_envelope(line.envelope);
+    if (!env.ok()) {
+      ++listing.unreadable;
+      return;
+    }
+    const Envelope& e = env.value();
+    InboxEntry entry;
+    entry.line = line_no;
+    entry.received = line.received;
+    entry.via = line.via;
+    entry.id = e.id;
+    entry.kind = e.kind;
+    entry.from = e.from;
+    entry.to = e.to;
+    entry.ts = e.ts_text;
+    entry.re = e.re.value_or("");
+    entry.sender_key = e.key.to_text();
+    entry.peer = alias_of(ws, routes, e.key);
+    entry.payload = e.payload();
+    newest.push_back(std::move(entry));
+    if (limit != 0 && newest.size() > limit) newest.pop_front();
+  });
+  if (!scan.ok()) return scan.error();
+  listing.total = scan->lines;
+  listing.unreadable += scan->unreadable;
+  listing.torn_tail = scan->torn_tail_bytes > 0;
+  listing.entries.assign(std::make_move_iterator(newest.begin()), std::make_move_iterator(newest.end()));
+  return listing;
+}
+
+Result<InboxVerification> verify_inbox(const Workspace& ws, const Routes& routes, std::string_view agent) {
+  BWOC_RETURN_IF_ERROR(require_agent(ws, agent));
+  BWOC_ASSIGN_OR_RETURN(PublicKey self, ws.public_key());
+  InboxVerification v;
+  std::string scratch;
+  std::uint64_t line_no = 0;
+  auto scan = scan_inbox(ws.inbox_file(agent), 0, [&](const InboxLine& line) {
+    ++line_no;
+    ++v.lines;
+    auto env = parse_envelope(line.envelope);
+    if (!env.ok()) {
+      v.problems.push_back({line_no, "", std::string(reason_code(env.refusal().reason)) + ": " + env.refusal().detail});
+      return;
+    }
+    const Envelope& e = env.value();
+    if (!(e.aud == self)) {
+      v.problems.push_back({line_no, e.id, "addressed to another workspace"});
+      return;
+    }
+    if (e.to != agent) {
+      v.problems.push_back({line_no, e.id, "addressed to agent \"" + e.to + "\""});
+      return;
+    }
+    if (!verify_signature(e, scratch)) {
+      v.problems.push_back({line_no, e.id, "signature does not verify"});
+      return;
+    }
+    ++v.verified;
+    if (alias_of(ws, routes, e.key).empty()) ++v.unpinned;
+  });
+  if (!scan.ok()) return scan.error();
+  v.lines += scan->unreadable;
+  for (std::uint64_t i = 0; i < scan->unreadable; ++i) v.problems.push_back({0, "", "a line that is not an inbox line"});
+  if (scan->torn_tail_bytes > 0) {
+    v.problems.push_back({line_no + 1, "", "torn last line (" + std::to_string(scan->torn_tail_bytes) +
+                                               " bytes): the next delivery repairs it"});
+  }
+  return v;
 }
 
 }  // namespace bwoc

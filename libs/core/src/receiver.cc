@@ -105,9 +105,6 @@ struct Receiver::Impl {
     if (loaded.ok()) {
       routes = std::make_shared<const Routes>(std::move(loaded).value());
       routes_stat = st;
-    } else if (!routes) {
-      // An invalid file at start-up pins nobody: deny by default.
-      routes = std::make_shared<const Routes>();
     }
     return routes;
   }
@@ -494,6 +491,9 @@ struct Receiver::Impl {
 
 Result<std::unique_ptr<Receiver>> Receiver::open(const Workspace& workspace, ReceiverOptions options) {
   BWOC_ASSIGN_OR_RETURN(PublicKey self, workspace.public_key());
+  // An invalid routes.toml stops the start: a typo in who is trusted must be
+  // loud. Later edits that do not parse keep the last good routes.
+  BWOC_ASSIGN_OR_RETURN(Routes routes, Routes::load(workspace.routes_file(), workspace.root()));
   BWOC_RETURN_IF_ERROR(ensure_directory(workspace.state_dir(), 0700));
   BWOC_ASSIGN_OR_RETURN(SeenLog log, SeenLog::open(workspace.state_dir()));
   fs::path lock_path = workspace.state_dir() / "accept.lock";
@@ -501,7 +501,9 @@ Result<std::unique_ptr<Receiver>> Receiver::open(const Workspace& workspace, Rec
   if (lock_fd < 0) return os_error("cannot open", lock_path, errno);
   auto impl = std::make_unique<Impl>(workspace, self, std::move(options), std::move(log), lock_fd);
   UnixMillis now = impl->opts.clock();
-  impl->current_routes(now);
+  impl->routes = std::make_shared<const Routes>(std::move(routes));
+  ::stat(workspace.routes_file().c_str(), &impl->routes_stat);
+  impl->routes_checked_at = now;
   impl->last_prune = now;
   impl->committer = std::thread([raw = impl.get()] { raw->commit_loop(); });
   return std::unique_ptr<Receiver>(new Receiver(std::move(impl)));

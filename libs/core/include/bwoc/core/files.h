@@ -33,6 +33,11 @@ Status write_file_exclusive(const std::filesystem::path& path, std::string_view 
 // (Errc::invalid_argument), so a hostile file cannot exhaust memory.
 Result<std::string> read_file_bounded(const std::filesystem::path& path, std::size_t max_bytes);
 
+// Reads at most `limit` bytes from a file, or from stdin when `source` is "-".
+// `truncated` tells whether more was there; unlike read_file_bounded() an
+// oversize input is not an error, so that the caller can judge it.
+Result<std::string> read_at_most(const std::string& source, std::size_t limit, bool& truncated);
+
 // Creates a directory (and its parents) if missing; new directories get `mode`.
 Status ensure_directory(const std::filesystem::path& path, mode_t mode = 0755);
 

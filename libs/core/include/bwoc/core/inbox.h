@@ -16,9 +16,11 @@
 #include <string>
 #include <string_view>
 
+#include "bwoc/core/json.h"
 #include "bwoc/core/result.h"
 #include "bwoc/core/routes.h"
 #include "bwoc/core/timestamp.h"
+#include "bwoc/core/workspace.h"
 
 namespace bwoc {
 
@@ -52,6 +54,43 @@ struct InboxScan {
 // A missing file is an empty inbox.
 Result<InboxScan> scan_inbox(const std::filesystem::path& file, std::uint64_t from_offset,
                              const std::function<void(const InboxLine&)>& visit);
+
+// One inbox line, read for people and scripts.
+struct InboxEntry {
+  std::uint64_t line = 0;  // 1-based
+  std::string received;
+  Via via = Via::path;
+  std::string id, kind, from, to, ts, re;
+  std::string sender_key;
+  std::string peer;  // the sender's alias in routes.toml, "self", or "" when no longer declared
+  json::Value payload;
+};
+
+// The newest `limit` entries (0: all), oldest first. Lines that do not parse
+// are counted in `unreadable`.
+struct InboxListing {
+  std::vector<InboxEntry> entries;
+  std::uint64_t total = 0;
+  std::uint64_t unreadable = 0;
+  bool torn_tail = false;
+};
+Result<InboxListing> list_inbox(const Workspace& ws, const Routes& routes, std::string_view agent, std::size_t limit);
+
+// Re-verifies every line: the envelope's form, that it was addressed to this
+// workspace and agent, and its signature. The sender's key is reported with
+// its alias, or as no longer pinned (which is information, not a failure).
+struct InboxProblem {
+  std::uint64_t line = 0;
+  std::string id;
+  std::string problem;
+};
+struct InboxVerification {
+  std::uint64_t lines = 0;
+  std::uint64_t verified = 0;
+  std::uint64_t unpinned = 0;  // verified, but the sender is no longer declared
+  std::vector<InboxProblem> problems;
+};
+Result<InboxVerification> verify_inbox(const Workspace& ws, const Routes& routes, std::string_view agent);
 
 }  // namespace bwoc
 

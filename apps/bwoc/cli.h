@@ -1,0 +1,64 @@
+// What every bwoc subcommand shares: global options, the workspace lookup,
+// output in aligned columns or JSON, and one way to report an error.
+//
+// Exit codes: 0 ok, 1 runtime failure, 2 usage error or something not found.
+// Errors are one line on stderr: "bwoc <command>: <what>: <why / what to do>".
+#ifndef BWOC_APPS_BWOC_CLI_H_
+#define BWOC_APPS_BWOC_CLI_H_
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bwoc/core/json.h"
+#include "bwoc/core/result.h"
+#include "bwoc/core/workspace.h"
+
+namespace CLI {
+class App;
+}
+
+namespace bwoc::cli {
+
+struct Context {
+  std::optional<std::string> workspace;  // --workspace DIR
+  // The chosen subcommand's work; returns the exit code.
+  std::function<int()> action;
+  std::string command;  // "inbox list", for error messages
+
+  Result<Workspace> open_workspace() const;
+};
+
+int exit_code_for(Errc code);
+// Prints "bwoc <command>: <message>" and returns the exit code for it.
+int fail(const Context& ctx, const Error& error);
+int usage(const Context& ctx, const std::string& message);
+
+// Prints rows under a header, columns aligned; the last column is not padded.
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+void print_json(const nlohmann::ordered_json& value);
+// bwoc's own JSON value as nlohmann's, for --json output.
+nlohmann::ordered_json to_nlohmann(const json::Value& value);
+// A one-line summary of a payload for tables.
+std::string summarize(const json::Value& value, std::size_t width = 48);
+
+// Reads --payload or --payload-file (FILE or - for stdin), strictly.
+Result<json::Value> read_payload(const std::optional<std::string>& inline_json,
+                                 const std::optional<std::string>& file);
+
+// Each file cmd_*.cc registers its subcommands.
+void register_init(CLI::App& app, Context& ctx);
+void register_trust(CLI::App& app, Context& ctx);
+void register_agent(CLI::App& app, Context& ctx);
+void register_envelope(CLI::App& app, Context& ctx);
+void register_inbox(CLI::App& app, Context& ctx);
+void register_send(CLI::App& app, Context& ctx);
+void register_demo(CLI::App& app, Context& ctx);
+
+}  // namespace bwoc::cli
+
+#endif  // BWOC_APPS_BWOC_CLI_H_
