@@ -66,31 +66,7 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
   for (const auto& row : rows) print_row(row);
 }
 
-void print_json(const nlohmann::ordered_json& value) {
-  std::cout << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-}
-
-nlohmann::ordered_json to_nlohmann(const json::Value& v) {
-  switch (v.kind()) {
-    case json::Value::Kind::null: return nullptr;
-    case json::Value::Kind::boolean: return v.as_bool();
-    case json::Value::Kind::number:
-      if (v.is_safe_integer()) return static_cast<std::int64_t>(v.as_number());
-      return v.as_number();
-    case json::Value::Kind::string: return v.as_string();
-    case json::Value::Kind::array: {
-      auto out = nlohmann::ordered_json::array();
-      for (const auto& item : v.items()) out.push_back(to_nlohmann(item));
-      return out;
-    }
-    case json::Value::Kind::object: {
-      auto out = nlohmann::ordered_json::object();
-      for (const auto& m : v.members()) out[m.name] = to_nlohmann(m.value);
-      return out;
-    }
-  }
-  return nullptr;
-}
+void print_json(const json::Value& value) { std::cout << json::write_pretty(value) << "\n"; }
 
 std::string summarize(const json::Value& value, std::size_t width) {
   std::string text = json::write(value);

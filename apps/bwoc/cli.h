@@ -12,15 +12,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "bwoc/core/json.h"
 #include "bwoc/core/result.h"
 #include "bwoc/core/workspace.h"
-
-namespace CLI {
-class App;
-}
 
 namespace bwoc::cli {
 
@@ -40,24 +34,14 @@ int usage(const Context& ctx, const std::string& message);
 
 // Prints rows under a header, columns aligned; the last column is not padded.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
-void print_json(const nlohmann::ordered_json& value);
-// bwoc's own JSON value as nlohmann's, for --json output.
-nlohmann::ordered_json to_nlohmann(const json::Value& value);
+// Prints --json output, indented.
+void print_json(const json::Value& value);
 // A one-line summary of a payload for tables.
 std::string summarize(const json::Value& value, std::size_t width = 48);
 
 // Reads --payload or --payload-file (FILE or - for stdin), strictly.
 Result<json::Value> read_payload(const std::optional<std::string>& inline_json,
                                  const std::optional<std::string>& file);
-
-// Each file cmd_*.cc registers its subcommands.
-void register_init(CLI::App& app, Context& ctx);
-void register_trust(CLI::App& app, Context& ctx);
-void register_agent(CLI::App& app, Context& ctx);
-void register_envelope(CLI::App& app, Context& ctx);
-void register_inbox(CLI::App& app, Context& ctx);
-void register_send(CLI::App& app, Context& ctx);
-void register_demo(CLI::App& app, Context& ctx);
 
 }  // namespace bwoc::cli
 

@@ -1,5 +1,4 @@
 // bwoc demo: two workspaces talking, in a temporary folder, narrated.
-#include <CLI/CLI.hpp>
 #include <stdlib.h>
 
 #include <chrono>
@@ -12,7 +11,7 @@
 #include "bwoc/core/receiver.h"
 #include "bwoc/core/routes.h"
 #include "bwoc/peer/send.h"
-#include "cli.h"
+#include "commands.h"
 #include "network.h"
 
 namespace bwoc::cli {
@@ -36,7 +35,7 @@ class Transcript {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
     total_ms_ += ms;
     char head[160];
-    std::snprintf(head, sizeof head, "%2d  %-58s %7.1f ms", n_, title_.c_str(), ms);
+    std::snprintf(head, sizeof head, "%2d  %-62s %7.1f ms", n_, title_.c_str(), ms);
     std::cout << head << "\n";
     for (const auto& l : lines_) std::cout << "      " << l << "\n";
     title_.clear();
@@ -59,7 +58,7 @@ Result<IngestReport> ingest(const Workspace& ws) {
   return ingest_drop_folder(*rx);
 }
 
-int run_demo(Context& ctx, const std::string& dir_arg, bool keep) {
+int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
   fs::path base;
   if (dir_arg.empty()) {
     std::string pattern = (fs::temp_directory_path() / "bwoc-demo-XXXXXX").string();
@@ -171,19 +170,6 @@ int run_demo(Context& ctx, const std::string& dir_arg, bool keep) {
 
 }  // namespace
 
-void register_demo(CLI::App& app, Context& ctx) {
-  struct Options {
-    std::string dir;
-    bool keep = false;
-  };
-  auto opts = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("demo", "Two workspaces exchange signed envelopes, narrated step by step");
-  cmd->add_option("--dir", opts->dir, "Build the workspaces here instead of a temporary folder");
-  cmd->add_flag("--keep", opts->keep, "Keep the workspaces afterwards");
-  cmd->callback([&ctx, opts] {
-    ctx.command = "demo";
-    ctx.action = [&ctx, opts] { return run_demo(ctx, opts->dir, opts->keep || !opts->dir.empty()); };
-  });
-}
+int run_demo(Context& ctx, const DemoOptions& o) { return run_demo_in(ctx, o.dir, o.keep || !o.dir.empty()); }
 
 }  // namespace bwoc::cli

@@ -1,11 +1,15 @@
 // bwoc: a node that makes an agent workspace part of a network of workspaces.
+//
+// This file declares the whole command line; it is the only one that
+// includes CLI11. The work of each subcommand is in cmd_*.cc.
 #include <CLI/CLI.hpp>
+#include <signal.h>
 
 #include <iostream>
 
-#include "bwoc/core/result.h"
-#include "cli.h"
+#include "commands.h"
 
+namespace bwoc::cli {
 namespace {
 
 constexpr const char* kDescription =
@@ -19,46 +23,213 @@ constexpr const char* kDescription =
     "  bwoc agent add agent-a         add an agent (agents/agent-a/)\n"
     "  bwoc send PEER/AGENT --from agent-a --payload '{\"text\":\"hi\"}'\n\n"
     "The workspace is found from --workspace, $BWOC_WORKSPACE, or the nearest\n"
-    "folder holding .bwoc/ above the current one.";
+    "folder holding .bwoc/ above the current one. Exit codes: 0 ok, 1 failure,\n"
+    "2 usage error or not found.";
+
+// Runs `action` with `opts` when `sub` is the chosen subcommand.
+template <class Options>
+void on(CLI::App* sub, Context& ctx, std::string name, std::shared_ptr<Options> opts,
+        int (*action)(Context&, const Options&)) {
+  sub->callback([&ctx, name = std::move(name), opts, action] {
+    ctx.command = name;
+    ctx.action = [&ctx, opts, action] { return action(ctx, *opts); };
+  });
+}
+
+void declare_init(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<InitOptions>();
+  CLI::App* cmd = app.add_subcommand("init", "Make a folder a bwoc workspace");
+  cmd->footer(
+      "Creates .bwoc/identity.toml, .bwoc/routes.toml (no peers yet, with an example),\n"
+      ".bwoc/interconnect/shared.toml, the credential store, agents/, and a .gitignore\n"
+      "that keeps the credential store and node state out of git.\n\n"
+      "Example:\n  bwoc init ~/work/alpha --name alpha --keygen");
+  cmd->add_option("dir", o->dir, "Folder to initialize (default: the current folder)");
+  cmd->add_option("-n,--name", o->name, "Workspace name, [a-z0-9][a-z0-9._-]{0,63} (default: the folder's name)");
+  cmd->add_flag("--keygen", o->keygen, "Also make the workspace's key pair (as `bwoc trust --keygen`)");
+  on(cmd, ctx, "init", o, run_init);
+}
+
+void declare_trust(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<TrustOptions>();
+  CLI::App* trust = app.add_subcommand("trust", "The workspace's key pair: make it, show it");
+  trust->require_subcommand(0, 1);
+  trust->footer(
+      "  bwoc trust --keygen      make the Ed25519 key pair: the secret key goes to the\n"
+      "                           credential store (.bwoc/credentials/, mode 0600), the\n"
+      "                           public key to .bwoc/identity.toml\n"
+      "  bwoc trust show          print the name, public key and fingerprint to share\n\n"
+      "Replacing a key (--force) breaks every peer that pinned the old one.");
+  trust->add_flag("--keygen", o->keygen, "Make the workspace's key pair");
+  trust->add_flag("--force", o->force, "With --keygen: replace an existing key");
+  trust->callback([&ctx, o, trust] {
+    if (!trust->get_subcommands().empty()) return;  // a subcommand decides
+    ctx.command = "trust";
+    ctx.action = [&ctx, o] { return run_trust_keygen(ctx, *o); };
+  });
+  CLI::App* show = trust->add_subcommand("show", "Print this workspace's name, public key and fingerprint");
+  show->add_flag("--json", o->json, "Print JSON");
+  on(show, ctx, "trust show", o, run_trust_show);
+}
+
+void declare_agent(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<AgentOptions>();
+  CLI::App* agent = app.add_subcommand("agent", "Add and list the workspace's agents");
+  agent->require_subcommand(1);
+  CLI::App* add = agent->add_subcommand("add", "Add an agent: agents/NAME/config.manifest.json and memories/");
+  add->add_option("name", o->name, "Agent name, [a-z0-9][a-z0-9._-]{0,63}")->required();
+  add->add_option("-d,--description", o->description, "What the agent does");
+  on(add, ctx, "agent add", o, run_agent_add);
+  CLI::App* list = agent->add_subcommand("list", "List the workspace's agents");
+  list->add_flag("--json", o->json, "Print JSON");
+  on(list, ctx, "agent list", o, run_agent_list);
+}
+
+void declare_envelope(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<EnvelopeOptions>();
+  CLI::App* envelope = app.add_subcommand("envelope", "Sign or verify one envelope (spec: envelope v1)");
+  envelope->require_subcommand(1);
+
+  CLI::App* sign = envelope->add_subcommand("sign", "Print an envelope signed with this workspace's key");
+  sign->footer(
+      "The envelope is printed in canonical form (RFC 8785) on one line.\n\n"
+      "Example:\n"
+      "  bwoc envelope sign --from agent-a --to agent-b --aud beta --kind feedback \\\n"
+      "    --payload '{\"score\":4}' > env.json\n"
+      "  bwoc --workspace ../beta envelope verify env.json");
+  sign->add_option("--from", o->from, "Sending agent of this workspace")->required();
+  sign->add_option("--to", o->to, "Receiving agent of the audience workspace")->required();
+  sign->add_option("--aud", o->aud, "The audience: a peer key from routes.toml, \"self\", or ed25519:<base64>")
+      ->required();
+  sign->add_option("--kind", o->kind, "Envelope kind, [a-z][a-z0-9._-]{0,63} (default: message)");
+  sign->add_option("--payload", o->payload, "Payload JSON (default: {})");
+  sign->add_option("--payload-file", o->payload_file, "Read the payload from a file, or - for stdin");
+  sign->add_option("--re", o->re, "Id of the envelope this one answers");
+  sign->add_option("--id", o->id, "Use this id instead of a random one (test vectors only)");
+  sign->add_option("--ts", o->ts, "Use this time instead of now (test vectors only)");
+  on(sign, ctx, "envelope sign", o, run_envelope_sign);
+
+  CLI::App* verify =
+      envelope->add_subcommand("verify", "Run every receiver check on an envelope; print ok or the reason");
+  verify->footer(
+      "Prints `ok` (exit 0) or the reason code of the first failed check (exit 1):\n"
+      "malformed, unsupported_version, unknown_sender, wrong_audience,\n"
+      "unknown_recipient, bad_signature, stale, future, replayed.\n"
+      "A dry run: nothing is delivered, logged or recorded.\n\n"
+      "Example:\n  bwoc envelope verify fixture.json --now 2026-11-22T08:00:01Z");
+  verify->add_option("file", o->input, "Envelope file, or - for stdin (default)");
+  verify->add_option("--now", o->now, "Check at this time instead of now: YYYY-MM-DDTHH:MM:SS[.mmm]Z or @SECONDS");
+  verify->add_option("--via", o->via, "The transport it came by, for the age check: path (7d), a2a (300s), mqtt (7d)")
+      ->check(CLI::IsMember({"path", "a2a", "mqtt"}));
+  verify->add_flag("--explain", o->explain, "Also say why on stderr");
+  on(verify, ctx, "envelope verify", o, run_envelope_verify);
+}
+
+void declare_inbox(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<InboxOptions>();
+  CLI::App* inbox = app.add_subcommand("inbox", "Read, verify and ingest agents' inboxes");
+  inbox->require_subcommand(1);
+  inbox->footer(
+      "Each agent's inbox is agents/NAME/memories/inbox.jsonl: one accepted envelope\n"
+      "a line, verbatim, with when and how it arrived.");
+
+  CLI::App* list = inbox->add_subcommand("list", "List the envelopes in an agent's inbox, newest last");
+  list->add_option("agent", o->agent, "Agent name")->required();
+  list->add_option("-n,--limit", o->limit, "Show the newest N (0: all; default 20)");
+  list->add_flag("--json", o->json, "Print JSON (the envelopes' members and payloads)");
+  on(list, ctx, "inbox list", o, run_inbox_list);
+
+  CLI::App* verify = inbox->add_subcommand("verify", "Re-verify every envelope in an agent's inbox");
+  verify->add_option("agent", o->agent, "Agent name")->required();
+  verify->add_flag("--json", o->json, "Print JSON");
+  verify->footer("Exit 0 when every line verifies, 1 when any does not.");
+  on(verify, ctx, "inbox verify", o, run_inbox_verify);
+
+  CLI::App* ingest =
+      inbox->add_subcommand("ingest", "Check the envelopes in the drop folder and deliver the good ones");
+  ingest->footer(
+      "Peers reached by path drop envelopes into .bwoc/drop/new/. Each is checked like\n"
+      "any other: accepted ones go to their agent's inbox, refused ones to\n"
+      ".bwoc/quarantine/ and the refusal log (`bwoc inbox refusals`).");
+  ingest->add_option("--max", o->max, "Stop after this many entries (default: until the folder is empty)");
+  ingest->add_flag("--json", o->json, "Print JSON");
+  on(ingest, ctx, "inbox ingest", o, run_inbox_ingest);
+
+  CLI::App* refusals = inbox->add_subcommand("refusals", "Show what receivers refused, and why");
+  refusals->add_option("-n,--limit", o->limit, "Show the newest N (0: all; default 20)");
+  refusals->add_flag("--json", o->json, "Print JSON");
+  on(refusals, ctx, "inbox refusals", o, run_inbox_refusals);
+}
+
+void declare_send(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<SendOptions>();
+  CLI::App* cmd = app.add_subcommand("send", "Sign an envelope and deliver it to an agent of a peer");
+  cmd->footer(
+      "The peer is reached by the first of its routes.toml entry's path, url and mqtt\n"
+      "that works, unless --via says which. Over path the envelope lands in the peer's\n"
+      "drop folder and is delivered when the peer ingests it; over A2A and MQTT the\n"
+      "peer's signed receipt is verified.\n\n"
+      "Example:\n"
+      "  bwoc send beta/agent-b --from agent-a --kind feedback --payload '{\"score\":4}'");
+  cmd->add_option("target", o->target, "PEER/AGENT: a peer key from routes.toml and one of its agents")->required();
+  cmd->add_option("--from", o->from, "The agent of this workspace that speaks")->required();
+  cmd->add_option("--kind", o->kind, "Envelope kind (default: message)");
+  cmd->add_option("--payload", o->payload, "Payload JSON (default: {})");
+  cmd->add_option("--payload-file", o->payload_file, "Read the payload from a file, or - for stdin");
+  cmd->add_option("--re", o->re, "Id of the envelope this one answers");
+  cmd->add_option("--via", o->via, "Use this transport only: path, a2a or mqtt")
+      ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
+  cmd->add_flag("--json", o->json, "Print JSON");
+  on(cmd, ctx, "send", o, run_send);
+}
+
+void declare_demo(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<DemoOptions>();
+  CLI::App* cmd = app.add_subcommand("demo", "Two workspaces exchange signed envelopes, narrated step by step");
+  cmd->add_option("--dir", o->dir, "Build the workspaces here (and keep them) instead of a temporary folder");
+  cmd->add_flag("--keep", o->keep, "Keep the workspaces afterwards");
+  on(cmd, ctx, "demo", o, run_demo);
+}
 
 }  // namespace
+}  // namespace bwoc::cli
 
 int main(int argc, char** argv) {
+  // A write past a file-size limit should fail with EFBIG, like a full disk,
+  // not kill the node.
+  ::signal(SIGXFSZ, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  using namespace bwoc::cli;
   CLI::App app(kDescription, "bwoc");
   app.set_version_flag("--version", "bwoc 0.1.0 (envelope v1)");
   app.require_subcommand(1);
   app.fallthrough();
   app.get_formatter()->column_width(34);
 
-  bwoc::cli::Context ctx;
+  Context ctx;
   app.add_option("-w,--workspace", ctx.workspace, "The workspace folder (default: found from the current folder)")
       ->envname("BWOC_WORKSPACE");
-
-  bwoc::cli::register_init(app, ctx);
-  bwoc::cli::register_trust(app, ctx);
-  bwoc::cli::register_agent(app, ctx);
-  bwoc::cli::register_envelope(app, ctx);
-  bwoc::cli::register_inbox(app, ctx);
-  bwoc::cli::register_send(app, ctx);
-  bwoc::cli::register_demo(app, ctx);
+  declare_init(app, ctx);
+  declare_trust(app, ctx);
+  declare_agent(app, ctx);
+  declare_envelope(app, ctx);
+  declare_inbox(app, ctx);
+  declare_send(app, ctx);
+  declare_demo(app, ctx);
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
-    // Name the subcommand the user was typing, so the hint points at its --help.
+    // Name the subcommand being typed, so the hint points at its --help.
     std::string where;
     for (CLI::App* sub = &app; !sub->get_subcommands().empty();) {
       sub = sub->get_subcommands().front();
-      where += (where.empty() ? "" : " ") + sub->get_name();
+      where += " " + sub->get_name();
     }
-    std::cerr << "bwoc" << (where.empty() ? "" : " " + where) << ": " << e.what() << " (see `bwoc"
-              << (where.empty() ? "" : " " + where) << " --help`)\n";
+    std::cerr << "bwoc" << where << ": " << e.what() << " (see `bwoc" << where << " --help`)\n";
     return 2;
   }
   if (!ctx.action) {

@@ -105,6 +105,20 @@ namespace {
 
 constexpr std::uint64_t kMaxSafeInteger = 9007199254740991ULL;  // 2^53 - 1
 
+// Length of the valid UTF-8 sequence at p (lead byte >= 0x80) before `end`, or 0.
+std::size_t utf8_sequence(const unsigned char* p, const unsigned char* e) {
+  auto cont = [&](std::size_t i, unsigned char lo, unsigned char hi) { return p + i < e && p[i] >= lo && p[i] <= hi; };
+  unsigned char c = p[0];
+  if (c >= 0xC2 && c <= 0xDF) return cont(1, 0x80, 0xBF) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2, 0x80, 0xBF) ? 3 : 0;  // no surrogates
+  if (c == 0xF0) return cont(1, 0x90, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+  return 0;
+}
+
 class Parser {
  public:
   Parser(std::string_view text, const ParseLimits& limits)
@@ -324,27 +338,6 @@ class Parser {
     }
   }
 
-  // Length of the valid UTF-8 sequence starting at p (lead byte >= 0x80), or 0.
-  std::size_t utf8_sequence(const unsigned char* p) const {
-    const auto* e = reinterpret_cast<const unsigned char*>(end_);
-    auto cont = [&](std::size_t i, unsigned char lo, unsigned char hi) {
-      return p + i < e && p[i] >= lo && p[i] <= hi;
-    };
-    unsigned char c = p[0];
-    if (c >= 0xC2 && c <= 0xDF) return cont(1, 0x80, 0xBF) ? 2 : 0;
-    if (c == 0xE0) return cont(1, 0xA0, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
-    if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-      return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
-    }
-    if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2, 0x80, 0xBF) ? 3 : 0;  // no surrogates
-    if (c == 0xF0) return cont(1, 0x90, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
-    if (c >= 0xF1 && c <= 0xF3) {
-      return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
-    }
-    if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
-    return 0;
-  }
-
   bool parse_string(std::string& out) {
     ++p_;  // opening quote
     for (;;) {
@@ -364,7 +357,7 @@ class Parser {
       }
       if (c < 0x20) return fail("control character in string");
       if (c >= 0x80) {
-        std::size_t n = utf8_sequence(reinterpret_cast<const unsigned char*>(p_));
+        std::size_t n = utf8_sequence(reinterpret_cast<const unsigned char*>(p_), reinterpret_cast<const unsigned char*>(end_));
         if (n == 0) return fail("invalid UTF-8");
         out.append(p_, n);
         p_ += n;
@@ -475,6 +468,21 @@ class Parser {
 
 }  // namespace
 
+bool is_valid_utf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* e = p + text.size();
+  while (p < e) {
+    if (*p < 0x80) {
+      ++p;
+      continue;
+    }
+    std::size_t n = utf8_sequence(p, e);
+    if (n == 0) return false;
+    p += n;
+  }
+  return true;
+}
+
 Result<Value> parse(std::string_view text, const ParseLimits& limits) {
   if (text.size() > limits.max_bytes) {
     return Error(Errc::invalid_argument,
@@ -528,6 +536,52 @@ void write(const Value& value, std::string& out) {
 std::string write(const Value& value) {
   std::string out;
   write(value, out);
+  return out;
+}
+
+namespace {
+
+void write_indented(const Value& value, int depth, std::string& out) {
+  auto newline = [&](int d) {
+    out += '\n';
+    out.append(static_cast<std::size_t>(d) * 2, ' ');
+  };
+  if (value.is_array() && !value.items().empty()) {
+    out += '[';
+    bool first = true;
+    for (const Value& v : value.items()) {
+      if (!first) out += ',';
+      first = false;
+      newline(depth + 1);
+      write_indented(v, depth + 1, out);
+    }
+    newline(depth);
+    out += ']';
+    return;
+  }
+  if (value.is_object() && !value.members().empty()) {
+    out += '{';
+    bool first = true;
+    for (const Member& m : value.members()) {
+      if (!first) out += ',';
+      first = false;
+      newline(depth + 1);
+      jcs::append_string(m.name, out);
+      out += ": ";
+      write_indented(m.value, depth + 1, out);
+    }
+    newline(depth);
+    out += '}';
+    return;
+  }
+  write(value, out);
+}
+
+}  // namespace
+
+std::string write_pretty(const Value& value) {
+  std::string out;
+  write_indented(value, 0, out);
   return out;
 }
 

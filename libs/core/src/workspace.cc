@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <system_error>
 
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/files.h"
+#include "bwoc/core/json.h"
 #include "toml_file.h"
 
 namespace bwoc {
@@ -211,12 +211,11 @@ Status Workspace::add_agent(std::string_view name, std::string_view description)
   }
   if (has_agent(name)) return Error(Errc::already_exists, "agent \"" + std::string(name) + "\" already exists");
   BWOC_RETURN_IF_ERROR(ensure_directory(agent_dir(name) / "memories", 0755));
-  nlohmann::ordered_json manifest;
-  manifest["name"] = std::string(name);
-  manifest["description"] = std::string(description);
-  manifest["skills"] = nlohmann::json::array();
-  return write_file_exclusive(manifest_file(name),
-                              manifest.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0644);
+  if (!json::is_valid_utf8(description)) return Error(Errc::invalid_argument, "the description is not valid UTF-8");
+  json::Value manifest = json::Value::object({{"name", std::string(name)},
+                                              {"description", std::string(description)},
+                                              {"skills", json::Value::array()}});
+  return write_file_exclusive(manifest_file(name), json::write_pretty(manifest) + "\n", 0644);
 }
 
 }  // namespace bwoc

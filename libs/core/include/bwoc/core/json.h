@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -32,6 +33,17 @@ class Value {
   enum class Kind : std::uint8_t { null, boolean, number, string, array, object };
 
   Value() = default;  // null
+
+  // Conversions for building documents: Value::object({{"name", "x"}, {"n", 3}}).
+  Value(std::nullptr_t) {}  // NOLINT
+  Value(const char* s) : v_(std::string(s)) {}  // NOLINT
+  Value(std::string s) : v_(std::move(s)) {}  // NOLINT
+  Value(std::string_view s) : v_(std::string(s)) {}  // NOLINT
+  template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+  Value(B b) : v_(b) {}  // NOLINT
+  template <class N, std::enable_if_t<std::is_arithmetic_v<N> && !std::is_same_v<N, bool>, int> = 0>
+  Value(N n) : v_(static_cast<double>(n)) {}  // NOLINT
+
   static Value boolean(bool b);
   static Value number(double d);
   static Value string(std::string s);
@@ -86,11 +98,17 @@ struct ParseLimits {
 // names the byte offset and what is wrong, for local logs and the user.
 Result<Value> parse(std::string_view text, const ParseLimits& limits = {});
 
+// True when `text` is valid UTF-8 without encoded surrogates (what JSON strings may hold).
+bool is_valid_utf8(std::string_view text);
+
 // Compact JSON in member order (not canonical: see jcs.h for that). Strings and
 // numbers are written exactly as JCS writes them, so the output is valid JSON
 // that bwoc's parser reads back to an equal Value.
 std::string write(const Value& value);
 void write(const Value& value, std::string& out);
+
+// The same, indented by two spaces a level, for people reading --json output.
+std::string write_pretty(const Value& value);
 
 }  // namespace bwoc::json
 

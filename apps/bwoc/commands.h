@@ -1,0 +1,75 @@
+// The options and actions of every bwoc subcommand. main.cc declares the
+// command line (the only file that includes CLI11, which is costly to
+// compile); the cmd_*.cc files do the work and print.
+#ifndef BWOC_APPS_BWOC_COMMANDS_H_
+#define BWOC_APPS_BWOC_COMMANDS_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "cli.h"
+
+namespace bwoc::cli {
+
+struct InitOptions {
+  std::string dir = ".";
+  std::optional<std::string> name;
+  bool keygen = false;
+};
+int run_init(Context& ctx, const InitOptions& o);
+
+struct TrustOptions {
+  bool keygen = false;
+  bool force = false;
+  bool json = false;
+};
+int run_trust_keygen(Context& ctx, const TrustOptions& o);
+int run_trust_show(Context& ctx, const TrustOptions& o);
+
+struct AgentOptions {
+  std::string name;
+  std::string description;
+  bool json = false;
+};
+int run_agent_add(Context& ctx, const AgentOptions& o);
+int run_agent_list(Context& ctx, const AgentOptions& o);
+
+struct EnvelopeOptions {
+  std::string from, to, aud, kind = "message";
+  std::optional<std::string> payload, payload_file, re, id, ts;
+  std::string input = "-";
+  std::optional<std::string> now;
+  std::string via = "path";
+  bool explain = false;
+};
+int run_envelope_sign(Context& ctx, const EnvelopeOptions& o);
+int run_envelope_verify(Context& ctx, const EnvelopeOptions& o);
+
+struct InboxOptions {
+  std::string agent;
+  bool json = false;
+  std::size_t limit = 20;
+  std::size_t max = 0;
+};
+int run_inbox_list(Context& ctx, const InboxOptions& o);
+int run_inbox_verify(Context& ctx, const InboxOptions& o);
+int run_inbox_ingest(Context& ctx, const InboxOptions& o);
+int run_inbox_refusals(Context& ctx, const InboxOptions& o);
+
+struct SendOptions {
+  std::string target, from, kind = "message";
+  std::optional<std::string> payload, payload_file, re, via;
+  bool json = false;
+};
+int run_send(Context& ctx, const SendOptions& o);
+
+struct DemoOptions {
+  std::string dir;
+  bool keep = false;
+};
+int run_demo(Context& ctx, const DemoOptions& o);
+
+}  // namespace bwoc::cli
+
+#endif  // BWOC_APPS_BWOC_COMMANDS_H_
