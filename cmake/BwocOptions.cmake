@@ -9,6 +9,12 @@ target_compile_options(bwoc_options INTERFACE
 if(BWOC_WERROR)
   target_compile_options(bwoc_options INTERFACE -Werror)
 endif()
+if(BWOC_BUILD_FUZZ)
+  # Everything linked into a fuzz target is instrumented for coverage and checked.
+  target_compile_options(bwoc_options INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(bwoc_options INTERFACE -fsanitize=address,undefined)
+endif()
 if(BWOC_SANITIZE)
   target_compile_options(bwoc_options INTERFACE
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)

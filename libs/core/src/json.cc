@@ -27,6 +27,8 @@ Value Value::string(std::string s) {
   v.v_ = std::move(s);
   return v;
 }
+Value Value::array() { return array(Array{}); }
+Value Value::object() { return object(Object{}); }
 Value Value::array(Array items) {
   Value v;
   v.v_ = std::move(items);

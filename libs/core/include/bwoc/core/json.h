@@ -32,23 +32,26 @@ class Value {
 
   enum class Kind : std::uint8_t { null, boolean, number, string, array, object };
 
-  Value() = default;  // null
+  Value();  // null
 
   // Conversions for building documents: Value::object({{"name", "x"}, {"n", 3}}).
-  Value(std::nullptr_t) {}  // NOLINT
-  Value(const char* s) : v_(std::string(s)) {}  // NOLINT
-  Value(std::string s) : v_(std::move(s)) {}  // NOLINT
-  Value(std::string_view s) : v_(std::string(s)) {}  // NOLINT
+  // (Defined below Member: the variant needs it complete.)
+  Value(std::nullptr_t);         // NOLINT
+  Value(const char* s);          // NOLINT
+  Value(std::string s);          // NOLINT
+  Value(std::string_view s);     // NOLINT
   template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
-  Value(B b) : v_(b) {}  // NOLINT
+  Value(B b);  // NOLINT
   template <class N, std::enable_if_t<std::is_arithmetic_v<N> && !std::is_same_v<N, bool>, int> = 0>
-  Value(N n) : v_(static_cast<double>(n)) {}  // NOLINT
+  Value(N n);  // NOLINT
 
   static Value boolean(bool b);
   static Value number(double d);
   static Value string(std::string s);
-  static Value array(Array items = {});
-  static Value object(Object members = {});
+  static Value array();
+  static Value array(Array items);
+  static Value object();
+  static Value object(Object members);
 
   Kind kind() const { return static_cast<Kind>(v_.index()); }
   bool is_null() const { return kind() == Kind::null; }
@@ -80,7 +83,7 @@ class Value {
   friend bool operator==(const Value& a, const Value& b);
 
  private:
-  std::variant<std::nullptr_t, bool, double, std::string, Array, Object> v_{nullptr};
+  std::variant<std::nullptr_t, bool, double, std::string, Array, Object> v_;  // null first: the default
 };
 
 struct Member {
@@ -88,6 +91,16 @@ struct Member {
   Value value;
   friend bool operator==(const Member& a, const Member& b) = default;
 };
+
+inline Value::Value() = default;
+inline Value::Value(std::nullptr_t) {}
+inline Value::Value(const char* s) : v_(std::string(s)) {}
+inline Value::Value(std::string s) : v_(std::move(s)) {}
+inline Value::Value(std::string_view s) : v_(std::string(s)) {}
+template <class B, std::enable_if_t<std::is_same_v<B, bool>, int>>
+Value::Value(B b) : v_(b) {}
+template <class N, std::enable_if_t<std::is_arithmetic_v<N> && !std::is_same_v<N, bool>, int>>
+Value::Value(N n) : v_(static_cast<double>(n)) {}
 
 struct ParseLimits {
   std::size_t max_bytes = std::size_t{1} << 20;  // 1 MiB, the envelope limit
