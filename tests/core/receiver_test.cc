@@ -60,7 +60,8 @@ TEST_F(ReceiverTest, AcceptsAValidEnvelopeIntoTheAgentsInbox) {
   EXPECT_EQ(d.peer, "alpha");
   std::string inbox = test::read_file(beta_inbox());
   ASSERT_EQ(std::count(inbox.begin(), inbox.end(), '\n'), 1);
-  auto line = parse_inbox_line(inbox.substr(0, inbox.size() - 1));
+  const std::string first_line = inbox.substr(0, inbox.size() - 1);
+  auto line = parse_inbox_line(first_line);
   ASSERT_TRUE(line.ok());
   EXPECT_EQ(line->via, Via::path);
   EXPECT_EQ(line->envelope, text);  // verbatim
