@@ -14,18 +14,8 @@
 namespace bwoc {
 namespace {
 
-class DropFolderTest : public ::testing::Test {
+class DropFolderTest : public test::TwoWorkspaces {
  protected:
-  void SetUp() override {
-    alpha_.emplace(test::make_workspace(dir_.path(), "alpha"));
-    beta_.emplace(test::make_workspace(dir_.path(), "beta"));
-    test::declare_peers(*alpha_, {&*beta_});
-    test::declare_peers(*beta_, {&*alpha_});
-    alpha_key_.emplace(std::move(alpha_->load_secret_key()).value());
-  }
-
-  std::string envelope() { return *sign_envelope(test::draft_to(*beta_->public_key()), *alpha_key_); }
-
   IngestReport ingest() {
     auto rx = Receiver::open(*beta_);
     auto report = ingest_drop_folder(**rx);
@@ -34,10 +24,6 @@ class DropFolderTest : public ::testing::Test {
   }
 
   std::filesystem::path new_dir() const { return beta_->drop_dir() / "new"; }
-
-  test::TempDir dir_;
-  std::optional<Workspace> alpha_, beta_;
-  std::optional<SecretKey> alpha_key_;
 };
 
 TEST_F(DropFolderTest, DeliversThroughTheDropFolderAndEmptiesIt) {

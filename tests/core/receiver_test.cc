@@ -17,23 +17,8 @@
 namespace bwoc {
 namespace {
 
-class ReceiverTest : public ::testing::Test {
+class ReceiverTest : public test::TwoWorkspaces {
  protected:
-  void SetUp() override {
-    alpha_.emplace(test::make_workspace(dir_.path(), "alpha"));
-    beta_.emplace(test::make_workspace(dir_.path(), "beta"));
-    test::declare_peers(*alpha_, {&*beta_});
-    test::declare_peers(*beta_, {&*alpha_});
-    alpha_key_.emplace(std::move(alpha_->load_secret_key()).value());
-  }
-
-  // An envelope from alpha/agent-a to beta/agent-b.
-  std::string envelope(std::function<void(EnvelopeDraft&)> edit = {}) {
-    EnvelopeDraft d = test::draft_to(*beta_->public_key());
-    if (edit) edit(d);
-    return *sign_envelope(d, *alpha_key_);
-  }
-
   std::unique_ptr<Receiver> open_beta(ReceiverOptions options = {}) {
     auto r = Receiver::open(*beta_, std::move(options));
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message());
@@ -41,10 +26,6 @@ class ReceiverTest : public ::testing::Test {
   }
 
   std::filesystem::path beta_inbox() const { return beta_->inbox_file("agent-b"); }
-
-  test::TempDir dir_;
-  std::optional<Workspace> alpha_, beta_;
-  std::optional<SecretKey> alpha_key_;
 };
 
 Reason refused_for(const Delivery& d) {

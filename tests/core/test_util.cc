@@ -47,6 +47,20 @@ void declare_peers(const Workspace& ws, std::initializer_list<const Workspace*> 
   if (!st.ok()) throw std::runtime_error(st.error().message());
 }
 
+void TwoWorkspaces::SetUp() {
+  alpha_.emplace(make_workspace(dir_.path(), "alpha"));
+  beta_.emplace(make_workspace(dir_.path(), "beta"));
+  declare_peers(*alpha_, {&*beta_});
+  declare_peers(*beta_, {&*alpha_});
+  alpha_key_.emplace(std::move(alpha_->load_secret_key()).value());
+}
+
+std::string TwoWorkspaces::envelope(const std::function<void(EnvelopeDraft&)>& edit) {
+  EnvelopeDraft d = draft_to(*beta_->public_key());
+  if (edit) edit(d);
+  return *sign_envelope(d, *alpha_key_);
+}
+
 std::string read_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::stringstream ss;

@@ -5,7 +5,11 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "bwoc/core/encoding.h"
 #include "bwoc/core/envelope.h"
@@ -63,6 +67,19 @@ Workspace make_workspace(const std::filesystem::path& parent, const std::string&
 
 // Declares `peer` in `ws`'s routes.toml (replacing the file), reached by path.
 void declare_peers(const Workspace& ws, std::initializer_list<const Workspace*> peers, std::string extra = "");
+
+// Two workspaces, alpha and beta, each with a key and agents agent-a and
+// agent-b, pinning each other and reached by path.
+class TwoWorkspaces : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  // An envelope from alpha/agent-a to beta/agent-b, after `edit`.
+  std::string envelope(const std::function<void(EnvelopeDraft&)>& edit = {});
+
+  TempDir dir_;
+  std::optional<Workspace> alpha_, beta_;
+  std::optional<SecretKey> alpha_key_;
+};
 
 // Reads a whole file (tests only).
 std::string read_file(const std::filesystem::path& file);

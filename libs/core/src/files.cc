@@ -24,8 +24,6 @@ Error os_error(std::string_view what, const fs::path& path, int err) {
   return Error(code, std::string(what) + " " + path.string() + ": " + errno_message(err));
 }
 
-namespace {
-
 Status write_all(int fd, std::string_view content, const fs::path& path) {
   const char* p = content.data();
   std::size_t left = content.size();
@@ -40,8 +38,6 @@ Status write_all(int fd, std::string_view content, const fs::path& path) {
   }
   return ok_status();
 }
-
-}  // namespace
 
 Status fsync_directory(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

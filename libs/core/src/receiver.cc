@@ -56,19 +56,6 @@ struct SharedFd {
   int fd;
 };
 
-Status write_fully(int fd, std::string_view data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error(Errc::io_error, std::string("cannot append to the inbox: ") + errno_message(errno));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return ok_status();
-}
-
 }  // namespace
 
 struct Receiver::Impl {
@@ -347,7 +334,7 @@ struct Receiver::Impl {
     std::string line = format_inbox_line(text, now, via);
     InboxMark& mark = marks[env->to];
     p.start_offset = mark.offset;
-    Status wrote = write_fully(box.fd->fd, line);
+    Status wrote = write_all(box.fd->fd, line, ws.inbox_file(env->to));
     if (!wrote.ok()) {
       // Leave no partial line behind; if even that fails, the next append's
       // tail check finds the torn line and repairs it.

@@ -256,19 +256,7 @@ Status SeenLog::append(const std::vector<SeenEntry>& entries, const std::map<std
   for (const auto& [agent, m] : marks) text += mark_line(agent, m);
   int fd = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return os_error("cannot open", file_, errno);
-  const char* p = text.data();
-  std::size_t left = text.size();
-  Status st;
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      st = os_error("cannot append to", file_, errno);
-      break;
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  Status st = write_all(fd, text, file_);
   ::close(fd);
   // A failed append only costs a re-scan of the inbox tail later: the inbox,
   // not this index, is the record of what was accepted.

@@ -22,6 +22,9 @@ std::string errno_message(int err);
 // An Error for a failed system call on `path`, with a category that fits errno.
 Error os_error(std::string_view what, const std::filesystem::path& path, int err);
 
+// Writes all of `data` to `fd`, retrying short writes; `path` names it in errors.
+Status write_all(int fd, std::string_view data, const std::filesystem::path& path);
+
 // Writes `content` to a temporary file beside `path`, fsyncs it, renames it
 // over `path` and fsyncs the directory.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content, mode_t mode = 0644);
