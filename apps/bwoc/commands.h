@@ -64,6 +64,26 @@ struct SendOptions {
 };
 int run_send(Context& ctx, const SendOptions& o);
 
+struct A2aOptions {
+  std::string agent;
+  std::string bind = "127.0.0.1";
+  int port = 8080;
+  std::string public_url;
+  int threads = 0;
+  double rate_per_address = 100, rate_per_key = 50;
+  std::size_t max_connections = 2048;
+  std::size_t max_body = (1u << 20) + 64 * 1024;
+  std::string header_timeout = "10s", body_timeout = "30s", idle_timeout = "60s", drain_timeout = "10s";
+  std::size_t max_tasks = 100'000;
+  // a2a send
+  std::string url, from, to, kind = "message";
+  std::optional<std::string> payload, payload_file;
+  bool json = false;
+};
+int run_a2a_serve(Context& ctx, const A2aOptions& o);
+int run_a2a_card(Context& ctx, const A2aOptions& o);
+int run_a2a_send(Context& ctx, const A2aOptions& o);
+
 struct DemoOptions {
   std::string dir;
   bool keep = false;

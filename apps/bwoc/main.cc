@@ -183,6 +183,62 @@ void declare_send(CLI::App& app, Context& ctx) {
   on(cmd, ctx, "send", o, run_send);
 }
 
+#ifdef BWOC_HAVE_A2A
+void declare_a2a(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<A2aOptions>();
+  CLI::App* a2a = app.add_subcommand("a2a", "Serve an agent over A2A (JSON-RPC over HTTP), print its card, send to a URL");
+  a2a->require_subcommand(1);
+
+  CLI::App* serve = a2a->add_subcommand("serve", "Serve one agent over A2A until SIGTERM or SIGINT");
+  serve->footer(
+      "Standard A2A clients (0.3 and 1.0) find the agent card at\n"
+      "/.well-known/agent-card.json and talk JSON-RPC at /a2a. A message carrying a\n"
+      "bwoc envelope in a data part {\"bwoc.envelope\": ...} goes through every check;\n"
+      "if accepted it is in the agent's inbox, on disk, before the answer: a task whose\n"
+      "artifact is the node's signed receipt. Anything else gets \"Not accepted.\".\n\n"
+      "Listens on 127.0.0.1 unless --bind says otherwise; put a TLS proxy in front for\n"
+      "other machines and give its address with --public-url. Logs go to stderr, one\n"
+      "event a line; SIGTERM drains requests in progress and exits.\n\n"
+      "Example:\n  bwoc a2a serve --agent agents/agent-b --port 8080");
+  serve->add_option("--agent", o->agent, "The agent to serve: agents/NAME or NAME")->required();
+  serve->add_option("--bind", o->bind, "Address to listen on (default 127.0.0.1)");
+  serve->add_option("--port", o->port, "Port (default 8080; 0: any free port)");
+  serve->add_option("--public-url", o->public_url, "The URL clients reach it by, for the card (default http://BIND:PORT)");
+  serve->add_option("--threads", o->threads, "I/O threads (default: one per core)");
+  serve->add_option("--rate-per-address", o->rate_per_address, "Requests a second from one address before any check (default 100; 0: no limit)");
+  serve->add_option("--rate-per-key", o->rate_per_key, "Envelopes a second from one verified peer (default 50; 0: no limit)");
+  serve->add_option("--max-connections", o->max_connections, "Open connections at most (default 2048)");
+  serve->add_option("--max-body", o->max_body, "Request body bytes at most (default 1 MiB + 64 KiB; 413 beyond)");
+  serve->add_option("--header-timeout", o->header_timeout, "Time to receive a request's headers (default 10s)");
+  serve->add_option("--body-timeout", o->body_timeout, "Time to receive a request's body (default 30s)");
+  serve->add_option("--idle-timeout", o->idle_timeout, "Time a kept-alive connection may wait (default 60s)");
+  serve->add_option("--drain-timeout", o->drain_timeout, "Time requests in progress get on SIGTERM (default 10s)");
+  serve->add_option("--max-tasks", o->max_tasks, "Tasks kept for tasks/get; the oldest go first (default 100000)");
+  on(serve, ctx, "a2a serve", o, run_a2a_serve);
+
+  CLI::App* card = a2a->add_subcommand("card", "Print the agent card that `bwoc a2a serve` publishes");
+  card->add_option("--agent", o->agent, "The agent: agents/NAME or NAME")->required();
+  card->add_option("--bind", o->bind, "As for serve, for the URL in the card");
+  card->add_option("--port", o->port, "As for serve, for the URL in the card");
+  card->add_option("--public-url", o->public_url, "As for serve");
+  on(card, ctx, "a2a card", o, run_a2a_card);
+
+  CLI::App* send = a2a->add_subcommand("send", "Send one signed envelope to an A2A URL and verify the receipt");
+  send->footer(
+      "The URL must be the url of a peer declared in routes.toml: its key is pinned\n"
+      "there, and the card at the URL must publish the same key.\n\n"
+      "Example:\n  bwoc a2a send http://127.0.0.1:8080 --from agent-a --to agent-b --payload '{\"x\":1}'");
+  send->add_option("url", o->url, "The peer's A2A base URL (http:// or https://)")->required();
+  send->add_option("--from", o->from, "The agent of this workspace that speaks")->required();
+  send->add_option("--to", o->to, "The peer's agent")->required();
+  send->add_option("--kind", o->kind, "Envelope kind (default: message)");
+  send->add_option("--payload", o->payload, "Payload JSON (default: {})");
+  send->add_option("--payload-file", o->payload_file, "Read the payload from a file, or - for stdin");
+  send->add_flag("--json", o->json, "Print JSON, with the verified receipt");
+  on(send, ctx, "a2a send", o, run_a2a_send);
+}
+#endif
+
 void declare_demo(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<DemoOptions>();
   CLI::App* cmd = app.add_subcommand("demo", "Two workspaces exchange signed envelopes, narrated step by step");
@@ -216,6 +272,9 @@ int main(int argc, char** argv) {
   declare_envelope(app, ctx);
   declare_inbox(app, ctx);
   declare_send(app, ctx);
+#ifdef BWOC_HAVE_A2A
+  declare_a2a(app, ctx);
+#endif
   declare_demo(app, ctx);
 
   try {

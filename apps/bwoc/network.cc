@@ -3,13 +3,20 @@
 #include <memory>
 
 #include "bwoc/core/drop_folder.h"
+#ifdef BWOC_HAVE_A2A
+#include "bwoc/a2a/client.h"
+#endif
 
 namespace bwoc::cli {
 
 peer::Network make_network(const Workspace& ws) {
-  (void)ws;
   peer::Network network;
   network.add(std::make_unique<PathTransport>());
+#ifdef BWOC_HAVE_A2A
+  if (auto self = ws.public_key(); self.ok()) network.add(std::make_unique<a2a::A2aTransport>(*self));
+#else
+  (void)ws;
+#endif
   return network;
 }
 

@@ -112,3 +112,44 @@ finish() {
   echo "FAILED: $FAILURES of $CHECKS checks" >&2
   exit 1
 }
+
+# start_a2a WS AGENT [serve options...]: starts `bwoc a2a serve` on a free
+# port, waits (bounded) for its ready line, sets A2A_URL and A2A_PID; its
+# stderr goes to $WORK/WS-AGENT.log.
+start_a2a() {
+  local ws=$1 agent=$2
+  shift 2
+  local fifo="$WORK/.ready-$ws-$agent-$RANDOM"
+  mkfifo "$fifo"
+  "$BWOC" -w "$WORK/$ws" a2a serve --agent "$agent" --port 0 "$@" >"$fifo" 2>>"$WORK/$ws-$agent.log" &
+  A2A_PID=$!
+  local line=""
+  if ! read -r -t 15 line <"$fifo"; then
+    failed "a2a serve for $ws/$agent did not start: $(tail -3 "$WORK/$ws-$agent.log")"
+    rm -f "$fifo"
+    return 1
+  fi
+  rm -f "$fifo"
+  A2A_URL=$(echo "$line" | sed -n 's/.* listening on \(http[^ ]*\) .*/\1/p')
+  [ -n "$A2A_URL" ] || failed "no URL in: $line"
+}
+
+# stop_a2a PID: SIGTERM, then wait at most 15 s for a clean exit.
+stop_a2a() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null
+  local rc=0
+  timeout 15 tail --pid="$pid" -f /dev/null || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    failed "a2a serve $pid did not stop within 15 s"
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid" 2>/dev/null
+}
+
+# rpc URL JSON [curl options...]: one JSON-RPC call, the answer on stdout.
+rpc() {
+  local url=$1 body=$2
+  shift 2
+  curl -s --max-time 20 -X POST "$url/a2a" -H 'Content-Type: application/json' "$@" --data-binary "$body"
+}

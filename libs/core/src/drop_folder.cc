@@ -213,7 +213,8 @@ Result<IngestReport> ingest_drop_folder(Receiver& receiver, const IngestOptions&
     for (Slot& s : slots) {
       if (!s.delivery) continue;
       const Delivery& d = *s.delivery;
-      IngestReport::Item item{s.name, d.outcome, d.refusal ? std::string(reason_code(d.refusal->reason)) : "",
+      IngestReport::Item item{s.name, d.outcome,
+                              d.refusal ? std::string(reason_code(d.refusal->reason)) : d.policy,
                               d.envelope ? d.envelope->id : "", d.envelope ? d.envelope->to : ""};
       switch (d.outcome) {
         case Delivery::Outcome::accepted:
@@ -226,6 +227,7 @@ Result<IngestReport> ingest_drop_folder(Receiver& receiver, const IngestOptions&
           ::unlinkat(dir.fd, s.name.c_str(), 0);
           break;
         case Delivery::Outcome::refused:
+        case Delivery::Outcome::denied:
           ++report.refused;
           to_quarantine(s.name);
           break;

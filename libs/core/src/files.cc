@@ -182,6 +182,19 @@ Result<FileLock> FileLock::acquire(const fs::path& path) {
   return FileLock(fd);
 }
 
+Result<FileLock> FileLock::try_acquire(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return os_error("cannot open lock file", path, errno);
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) return Error(Errc::already_exists, path.string() + " is locked by another process");
+    return os_error("cannot lock", path, err);
+  }
+  return FileLock(fd);
+}
+
 FileLock& FileLock::operator=(FileLock&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);

@@ -114,6 +114,13 @@ Signature SecretKey::sign(std::string_view message) const {
   return sig;
 }
 
+std::array<std::uint8_t, 32> SecretKey::derive(std::string_view purpose) const {
+  std::array<std::uint8_t, 32> out{};
+  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(purpose.data()), purpose.size(),
+                     secret_.data(), 32);
+  return out;
+}
+
 bool verify_signature(const PublicKey& key, const Signature& sig, std::string_view message) {
   crypto_init();
   return crypto_sign_verify_detached(sig.bytes.data(), reinterpret_cast<const unsigned char*>(message.data()),

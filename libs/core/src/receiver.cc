@@ -29,6 +29,7 @@ std::string_view outcome_name(Delivery::Outcome outcome) {
     case Delivery::Outcome::accepted: return "accepted";
     case Delivery::Outcome::duplicate: return "duplicate";
     case Delivery::Outcome::refused: return "refused";
+    case Delivery::Outcome::denied: return "denied";
     case Delivery::Outcome::failed: return "failed";
   }
   return "failed";
@@ -164,7 +165,9 @@ struct Receiver::Impl {
     RefusalRecord r;
     r.at = now;
     r.via = via;
-    r.reason = d.refusal ? std::string(reason_code(d.refusal->reason)) : "failed";
+    r.reason = d.refusal                                  ? std::string(reason_code(d.refusal->reason))
+               : d.outcome == Delivery::Outcome::denied ? "denied:" + d.policy
+                                                        : "failed";
     r.detail = d.refusal ? d.refusal->detail : (d.error ? d.error->message() : "");
     r.source = std::string(source);
     r.bytes = text.size();
@@ -330,6 +333,17 @@ struct Receiver::Impl {
       return false;
     }
 
+    // Policy, for new envelopes only: an exact repeat already has its answer.
+    if (opts.policy) {
+      if (auto why = opts.policy(*env, d.peer)) {
+        d.outcome = Delivery::Outcome::denied;
+        d.policy = *why;
+        if (!p.scanned.empty()) scanned_unlogged.swap(p.scanned);
+        immediate = std::move(d);
+        return false;
+      }
+    }
+
     // The durable step: one line, one write.
     std::string line = format_inbox_line(text, now, via);
     InboxMark& mark = marks[env->to];
@@ -436,6 +450,7 @@ struct Receiver::Impl {
         case Delivery::Outcome::duplicate: stats_duplicates.fetch_add(1, std::memory_order_relaxed); break;
         case Delivery::Outcome::failed: stats_failed.fetch_add(1, std::memory_order_relaxed); break;
         case Delivery::Outcome::refused: stats_refused.fetch_add(1, std::memory_order_relaxed); break;
+        case Delivery::Outcome::denied: stats_denied.fetch_add(1, std::memory_order_relaxed); break;
       }
       if (p.done) p.done(std::move(p.delivery));
     }
@@ -472,8 +487,8 @@ struct Receiver::Impl {
   bool stopping = false;
   std::thread committer;
 
-  std::atomic<std::uint64_t> stats_accepted{0}, stats_duplicates{0}, stats_refused{0}, stats_failed{0},
-      stats_commits{0};
+  std::atomic<std::uint64_t> stats_accepted{0}, stats_duplicates{0}, stats_refused{0}, stats_denied{0},
+      stats_failed{0}, stats_commits{0};
 };
 
 Result<std::unique_ptr<Receiver>> Receiver::open(const Workspace& workspace, ReceiverOptions options) {
@@ -508,6 +523,7 @@ Receiver::Stats Receiver::stats() const {
   s.accepted = impl_->stats_accepted.load();
   s.duplicates = impl_->stats_duplicates.load();
   s.refused = impl_->stats_refused.load();
+  s.denied = impl_->stats_denied.load();
   s.failed = impl_->stats_failed.load();
   s.commits = impl_->stats_commits.load();
   return s;
@@ -521,7 +537,10 @@ void Receiver::receive(std::string_view text, Via via, std::string_view source, 
   auto env = m.pre_checks(text, via, now, d, window_ms);
   auto refuse_now = [&](Delivery delivery) {
     m.log_refusal(delivery, text, via, source, now);
-    (delivery.outcome == Delivery::Outcome::failed ? m.stats_failed : m.stats_refused).fetch_add(1);
+    (delivery.outcome == Delivery::Outcome::failed   ? m.stats_failed
+     : delivery.outcome == Delivery::Outcome::denied ? m.stats_denied
+                                                     : m.stats_refused)
+        .fetch_add(1);
     if (done) done(std::move(delivery));
   };
   if (!env) {

@@ -51,6 +51,9 @@ Status fsync_directory(const std::filesystem::path& path);
 class FileLock {
  public:
   static Result<FileLock> acquire(const std::filesystem::path& path);
+  // Like acquire(), but fails at once (Errc::already_exists) when another
+  // process holds the lock.
+  static Result<FileLock> try_acquire(const std::filesystem::path& path);
   FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   FileLock& operator=(FileLock&& other) noexcept;
   FileLock(const FileLock&) = delete;

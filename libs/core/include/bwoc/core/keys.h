@@ -56,6 +56,10 @@ class SecretKey {
   const PublicKey& public_key() const { return public_; }
   Signature sign(std::string_view message) const;
 
+  // A 32-byte key for one purpose, derived from this secret (BLAKE2b keyed
+  // with the seed): stable, and unguessable without the secret key.
+  std::array<std::uint8_t, 32> derive(std::string_view purpose) const;
+
  private:
   friend Status write_secret_key_file(const std::filesystem::path&, const SecretKey&, bool);
 

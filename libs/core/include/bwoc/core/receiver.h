@@ -33,10 +33,12 @@ struct Delivery {
     accepted,   // new, and now on disk
     duplicate,  // an exact repeat of an envelope accepted earlier (reason: replayed)
     refused,    // a check failed: see `refusal`
+    denied,     // every check passed, and policy said no: see `policy`
     failed,     // the node could not store it (disk full, I/O error): see `error`
   };
   Outcome outcome = Outcome::refused;
   std::optional<Refusal> refusal;
+  std::string policy;  // denied: why ("rate_limited", "recipient", ...), for the local log
   std::optional<Error> error;
   // Set once checks 1–3 passed.
   std::shared_ptr<const Envelope> envelope;
@@ -50,11 +52,19 @@ struct Delivery {
 
 std::string_view outcome_name(Delivery::Outcome outcome);
 
+// Decides, after checks 1–9 passed, whether a new envelope may be delivered:
+// nullopt for yes, or the policy's reason (spec §3: policy comes after the
+// checks and refuses with the same silence).
+using DeliveryPolicy =
+    std::function<std::optional<std::string>(const Envelope& envelope, const std::string& peer)>;
+
 struct ReceiverOptions {
   // The receiver's clock (check 8); tests and `envelope verify --now` set it.
   std::function<UnixMillis()> clock = now_millis;
   // How long an unchanged routes.toml is trusted before it is looked at again.
   std::int64_t routes_recheck_ms = 1000;
+  // Policy applied to new envelopes (not to exact repeats); none by default.
+  DeliveryPolicy policy;
 };
 
 class Receiver {
@@ -84,7 +94,7 @@ class Receiver {
   std::shared_ptr<const Routes> routes();
 
   struct Stats {
-    std::uint64_t accepted = 0, duplicates = 0, refused = 0, failed = 0, commits = 0;
+    std::uint64_t accepted = 0, duplicates = 0, refused = 0, denied = 0, failed = 0, commits = 0;
   };
   Stats stats() const;
 

@@ -1,0 +1,121 @@
+// bwoc a2a: serve an agent over A2A, print its card, send to an A2A URL.
+#include <iostream>
+
+#include "bwoc/a2a/card.h"
+#include "bwoc/a2a/client.h"
+#include "bwoc/a2a/server.h"
+#include "bwoc/core/envelope.h"
+#include "bwoc/core/routes.h"
+#include "commands.h"
+
+namespace bwoc::cli {
+
+namespace {
+
+// "agents/NAME", "agents/NAME/" or "NAME".
+std::string agent_name(std::string arg) {
+  while (!arg.empty() && arg.back() == '/') arg.pop_back();
+  if (arg.rfind("agents/", 0) == 0) arg = arg.substr(7);
+  return arg;
+}
+
+Result<std::chrono::milliseconds> millis(const std::string& text, const char* option) {
+  auto ms = parse_duration(text);
+  if (!ms.ok()) return ms.error().context(option);
+  return std::chrono::milliseconds(*ms);
+}
+
+std::string normalized(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+}  // namespace
+
+int run_a2a_serve(Context& ctx, const A2aOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  a2a::ServeOptions so;
+  so.agent = agent_name(o.agent);
+  so.bind = o.bind;
+  if (o.port < 0 || o.port > 65535) return usage(ctx, "--port must be 0 to 65535");
+  so.port = static_cast<std::uint16_t>(o.port);
+  so.public_url = o.public_url;
+  so.threads = o.threads;
+  so.limits.rate_per_address = o.rate_per_address;
+  so.limits.burst_per_address = o.rate_per_address * 2;
+  so.limits.rate_per_key = o.rate_per_key;
+  so.limits.burst_per_key = o.rate_per_key * 2;
+  so.limits.max_connections = o.max_connections;
+  so.limits.max_body_bytes = o.max_body;
+  so.limits.max_tasks = o.max_tasks;
+  for (auto [text, field, name] : {std::tuple{&o.header_timeout, &so.limits.header_timeout, "--header-timeout"},
+                                   std::tuple{&o.body_timeout, &so.limits.body_timeout, "--body-timeout"},
+                                   std::tuple{&o.idle_timeout, &so.limits.idle_timeout, "--idle-timeout"},
+                                   std::tuple{&o.drain_timeout, &so.limits.drain_timeout, "--drain-timeout"}}) {
+    auto ms = millis(*text, name);
+    if (!ms.ok()) return fail(ctx, ms.error());
+    *field = *ms;
+  }
+  Status st = a2a::serve(*ws, so, [&](const a2a::Server& server) {
+    std::cout << "bwoc a2a serve: " << ws->name() << "/" << so.agent << " listening on " << server.base_url()
+              << " (card: " << server.base_url() << "/.well-known/agent-card.json)" << std::endl;
+  });
+  if (!st.ok()) return fail(ctx, st.error());
+  return 0;
+}
+
+int run_a2a_card(Context& ctx, const A2aOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  std::string base = o.public_url.empty() ? "http://" + o.bind + ":" + std::to_string(o.port) : o.public_url;
+  auto info = a2a::card_info_for(*ws, agent_name(o.agent), base);
+  if (!info.ok()) return fail(ctx, info.error());
+  print_json(a2a::agent_card(*info));
+  return 0;
+}
+
+int run_a2a_send(Context& ctx, const A2aOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto routes = Routes::load(ws->routes_file(), ws->root());
+  if (!routes.ok()) return fail(ctx, routes.error());
+  // Only a declared peer's key is trusted; a card alone never introduces one.
+  const PeerRoute* declared = nullptr;
+  for (const PeerRoute& p : routes->peers()) {
+    if (p.url && normalized(*p.url) == normalized(o.url)) declared = &p;
+  }
+  if (declared == nullptr) {
+    return fail(ctx, Error(Errc::not_found, "no peer in routes.toml has url = \"" + normalized(o.url) +
+                                                "\": declare it (with its pinned pubkey) first"));
+  }
+  if (!ws->has_agent(o.from)) return fail(ctx, Error(Errc::not_found, "no agent \"" + o.from + "\" here to send from"));
+  auto payload = read_payload(o.payload, o.payload_file);
+  if (!payload.ok()) return fail(ctx, payload.error());
+  auto key = ws->load_secret_key();
+  if (!key.ok()) return fail(ctx, key.error());
+  EnvelopeDraft draft;
+  draft.kind = o.kind;
+  draft.from = o.from;
+  draft.to = o.to;
+  draft.aud = declared->pubkey;
+  draft.payload = std::move(payload).value();
+  auto text = sign_envelope(draft, *key);
+  if (!text.ok()) return fail(ctx, text.error());
+  PeerRoute route = *declared;
+  route.url = o.url;
+  a2a::A2aTransport transport(key->public_key());
+  auto sent = transport.deliver(route, *text, parse_envelope(*text).value());
+  if (!sent.ok()) return fail(ctx, sent.error());
+  if (o.json) {
+    json::Value out = json::Value::object({{"id", parse_envelope(*text).value().id}, {"detail", sent->detail}});
+    if (sent->reply) out.set("receipt", *json::parse(*sent->reply));
+    print_json(out);
+    return 0;
+  }
+  std::cout << "sent " << parse_envelope(*text).value().id << " to " << declared->key << "/" << o.to << " at " << o.url
+            << ": " << sent->detail << "\n";
+  return 0;
+}
+
+}  // namespace bwoc::cli

@@ -1,0 +1,42 @@
+// The A2A agent card of one bwoc agent: served at /.well-known/agent-card.json
+// and /.well-known/agent.json, readable by A2A 1.0 clients (supportedInterfaces,
+// with a 1.0 and a 0.3 JSON-RPC entry) and by 0.3 clients (protocolVersion,
+// url, preferredTransport).
+//
+// It publishes the workspace's public key and declares the bwoc envelope as
+// an A2A extension. The public card shows only what anyone may see: the
+// agent's name and description, and skills open to tier 0.
+#ifndef BWOC_A2A_CARD_H_
+#define BWOC_A2A_CARD_H_
+
+#include <string>
+#include <string_view>
+
+#include "bwoc/core/json.h"
+#include "bwoc/core/keys.h"
+#include "bwoc/core/result.h"
+#include "bwoc/core/workspace.h"
+
+namespace bwoc::a2a {
+
+// The URI of the A2A extension that carries bwoc envelopes (spec envelope-v1 §5).
+inline constexpr std::string_view kEnvelopeExtensionUri = "urn:bwoc:a2a:envelope:v1";
+
+struct CardInfo {
+  std::string workspace;
+  std::string agent;
+  std::string description;
+  std::string base_url;  // "http://127.0.0.1:8080": the card says <base_url>/a2a
+  PublicKey public_key;
+  json::Value skills = json::Value::array();  // public skills, in A2A AgentSkill shape
+  bool extended_card = false;
+};
+
+json::Value agent_card(const CardInfo& info);
+
+// Reads what the card says about an agent from its manifest.
+Result<CardInfo> card_info_for(const Workspace& ws, std::string_view agent, std::string_view base_url);
+
+}  // namespace bwoc::a2a
+
+#endif  // BWOC_A2A_CARD_H_

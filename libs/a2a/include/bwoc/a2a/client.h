@@ -1,0 +1,47 @@
+// Sending envelopes to peers over A2A, and checking what they answer.
+//
+// The client fetches the peer's agent card, checks that the key it publishes
+// is the key pinned in routes.toml, sends the envelope in an A2A 1.0
+// SendMessage, and accepts the delivery only with a receipt signed by that
+// key, addressed to us, answering our envelope (spec §3). Answers are bounded
+// in size and time; anything else is an error, never a silent success.
+#ifndef BWOC_A2A_CLIENT_H_
+#define BWOC_A2A_CLIENT_H_
+
+#include <chrono>
+#include <string>
+
+#include "bwoc/core/json.h"
+#include "bwoc/core/keys.h"
+#include "bwoc/core/result.h"
+#include "bwoc/core/transport.h"
+
+namespace bwoc::a2a {
+
+struct ClientOptions {
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds timeout{15'000};
+  std::size_t max_answer_bytes = 4u << 20;
+};
+
+// GETs <base_url>/.well-known/agent-card.json.
+Result<json::Value> fetch_card(const std::string& base_url, const ClientOptions& options = {});
+
+// The public key a card publishes in its bwoc extension, if any.
+std::optional<PublicKey> card_public_key(const json::Value& card);
+
+class A2aTransport : public EnvelopeTransport {
+ public:
+  // `self` is this workspace's key: receipts must be addressed to it.
+  explicit A2aTransport(PublicKey self, ClientOptions options = {}) : self_(self), options_(options) {}
+  Via via() const override { return Via::a2a; }
+  Result<SendReport> deliver(const PeerRoute& peer, const std::string& envelope_text, const Envelope& envelope) override;
+
+ private:
+  PublicKey self_;
+  ClientOptions options_;
+};
+
+}  // namespace bwoc::a2a
+
+#endif  // BWOC_A2A_CLIENT_H_

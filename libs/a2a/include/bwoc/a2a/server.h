@@ -1,0 +1,75 @@
+// `bwoc a2a serve`: one agent of a workspace, reachable over A2A.
+//
+// A Server listens (127.0.0.1 unless told otherwise), serves the agent card,
+// answers A2A JSON-RPC in the 0.3 and 1.0 generations, and delivers envelopes
+// to the agent's inbox through every check of spec §3. Every size, count and
+// time that comes from outside is bounded by ServeLimits.
+#ifndef BWOC_A2A_SERVER_H_
+#define BWOC_A2A_SERVER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "bwoc/core/result.h"
+#include "bwoc/core/workspace.h"
+
+namespace bwoc::a2a {
+
+struct ServeLimits {
+  std::size_t max_body_bytes = (1u << 20) + 64 * 1024;  // 413 beyond: a 1 MiB envelope and its wrapper
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  std::size_t max_connections = 2048;
+  double rate_per_address = 100;  // requests a second, before verification (429); 0: unlimited
+  double burst_per_address = 200;
+  double rate_per_key = 50;       // envelopes a second from one verified key (429); 0: unlimited
+  double burst_per_key = 100;
+  std::chrono::milliseconds drain_timeout{10'000};
+  std::size_t max_tasks = 100'000;                     // kept for tasks/get, then the oldest go
+  std::chrono::milliseconds task_max_age{7 * 86'400'000LL};
+};
+
+struct ServeOptions {
+  std::string agent;
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port
+  std::string public_url;     // what the card advertises (default: http://<bind>:<port>)
+  int threads = 0;            // 0: one per core
+  ServeLimits limits;
+};
+
+class Server {
+ public:
+  static Result<std::unique_ptr<Server>> start(const Workspace& ws, const ServeOptions& options);
+  ~Server();
+
+  std::uint16_t port() const;
+  const std::string& base_url() const;
+  // Stops accepting, lets requests in progress finish (up to the drain
+  // timeout) with every accepted envelope on disk, then stops.
+  void stop();
+
+  struct Stats {
+    std::uint64_t accepted = 0, duplicates = 0, refused = 0, denied = 0, failed = 0;
+    std::size_t tasks = 0, connections = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Runs a server until SIGTERM or SIGINT: says it is ready (a log line, and
+// READY=1 to systemd), logs a stats line every minute, then drains.
+Status serve(const Workspace& ws, const ServeOptions& options, const std::function<void(const Server&)>& on_ready);
+
+}  // namespace bwoc::a2a
+
+#endif  // BWOC_A2A_SERVER_H_

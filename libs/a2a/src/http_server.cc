@@ -1,0 +1,371 @@
+// The HTTP/1.1 listener, with Boost.Beast. One of the two translation units
+// that include Beast (the other is http_client.cc).
+//
+// <utility> first: Boost 1.74's Asio uses std::exchange without including it,
+// which GCC 12 in C++20 mode does not forgive.
+#include <utility>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "bwoc/core/log.h"
+#include "http.h"
+#include "rate_limit.h"
+
+namespace bwoc::a2a {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+const std::string& HttpRequest::header(std::string_view lowercase_name) const {
+  static const std::string kEmpty;
+  for (const auto& [name, value] : headers) {
+    if (name == lowercase_name) return value;
+  }
+  return kEmpty;
+}
+
+namespace {
+
+class ServerImpl;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, ServerImpl& server);
+  ~Session();
+  void start();
+  // During a drain: close now unless a request is being handled.
+  void close_if_idle();
+
+ private:
+  void read_header();
+  void on_header(beast::error_code ec);
+  void on_body(beast::error_code ec);
+  void dispatch_request();
+  void send(HttpResponse response, bool keep_alive);
+  void refuse(int status, const std::string& message, std::vector<std::pair<std::string, std::string>> headers = {});
+  void shutdown();
+  // After refusing a request whose body we will not read: stop sending, and
+  // read and drop what the client still sends for a short, bounded while, so
+  // that closing does not reset the connection before the client reads our
+  // answer (a close with unread input sends RST, which discards it).
+  void linger();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  http::response<http::empty_body> continue_;
+  ServerImpl& server_;
+  std::string client_;
+  std::string client_address_;
+  bool busy_ = false;
+  bool first_request_ = true;
+  bool closed_ = false;
+};
+
+class ServerImpl : public HttpServer {
+ public:
+  ServerImpl(HttpHandler& handler, const HttpServerOptions& options)
+      : handler_(handler),
+        limits_(options.limits),
+        ioc_(std::max(1, options.threads)),
+        acceptor_(net::make_strand(ioc_)),
+        per_address_(options.limits.rate_per_address, options.limits.burst_per_address) {}
+
+  ~ServerImpl() override { drain(std::chrono::milliseconds(0)); }
+
+  Status listen(const HttpServerOptions& options) {
+    beast::error_code ec;
+    auto address = net::ip::make_address(options.bind, ec);
+    if (ec) return Error(Errc::invalid_argument, "invalid bind address \"" + options.bind + "\"");
+    tcp::endpoint endpoint(address, options.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Error(ec == net::error::address_in_use ? Errc::unavailable : Errc::io_error,
+                   "cannot listen on " + options.bind + ":" + std::to_string(options.port) + ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    accept();
+    int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    return ok_status();
+  }
+
+  std::uint16_t port() const override { return port_; }
+  std::size_t open_connections() const override { return connections_.load(); }
+
+  std::size_t drain(std::chrono::milliseconds timeout) override {
+    if (stopped_.exchange(true)) return 0;
+    draining_ = true;
+    net::dispatch(acceptor_.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    for (const auto& s : snapshot()) s->close_if_idle();
+    std::size_t cut = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!idle_cv_.wait_for(lock, timeout, [this] { return sessions_.empty(); })) cut = sessions_.size();
+    }
+    ioc_.stop();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    return cut;
+  }
+
+  HttpHandler& handler() { return handler_; }
+  const HttpServerLimits& limits() const { return limits_; }
+  bool draining() const { return draining_.load(); }
+  TokenBuckets& per_address() { return per_address_; }
+
+  void add(Session* s, const std::shared_ptr<Session>& sp) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_[s] = sp;
+  }
+  void remove(Session* s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.erase(s);
+    connections_.fetch_sub(1);
+    if (sessions_.empty()) idle_cv_.notify_all();
+  }
+
+ private:
+  std::vector<std::shared_ptr<Session>> snapshot() {
+    std::vector<std::shared_ptr<Session>> out;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [raw, weak] : sessions_) {
+      if (auto s = weak.lock()) out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  void accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+        // Out of file descriptors and the like: log, and keep accepting.
+        log::warning("http.accept_failed", {{"error", ec.message()}});
+      } else if (draining_) {
+        return;
+      } else if (connections_.load() >= limits_.max_connections) {
+        beast::error_code ignored;
+        socket.close(ignored);
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_cap_log_ > std::chrono::seconds(1)) {
+          last_cap_log_ = now;
+          log::warning("http.connection_cap", {{"open", std::to_string(connections_.load())},
+                                               {"max", std::to_string(limits_.max_connections)}});
+        }
+      } else {
+        connections_.fetch_add(1);
+        auto session = std::make_shared<Session>(std::move(socket), *this);
+        add(session.get(), session);
+        session->start();
+      }
+      accept();
+    });
+  }
+
+  HttpHandler& handler_;
+  HttpServerLimits limits_;
+  // Declared before the io_context, so that they outlive it: destroying the
+  // io_context destroys queued handlers, whose sessions then remove themselves.
+  std::mutex mu_;
+  std::condition_variable idle_cv_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::atomic<std::size_t> connections_{0};
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  TokenBuckets per_address_;
+  std::vector<std::thread> threads_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stopped_{false};
+  std::chrono::steady_clock::time_point last_cap_log_{};
+};
+
+Session::Session(tcp::socket&& socket, ServerImpl& server) : stream_(std::move(socket)), server_(server) {
+  beast::error_code ec;
+  auto remote = stream_.socket().remote_endpoint(ec);
+  if (!ec) {
+    client_address_ = remote.address().to_string();
+    client_ = (remote.address().is_v6() ? "[" + client_address_ + "]" : client_address_) + ":" +
+              std::to_string(remote.port());
+  }
+}
+
+Session::~Session() { server_.remove(this); }
+
+void Session::start() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+}
+
+void Session::close_if_idle() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (!self->busy_) self->shutdown();
+  });
+}
+
+void Session::read_header() {
+  if (server_.draining()) return shutdown();
+  const HttpServerLimits& limits = server_.limits();
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  parser_->body_limit(limits.max_body_bytes);
+  // The first request must arrive promptly; a kept-alive connection may wait.
+  stream_.expires_after(first_request_ ? limits.header_timeout : limits.idle_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+}
+
+void Session::on_header(beast::error_code ec) {
+  first_request_ = false;
+  if (ec == http::error::header_limit) return refuse(431, "request headers too large");
+  if (ec == http::error::body_limit) return refuse(413, "request body too large");
+  if (ec) return shutdown();  // timeout, reset, garbage: nothing worth answering
+
+  // Before anything else is read or parsed: the per-address rate limit.
+  double wait = server_.per_address().take(client_address_);
+  if (wait > 0) {
+    return refuse(429, "too many requests from this address",
+                  {{"Retry-After", std::to_string(static_cast<long>(std::ceil(wait)))}});
+  }
+  auto& req = parser_->get();
+  if (auto length = parser_->content_length(); length && *length > server_.limits().max_body_bytes) {
+    return refuse(413, "request body too large");
+  }
+  if (req[http::field::expect] == "100-continue") {
+    continue_ = http::response<http::empty_body>(http::status::continue_, req.version());
+    stream_.expires_after(server_.limits().write_timeout);
+    http::async_write(stream_, continue_, [self = shared_from_this()](beast::error_code wec, std::size_t) {
+      if (wec) return self->shutdown();
+      self->stream_.expires_after(self->server_.limits().body_timeout);
+      http::async_read(self->stream_, self->buffer_, *self->parser_,
+                       [self](beast::error_code rec, std::size_t) { self->on_body(rec); });
+    });
+    return;
+  }
+  stream_.expires_after(server_.limits().body_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code rec, std::size_t) { self->on_body(rec); });
+}
+
+void Session::on_body(beast::error_code ec) {
+  if (ec == http::error::body_limit) return refuse(413, "request body too large");
+  if (ec) return shutdown();
+  dispatch_request();
+}
+
+void Session::dispatch_request() {
+  auto message = parser_->release();
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  request.client = client_;
+  request.client_address = client_address_;
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  request.body = std::move(message.body());
+  request.post = [self = shared_from_this()](std::function<void()> fn) {
+    net::post(self->stream_.get_executor(), std::move(fn));
+  };
+  bool keep_alive = message.keep_alive();
+  busy_ = true;
+  stream_.expires_never();  // the handler may wait for the disk; the write has its own timeout
+  server_.handler().handle(std::move(request), [self = shared_from_this(), keep_alive](HttpResponse response) {
+    net::post(self->stream_.get_executor(), [self, keep_alive, response = std::move(response)]() mutable {
+      self->send(std::move(response), keep_alive);
+    });
+  });
+}
+
+void Session::send(HttpResponse r, bool keep_alive) {
+  response_ = http::response<http::string_body>(static_cast<http::status>(r.status), 11);
+  response_.set(http::field::server, "bwoc");
+  response_.set(http::field::content_type, r.content_type);
+  for (const auto& [name, value] : r.headers) response_.set(name, value);
+  response_.body() = std::move(r.body);
+  response_.keep_alive(keep_alive && !r.close && !server_.draining());
+  response_.prepare_payload();
+  bool unread_input = r.status == 413 || r.status == 431 || r.status == 429;
+  stream_.expires_after(server_.limits().write_timeout);
+  http::async_write(stream_, response_, [self = shared_from_this(), unread_input](beast::error_code ec, std::size_t) {
+    self->busy_ = false;
+    if (!ec && unread_input) return self->linger();
+    if (ec || !self->response_.keep_alive()) return self->shutdown();
+    self->read_header();
+  });
+}
+
+void Session::linger() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  auto budget = std::make_shared<std::size_t>(64u << 20);
+  auto sink = std::make_shared<std::array<char, 64 * 1024>>();
+  stream_.expires_after(std::chrono::seconds(2));
+  auto drain = std::make_shared<std::function<void(beast::error_code, std::size_t)>>();
+  *drain = [self = shared_from_this(), budget, sink, drain](beast::error_code rec, std::size_t n) {
+    if (rec || n >= *budget) {
+      self->shutdown();
+      *drain = nullptr;  // break the cycle
+      return;
+    }
+    *budget -= n;
+    self->stream_.async_read_some(net::buffer(*sink), *drain);
+  };
+  stream_.async_read_some(net::buffer(*sink), *drain);
+}
+
+void Session::refuse(int status, const std::string& message, std::vector<std::pair<std::string, std::string>> headers) {
+  // Said at the transport level, before any check: only what went wrong here.
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = message + "\n";
+  r.headers = std::move(headers);
+  r.close = true;
+  log::info("http.refused", {{"status", std::to_string(status)}, {"client", client_}, {"why", message}});
+  send(std::move(r), false);
+}
+
+void Session::shutdown() {
+  if (closed_) return;
+  closed_ = true;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.close();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& options, HttpHandler& handler) {
+  auto server = std::make_unique<ServerImpl>(handler, options);
+  BWOC_RETURN_IF_ERROR(server->listen(options));
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace bwoc::a2a

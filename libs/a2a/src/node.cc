@@ -1,0 +1,300 @@
+#include "node.h"
+
+#include <cmath>
+
+#include "bwoc/a2a/card.h"
+#include "bwoc/core/log.h"
+#include "bwoc/core/receipt.h"
+#include "shapes.h"
+
+namespace bwoc::a2a {
+
+namespace {
+
+constexpr std::size_t kMaxContextIdBytes = 256;
+constexpr std::size_t kDefaultPageSize = 50;
+constexpr std::size_t kMaxPageSize = 100;
+
+bool printable(std::string_view s) {
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) return false;
+  }
+  return true;
+}
+
+HttpResponse text_response(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+HttpResponse json_response(std::string body, int status) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Result<std::unique_ptr<Node>> Node::open(const Workspace& ws, const NodeOptions& options) {
+  if (!ws.has_agent(options.agent)) {
+    return Error(Errc::not_found, "no agent \"" + options.agent + "\" in workspace \"" + ws.name() + "\"");
+  }
+  BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
+  std::unique_ptr<Node> node(new Node(ws, options, std::move(key)));
+  std::filesystem::path dir = ws.state_dir() / "a2a" / options.agent;
+  BWOC_RETURN_IF_ERROR(ensure_directory(dir, 0700));
+  auto lock = FileLock::try_acquire(dir / "serve.lock");
+  if (!lock.ok()) {
+    if (lock.error().code() == Errc::already_exists) {
+      return Error(Errc::already_exists, "agent \"" + options.agent + "\" is already served by another `bwoc a2a serve`");
+    }
+    return lock.error();
+  }
+  node->serve_lock_.emplace(std::move(lock).value());
+  BWOC_ASSIGN_OR_RETURN(node->tasks_, TaskStore::open(dir, options.tasks));
+
+  ReceiverOptions ropts;
+  Node* raw = node.get();
+  ropts.policy = [raw](const Envelope& env, const std::string&) -> std::optional<std::string> {
+    // This endpoint delivers to its own agent only.
+    if (env.to != raw->options_.agent) return std::string("recipient");
+    if (raw->per_key_.take(env.key.to_text()) > 0) return std::string("rate_limited");
+    return std::nullopt;
+  };
+  BWOC_ASSIGN_OR_RETURN(node->receiver_, Receiver::open(ws, std::move(ropts)));
+
+  BWOC_ASSIGN_OR_RETURN(CardInfo info, card_info_for(ws, options.agent, options.base_url));
+  node->card_ = json::write(agent_card(info));
+  return node;
+}
+
+void Node::flush() { receiver_->flush(); }
+
+void Node::log_refusal(std::string_view what, std::string_view client) {
+  // A flood must not become a flood of log lines: at most 20 a second.
+  std::int64_t second = now_millis() / 1000;
+  if (last_log_second_.exchange(second) != second) logged_this_second_ = 0;
+  if (++logged_this_second_ > 20) return;
+  log::info("a2a.not_accepted", {{"agent", options_.agent}, {"why", std::string(what)}, {"client", std::string(client)}});
+}
+
+void Node::handle(HttpRequest request, std::function<void(HttpResponse)> reply) {
+  const std::string& target = request.target;
+  std::string_view path = std::string_view(target).substr(0, target.find('?'));
+  if (path == "/.well-known/agent-card.json" || path == "/.well-known/agent.json") {
+    if (request.method != "GET" && request.method != "HEAD") {
+      HttpResponse r = text_response(405, "use GET\n");
+      r.headers.emplace_back("Allow", "GET");
+      return reply(std::move(r));
+    }
+    HttpResponse r = json_response(card_);
+    r.headers.emplace_back("Cache-Control", "max-age=60");
+    return reply(std::move(r));
+  }
+  if (path == "/a2a") {
+    if (request.method != "POST") {
+      HttpResponse r = text_response(405, "A2A JSON-RPC: POST a request here\n");
+      r.headers.emplace_back("Allow", "POST");
+      return reply(std::move(r));
+    }
+    return handle_rpc(request, reply);
+  }
+  reply(text_response(404, "not found: the agent card is at /.well-known/agent-card.json\n"));
+}
+
+void Node::handle_rpc(HttpRequest& request, std::function<void(HttpResponse)>& reply) {
+  auto parsed = read_rpc(request.body, request.header("a2a-version"), options_.max_body_bytes);
+  if (auto* err = std::get_if<RpcError>(&parsed)) {
+    if (err->code == rpc_code::kParseError) log_refusal("request is not strict JSON", request.client);
+    return reply(json_response(rpc_error(err->id, err->code, err->message)));
+  }
+  RpcRequest& rpc = std::get<RpcRequest>(parsed);
+  switch (rpc.method) {
+    case Method::send_message:
+      return handle_send(rpc, false, request, std::move(reply));
+    case Method::send_streaming_message:
+      return handle_send(rpc, true, request, std::move(reply));
+    case Method::get_task:
+      return reply(get_task(rpc));
+    case Method::cancel_task:
+      // Tasks complete when they are created: there is never one to cancel.
+      return reply(task_exists_error(rpc, rpc_code::kTaskNotCancelable, "Task not cancelable: it is completed"));
+    case Method::subscribe_to_task:
+      return reply(task_exists_error(rpc, rpc_code::kUnsupportedOperation,
+                                     "Unsupported operation: the task is completed and cannot be subscribed to"));
+    case Method::list_tasks:
+      return reply(list_tasks(rpc));
+    case Method::get_extended_card:
+      return reply(json_response(
+          rpc_error(rpc.id, rpc_code::kExtendedCardNotConfigured, "Extended agent card not configured")));
+    case Method::push_notification_config:
+      return reply(json_response(
+          rpc_error(rpc.id, rpc_code::kPushNotificationNotSupported, "Push notifications are not supported")));
+  }
+}
+
+void Node::handle_send(const RpcRequest& rpc, bool streaming, HttpRequest& request,
+                       std::function<void(HttpResponse)> reply) {
+  const json::Value* message = rpc.params.find("message");
+  if (message == nullptr || !message->is_object()) {
+    return reply(json_response(rpc_error(rpc.id, rpc_code::kInvalidParams, "Invalid params: params.message is required")));
+  }
+  std::string context_id;
+  if (const json::Value* c = message->find("contextId"); c && c->is_string() && !c->as_string().empty()) {
+    if (c->as_string().size() > kMaxContextIdBytes || !printable(c->as_string())) {
+      return reply(json_response(rpc_error(rpc.id, rpc_code::kInvalidParams, "Invalid params: contextId is too long")));
+    }
+    context_id = c->as_string();
+  }
+  auto envelope = envelope_in_message(*message);
+  if (!envelope) {
+    log_refusal("no bwoc envelope in the message", request.client);
+    Delivery none;
+    return finish_send(rpc, streaming, context_id, none, reply);
+  }
+  auto post = request.post;
+  receiver_->receive(*envelope, Via::a2a, request.client,
+                     [this, rpc, streaming, context_id, post, reply = std::move(reply)](Delivery d) mutable {
+                       // Off the commit thread: signing the receipt is the I/O thread's work.
+                       post([this, rpc = std::move(rpc), streaming, context_id = std::move(context_id),
+                             d = std::move(d), reply = std::move(reply)] {
+                         finish_send(rpc, streaming, context_id, d, reply);
+                       });
+                     });
+}
+
+void Node::finish_send(const RpcRequest& rpc, bool streaming, const std::string& requested_context,
+                       const Delivery& d, const std::function<void(HttpResponse)>& reply) {
+  auto answer = [&](json::Value task_or_message, bool is_task, std::vector<json::Value> events) {
+    if (!streaming) return reply(json_response(rpc_result(rpc.id, send_result(rpc.generation, std::move(task_or_message), is_task))));
+    HttpResponse r;
+    r.content_type = "text/event-stream";
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    if (events.empty()) events.push_back(send_result(rpc.generation, std::move(task_or_message), is_task));
+    for (json::Value& e : events) r.body += sse_event(rpc.id, std::move(e));
+    reply(std::move(r));
+  };
+
+  if (d.outcome == Delivery::Outcome::failed) {
+    log::error("a2a.store_failed", {{"agent", options_.agent}, {"error", d.error ? d.error->message() : ""}});
+    return reply(json_response(rpc_error(rpc.id, rpc_code::kInternalError,
+                                         "Internal error: the message could not be stored; try again later")));
+  }
+  if (d.outcome == Delivery::Outcome::denied && d.policy == "rate_limited") {
+    HttpResponse r = json_response(rpc_error(rpc.id, rpc_code::kInternalError, "Too many requests"), 429);
+    r.headers.emplace_back("Retry-After", std::to_string(static_cast<long>(
+                                              std::ceil(options_.rate_per_key > 0 ? 1.0 / options_.rate_per_key : 1.0))));
+    return reply(std::move(r));
+  }
+  if (!d.delivered()) {
+    // Refused by a check or by policy: the same words whatever the reason.
+    // The reason goes to the local logs only.
+    if (d.refusal) log_refusal(reason_code(d.refusal->reason), "");
+    if (d.outcome == Delivery::Outcome::denied) log_refusal("denied: " + d.policy, "");
+    std::string context = requested_context.empty() ? random_id() : requested_context;
+    return answer(not_accepted_message(rpc.generation, context), false, {});
+  }
+
+  const Envelope& env = *d.envelope;
+  TaskView view;
+  view.id = derived_id(key_, "bwoc a2a task v1", env.key, env.id);
+  view.request_id = env.id;
+  view.timestamp = format_timestamp(d.accepted_at);
+  std::optional<TaskRecord> existing;
+  if (d.outcome == Delivery::Outcome::duplicate) existing = tasks_->get(view.id);
+  if (existing) {
+    view.context_id = existing->context_id;
+    view.receipt = existing->receipt;
+  } else {
+    view.context_id = requested_context.empty() ? derived_id(key_, "bwoc a2a context v1", env.key, env.id)
+                                                : requested_context;
+    auto receipt = make_receipt(key_, env, d.accepted_at);
+    if (!receipt.ok()) {
+      return reply(json_response(rpc_error(rpc.id, rpc_code::kInternalError, "Internal error")));
+    }
+    view.receipt = *json::parse(*receipt);
+    TaskRecord record{view.id, view.context_id, env.key.to_text(), env.id, d.accepted_at, "completed", view.receipt};
+    if (Status st = tasks_->put(record); !st.ok()) {
+      // The envelope is delivered and the receipt is sound; only task reads suffer.
+      log::warning("a2a.task_store_failed", {{"agent", options_.agent}, {"error", st.error().message()}});
+    }
+  }
+  if (log::enabled(log::Level::debug)) {
+    log::event(log::Level::debug, "a2a.delivered",
+               {{"agent", options_.agent}, {"peer", d.peer}, {"id", env.id}, {"task", view.id},
+                {"outcome", std::string(outcome_name(d.outcome))}});
+  }
+  std::vector<json::Value> events;
+  if (streaming) events = stream_events(rpc.generation, view);
+  answer(task_json(rpc.generation, view), true, std::move(events));
+}
+
+std::optional<std::string> Node::requested_task_id(const RpcRequest& rpc) {
+  const json::Value* id = rpc.params.find("id");
+  if (id == nullptr || !id->is_string()) return std::nullopt;
+  // 1.0 may name a task as a resource: "tasks/<id>".
+  std::string value = id->as_string();
+  if (value.rfind("tasks/", 0) == 0) value = value.substr(6);
+  return value;
+}
+
+HttpResponse Node::get_task(const RpcRequest& rpc) {
+  auto id = requested_task_id(rpc);
+  if (!id) return json_response(rpc_error(rpc.id, rpc_code::kInvalidParams, "Invalid params: params.id is required"));
+  // A task id is 128 random bits: knowing it is what lets a caller read it.
+  auto task = tasks_->get(*id);
+  if (!task) return json_response(rpc_error(rpc.id, rpc_code::kTaskNotFound, "Task not found"));
+  TaskView view{task->id, task->context_id, task->state, format_timestamp(task->created), task->request_id, task->receipt};
+  return json_response(rpc_result(rpc.id, task_json(rpc.generation, view)));
+}
+
+HttpResponse Node::task_exists_error(const RpcRequest& rpc, int code_if_found, std::string_view message_if_found) {
+  auto id = requested_task_id(rpc);
+  if (!id) return json_response(rpc_error(rpc.id, rpc_code::kInvalidParams, "Invalid params: params.id is required"));
+  if (!tasks_->contains(*id)) return json_response(rpc_error(rpc.id, rpc_code::kTaskNotFound, "Task not found"));
+  return json_response(rpc_error(rpc.id, code_if_found, message_if_found));
+}
+
+HttpResponse Node::list_tasks(const RpcRequest& rpc) {
+  std::size_t page_size = kDefaultPageSize;
+  if (const json::Value* p = rpc.params.find("pageSize"); p && p->is_number()) {
+    double v = p->as_number();
+    if (v < 1 || v > kMaxPageSize || std::trunc(v) != v) {
+      return json_response(rpc_error(rpc.id, rpc_code::kInvalidParams, "Invalid params: pageSize must be 1 to 100"));
+    }
+    page_size = static_cast<std::size_t>(v);
+  }
+  std::size_t offset = 0;
+  if (const json::Value* t = rpc.params.find("pageToken"); t && t->is_string() && !t->as_string().empty()) {
+    try {
+      offset = std::stoul(t->as_string());
+    } catch (...) {
+      return json_response(rpc_error(rpc.id, rpc_code::kInvalidParams, "Invalid params: unknown pageToken"));
+    }
+  }
+  // Only a caller that shows, with a signed envelope, which key it is sees
+  // its own tasks; everyone else sees an empty list.
+  std::vector<json::Value> tasks;
+  std::size_t total = 0;
+  const json::Value* metadata = rpc.params.find("metadata");
+  const json::Value* auth = metadata ? metadata->find(kEnvelopePartKey) : nullptr;
+  if (auth != nullptr && (auth->is_object() || auth->is_string())) {
+    std::string text = auth->is_string() ? auth->as_string() : json::write(*auth);
+    Delivery d = receiver_->check(text, Via::a2a);
+    if (d.outcome == Delivery::Outcome::accepted && d.envelope && d.envelope->to == options_.agent) {
+      for (const TaskRecord& t : tasks_->list(d.envelope->key.to_text(), offset, page_size, &total)) {
+        TaskView view{t.id, t.context_id, t.state, format_timestamp(t.created), t.request_id, t.receipt};
+        tasks.push_back(task_json(Generation::v10, view));
+      }
+    }
+  }
+  std::string next = offset + tasks.size() < total ? std::to_string(offset + tasks.size()) : "";
+  return json_response(rpc_result(rpc.id, list_result(tasks, next, page_size, total)));
+}
+
+}  // namespace bwoc::a2a

@@ -1,0 +1,74 @@
+// The A2A node of one agent: what the listener hands requests to. It serves
+// the agent card, answers JSON-RPC in both protocol generations, delivers
+// envelopes through the workspace's receiver, and keeps the tasks.
+//
+// Every envelope goes through all of spec §3's checks before anything else;
+// whatever is refused gets the same "Not accepted." answer. The node signs a
+// receipt only after the envelope is on disk.
+#ifndef BWOC_A2A_SRC_NODE_H_
+#define BWOC_A2A_SRC_NODE_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "bwoc/core/files.h"
+#include "bwoc/core/receiver.h"
+#include "bwoc/core/workspace.h"
+#include "http.h"
+#include "jsonrpc.h"
+#include "rate_limit.h"
+#include "task_store.h"
+
+namespace bwoc::a2a {
+
+struct NodeOptions {
+  std::string agent;
+  std::string base_url;  // what the card advertises
+  std::size_t max_body_bytes = (1u << 20) + 64 * 1024;
+  double rate_per_key = 50;    // envelopes a second from one verified key; 0: unlimited
+  double burst_per_key = 100;
+  TaskStoreOptions tasks;
+};
+
+class Node : public HttpHandler {
+ public:
+  static Result<std::unique_ptr<Node>> open(const Workspace& ws, const NodeOptions& options);
+  void handle(HttpRequest request, std::function<void(HttpResponse)> reply) override;
+
+  // Returns once every delivery so far is on disk and answered.
+  void flush();
+  Receiver::Stats receiver_stats() const { return receiver_->stats(); }
+  std::size_t tasks() const { return tasks_->size(); }
+
+ private:
+  Node(const Workspace& ws, NodeOptions options, SecretKey key)
+      : ws_(ws), options_(std::move(options)), key_(std::move(key)), per_key_(options_.rate_per_key, options_.burst_per_key) {}
+
+  void handle_rpc(HttpRequest& request, std::function<void(HttpResponse)>& reply);
+  void handle_send(const RpcRequest& rpc, bool streaming, HttpRequest& request, std::function<void(HttpResponse)> reply);
+  void finish_send(const RpcRequest& rpc, bool streaming, const std::string& context_id, const Delivery& d,
+                   const std::function<void(HttpResponse)>& reply);
+  HttpResponse get_task(const RpcRequest& rpc);
+  HttpResponse list_tasks(const RpcRequest& rpc);
+  HttpResponse task_exists_error(const RpcRequest& rpc, int code_if_found, std::string_view message_if_found);
+  std::optional<std::string> requested_task_id(const RpcRequest& rpc);
+  void log_refusal(std::string_view what, std::string_view client);
+
+  Workspace ws_;
+  NodeOptions options_;
+  SecretKey key_;
+  TokenBuckets per_key_;
+  std::unique_ptr<Receiver> receiver_;
+  std::unique_ptr<TaskStore> tasks_;
+  std::optional<FileLock> serve_lock_;
+  std::string card_;
+  std::atomic<std::int64_t> last_log_second_{0};
+  std::atomic<int> logged_this_second_{0};
+};
+
+HttpResponse json_response(std::string body, int status = 200);
+
+}  // namespace bwoc::a2a
+
+#endif  // BWOC_A2A_SRC_NODE_H_

@@ -1,0 +1,270 @@
+#include "task_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "bwoc/core/encoding.h"
+#include "bwoc/core/files.h"
+#include "bwoc/core/log.h"
+
+namespace bwoc::a2a {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t kMaxLineBytes = (2u << 20);
+
+std::string render(const TaskRecord& t) {
+  json::Value v = json::Value::object({{"id", t.id},
+                                       {"context", t.context_id},
+                                       {"owner", t.owner},
+                                       {"request", t.request_id},
+                                       {"created", format_timestamp(t.created)},
+                                       {"state", t.state},
+                                       {"receipt", t.receipt}});
+  std::string line = json::write(v);
+  line += '\n';
+  return line;
+}
+
+std::optional<TaskRecord> parse_record(std::string_view line) {
+  auto v = json::parse(line, json::ParseLimits{kMaxLineBytes, 80});
+  if (!v.ok() || !v->is_object()) return std::nullopt;
+  auto str = [&](const char* name) -> std::optional<std::string> {
+    const json::Value* x = v->find(name);
+    if (x == nullptr || !x->is_string()) return std::nullopt;
+    return x->as_string();
+  };
+  TaskRecord t;
+  auto id = str("id");
+  auto created = str("created");
+  if (!id || !created) return std::nullopt;
+  auto created_ms = parse_timestamp(*created);
+  if (!created_ms.ok()) return std::nullopt;
+  t.id = *id;
+  t.context_id = str("context").value_or("");
+  t.owner = str("owner").value_or("");
+  t.request_id = str("request").value_or("");
+  t.created = *created_ms;
+  t.state = str("state").value_or("completed");
+  if (const json::Value* r = v->find("receipt")) t.receipt = *r;
+  return t;
+}
+
+}  // namespace
+
+std::optional<std::array<std::uint8_t, 16>> task_key(std::string_view id) {
+  if (id.size() != 32) return std::nullopt;
+  auto raw = hex_decode_lower(id);
+  if (!raw) return std::nullopt;
+  std::array<std::uint8_t, 16> k{};
+  std::copy(raw->begin(), raw->end(), k.begin());
+  return k;
+}
+
+std::size_t TaskStore::KeyHash::operator()(const Key& k) const {
+  std::size_t h;
+  std::memcpy(&h, k.data(), sizeof h);  // task ids are uniformly random already
+  return h;
+}
+
+fs::path TaskStore::segment_path(std::uint32_t number) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "tasks-%08u.jsonl", number);
+  return dir_ / name;
+}
+
+Result<std::unique_ptr<TaskStore>> TaskStore::open(const fs::path& dir, TaskStoreOptions options) {
+  BWOC_RETURN_IF_ERROR(ensure_directory(dir, 0700));
+  std::unique_ptr<TaskStore> store(new TaskStore(dir, options));
+  BWOC_RETURN_IF_ERROR(store->load());
+  return store;
+}
+
+TaskStore::~TaskStore() {
+  for (Segment& s : segments_) {
+    if (s.fd >= 0) ::close(s.fd);
+    if (s.read_fd >= 0) ::close(s.read_fd);
+  }
+}
+
+Status TaskStore::load() {
+  std::vector<std::uint32_t> numbers;
+  if (DIR* d = ::opendir(dir_.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      unsigned n = 0;
+      char tail[8] = {};
+      if (std::sscanf(e->d_name, "tasks-%8u.jsonl%7s", &n, tail) == 1) numbers.push_back(n);
+    }
+    ::closedir(d);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  for (std::uint32_t number : numbers) {
+    fs::path path = segment_path(number);
+    Segment seg;
+    seg.number = number;
+    std::uint64_t end = 0;
+    BWOC_ASSIGN_OR_RETURN(std::string text, read_file_bounded(path, std::size_t{1} << 31));
+    std::size_t start = 0;
+    while (start < text.size()) {
+      std::size_t nl = text.find('\n', start);
+      if (nl == std::string::npos) break;  // a torn last line: cut below
+      if (auto t = parse_record(std::string_view(text).substr(start, nl - start))) {
+        if (auto key = task_key(t->id)) {
+          index_[*key] = Entry{number, static_cast<std::uint32_t>(nl + 1 - start), start, owner_index(t->owner), t->created};
+          seg.keys.push_back(*key);
+        }
+      }
+      start = nl + 1;
+      end = start;
+    }
+    if (end < text.size()) {
+      // A crash cut the last line: it was never answered, so drop it.
+      if (::truncate(path.c_str(), static_cast<off_t>(end)) != 0) return os_error("cannot repair", path, errno);
+    }
+    seg.size = end;
+    segments_.push_back(std::move(seg));
+  }
+  if (segments_.empty()) return start_segment(1);
+  Segment& last = segments_.back();
+  last.fd = ::open(segment_path(last.number).c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  if (last.fd < 0) return os_error("cannot open", segment_path(last.number), errno);
+  evict(now_millis());
+  return ok_status();
+}
+
+Status TaskStore::start_segment(std::uint32_t number) {
+  fs::path path = segment_path(number);
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return os_error("cannot create", path, errno);
+  if (!segments_.empty() && segments_.back().fd >= 0) {
+    ::close(segments_.back().fd);
+    segments_.back().fd = -1;
+  }
+  Segment seg;
+  seg.number = number;
+  seg.fd = fd;
+  segments_.push_back(std::move(seg));
+  return ok_status();
+}
+
+std::uint32_t TaskStore::owner_index(const std::string& owner) {
+  auto it = owner_ids_.find(owner);
+  if (it != owner_ids_.end()) return it->second;
+  auto id = static_cast<std::uint32_t>(owners_.size());
+  owners_.push_back(owner);
+  owner_ids_.emplace(owner, id);
+  return id;
+}
+
+void TaskStore::evict(UnixMillis now) {
+  const std::size_t per_segment = std::max<std::size_t>(options_.max_tasks / 10, 1000);
+  auto oldest_expired = [&] {
+    const Segment& s = segments_.front();
+    if (s.keys.empty()) return true;
+    auto it = index_.find(s.keys.back());
+    return it != index_.end() && it->second.created < now - options_.max_age_ms;
+  };
+  while (segments_.size() > 1 && (index_.size() > options_.max_tasks + per_segment || oldest_expired())) {
+    Segment& s = segments_.front();
+    for (const Key& k : s.keys) {
+      auto it = index_.find(k);
+      if (it != index_.end() && it->second.segment == s.number) index_.erase(it);
+    }
+    if (s.fd >= 0) ::close(s.fd);
+    if (s.read_fd >= 0) ::close(s.read_fd);
+    ::unlink(segment_path(s.number).c_str());
+    segments_.pop_front();
+  }
+}
+
+Status TaskStore::put(const TaskRecord& task) {
+  auto key = task_key(task.id);
+  if (!key) return Error(Errc::internal, "task id is not 32 hex digits");
+  std::string line = render(task);
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::size_t per_segment = std::max<std::size_t>(options_.max_tasks / 10, 1000);
+  if (segments_.back().keys.size() >= per_segment) {
+    BWOC_RETURN_IF_ERROR(start_segment(segments_.back().number + 1));
+    evict(task.created);
+  }
+  Segment& seg = segments_.back();
+  BWOC_RETURN_IF_ERROR(write_all(seg.fd, line, segment_path(seg.number)));
+  index_[*key] = Entry{seg.number, static_cast<std::uint32_t>(line.size()), seg.size, owner_index(task.owner), task.created};
+  seg.keys.push_back(*key);
+  seg.size += line.size();
+  return ok_status();
+}
+
+std::optional<TaskRecord> TaskStore::read_locked(const Entry& e) {
+  Segment* seg = nullptr;
+  for (Segment& s : segments_) {
+    if (s.number == e.segment) seg = &s;
+  }
+  if (seg == nullptr) return std::nullopt;
+  if (seg->read_fd < 0) {
+    seg->read_fd = ::open(segment_path(seg->number).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (seg->read_fd < 0) return std::nullopt;
+  }
+  std::string line(e.length, '\0');
+  ssize_t n = ::pread(seg->read_fd, line.data(), line.size(), static_cast<off_t>(e.offset));
+  if (n != static_cast<ssize_t>(line.size())) return std::nullopt;
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  return parse_record(line);
+}
+
+std::optional<TaskRecord> TaskStore::get(std::string_view id) {
+  auto key = task_key(id);
+  if (!key) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = index_.find(*key);
+  if (it == index_.end()) return std::nullopt;
+  return read_locked(it->second);
+}
+
+bool TaskStore::contains(std::string_view id) {
+  auto key = task_key(id);
+  if (!key) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  return index_.count(*key) != 0;
+}
+
+std::vector<TaskRecord> TaskStore::list(std::string_view owner, std::size_t offset, std::size_t limit,
+                                        std::size_t* total) {
+  std::vector<Entry> matches;
+  std::lock_guard<std::mutex> lock(mu_);
+  {
+    auto it = owner_ids_.find(std::string(owner));
+    if (it != owner_ids_.end()) {
+      std::uint32_t want = it->second;
+      for (auto seg = segments_.rbegin(); seg != segments_.rend(); ++seg) {
+        for (auto k = seg->keys.rbegin(); k != seg->keys.rend(); ++k) {
+          auto e = index_.find(*k);
+          if (e != index_.end() && e->second.owner == want && e->second.segment == seg->number) {
+            matches.push_back(e->second);
+          }
+        }
+      }
+    }
+  }
+  if (total) *total = matches.size();
+  std::vector<TaskRecord> out;
+  for (std::size_t i = offset; i < matches.size() && out.size() < limit; ++i) {
+    if (auto t = read_locked(matches[i])) out.push_back(std::move(*t));
+  }
+  return out;
+}
+
+std::size_t TaskStore::size() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return index_.size();
+}
+
+}  // namespace bwoc::a2a
