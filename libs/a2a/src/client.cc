@@ -125,7 +125,8 @@ Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const std::strin
   std::optional<std::string> receipt;
   if (const json::Value* artifacts = task->find("artifacts"); artifacts && artifacts->is_array()) {
     for (const json::Value& a : artifacts->items()) {
-      if (!receipt) receipt = envelope_in_message(a);
+      const json::Value* found = envelope_in_parts(a);
+      if (!receipt && found) receipt = found->is_string() ? found->as_string() : json::write(*found);
     }
   }
   if (!receipt) return Error(Errc::refused, "peer \"" + peer.key + "\" answered without a signed receipt");

@@ -59,6 +59,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_body(beast::error_code ec);
   void dispatch_request();
   void send(HttpResponse response, bool keep_alive);
+  void send_shared(HttpResponse response, bool keep_alive);
   void refuse(int status, const std::string& message, std::vector<std::pair<std::string, std::string>> headers = {});
   void shutdown();
   // After refusing a request whose body we will not read: stop sending, and
@@ -71,6 +72,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  http::response<http::span_body<const char>> shared_response_;
+  std::shared_ptr<const std::string> shared_body_;
   http::response<http::empty_body> continue_;
   ServerImpl& server_;
   std::string client_;
@@ -105,9 +108,9 @@ class ServerImpl : public HttpServer {
                    "cannot listen on " + options.bind + ":" + std::to_string(options.port) + ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
+    thread_count_ = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     accept();
-    int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    for (int i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { ioc_.run(); });
     return ok_status();
   }
 
@@ -161,7 +164,9 @@ class ServerImpl : public HttpServer {
   }
 
   void accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    // One I/O thread needs no strand to keep a connection's handlers in order.
+    auto executor = thread_count_ > 1 ? net::any_io_executor(net::make_strand(ioc_)) : net::any_io_executor(ioc_.get_executor());
+    acceptor_.async_accept(executor, [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
         // Out of file descriptors and the like: log, and keep accepting.
@@ -199,6 +204,7 @@ class ServerImpl : public HttpServer {
   tcp::acceptor acceptor_;
   TokenBuckets per_address_;
   std::vector<std::thread> threads_;
+  int thread_count_ = 1;
   std::uint16_t port_ = 0;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
@@ -218,6 +224,9 @@ Session::Session(tcp::socket&& socket, ServerImpl& server) : stream_(std::move(s
 Session::~Session() { server_.remove(this); }
 
 void Session::start() {
+  // A flat_buffer reads at most 512 bytes at a time until it has grown: room
+  // for a typical request (an envelope of a few KiB) saves several reads each.
+  buffer_.reserve(4096);
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
 }
 
@@ -243,7 +252,13 @@ void Session::on_header(beast::error_code ec) {
   first_request_ = false;
   if (ec == http::error::header_limit) return refuse(431, "request headers too large");
   if (ec == http::error::body_limit) return refuse(413, "request body too large");
-  if (ec) return shutdown();  // timeout, reset, garbage: nothing worth answering
+  if (ec) {
+    // Timeout, reset, garbage: nothing worth answering.
+    if (ec != http::error::end_of_stream && ec != net::error::eof && log::enabled(log::Level::debug)) {
+      log::event(log::Level::debug, "http.closed", {{"client", client_}, {"why", ec.message()}});
+    }
+    return shutdown();
+  }
 
   // Before anything else is read or parsed: the per-address rate limit.
   double wait = server_.per_address().take(client_address_);
@@ -266,6 +281,16 @@ void Session::on_header(beast::error_code ec) {
     });
     return;
   }
+  // Small requests usually arrive whole with their headers: parse the body
+  // from the buffer at once instead of another trip through the reactor.
+  if (!parser_->is_done() && parser_->content_length() && buffer_.size() >= *parser_->content_length()) {
+    beast::error_code pec;
+    std::size_t used = parser_->put(buffer_.data(), pec);
+    buffer_.consume(used);
+    if (pec == http::error::body_limit) return refuse(413, "request body too large");
+    if (pec && pec != http::error::need_more) return shutdown();
+  }
+  if (parser_->is_done()) return dispatch_request();
   stream_.expires_after(server_.limits().body_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code rec, std::size_t) { self->on_body(rec); });
@@ -273,7 +298,10 @@ void Session::on_header(beast::error_code ec) {
 
 void Session::on_body(beast::error_code ec) {
   if (ec == http::error::body_limit) return refuse(413, "request body too large");
-  if (ec) return shutdown();
+  if (ec) {
+    if (log::enabled(log::Level::debug)) log::event(log::Level::debug, "http.closed", {{"client", client_}, {"why", ec.message()}});
+    return shutdown();
+  }
   dispatch_request();
 }
 
@@ -304,6 +332,7 @@ void Session::dispatch_request() {
 }
 
 void Session::send(HttpResponse r, bool keep_alive) {
+  if (r.shared_body) return send_shared(std::move(r), keep_alive);
   response_ = http::response<http::string_body>(static_cast<http::status>(r.status), 11);
   response_.set(http::field::server, "bwoc");
   response_.set(http::field::content_type, r.content_type);
@@ -321,10 +350,29 @@ void Session::send(HttpResponse r, bool keep_alive) {
   });
 }
 
+void Session::send_shared(HttpResponse r, bool keep_alive) {
+  shared_body_ = std::move(r.shared_body);
+  shared_response_ = http::response<http::span_body<const char>>(static_cast<http::status>(r.status), 11);
+  shared_response_.set(http::field::server, "bwoc");
+  shared_response_.set(http::field::content_type, r.content_type);
+  for (const auto& [name, value] : r.headers) shared_response_.set(name, value);
+  shared_response_.body() = boost::beast::span<const char>(shared_body_->data(), shared_body_->size());
+  shared_response_.keep_alive(keep_alive && !r.close && !server_.draining());
+  shared_response_.prepare_payload();
+  stream_.expires_after(server_.limits().write_timeout);
+  http::async_write(stream_, shared_response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->busy_ = false;
+    if (ec || !self->shared_response_.keep_alive()) return self->shutdown();
+    self->read_header();
+  });
+}
+
 void Session::linger() {
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  auto budget = std::make_shared<std::size_t>(64u << 20);
+  // Bounded by time above all: discarding is cheap, and a client that keeps
+  // sending is cut off after two seconds either way.
+  auto budget = std::make_shared<std::size_t>(std::size_t{1} << 30);
   auto sink = std::make_shared<std::array<char, 64 * 1024>>();
   stream_.expires_after(std::chrono::seconds(2));
   auto drain = std::make_shared<std::function<void(beast::error_code, std::size_t)>>();

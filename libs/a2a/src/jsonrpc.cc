@@ -100,11 +100,13 @@ std::variant<RpcRequest, RpcError> read_rpc(std::string_view body, std::string_v
   return req;
 }
 
-std::string rpc_result(const json::Value& id, json::Value result) {
-  std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";
+std::string rpc_result(const json::Value& id, std::string_view result) {
+  std::string out;
+  out.reserve(result.size() + 48);
+  out += "{\"jsonrpc\":\"2.0\",\"id\":";
   json::write(id, out);
   out += ",\"result\":";
-  json::write(result, out);
+  out += result;
   out += '}';
   return out;
 }
@@ -120,8 +122,8 @@ std::string rpc_error(const json::Value& id, int code, std::string_view message)
   return out;
 }
 
-std::string sse_event(const json::Value& id, json::Value result) {
-  return "data: " + rpc_result(id, std::move(result)) + "\n\n";
+std::string sse_event(const json::Value& id, std::string_view result) {
+  return "data: " + rpc_result(id, result) + "\n\n";
 }
 
 }  // namespace bwoc::a2a

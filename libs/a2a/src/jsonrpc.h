@@ -61,10 +61,11 @@ struct RpcError {
 std::variant<RpcRequest, RpcError> read_rpc(std::string_view body, std::string_view a2a_version_header,
                                             std::size_t max_body_bytes);
 
-std::string rpc_result(const json::Value& id, json::Value result);
+// `result` is JSON text.
+std::string rpc_result(const json::Value& id, std::string_view result);
 std::string rpc_error(const json::Value& id, int code, std::string_view message);
 // One server-sent event carrying a JSON-RPC response.
-std::string sse_event(const json::Value& id, json::Value result);
+std::string sse_event(const json::Value& id, std::string_view result);
 
 }  // namespace bwoc::a2a
 

@@ -69,7 +69,7 @@ Result<std::unique_ptr<Node>> Node::open(const Workspace& ws, const NodeOptions&
   BWOC_ASSIGN_OR_RETURN(node->receiver_, Receiver::open(ws, std::move(ropts)));
 
   BWOC_ASSIGN_OR_RETURN(CardInfo info, card_info_for(ws, options.agent, options.base_url));
-  node->card_ = json::write(agent_card(info));
+  node->card_ = std::make_shared<const std::string>(json::write(agent_card(info)));
   return node;
 }
 
@@ -92,7 +92,8 @@ void Node::handle(HttpRequest request, std::function<void(HttpResponse)> reply) 
       r.headers.emplace_back("Allow", "GET");
       return reply(std::move(r));
     }
-    HttpResponse r = json_response(card_);
+    HttpResponse r;
+    r.shared_body = card_;
     r.headers.emplace_back("Cache-Control", "max-age=60");
     return reply(std::move(r));
   }
@@ -138,10 +139,14 @@ void Node::handle_rpc(HttpRequest& request, std::function<void(HttpResponse)>& r
   }
 }
 
-void Node::handle_send(const RpcRequest& rpc, bool streaming, HttpRequest& request,
+void Node::handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request,
                        std::function<void(HttpResponse)> reply) {
-  const json::Value* message = rpc.params.find("message");
-  if (message == nullptr || !message->is_object()) {
+  Call call{rpc.id, rpc.generation, streaming};
+  json::Value* message = nullptr;
+  for (json::Member& m : rpc.params.members()) {
+    if (m.name == "message" && m.value.is_object()) message = &m.value;
+  }
+  if (message == nullptr) {
     return reply(json_response(rpc_error(rpc.id, rpc_code::kInvalidParams, "Invalid params: params.message is required")));
   }
   std::string context_id;
@@ -151,42 +156,51 @@ void Node::handle_send(const RpcRequest& rpc, bool streaming, HttpRequest& reque
     }
     context_id = c->as_string();
   }
-  auto envelope = envelope_in_message(*message);
-  if (!envelope) {
+  // The envelope, taken out of the request (no copy): {"bwoc.envelope": …} in a data part.
+  json::Value* envelope = const_cast<json::Value*>(envelope_in_parts(*message));
+  if (envelope == nullptr) {
     log_refusal("no bwoc envelope in the message", request.client);
-    Delivery none;
-    return finish_send(rpc, streaming, context_id, none, reply);
+    return finish_send(call, context_id, Delivery(), reply);
   }
   auto post = request.post;
-  receiver_->receive(*envelope, Via::a2a, request.client,
-                     [this, rpc, streaming, context_id, post, reply = std::move(reply)](Delivery d) mutable {
-                       // Off the commit thread: signing the receipt is the I/O thread's work.
-                       post([this, rpc = std::move(rpc), streaming, context_id = std::move(context_id),
-                             d = std::move(d), reply = std::move(reply)] {
-                         finish_send(rpc, streaming, context_id, d, reply);
-                       });
-                     });
+  auto done = [this, call = std::move(call), context_id, post, reply = std::move(reply)](Delivery d) mutable {
+    // Off the commit thread: signing the receipt is the I/O thread's work.
+    post([this, call = std::move(call), context_id = std::move(context_id), d = std::move(d),
+          reply = std::move(reply)] { finish_send(call, context_id, d, reply); });
+  };
+  if (envelope->is_string()) {
+    // Sent as text: delivered as the very bytes that were sent.
+    receiver_->receive(envelope->as_string(), Via::a2a, request.client, std::move(done));
+  } else {
+    std::string text = json::write(*envelope);
+    receiver_->receive_document(std::move(*envelope), std::move(text), Via::a2a, request.client, std::move(done));
+  }
 }
 
-void Node::finish_send(const RpcRequest& rpc, bool streaming, const std::string& requested_context,
-                       const Delivery& d, const std::function<void(HttpResponse)>& reply) {
-  auto answer = [&](json::Value task_or_message, bool is_task, std::vector<json::Value> events) {
-    if (!streaming) return reply(json_response(rpc_result(rpc.id, send_result(rpc.generation, std::move(task_or_message), is_task))));
+void Node::finish_send(const Call& call, const std::string& requested_context, const Delivery& d,
+                       const std::function<void(HttpResponse)>& reply) {
+  auto answer = [&](const std::string& task_or_message, bool is_task, const std::vector<std::string>& events) {
+    if (!call.streaming) {
+      return reply(json_response(rpc_result(call.id, send_result(call.generation, task_or_message, is_task))));
+    }
     HttpResponse r;
     r.content_type = "text/event-stream";
     r.headers.emplace_back("Cache-Control", "no-cache");
-    if (events.empty()) events.push_back(send_result(rpc.generation, std::move(task_or_message), is_task));
-    for (json::Value& e : events) r.body += sse_event(rpc.id, std::move(e));
+    if (events.empty()) {
+      r.body = sse_event(call.id, send_result(call.generation, task_or_message, is_task));
+    } else {
+      for (const std::string& e : events) r.body += sse_event(call.id, e);
+    }
     reply(std::move(r));
   };
 
   if (d.outcome == Delivery::Outcome::failed) {
     log::error("a2a.store_failed", {{"agent", options_.agent}, {"error", d.error ? d.error->message() : ""}});
-    return reply(json_response(rpc_error(rpc.id, rpc_code::kInternalError,
+    return reply(json_response(rpc_error(call.id, rpc_code::kInternalError,
                                          "Internal error: the message could not be stored; try again later")));
   }
   if (d.outcome == Delivery::Outcome::denied && d.policy == "rate_limited") {
-    HttpResponse r = json_response(rpc_error(rpc.id, rpc_code::kInternalError, "Too many requests"), 429);
+    HttpResponse r = json_response(rpc_error(call.id, rpc_code::kInternalError, "Too many requests"), 429);
     r.headers.emplace_back("Retry-After", std::to_string(static_cast<long>(
                                               std::ceil(options_.rate_per_key > 0 ? 1.0 / options_.rate_per_key : 1.0))));
     return reply(std::move(r));
@@ -197,7 +211,7 @@ void Node::finish_send(const RpcRequest& rpc, bool streaming, const std::string&
     if (d.refusal) log_refusal(reason_code(d.refusal->reason), "");
     if (d.outcome == Delivery::Outcome::denied) log_refusal("denied: " + d.policy, "");
     std::string context = requested_context.empty() ? random_id() : requested_context;
-    return answer(not_accepted_message(rpc.generation, context), false, {});
+    return answer(not_accepted_message(call.generation, context), false, {});
   }
 
   const Envelope& env = *d.envelope;
@@ -214,10 +228,8 @@ void Node::finish_send(const RpcRequest& rpc, bool streaming, const std::string&
     view.context_id = requested_context.empty() ? derived_id(key_, "bwoc a2a context v1", env.key, env.id)
                                                 : requested_context;
     auto receipt = make_receipt(key_, env, d.accepted_at);
-    if (!receipt.ok()) {
-      return reply(json_response(rpc_error(rpc.id, rpc_code::kInternalError, "Internal error")));
-    }
-    view.receipt = *json::parse(*receipt);
+    if (!receipt.ok()) return reply(json_response(rpc_error(call.id, rpc_code::kInternalError, "Internal error")));
+    view.receipt = std::move(receipt).value();
     TaskRecord record{view.id, view.context_id, env.key.to_text(), env.id, d.accepted_at, "completed", view.receipt};
     if (Status st = tasks_->put(record); !st.ok()) {
       // The envelope is delivered and the receipt is sound; only task reads suffer.
@@ -229,9 +241,9 @@ void Node::finish_send(const RpcRequest& rpc, bool streaming, const std::string&
                {{"agent", options_.agent}, {"peer", d.peer}, {"id", env.id}, {"task", view.id},
                 {"outcome", std::string(outcome_name(d.outcome))}});
   }
-  std::vector<json::Value> events;
-  if (streaming) events = stream_events(rpc.generation, view);
-  answer(task_json(rpc.generation, view), true, std::move(events));
+  std::vector<std::string> events;
+  if (call.streaming) events = stream_events(call.generation, view);
+  answer(task_json(call.generation, view), true, events);
 }
 
 std::optional<std::string> Node::requested_task_id(const RpcRequest& rpc) {
@@ -249,7 +261,8 @@ HttpResponse Node::get_task(const RpcRequest& rpc) {
   // A task id is 128 random bits: knowing it is what lets a caller read it.
   auto task = tasks_->get(*id);
   if (!task) return json_response(rpc_error(rpc.id, rpc_code::kTaskNotFound, "Task not found"));
-  TaskView view{task->id, task->context_id, task->state, format_timestamp(task->created), task->request_id, task->receipt};
+  TaskView view{task->id, task->context_id, task->state, format_timestamp(task->created), task->request_id,
+                std::move(task->receipt)};
   return json_response(rpc_result(rpc.id, task_json(rpc.generation, view)));
 }
 
@@ -279,7 +292,7 @@ HttpResponse Node::list_tasks(const RpcRequest& rpc) {
   }
   // Only a caller that shows, with a signed envelope, which key it is sees
   // its own tasks; everyone else sees an empty list.
-  std::vector<json::Value> tasks;
+  std::vector<std::string> tasks;
   std::size_t total = 0;
   const json::Value* metadata = rpc.params.find("metadata");
   const json::Value* auth = metadata ? metadata->find(kEnvelopePartKey) : nullptr;

@@ -46,8 +46,14 @@ class Node : public HttpHandler {
       : ws_(ws), options_(std::move(options)), key_(std::move(key)), per_key_(options_.rate_per_key, options_.burst_per_key) {}
 
   void handle_rpc(HttpRequest& request, std::function<void(HttpResponse)>& reply);
-  void handle_send(const RpcRequest& rpc, bool streaming, HttpRequest& request, std::function<void(HttpResponse)> reply);
-  void finish_send(const RpcRequest& rpc, bool streaming, const std::string& context_id, const Delivery& d,
+  // What a reply needs of its request.
+  struct Call {
+    json::Value id;
+    Generation generation;
+    bool streaming;
+  };
+  void handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request, std::function<void(HttpResponse)> reply);
+  void finish_send(const Call& call, const std::string& context_id, const Delivery& d,
                    const std::function<void(HttpResponse)>& reply);
   HttpResponse get_task(const RpcRequest& rpc);
   HttpResponse list_tasks(const RpcRequest& rpc);
@@ -62,7 +68,7 @@ class Node : public HttpHandler {
   std::unique_ptr<Receiver> receiver_;
   std::unique_ptr<TaskStore> tasks_;
   std::optional<FileLock> serve_lock_;
-  std::string card_;
+  std::shared_ptr<const std::string> card_;
   std::atomic<std::int64_t> last_log_second_{0};
   std::atomic<int> logged_this_second_{0};
 };

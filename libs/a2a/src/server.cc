@@ -119,6 +119,7 @@ Server::Stats Server::stats() const {
   s.refused = r.refused;
   s.denied = r.denied;
   s.failed = r.failed;
+  s.commits = r.commits;
   s.tasks = impl_->node->tasks();
   s.connections = impl_->http ? impl_->http->open_connections() : 0;
   return s;
@@ -140,6 +141,7 @@ Status serve(const Workspace& ws, const ServeOptions& options, const std::functi
                             {"refused", std::to_string(s.refused)},
                             {"denied", std::to_string(s.denied)},
                             {"failed", std::to_string(s.failed)},
+                            {"commits", std::to_string(s.commits)},
                             {"tasks", std::to_string(s.tasks)},
                             {"connections", std::to_string(s.connections)}});
   };

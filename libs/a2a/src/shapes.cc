@@ -1,121 +1,140 @@
 #include "shapes.h"
 
+#include "bwoc/core/jcs.h"
 #include "bwoc/core/keys.h"
 
 namespace bwoc::a2a {
 
 namespace {
 
-std::string state_name(Generation g, const std::string& state) {
-  if (g == Generation::v03) return state;
-  std::string out = "TASK_STATE_";
-  for (char c : state) out += c == '-' ? '_' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
-  return out;
+void str(std::string& out, std::string_view s) { jcs::append_string(s, out); }
+
+void state(std::string& out, Generation g, const std::string& s) {
+  if (g == Generation::v03) return str(out, s);
+  std::string upper = "TASK_STATE_";
+  for (char c : s) upper += c == '-' ? '_' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+  str(out, upper);
 }
 
-json::Value status(Generation g, const std::string& state, const std::string& timestamp) {
-  json::Value s = json::Value::object({{"state", state_name(g, state)}});
-  if (!timestamp.empty()) s.set("timestamp", timestamp);
-  return s;
+void status(std::string& out, Generation g, const std::string& s, const std::string& timestamp) {
+  out += "{\"state\":";
+  state(out, g, s);
+  if (!timestamp.empty()) {
+    out += ",\"timestamp\":";
+    str(out, timestamp);
+  }
+  out += '}';
 }
 
-json::Value data_part(Generation g, json::Value data) {
-  if (g == Generation::v03) return json::Value::object({{"kind", "data"}, {"data", std::move(data)}});
-  return json::Value::object({{"data", std::move(data)}, {"mediaType", "application/json"}});
+void receipt_artifact(std::string& out, Generation g, const std::string& receipt) {
+  out += "{\"artifactId\":\"bwoc-receipt\",\"name\":\"bwoc receipt\",\"description\":"
+         "\"The node's signed receipt: the envelope is in the agent's inbox, on disk.\",\"parts\":[{";
+  if (g == Generation::v03) out += "\"kind\":\"data\",";
+  out += "\"data\":{\"bwoc.envelope\":";
+  out += receipt;
+  out += '}';
+  if (g == Generation::v10) out += ",\"mediaType\":\"application/json\"";
+  out += "}]}";
 }
 
-json::Value receipt_artifact(Generation g, const json::Value& receipt) {
-  return json::Value::object(
-      {{"artifactId", "bwoc-receipt"},
-       {"name", "bwoc receipt"},
-       {"description", "The node's signed receipt: the envelope is in the agent's inbox, on disk."},
-       {"parts", json::Value::array({data_part(g, json::Value::object({{std::string(kEnvelopePartKey), receipt}}))})}});
+void task_ids(std::string& out, const TaskView& t) {
+  out += "\"taskId\":";
+  str(out, t.id);
+  out += ",\"contextId\":";
+  str(out, t.context_id);
 }
 
 }  // namespace
 
-json::Value task_json(Generation g, const TaskView& t) {
-  json::Value task = json::Value::object();
-  if (g == Generation::v03) task.set("kind", "task");
-  task.set("id", t.id);
-  task.set("contextId", t.context_id);
-  task.set("status", status(g, t.state, t.timestamp));
-  json::Value artifacts = json::Value::array();
-  if (!t.receipt.is_null()) artifacts.push_back(receipt_artifact(g, t.receipt));
-  task.set("artifacts", std::move(artifacts));
-  task.set("history", json::Value::array());
-  if (!t.request_id.empty()) task.set("metadata", json::Value::object({{"bwoc.request", t.request_id}}));
-  return task;
+std::string task_json(Generation g, const TaskView& t) {
+  std::string out;
+  out.reserve(t.receipt.size() + 400);
+  out += '{';
+  if (g == Generation::v03) out += "\"kind\":\"task\",";
+  out += "\"id\":";
+  str(out, t.id);
+  out += ",\"contextId\":";
+  str(out, t.context_id);
+  out += ",\"status\":";
+  status(out, g, t.state, t.timestamp);
+  out += ",\"artifacts\":[";
+  if (!t.receipt.empty()) receipt_artifact(out, g, t.receipt);
+  out += "],\"history\":[]";
+  if (!t.request_id.empty()) {
+    out += ",\"metadata\":{\"bwoc.request\":";
+    str(out, t.request_id);
+    out += '}';
+  }
+  out += '}';
+  return out;
 }
 
-json::Value not_accepted_message(Generation g, const std::string& context_id) {
-  json::Value text_part = g == Generation::v03 ? json::Value::object({{"kind", "text"}, {"text", "Not accepted."}})
-                                               : json::Value::object({{"text", "Not accepted."}});
-  json::Value m = json::Value::object();
-  if (g == Generation::v03) m.set("kind", "message");
-  m.set("messageId", random_id());
-  m.set("contextId", context_id);
-  m.set("role", g == Generation::v03 ? "agent" : "ROLE_AGENT");
-  m.set("parts", json::Value::array({std::move(text_part)}));
-  return m;
+std::string not_accepted_message(Generation g, const std::string& context_id) {
+  std::string out = "{";
+  if (g == Generation::v03) out += "\"kind\":\"message\",";
+  out += "\"messageId\":";
+  str(out, random_id());
+  out += ",\"contextId\":";
+  str(out, context_id);
+  out += g == Generation::v03 ? ",\"role\":\"agent\",\"parts\":[{\"kind\":\"text\",\"text\":\"Not accepted.\"}]}"
+                              : ",\"role\":\"ROLE_AGENT\",\"parts\":[{\"text\":\"Not accepted.\"}]}";
+  return out;
 }
 
-json::Value send_result(Generation g, json::Value task_or_message, bool is_task) {
+std::string send_result(Generation g, const std::string& task_or_message, bool is_task) {
   if (g == Generation::v03) return task_or_message;
-  return json::Value::object({{is_task ? "task" : "message", std::move(task_or_message)}});
+  return std::string(is_task ? "{\"task\":" : "{\"message\":") + task_or_message + "}";
 }
 
-std::vector<json::Value> stream_events(Generation g, const TaskView& t) {
-  std::vector<json::Value> events;
+std::vector<std::string> stream_events(Generation g, const TaskView& t) {
   TaskView working = t;
   working.state = "working";
-  working.receipt = json::Value();
+  working.receipt.clear();
   working.timestamp.clear();
-  json::Value first = task_json(g, working);
-  json::Value artifact = json::Value::object();
-  if (g == Generation::v03) artifact.set("kind", "artifact-update");
-  artifact.set("taskId", t.id);
-  artifact.set("contextId", t.context_id);
-  artifact.set("artifact", receipt_artifact(g, t.receipt));
-  artifact.set("lastChunk", true);
-  json::Value done = json::Value::object();
-  if (g == Generation::v03) done.set("kind", "status-update");
-  done.set("taskId", t.id);
-  done.set("contextId", t.context_id);
-  done.set("status", status(g, t.state, t.timestamp));
-  if (g == Generation::v03) done.set("final", true);
-  if (g == Generation::v03) {
-    events.push_back(std::move(first));
-    events.push_back(std::move(artifact));
-    events.push_back(std::move(done));
-  } else {
-    events.push_back(json::Value::object({{"task", std::move(first)}}));
-    events.push_back(json::Value::object({{"artifactUpdate", std::move(artifact)}}));
-    events.push_back(json::Value::object({{"statusUpdate", std::move(done)}}));
-  }
-  return events;
+  std::string first = task_json(g, working);
+
+  std::string artifact = "{";
+  if (g == Generation::v03) artifact += "\"kind\":\"artifact-update\",";
+  task_ids(artifact, t);
+  artifact += ",\"artifact\":";
+  receipt_artifact(artifact, g, t.receipt);
+  artifact += ",\"lastChunk\":true}";
+
+  std::string done = "{";
+  if (g == Generation::v03) done += "\"kind\":\"status-update\",";
+  task_ids(done, t);
+  done += ",\"status\":";
+  status(done, g, t.state, t.timestamp);
+  if (g == Generation::v03) done += ",\"final\":true";
+  done += '}';
+
+  if (g == Generation::v03) return {first, artifact, done};
+  return {"{\"task\":" + first + "}", "{\"artifactUpdate\":" + artifact + "}", "{\"statusUpdate\":" + done + "}"};
 }
 
-json::Value list_result(const std::vector<json::Value>& tasks, const std::string& next_page_token,
+std::string list_result(const std::vector<std::string>& tasks, const std::string& next_page_token,
                         std::size_t page_size, std::size_t total) {
-  return json::Value::object({{"tasks", json::Value::array(tasks)},
-                              {"nextPageToken", next_page_token},
-                              {"pageSize", page_size},
-                              {"totalSize", total}});
+  std::string out = "{\"tasks\":[";
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (i) out += ',';
+    out += tasks[i];
+  }
+  out += "],\"nextPageToken\":";
+  str(out, next_page_token);
+  out += ",\"pageSize\":" + std::to_string(page_size) + ",\"totalSize\":" + std::to_string(total) + "}";
+  return out;
 }
 
-std::optional<std::string> envelope_in_message(const json::Value& message) {
-  const json::Value* parts = message.find("parts");
-  if (parts == nullptr || !parts->is_array()) return std::nullopt;
+const json::Value* envelope_in_parts(const json::Value& holder) {
+  const json::Value* parts = holder.find("parts");
+  if (parts == nullptr || !parts->is_array()) return nullptr;
   for (const json::Value& part : parts->items()) {
     const json::Value* data = part.find("data");
     if (data == nullptr) continue;
     const json::Value* env = data->find(kEnvelopePartKey);
-    if (env == nullptr) continue;
-    if (env->is_string()) return env->as_string();
-    if (env->is_object()) return json::write(*env);
+    if (env != nullptr && (env->is_object() || env->is_string())) return env;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 }  // namespace bwoc::a2a

@@ -1,4 +1,5 @@
-// The JSON shapes of A2A objects in each protocol generation.
+// The JSON shapes of A2A objects in each protocol generation, written
+// straight to text (on the hot path, no document is built).
 //
 // A2A 0.3 tags objects with "kind" ("task", "message", "data") and writes
 // states in lowercase ("completed"); A2A 1.0 uses the protobuf JSON mapping:
@@ -6,6 +7,7 @@
 #ifndef BWOC_A2A_SRC_SHAPES_H_
 #define BWOC_A2A_SRC_SHAPES_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,23 +24,23 @@ struct TaskView {
   std::string state = "completed";  // in 0.3 spelling
   std::string timestamp;
   std::string request_id;
-  json::Value receipt;  // null when there is none
+  std::string receipt;  // the receipt envelope's JSON text; empty when there is none
 };
 
-json::Value task_json(Generation g, const TaskView& task);
+std::string task_json(Generation g, const TaskView& task);
 // The answer to a message that was not delivered: says only that.
-json::Value not_accepted_message(Generation g, const std::string& context_id);
+std::string not_accepted_message(Generation g, const std::string& context_id);
 // A SendMessage result: the task or message itself (0.3), or wrapped (1.0).
-json::Value send_result(Generation g, json::Value task_or_message, bool is_task);
+std::string send_result(Generation g, const std::string& task_or_message, bool is_task);
 // The events of a streamed task that completed at once.
-std::vector<json::Value> stream_events(Generation g, const TaskView& task);
+std::vector<std::string> stream_events(Generation g, const TaskView& task);
 // ListTasks (1.0 only).
-json::Value list_result(const std::vector<json::Value>& tasks, const std::string& next_page_token,
+std::string list_result(const std::vector<std::string>& tasks, const std::string& next_page_token,
                         std::size_t page_size, std::size_t total);
 
-// Finds {"bwoc.envelope": …} in a message's data parts, in either generation:
-// the envelope's JSON text (a JSON string is taken as the text itself).
-std::optional<std::string> envelope_in_message(const json::Value& message);
+// Finds {"bwoc.envelope": …} among a message's or artifact's parts, in
+// either generation: the envelope's value (a JSON string holds its text).
+const json::Value* envelope_in_parts(const json::Value& holder);
 
 }  // namespace bwoc::a2a
 

@@ -37,7 +37,7 @@ struct TaskRecord {
   std::string request_id;  // the envelope's id
   UnixMillis created = 0;
   std::string state = "completed";
-  json::Value receipt;  // the node's signed receipt envelope
+  std::string receipt;  // the node's signed receipt envelope, as JSON text
 };
 
 struct TaskStoreOptions {

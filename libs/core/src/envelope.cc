@@ -106,8 +106,12 @@ Checked<Envelope> parse_envelope(std::string_view text) {
   }
   auto parsed = json::parse(text, json::ParseLimits{kMaxEnvelopeBytes, kMaxEnvelopeDepth});
   if (!parsed.ok()) return malformed(parsed.error().message());
+  return envelope_from_document(std::move(parsed).value());
+}
+
+Checked<Envelope> envelope_from_document(json::Value document) {
   Envelope env;
-  env.doc = std::move(parsed).value();
+  env.doc = std::move(document);
   const json::Value& doc = env.doc;
   if (!doc.is_object()) return malformed("an envelope is a JSON object");
 
@@ -178,6 +182,8 @@ bool verify_signature(const Envelope& envelope, std::string& scratch) {
   return verify_signature(envelope.key, envelope.sig, scratch);
 }
 
+int json_depth(const json::Value& v) { return nesting_depth(v); }
+
 Result<std::string> sign_envelope(const EnvelopeDraft& draft, const SecretKey& key) {
   if (!is_valid_kind(draft.kind)) {
     return Error(Errc::invalid_argument, "kind \"" + draft.kind + "\" is not [a-z][a-z0-9._-]{0,63}");
@@ -213,7 +219,7 @@ Result<std::string> sign_envelope(const EnvelopeDraft& draft, const SecretKey& k
 
   json::Value doc = json::Value::object();
   json::Value::Object& members = doc.members();
-  members.reserve(11 + draft.extra.size());
+  members.reserve(10 + draft.extra.size());
   members.push_back({"v", json::Value::number(1)});
   members.push_back({"id", json::Value::string(draft.id ? *draft.id : random_id())});
   members.push_back({"kind", json::Value::string(draft.kind)});
@@ -227,16 +233,26 @@ Result<std::string> sign_envelope(const EnvelopeDraft& draft, const SecretKey& k
   for (const json::Member& m : draft.extra) members.push_back(m);
 
   std::string signed_bytes(kSignedBytesPrefix);
-  jcs::canonicalize(doc, signed_bytes);
-  if (signed_bytes.size() > kMaxEnvelopeBytes) {
+  std::size_t sig_at = jcs::canonicalize_without(doc, "sig", signed_bytes);
+  if (signed_bytes.size() + 100 > kMaxEnvelopeBytes) {
     return Error(Errc::invalid_argument, "the envelope would be larger than 1 MiB");
   }
   Signature sig = key.sign(signed_bytes);
-  members.push_back({"sig", json::Value::string(sig.to_base64())});
-  std::string text = jcs::canonicalize(doc);
-  if (text.size() > kMaxEnvelopeBytes) {
-    return Error(Errc::invalid_argument, "the envelope would be larger than 1 MiB");
+  // The canonical text with "sig" is the signed text with "sig" put where it
+  // sorts: one canonicalization, not two.
+  std::string member = "\"sig\":\"" + sig.to_base64() + "\"";
+  const std::size_t prefix = kSignedBytesPrefix.size();
+  std::string text;
+  text.reserve(signed_bytes.size() - prefix + member.size() + 1);
+  text.append(signed_bytes, prefix, sig_at - prefix);
+  if (signed_bytes[sig_at] == '}') {
+    if (signed_bytes[sig_at - 1] != '{') text += ',';
+    text += member;
+  } else {
+    text += member;
+    text += ',';
   }
+  text.append(signed_bytes, sig_at, std::string::npos);
   return text;
 }
 

@@ -30,8 +30,8 @@ std::uint32_t first_utf16_unit(char32_t cp) {
 
 void write_value(const json::Value& value, std::string& out);
 
-void write_object(const json::Value::Object& members, std::string_view omitted, bool omit,
-                  std::string& out) {
+std::size_t write_object(const json::Value::Object& members, std::string_view omitted, bool omit,
+                         std::string& out) {
   // Envelopes have about ten members: sorting pointers on the stack avoids a
   // heap allocation on the verification path.
   constexpr std::size_t kStack = 32;
@@ -63,13 +63,17 @@ void write_object(const json::Value::Object& members, std::string_view omitted, 
     std::sort(order, order + n, less);
   }
   out += '{';
+  std::size_t omitted_at = std::string::npos;
   for (std::size_t i = 0; i < n; ++i) {
     if (i != 0) out += ',';
+    if (omitted_at == std::string::npos && omit && utf16_less(omitted, order[i]->name)) omitted_at = out.size();
     append_string(order[i]->name, out);
     out += ':';
     write_value(order[i]->value, out);
   }
+  if (omitted_at == std::string::npos) omitted_at = out.size();
   out += '}';
+  return omitted_at;
 }
 
 void write_value(const json::Value& value, std::string& out) {
@@ -222,8 +226,8 @@ std::string canonicalize(const json::Value& value) {
   return out;
 }
 
-void canonicalize_without(const json::Value& object, std::string_view omitted, std::string& out) {
-  write_object(object.members(), omitted, true, out);
+std::size_t canonicalize_without(const json::Value& object, std::string_view omitted, std::string& out) {
+  return write_object(object.members(), omitted, true, out);
 }
 
 }  // namespace bwoc::jcs

@@ -101,7 +101,11 @@ struct Receiver::Impl {
   // Returns the parsed envelope, or fills `d` with the refusal.
   std::shared_ptr<const Envelope> pre_checks(std::string_view text, Via via, UnixMillis now, Delivery& d,
                                              std::int64_t& window_ms) {
-    auto parsed = parse_envelope(text);  // checks 1–3
+    return pre_checks_parsed(parse_envelope(text), via, now, d, window_ms);  // checks 1–3, then 4–8
+  }
+
+  std::shared_ptr<const Envelope> pre_checks_parsed(Checked<Envelope> parsed, Via via, UnixMillis now, Delivery& d,
+                                                    std::int64_t& window_ms) {
     if (!parsed.ok()) {
       d.refusal = parsed.refusal();
       return nullptr;
@@ -189,19 +193,18 @@ struct Receiver::Impl {
     ino_t inode = 0;
   };
 
-  // One submission on its way to the commit thread.
+  // An envelope that passed checks 1-8, on its way to the commit thread,
+  // which does check 9, policy and the append for a whole batch at once.
   struct Pending {
-    std::string agent;
-    std::shared_ptr<SharedFd> fd;
-    bool sync = false;
-    dev_t device = 0;
-    ino_t inode = 0;
-    std::uint64_t start_offset = 0;
-    std::uint64_t end_offset = 0;
-    std::optional<SeenEntry> entry;  // a new acceptance
-    std::vector<SeenEntry> scanned;  // lines of others indexed on the way
+    std::shared_ptr<const Envelope> env;
+    std::string text;
+    Via via = Via::path;
+    std::string source;
+    UnixMillis now = 0;
+    std::int64_t window_ms = 0;
     Delivery delivery;
     Done done;
+    std::optional<SeenEntry> entry;  // set when accepted
   };
 
   Result<AgentInbox*> inbox_for(const std::string& agent) {
@@ -289,85 +292,6 @@ struct Receiver::Impl {
     return ok_status();
   }
 
-  // Check 9 and the append, under mu and the flock. Returns true when `p` is
-  // to be queued for commit; otherwise `immediate` holds the answer.
-  bool accept_locked(const std::shared_ptr<const Envelope>& env, std::string_view text, Via via,
-                     std::string_view source, UnixMillis now, std::int64_t window_ms, Delivery& d, Pending& p,
-                     std::optional<Delivery>& immediate) {
-    auto fail = [&](Error e) {
-      d.outcome = Delivery::Outcome::failed;
-      d.error = std::move(e);
-      if (!p.scanned.empty()) scanned_unlogged.swap(p.scanned);
-      immediate = std::move(d);
-      return false;
-    };
-    (void)log.catch_up(index, marks, now);  // an unreadable index only costs a longer inbox scan
-    auto inbox = inbox_for(env->to);
-    if (!inbox.ok()) return fail(inbox.error());
-    AgentInbox& box = **inbox;
-    p.scanned.swap(scanned_unlogged);
-    auto tail = index_inbox_tail(env->to, box, window_ms, /*repair=*/true, p.scanned, now);
-    if (!tail.ok()) return fail(tail.error());
-    p.fd = box.fd;
-    p.device = box.device;
-    p.inode = box.inode;
-    p.sync = *tail;  // lines of another process must be durable before we rely on them
-
-    // Check 9: not accepted before.
-    if (auto hit = index.find(env->key, env->id)) {
-      if (hit->sig_tag == sig_tag_of(env->sig)) {
-        d.outcome = Delivery::Outcome::duplicate;
-        d.refusal = Refusal{Reason::replayed,
-                            "exact repeat of an envelope accepted at " + format_timestamp(hit->accepted_at)};
-        d.accepted_at = hit->accepted_at;
-        log_refusal(d, text, via, source, now);
-        // Answered once the original is on disk: it may still be in this batch.
-        p.delivery = std::move(d);
-        p.end_offset = marks[env->to].offset;
-        return true;
-      }
-      d.outcome = Delivery::Outcome::refused;
-      d.refusal = Refusal{Reason::replayed, "id already accepted from this sender with other content"};
-      if (!p.scanned.empty()) scanned_unlogged.swap(p.scanned);
-      immediate = std::move(d);
-      return false;
-    }
-
-    // Policy, for new envelopes only: an exact repeat already has its answer.
-    if (opts.policy) {
-      if (auto why = opts.policy(*env, d.peer)) {
-        d.outcome = Delivery::Outcome::denied;
-        d.policy = *why;
-        if (!p.scanned.empty()) scanned_unlogged.swap(p.scanned);
-        immediate = std::move(d);
-        return false;
-      }
-    }
-
-    // The durable step: one line, one write.
-    std::string line = format_inbox_line(text, now, via);
-    InboxMark& mark = marks[env->to];
-    p.start_offset = mark.offset;
-    Status wrote = write_all(box.fd->fd, line, ws.inbox_file(env->to));
-    if (!wrote.ok()) {
-      // Leave no partial line behind; if even that fails, the next append's
-      // tail check finds the torn line and repairs it.
-      (void)::ftruncate(box.fd->fd, static_cast<off_t>(mark.offset));
-      return fail(wrote.error());
-    }
-    mark.offset += line.size();
-    UnixMillis expires = env->ts + window_ms;
-    index.insert(env->key, env->id, expires, now, sig_tag_of(env->sig));
-    p.entry = SeenEntry{env->key, env->id, expires, now, sig_tag_of(env->sig), env->to};
-    p.end_offset = mark.offset;
-    p.sync = true;
-    d.outcome = Delivery::Outcome::accepted;
-    d.accepted_at = now;
-    p.delivery = std::move(d);
-    maybe_prune(now);
-    return true;
-  }
-
   void maybe_prune(UnixMillis now) {
     if (now - last_prune < kPruneIntervalMs) return;
     last_prune = now;
@@ -377,12 +301,17 @@ struct Receiver::Impl {
 
   // ---- the commit queue ----
   void enqueue(Pending p) {
+    bool wake;
     {
       std::lock_guard<std::mutex> lk(q_mu);
       queue.push_back(std::move(p));
       ++submitted;
+      // Wake the commit thread to start a batch, or to end its wait when the
+      // batch is full; in between it is left alone, so that it does not take
+      // the CPU from the threads still checking envelopes.
+      wake = queue.size() == 1 || queue.size() == opts.max_batch;
     }
-    q_cv.notify_one();
+    if (wake) q_cv.notify_one();
   }
 
   void commit_loop() {
@@ -392,6 +321,16 @@ struct Receiver::Impl {
         std::unique_lock<std::mutex> lk(q_mu);
         q_cv.wait(lk, [&] { return stopping || !queue.empty(); });
         if (queue.empty()) return;  // stopping, nothing left
+        auto deadline = std::chrono::steady_clock::now() + opts.max_commit_delay;
+        for (;;) {
+          std::size_t seen = queue.size();
+          auto until = std::min(deadline, std::chrono::steady_clock::now() + opts.commit_lull);
+          q_cv.wait_until(lk, until, [&] { return stopping || queue.size() >= opts.max_batch; });
+          if (stopping || queue.size() >= opts.max_batch || queue.size() == seen ||
+              std::chrono::steady_clock::now() >= deadline) {
+            break;
+          }
+        }
         batch.swap(queue);
       }
       commit(batch);
@@ -403,57 +342,158 @@ struct Receiver::Impl {
     }
   }
 
-  void commit(std::vector<Pending>& batch) {
-    // One fdatasync per inbox for the whole batch.
-    std::map<int, Status> synced;
-    for (Pending& p : batch) {
-      if (!p.sync || synced.count(p.fd->fd)) continue;
-      Status st;
-      if (::fdatasync(p.fd->fd) != 0) st = Error(Errc::io_error, std::string("cannot sync the inbox: ") + errno_message(errno));
-      synced.emplace(p.fd->fd, st);
-    }
-    stats_commits.fetch_add(1, std::memory_order_relaxed);
+  // What one batch does to one agent's inbox.
+  struct InboxBatch {
+    AgentInbox* box = nullptr;
+    std::optional<Error> error;
+    std::uint64_t start = 0;    // the inbox's size before this batch's lines
+    std::string lines;          // this batch's lines, written with one write()
+    std::vector<Pending*> accepted;
+    bool sync = false;          // lines to make durable: ours, or another process's we rely on
+  };
 
+  // The whole durable step for a batch. Under mu and the workspace's flock:
+  // check 9 and policy for each envelope, in order (so a repeat within the
+  // batch is caught), and one append per inbox. Outside the lock: one
+  // fdatasync per inbox, then the seen log, then every answer. I/O threads
+  // never touch the inbox, so they never wait behind a sync.
+  void commit(std::vector<Pending>& batch) {
+    std::map<std::string, InboxBatch> inboxes_touched;
     std::vector<SeenEntry> entries;
     std::map<std::string, InboxMark> batch_marks;
     {
       std::lock_guard<std::mutex> lk(mu);
+      while (::flock(lock_fd, LOCK_EX) != 0 && errno == EINTR) {
+      }
+      struct Unlock {
+        int fd;
+        ~Unlock() { ::flock(fd, LOCK_UN); }
+      } unlock{lock_fd};
+      UnixMillis now = batch.back().now;
+      (void)log.catch_up(index, marks, now);  // an unreadable index only costs a longer inbox scan
+      entries.swap(scanned_unlogged);
       for (Pending& p : batch) {
-        auto it = synced.find(p.fd ? p.fd->fd : -1);
-        bool durable = !p.sync || it == synced.end() || it->second.ok();
-        if (!durable && p.delivery.outcome == Delivery::Outcome::accepted) {
-          // Not on disk: forget it, so that the sender's retry is accepted.
-          index.erase(p.entry->key, p.entry->id);
-          p.delivery.outcome = Delivery::Outcome::failed;
-          p.delivery.error = it->second.error();
-          p.entry.reset();
+        const Envelope& env = *p.env;
+        Delivery& d = p.delivery;
+        auto [it, first] = inboxes_touched.try_emplace(env.to);
+        InboxBatch& ib = it->second;
+        if (first) {
+          auto box = inbox_for(env.to);
+          if (!box.ok()) {
+            ib.error = box.error();
+          } else {
+            ib.box = *box;
+            auto tail = index_inbox_tail(env.to, *ib.box, p.window_ms, /*repair=*/true, entries, p.now);
+            if (!tail.ok()) {
+              ib.error = tail.error();
+            } else {
+              ib.sync = *tail;
+              ib.start = marks[env.to].offset;
+            }
+          }
+        }
+        if (ib.error) {
+          d.outcome = Delivery::Outcome::failed;
+          d.error = ib.error;
           continue;
         }
-        if (p.entry) entries.push_back(*p.entry);
-        for (SeenEntry& e : p.scanned) entries.push_back(std::move(e));
-        if (p.end_offset > 0) {
-          InboxMark& m = batch_marks[p.agent];
-          if (m.inode != p.inode || p.end_offset > m.offset) m = InboxMark{p.device, p.inode, p.end_offset};
+        // Check 9: not accepted before.
+        if (auto hit = index.find(env.key, env.id)) {
+          if (hit->sig_tag == sig_tag_of(env.sig)) {
+            d.outcome = Delivery::Outcome::duplicate;
+            d.refusal = Refusal{Reason::replayed,
+                                "exact repeat of an envelope accepted at " + format_timestamp(hit->accepted_at)};
+            d.accepted_at = hit->accepted_at;
+          } else {
+            d.outcome = Delivery::Outcome::refused;
+            d.refusal = Refusal{Reason::replayed, "id already accepted from this sender with other content"};
+          }
+          continue;
         }
+        // Policy, for new envelopes only: an exact repeat already has its answer.
+        if (opts.policy) {
+          if (auto why = opts.policy(env, d.peer)) {
+            d.outcome = Delivery::Outcome::denied;
+            d.policy = *why;
+            continue;
+          }
+        }
+        UnixMillis expires = env.ts + p.window_ms;
+        index.insert(env.key, env.id, expires, p.now, sig_tag_of(env.sig));
+        p.entry = SeenEntry{env.key, env.id, expires, p.now, sig_tag_of(env.sig), env.to};
+        ib.lines += format_inbox_line(p.text, p.now, p.via);
+        ib.accepted.push_back(&p);
+        d.outcome = Delivery::Outcome::accepted;
+        d.accepted_at = p.now;
       }
-      if (!entries.empty() || !batch_marks.empty()) {
-        // Under the flock, so that no compaction replaces the file mid-append.
-        while (::flock(lock_fd, LOCK_EX) != 0 && errno == EINTR) {
+      for (auto& [agent, ib] : inboxes_touched) {
+        if (ib.lines.empty()) continue;
+        Status wrote = write_all(ib.box->fd->fd, ib.lines, ws.inbox_file(agent));
+        if (!wrote.ok()) {
+          // Leave no partial line behind; if even that fails, the next
+          // batch's tail check finds the torn line and repairs it.
+          (void)::ftruncate(ib.box->fd->fd, static_cast<off_t>(ib.start));
+          fail_accepted(ib, wrote.error());
+          continue;
         }
-        (void)log.append(entries, batch_marks);
-        ::flock(lock_fd, LOCK_UN);
+        marks[agent].offset = ib.start + ib.lines.size();
+        ib.sync = true;
+      }
+      maybe_prune(now);
+    }
+
+    // Durable before anyone is told: one fdatasync per inbox.
+    for (auto& [agent, ib] : inboxes_touched) {
+      if (!ib.sync || ib.box == nullptr) continue;
+      if (::fdatasync(ib.box->fd->fd) != 0) {
+        Error e(Errc::io_error, std::string("cannot sync the inbox: ") + errno_message(errno));
+        std::lock_guard<std::mutex> lk(mu);
+        // Index those lines again on the next batch: if they did reach the
+        // disk, a retry is then answered as a repeat rather than stored twice.
+        marks[agent].offset = ib.start;
+        fail_accepted(ib, e);
+        ib.sync = false;
+        continue;
+      }
+      if (!ib.accepted.empty() || ib.sync) {
+        batch_marks[agent] = InboxMark{ib.box->device, ib.box->inode, ib.start + ib.lines.size()};
       }
     }
+    stats_commits.fetch_add(1, std::memory_order_relaxed);
     for (Pending& p : batch) {
-      switch (p.delivery.outcome) {
+      if (p.entry) entries.push_back(*p.entry);
+    }
+    if (!entries.empty() || !batch_marks.empty()) {
+      std::lock_guard<std::mutex> lk(mu);
+      // Under the flock, so that no compaction replaces the file mid-append.
+      while (::flock(lock_fd, LOCK_EX) != 0 && errno == EINTR) {
+      }
+      (void)log.append(entries, batch_marks);
+      ::flock(lock_fd, LOCK_UN);
+    }
+    for (Pending& p : batch) {
+      Delivery& d = p.delivery;
+      switch (d.outcome) {
         case Delivery::Outcome::accepted: stats_accepted.fetch_add(1, std::memory_order_relaxed); break;
         case Delivery::Outcome::duplicate: stats_duplicates.fetch_add(1, std::memory_order_relaxed); break;
         case Delivery::Outcome::failed: stats_failed.fetch_add(1, std::memory_order_relaxed); break;
         case Delivery::Outcome::refused: stats_refused.fetch_add(1, std::memory_order_relaxed); break;
         case Delivery::Outcome::denied: stats_denied.fetch_add(1, std::memory_order_relaxed); break;
       }
-      if (p.done) p.done(std::move(p.delivery));
+      if (d.outcome != Delivery::Outcome::accepted) log_refusal(d, p.text, p.via, p.source, p.now);
+      if (p.done) p.done(std::move(d));
     }
+  }
+
+  // Every acceptance of `ib` becomes a failure; requires mu.
+  void fail_accepted(InboxBatch& ib, const Error& e) {
+    for (Pending* p : ib.accepted) {
+      index.erase(p->env->key, p->env->id);
+      p->entry.reset();
+      p->delivery.outcome = Delivery::Outcome::failed;
+      p->delivery.error = e;
+    }
+    ib.accepted.clear();
   }
 
   Workspace ws;
@@ -504,6 +544,8 @@ Result<std::unique_ptr<Receiver>> Receiver::open(const Workspace& workspace, Rec
   auto impl = std::make_unique<Impl>(workspace, self, std::move(options), std::move(log), lock_fd);
   UnixMillis now = impl->opts.clock();
   impl->routes = std::make_shared<const Routes>(std::move(routes));
+  // Read the seen ids now, so that the first delivery does not wait for it.
+  (void)impl->log.catch_up(impl->index, impl->marks, now);
   ::stat(workspace.routes_file().c_str(), &impl->routes_stat);
   impl->routes_checked_at = now;
   impl->last_prune = now;
@@ -534,45 +576,48 @@ void Receiver::receive(std::string_view text, Via via, std::string_view source, 
   UnixMillis now = m.opts.clock();
   Delivery d;
   std::int64_t window_ms = 0;
+  // Checks 1-8 here, on the caller's thread: the CPU work (Ed25519) spreads
+  // over the callers; the commit thread does the rest for a whole batch.
   auto env = m.pre_checks(text, via, now, d, window_ms);
-  auto refuse_now = [&](Delivery delivery) {
-    m.log_refusal(delivery, text, via, source, now);
-    (delivery.outcome == Delivery::Outcome::failed   ? m.stats_failed
-     : delivery.outcome == Delivery::Outcome::denied ? m.stats_denied
-                                                     : m.stats_refused)
-        .fetch_add(1);
-    if (done) done(std::move(delivery));
-  };
+  submit(std::move(env), std::string(text), via, source, now, window_ms, std::move(d), std::move(done));
+}
+
+void Receiver::receive_document(json::Value document, std::string text, Via via, std::string_view source,
+                                Done done) {
+  Impl& m = *impl_;
+  UnixMillis now = m.opts.clock();
+  Delivery d;
+  std::int64_t window_ms = 0;
+  Checked<Envelope> parsed =
+      text.size() > kMaxEnvelopeBytes
+          ? Checked<Envelope>(Refusal{Reason::malformed, "envelope over 1 MiB"})
+      : json_depth(document) > kMaxEnvelopeDepth
+          ? Checked<Envelope>(Refusal{Reason::malformed, "envelope nests deeper than 64"})
+          : envelope_from_document(std::move(document));
+  auto env = m.pre_checks_parsed(std::move(parsed), via, now, d, window_ms);
+  submit(std::move(env), std::move(text), via, source, now, window_ms, std::move(d), std::move(done));
+}
+
+void Receiver::submit(std::shared_ptr<const Envelope> env, std::string text, Via via, std::string_view source,
+                      UnixMillis now, std::int64_t window_ms, Delivery d, Done done) {
+  Impl& m = *impl_;
   if (!env) {
     d.outcome = Delivery::Outcome::refused;
-    refuse_now(std::move(d));
+    m.log_refusal(d, text, via, source, now);
+    m.stats_refused.fetch_add(1, std::memory_order_relaxed);
+    if (done) done(std::move(d));
     return;
   }
-
   Impl::Pending p;
-  p.agent = env->to;
-  // Decided under the lock, answered after it: a callback never runs while
-  // the accept lock is held.
-  std::optional<Delivery> immediate;
-  bool queued = false;
-  {
-    std::lock_guard<std::mutex> lk(m.mu);
-    while (::flock(m.lock_fd, LOCK_EX) != 0 && errno == EINTR) {
-    }
-    struct Unlock {
-      int fd;
-      ~Unlock() { ::flock(fd, LOCK_UN); }
-    } unlock{m.lock_fd};
-    queued = m.accept_locked(env, text, via, source, now, window_ms, d, p, immediate);
-  }
-  if (immediate) {
-    refuse_now(std::move(*immediate));
-    return;
-  }
-  if (queued) {
-    p.done = std::move(done);
-    m.enqueue(std::move(p));
-  }
+  p.env = std::move(env);
+  p.text = std::move(text);
+  p.via = via;
+  p.source = std::string(source);
+  p.now = now;
+  p.window_ms = window_ms;
+  p.delivery = std::move(d);
+  p.done = std::move(done);
+  m.enqueue(std::move(p));
 }
 
 Delivery Receiver::receive_sync(std::string_view text, Via via, std::string_view source) {

@@ -186,21 +186,50 @@ Result<SeenLog> SeenLog::open(const fs::path& state_dir) {
   BWOC_RETURN_IF_ERROR(ensure_directory(state_dir, 0700));
   SeenLog log;
   log.file_ = state_dir / "seen.log";
-  int fd = ::open(log.file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return os_error("cannot open", log.file_, errno);
-  ::close(fd);
+  BWOC_RETURN_IF_ERROR(log.refresh_fd());
   return log;
 }
 
-Status SeenLog::catch_up(SeenIndex& index, std::map<std::string, InboxMark>& marks, UnixMillis now) {
-  int fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return os_error("cannot open", file_, errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return os_error("cannot stat", file_, err);
+SeenLog::SeenLog(SeenLog&& other) noexcept { *this = std::move(other); }
+
+SeenLog& SeenLog::operator=(SeenLog&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    file_ = std::move(other.file_);
+    fd_ = other.fd_;
+    device_ = other.device_;
+    inode_ = other.inode_;
+    read_offset_ = other.read_offset_;
+    size_after_compaction_ = other.size_after_compaction_;
+    other.fd_ = -1;
   }
+  return *this;
+}
+
+SeenLog::~SeenLog() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status SeenLog::refresh_fd() {
+  struct stat path_st {};
+  if (fd_ >= 0 && ::stat(file_.c_str(), &path_st) == 0) {
+    struct stat fd_st {};
+    if (::fstat(fd_, &fd_st) == 0 && fd_st.st_ino == path_st.st_ino && fd_st.st_dev == path_st.st_dev) {
+      return ok_status();
+    }
+  }
+  int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return os_error("cannot open", file_, errno);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  return ok_status();
+}
+
+Status SeenLog::catch_up(SeenIndex& index, std::map<std::string, InboxMark>& marks, UnixMillis now) {
+  BWOC_RETURN_IF_ERROR(refresh_fd());
+  int fd = fd_;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return os_error("cannot stat", file_, errno);
   if (st.st_ino != inode_ || st.st_dev != device_ || static_cast<std::uint64_t>(st.st_size) < read_offset_) {
     // First read, or another process compacted the log: read it all again.
     // What this process learned before stays in its index; re-adding is harmless.
@@ -210,10 +239,7 @@ Status SeenLog::catch_up(SeenIndex& index, std::map<std::string, InboxMark>& mar
     size_after_compaction_ = 0;  // measured below: the live part of what is read
   }
   const bool full_read = read_offset_ == 0;
-  if (static_cast<std::uint64_t>(st.st_size) == read_offset_) {
-    ::close(fd);
-    return ok_status();
-  }
+  if (static_cast<std::uint64_t>(st.st_size) == read_offset_) return ok_status();
   std::string buf;
   std::uint64_t offset = read_offset_;
   const std::uint64_t end = static_cast<std::uint64_t>(st.st_size);
@@ -244,7 +270,6 @@ Status SeenLog::catch_up(SeenIndex& index, std::map<std::string, InboxMark>& mar
     read_offset_ += start;
     buf.erase(0, start);
   }
-  ::close(fd);
   return ok_status();
 }
 
@@ -254,10 +279,14 @@ Status SeenLog::append(const std::vector<SeenEntry>& entries, const std::map<std
   text.reserve(entries.size() * 140 + marks.size() * 64);
   for (const SeenEntry& e : entries) text += entry_line(e);
   for (const auto& [agent, m] : marks) text += mark_line(agent, m);
-  int fd = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return os_error("cannot open", file_, errno);
-  Status st = write_all(fd, text, file_);
-  ::close(fd);
+  BWOC_RETURN_IF_ERROR(refresh_fd());
+  // When this process has read the whole file, what it appends now needs no
+  // reading back (appends happen under the workspace's accept lock).
+  struct stat st_before {};
+  bool caught_up = ::fstat(fd_, &st_before) == 0 && st_before.st_ino == inode_ && st_before.st_dev == device_ &&
+                   static_cast<std::uint64_t>(st_before.st_size) == read_offset_;
+  Status st = write_all(fd_, text, file_);
+  if (st.ok() && caught_up) read_offset_ += text.size();
   // A failed append only costs a re-scan of the inbox tail later: the inbox,
   // not this index, is the record of what was accepted.
   return st;
@@ -288,6 +317,7 @@ Status SeenLog::compact_if_due(UnixMillis now) {
   }
   for (const auto& [agent, m] : scratch_marks) kept += mark_line(agent, m);
   BWOC_RETURN_IF_ERROR(write_file_atomic(file_, kept, 0600));
+  BWOC_RETURN_IF_ERROR(refresh_fd());
   // This process has read everything it just rewrote.
   if (::stat(file_.c_str(), &st) == 0) {
     inode_ = st.st_ino;

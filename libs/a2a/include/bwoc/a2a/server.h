@@ -56,6 +56,7 @@ class Server {
 
   struct Stats {
     std::uint64_t accepted = 0, duplicates = 0, refused = 0, denied = 0, failed = 0;
+    std::uint64_t commits = 0;  // fdatasyncs shared by the deliveries above
     std::size_t tasks = 0, connections = 0;
   };
   Stats stats() const;

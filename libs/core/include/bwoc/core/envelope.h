@@ -91,6 +91,13 @@ struct Envelope {
 // type and form of every member.
 Checked<Envelope> parse_envelope(std::string_view text);
 
+// Checks 2–3 on a document the strict parser already read (check 1 is the
+// caller's: size, depth and what the parser enforces).
+Checked<Envelope> envelope_from_document(json::Value document);
+
+// How deeply a value nests (a scalar is 0, an empty object 1).
+int json_depth(const json::Value& v);
+
 // Check 7. `scratch` is reused to hold the signed bytes (no allocation when warm).
 bool verify_signature(const Envelope& envelope, std::string& scratch);
 

@@ -20,8 +20,10 @@ void canonicalize(const json::Value& value, std::string& out);
 std::string canonicalize(const json::Value& value);
 
 // Appends the canonical form of an object without its top-level member
-// `omitted` (how an envelope is signed: everything except "sig").
-void canonicalize_without(const json::Value& object, std::string_view omitted, std::string& out);
+// `omitted` (how an envelope is signed: everything except "sig"). Returns the
+// offset in `out` where a member of that name goes in canonical order: the
+// start of the first member that sorts after it, or the closing brace.
+std::size_t canonicalize_without(const json::Value& object, std::string_view omitted, std::string& out);
 
 // ECMAScript Number::toString for a finite double ("-0" is written "0").
 void append_number(double value, std::string& out);

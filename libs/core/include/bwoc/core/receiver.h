@@ -15,6 +15,7 @@
 #ifndef BWOC_CORE_RECEIVER_H_
 #define BWOC_CORE_RECEIVER_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -65,6 +66,14 @@ struct ReceiverOptions {
   std::int64_t routes_recheck_ms = 1000;
   // Policy applied to new envelopes (not to exact repeats); none by default.
   DeliveryPolicy policy;
+  // Group commit: a batch is committed (one fdatasync for all of it) once no
+  // envelope has joined it for `commit_lull`, or `max_commit_delay` after its
+  // first arrived. Under light load an envelope waits one lull; under heavy
+  // load batches grow until the threads checking envelopes run dry.
+  std::chrono::microseconds commit_lull{100};
+  std::chrono::microseconds max_commit_delay{2000};
+  // A batch this large is committed without waiting.
+  std::size_t max_batch = 256;
 };
 
 class Receiver {
@@ -81,6 +90,10 @@ class Receiver {
   // refusal, on the commit thread after the fdatasync for an acceptance.
   // `source` names where it came from, for the refusal log.
   void receive(std::string_view text, Via via, std::string_view source, Done done);
+  // The same, for an envelope that arrived inside a larger document which the
+  // strict parser has already read (A2A): `document` is the envelope's value,
+  // `text` its compact JSON for the inbox. Saves parsing it twice.
+  void receive_document(json::Value document, std::string text, Via via, std::string_view source, Done done);
   Delivery receive_sync(std::string_view text, Via via, std::string_view source);
 
   // Checks 1–9 against the current state, recording nothing (a dry run).
@@ -101,6 +114,8 @@ class Receiver {
  private:
   struct Impl;
   explicit Receiver(std::unique_ptr<Impl> impl);
+  void submit(std::shared_ptr<const Envelope> env, std::string text, Via via, std::string_view source,
+              UnixMillis now, std::int64_t window_ms, Delivery d, Done done);
   std::unique_ptr<Impl> impl_;
 };
 

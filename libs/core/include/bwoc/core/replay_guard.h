@@ -85,12 +85,17 @@ class SeenIndex {
 class SeenLog {
  public:
   static Result<SeenLog> open(const std::filesystem::path& state_dir);
+  SeenLog(SeenLog&& other) noexcept;
+  SeenLog& operator=(SeenLog&& other) noexcept;
+  SeenLog(const SeenLog&) = delete;
+  SeenLog& operator=(const SeenLog&) = delete;
+  ~SeenLog();
 
   // Reads what other processes appended since the last call (or everything
   // after a compaction replaced the file) into `index` and `marks`.
   Status catch_up(SeenIndex& index, std::map<std::string, InboxMark>& marks, UnixMillis now);
 
-  // Appends entries and marks in one write.
+  // Appends entries and marks in one write. Requires the accept lock.
   Status append(const std::vector<SeenEntry>& entries, const std::map<std::string, InboxMark>& marks);
 
   // Rewrites the log with only live entries and its latest marks once it has
@@ -101,7 +106,13 @@ class SeenLog {
   const std::filesystem::path& file() const { return file_; }
 
  private:
+  SeenLog() = default;
+  // The descriptor for the current file; reopened after another process's
+  // compaction replaced it.
+  Status refresh_fd();
+
   std::filesystem::path file_;
+  int fd_ = -1;
   dev_t device_ = 0;
   ino_t inode_ = 0;
   std::uint64_t read_offset_ = 0;
