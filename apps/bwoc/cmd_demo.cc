@@ -11,6 +11,9 @@
 #include "bwoc/core/receiver.h"
 #include "bwoc/core/routes.h"
 #include "bwoc/peer/send.h"
+#ifdef BWOC_HAVE_A2A
+#include "bwoc/a2a/server.h"
+#endif
 #include "commands.h"
 #include "network.h"
 
@@ -140,7 +143,36 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
   t.note("refused: " + (third->items.empty() ? std::string("?") : third->items.front().reason) +
          "  (the inbox keeps exactly one copy)");
 
-  // 7. The result, re-verified.
+#ifdef BWOC_HAVE_A2A
+  // 7. The same over A2A: beta serves, alpha sends and checks the receipt.
+  t.step("beta serves agent-wenchang over A2A on 127.0.0.1");
+  a2a::ServeOptions serve;
+  serve.agent = "agent-wenchang";
+  serve.port = 0;
+  serve.threads = 1;
+  auto server = a2a::Server::start(*beta, serve);
+  if (!server.ok()) return fail(ctx, server.error());
+  t.note("agent card at " + (*server)->base_url() + "/.well-known/agent-card.json");
+  t.step("alpha sends over A2A and verifies beta's signed receipt");
+  std::string routes_text = "[[peer]]\nkey = \"beta\"\nname = \"beta workspace\"\npubkey = \"" + beta_pk->to_text() +
+                            "\"\npath = \"" + beta->root().string() + "\"\nurl = \"" + (*server)->base_url() + "\"\n";
+  if (int rc = check(write_file_atomic(alpha->routes_file(), routes_text))) return rc;
+  auto a2a_routes = Routes::load(alpha->routes_file(), alpha->root());
+  if (!a2a_routes.ok()) return fail(ctx, a2a_routes.error());
+  req.via = Via::a2a;
+  req.payload = *json::parse(R"({"score":5,"comment":"Clear, and fast."})");
+  auto over_a2a = peer::send(*alpha, *alpha_key, *a2a_routes, req, network);
+  if (!over_a2a.ok()) return fail(ctx, over_a2a.error());
+  t.note(over_a2a->report.detail);
+  (*server)->stop();
+  const bool a2a_ok = over_a2a->report.confirmed;
+  const std::uint64_t expected_lines = 2;
+#else
+  const bool a2a_ok = true;
+  const std::uint64_t expected_lines = 1;
+#endif
+
+  // The result, re-verified.
   t.step("beta re-verifies agent-wenchang's inbox");
   auto beta_routes = Routes::load(beta->routes_file(), beta->root());
   auto verified = verify_inbox(*beta, *beta_routes, "agent-wenchang");
@@ -154,7 +186,7 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
   t.finish();
 
   bool ok = first->accepted == 1 && second->refused == 1 && third->duplicates == 1 && verified->problems.empty() &&
-            verified->lines == 1;
+            verified->lines == expected_lines && a2a_ok;
   std::printf("\n%s in %.1f ms.\n", ok ? "Every step behaved as the spec says" : "UNEXPECTED RESULT", t.total_ms());
   if (keep) {
     std::cout << "The workspaces are kept: try\n"

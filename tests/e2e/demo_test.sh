@@ -6,6 +6,9 @@ expect_ok bwoc demo
 expect_contains "$OUT" "accepted 1"
 expect_contains "$OUT" "refused: bad_signature"
 expect_contains "$OUT" "refused: replayed"
+expect_contains "$OUT" "verifies beta's signed receipt"
+expect_contains "$OUT" "receipt"
+expect_contains "$OUT" "2 of 2 lines verify"
 expect_contains "$OUT" "Every step behaved as the spec says"
 expect_contains "$OUT" " ms"
 # Nothing is left behind unless asked.

@@ -32,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 
 class Call : public std::enable_shared_from_this<Call> {
  public:
-  Call(net::io_context& ioc, ssl::context& tls, HttpCall call, Url url, const HttpClientOptions& options,
+  Call(net::io_context& ioc, ssl::context* tls, HttpCall call, Url url, const HttpClientOptions& options,
        std::optional<Result<HttpResult>>& result)
       : ioc_(ioc),
         resolver_(ioc),
@@ -42,7 +42,7 @@ class Call : public std::enable_shared_from_this<Call> {
         options_(options),
         result_(result) {
     if (url_.tls) {
-      tls_stream_.emplace(ioc, tls);
+      tls_stream_.emplace(ioc, *tls);
     } else {
       plain_stream_.emplace(ioc);
     }
@@ -98,6 +98,10 @@ class Call : public std::enable_shared_from_this<Call> {
     if (done_) return;
     if (ec == beast::error::timeout) return fail(Errc::unavailable, "connection timed out");
     if (ec) return fail(Errc::unavailable, "cannot connect: " + ec.message());
+    // A request may leave in more than one segment: without this, Nagle's
+    // algorithm holds the second until the server's delayed ACK (40 ms).
+    beast::error_code ignored;
+    tcp().socket().set_option(tcp::no_delay(true), ignored);
     tcp().expires_at(deadline_);
     if (!url_.tls) return write();
     // SNI, and a certificate that must match the host name.
@@ -185,11 +189,18 @@ class Call : public std::enable_shared_from_this<Call> {
 
 std::vector<Result<HttpResult>> http_calls(const std::vector<HttpCall>& calls, const HttpClientOptions& options) {
   net::io_context ioc(1);
-  ssl::context tls(ssl::context::tls_client);
-  tls.set_default_verify_paths();
-  tls.set_verify_mode(ssl::verify_peer);
-  tls.set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                  ssl::context::no_tlsv1_1);
+  // Loading the system's CA certificates takes tens of milliseconds: only
+  // when some call needs TLS.
+  std::optional<ssl::context> tls;
+  for (const HttpCall& c : calls) {
+    if (c.url.rfind("https://", 0) == 0 && !tls) {
+      tls.emplace(ssl::context::tls_client);
+      tls->set_default_verify_paths();
+      tls->set_verify_mode(ssl::verify_peer);
+      tls->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                       ssl::context::no_tlsv1_1);
+    }
+  }
   std::vector<std::optional<Result<HttpResult>>> results(calls.size());
   for (std::size_t i = 0; i < calls.size(); ++i) {
     auto url = parse_url(calls[i].url);
@@ -197,7 +208,7 @@ std::vector<Result<HttpResult>> http_calls(const std::vector<HttpCall>& calls, c
       results[i] = url.error();
       continue;
     }
-    std::make_shared<Call>(ioc, tls, calls[i], std::move(url).value(), options, results[i])->start();
+    std::make_shared<Call>(ioc, tls ? &*tls : nullptr, calls[i], std::move(url).value(), options, results[i])->start();
   }
   ioc.run();
   std::vector<Result<HttpResult>> out;

@@ -213,6 +213,7 @@ class ServerImpl : public HttpServer {
 
 Session::Session(tcp::socket&& socket, ServerImpl& server) : stream_(std::move(socket)), server_(server) {
   beast::error_code ec;
+  stream_.socket().set_option(tcp::no_delay(true), ec);  // answers leave at once
   auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec) {
     client_address_ = remote.address().to_string();
