@@ -8,6 +8,7 @@
 
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/files.h"
+#include "bwoc/core/timestamp.h"
 
 namespace bwoc::cli {
 
@@ -101,6 +102,18 @@ Result<json::Value> read_payload(const std::optional<std::string>& inline_json, 
   auto v = json::parse(text, json::ParseLimits{kMaxEnvelopeBytes, kMaxEnvelopeDepth - 1});
   if (!v.ok()) return v.error().context("the payload");
   return v;
+}
+
+std::string agent_name(std::string arg) {
+  while (!arg.empty() && arg.back() == '/') arg.pop_back();
+  if (arg.rfind("agents/", 0) == 0) arg = arg.substr(7);
+  return arg;
+}
+
+Result<std::chrono::milliseconds> millis(const std::string& text, const char* option) {
+  auto ms = parse_duration(text);
+  if (!ms.ok()) return ms.error().context(option);
+  return std::chrono::milliseconds(*ms);
 }
 
 }  // namespace bwoc::cli

@@ -6,6 +6,7 @@
 #ifndef BWOC_APPS_BWOC_CLI_H_
 #define BWOC_APPS_BWOC_CLI_H_
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -38,6 +39,12 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 void print_json(const json::Value& value);
 // A one-line summary of a payload for tables.
 std::string summarize(const json::Value& value, std::size_t width = 48);
+
+// An agent given as "agents/NAME", "agents/NAME/" or "NAME": its NAME.
+std::string agent_name(std::string arg);
+
+// A duration option ("10s", "500ms", "2m"); errors name the option.
+Result<std::chrono::milliseconds> millis(const std::string& text, const char* option);
 
 // Reads --payload or --payload-file (FILE or - for stdin), strictly.
 Result<json::Value> read_payload(const std::optional<std::string>& inline_json,

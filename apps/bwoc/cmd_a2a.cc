@@ -12,19 +12,6 @@ namespace bwoc::cli {
 
 namespace {
 
-// "agents/NAME", "agents/NAME/" or "NAME".
-std::string agent_name(std::string arg) {
-  while (!arg.empty() && arg.back() == '/') arg.pop_back();
-  if (arg.rfind("agents/", 0) == 0) arg = arg.substr(7);
-  return arg;
-}
-
-Result<std::chrono::milliseconds> millis(const std::string& text, const char* option) {
-  auto ms = parse_duration(text);
-  if (!ms.ok()) return ms.error().context(option);
-  return std::chrono::milliseconds(*ms);
-}
-
 std::string normalized(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;

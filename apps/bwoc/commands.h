@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli.h"
 
@@ -83,6 +84,39 @@ struct A2aOptions {
 int run_a2a_serve(Context& ctx, const A2aOptions& o);
 int run_a2a_card(Context& ctx, const A2aOptions& o);
 int run_a2a_send(Context& ctx, const A2aOptions& o);
+
+struct MqttOptions {
+  std::string agent;
+  std::optional<std::string> broker;
+  std::vector<std::string> topics;
+  std::optional<std::string> ca, cert, key, credentials;
+  // publish
+  std::optional<std::string> to, payload, payload_file;
+  std::string kind = "message";
+  std::string wait = "10s";
+  bool require_receipt = false;
+  // subscribe
+  std::string client_id;
+  std::size_t max_pending = 1024;
+  std::string retry_interval = "30s";
+  // spool
+  bool retry = false;
+  bool json = false;
+};
+int run_mqtt_publish(Context& ctx, const MqttOptions& o);
+int run_mqtt_subscribe(Context& ctx, const MqttOptions& o);
+int run_mqtt_spool(Context& ctx, const MqttOptions& o);
+
+struct ServiceOptions {
+  std::string kind;  // mqtt or a2a
+  std::string agent;
+  std::string user = "bwoc";
+  std::optional<std::string> broker, credentials, ca, cert, key;
+  int port = 8080;
+  std::string bind = "127.0.0.1";
+  std::optional<std::string> binary;
+};
+int run_service_print(Context& ctx, const ServiceOptions& o);
 
 struct DemoOptions {
   std::string dir;

@@ -239,6 +239,103 @@ void declare_a2a(CLI::App& app, Context& ctx) {
 }
 #endif
 
+#ifdef BWOC_HAVE_MQTT
+void add_broker_files(CLI::App* cmd, MqttOptions& o) {
+  cmd->add_option("--ca", o.ca, "CA certificate file that signs the broker's certificate (mqtts://)");
+  cmd->add_option("--cert", o.cert, "Client certificate file (mqtts://, with --key)");
+  cmd->add_option("--key", o.key, "Client private key file (mqtts://, with --cert)");
+  cmd->add_option("--credentials", o.credentials,
+                  "File holding user:password (mode 0600, or from systemd's LoadCredential=)");
+}
+
+void declare_mqtt(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<MqttOptions>();
+  CLI::App* mqtt = app.add_subcommand("mqtt", "Publish signed envelopes to an MQTT broker, or feed an inbox from one");
+  mqtt->require_subcommand(1);
+  mqtt->footer(
+      "Topics follow bwoc/<workspace>/<agent>/<slot>: an agent's envelopes arrive on\n"
+      "bwoc/<workspace>/<agent>/inbox and receipts go back on .../receipts. Broker\n"
+      "settings (CA, client certificate, credentials file, topic root) can also live\n"
+      "in .bwoc/mqtt.toml, one [[broker]] table per URL. Passwords are read from a\n"
+      "file only, never from argv or the environment, and never printed.");
+
+  CLI::App* pub = mqtt->add_subcommand("publish", "Sign an envelope as an agent and publish it (QoS 1), waiting for its receipt");
+  pub->footer(
+      "The envelope goes into the spool (.bwoc/state/mqtt-spool/) before it is\n"
+      "published, and leaves it only when the peer's signed receipt has verified.\n"
+      "Without a receipt within --wait it stays there; `bwoc mqtt spool --retry` and\n"
+      "the agent's `bwoc mqtt subscribe` resend it (same id: never delivered twice).\n\n"
+      "Examples:\n"
+      "  bwoc mqtt publish --agent agents/agent-a --to beta/agent-b --payload '{\"x\":1}'\n"
+      "  bwoc mqtt publish --broker mqtt://127.0.0.1:1883 --topic bwoc/beta/agent-b/inbox \\\n"
+      "      --agent agents/agent-a --payload '{\"x\":1}'");
+  pub->add_option("--agent", o->agent, "The agent that signs: agents/NAME or NAME")->required();
+  pub->add_option("--broker", o->broker, "mqtt://HOST[:1883] or mqtts://HOST[:8883] (default: the peer's mqtt route)");
+  pub->add_option("--topic", o->topics, "Topic to publish to (default: <peer's topic root>/AGENT/inbox)")->expected(1);
+  pub->add_option("--to", o->to, "PEER/AGENT the envelope is for (default: read from a bwoc/<ws>/<agent>/... topic)");
+  pub->add_option("--kind", o->kind, "Envelope kind (default: message)");
+  pub->add_option("--payload", o->payload, "Payload JSON (default: {})");
+  pub->add_option("--payload-file", o->payload_file, "Read the payload from a file, or - for stdin");
+  pub->add_option("--wait", o->wait, "How long to wait for the receipt (default 10s; 0s: do not wait)");
+  pub->add_flag("--require-receipt", o->require_receipt, "Exit 1 when no receipt came within --wait");
+  pub->add_flag("--json", o->json, "Print JSON, with the verified receipt");
+  add_broker_files(pub, *o);
+  on(pub, ctx, "mqtt publish", o, run_mqtt_publish);
+
+  CLI::App* sub = mqtt->add_subcommand("subscribe", "Feed an agent's inbox from a broker until SIGTERM or SIGINT");
+  sub->footer(
+      "Every payload goes through every receiver check; accepted envelopes are in the\n"
+      "inbox exactly once, on disk, before their signed receipt goes back to the\n"
+      "sender. Refused ones go to the refusal log, and nothing goes back. The session\n"
+      "is persistent: what is published while the subscriber is down arrives when it\n"
+      "returns. Also resends this agent's own unconfirmed envelopes from the spool.\n\n"
+      "Example:\n  bwoc mqtt subscribe --broker mqtt://127.0.0.1:1883 --agent agents/agent-b");
+  sub->add_option("--agent", o->agent, "The agent whose inbox is fed: agents/NAME or NAME")->required();
+  sub->add_option("--broker", o->broker, "mqtt://HOST[:1883] or mqtts://HOST[:8883]")->required();
+  sub->add_option("--topic", o->topics, "Topic filter, wildcards allowed; repeatable (default: bwoc/<ws>/<agent>/inbox)");
+  sub->add_option("--client-id", o->client_id, "MQTT client id of the persistent session (default: bwoc-<ws>-<agent>-<key>)");
+  sub->add_option("--max-pending", o->max_pending, "Envelopes between arrival and receipt at most (default 1024)");
+  sub->add_option("--retry-interval", o->retry_interval, "How often unconfirmed envelopes of this agent are resent (default 30s)");
+  add_broker_files(sub, *o);
+  on(sub, ctx, "mqtt subscribe", o, run_mqtt_subscribe);
+
+  CLI::App* spool = mqtt->add_subcommand("spool", "List the envelopes still waiting for a receipt, or resend them");
+  spool->add_option("--agent", o->agent, "Only this agent's envelopes");
+  spool->add_flag("--retry", o->retry, "Resend them (same ids) and wait for receipts");
+  spool->add_option("--wait", o->wait, "With --retry: how long to wait for receipts (default 10s)");
+  spool->add_flag("--json", o->json, "Print JSON");
+  add_broker_files(spool, *o);
+  on(spool, ctx, "mqtt spool", o, run_mqtt_spool);
+}
+#endif
+
+void declare_service(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<ServiceOptions>();
+  CLI::App* service = app.add_subcommand("service", "systemd units for the long-running commands");
+  service->require_subcommand(1);
+  CLI::App* print = service->add_subcommand("print", "Print a hardened systemd unit for `mqtt subscribe` or `a2a serve`");
+  print->footer(
+      "The unit is a template: its instance name is the agent. It runs as a dedicated\n"
+      "user with NoNewPrivileges, ProtectSystem=strict and only the workspace\n"
+      "writable, tells systemd when it is ready (Type=notify), restarts on failure and\n"
+      "stops cleanly on SIGTERM. Logs go to the journal with their priority.\n\n"
+      "Example:\n"
+      "  bwoc service print mqtt --agent agents/agent-b --broker mqtt://127.0.0.1:1883 \\\n"
+      "      --credentials /etc/bwoc/mqtt.credentials > /etc/systemd/system/bwoc-mqtt-beta@.service");
+  print->add_option("kind", o->kind, "mqtt or a2a")->required()->check(CLI::IsMember({"mqtt", "a2a"}));
+  print->add_option("--agent", o->agent, "The agent to show the install commands for")->required();
+  print->add_option("--user", o->user, "The dedicated user it runs as (default bwoc)");
+  print->add_option("--broker", o->broker, "mqtt: the broker URL");
+  print->add_option("--credentials", o->credentials, "mqtt: user:password file, handed over with LoadCredential=");
+  print->add_option("--ca", o->ca, "mqtt: CA file");
+  print->add_option("--cert", o->cert, "mqtt: client certificate file");
+  print->add_option("--key", o->key, "mqtt: client key file");
+  print->add_option("--port", o->port, "a2a: the port (default 8080)");
+  print->add_option("--bind", o->bind, "a2a: the address (default 127.0.0.1)");
+  print->add_option("--binary", o->binary, "Path of the bwoc executable (default: this one)");
+  on(print, ctx, "service print", o, run_service_print);
+}
+
 void declare_demo(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<DemoOptions>();
   CLI::App* cmd = app.add_subcommand("demo", "Two workspaces exchange signed envelopes, narrated step by step");
@@ -275,6 +372,10 @@ int main(int argc, char** argv) {
 #ifdef BWOC_HAVE_A2A
   declare_a2a(app, ctx);
 #endif
+#ifdef BWOC_HAVE_MQTT
+  declare_mqtt(app, ctx);
+#endif
+  declare_service(app, ctx);
   declare_demo(app, ctx);
 
   try {

@@ -6,6 +6,9 @@
 #ifdef BWOC_HAVE_A2A
 #include "bwoc/a2a/client.h"
 #endif
+#ifdef BWOC_HAVE_MQTT
+#include "bwoc/mqtt/publisher.h"
+#endif
 
 namespace bwoc::cli {
 
@@ -14,9 +17,11 @@ peer::Network make_network(const Workspace& ws) {
   network.add(std::make_unique<PathTransport>());
 #ifdef BWOC_HAVE_A2A
   if (auto self = ws.public_key(); self.ok()) network.add(std::make_unique<a2a::A2aTransport>(*self));
-#else
-  (void)ws;
 #endif
+#ifdef BWOC_HAVE_MQTT
+  network.add(std::make_unique<mqtt::MqttTransport>(ws));
+#endif
+  (void)ws;
   return network;
 }
 

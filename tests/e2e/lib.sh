@@ -153,3 +153,120 @@ rpc() {
   shift 2
   curl -s --max-time 20 -X POST "$url/a2a" -H 'Content-Type: application/json' "$@" --data-binary "$body"
 }
+
+# start_broker NAME [config lines...]: a real mosquitto on a free loopback port,
+# with its own config and persistence in $WORK/NAME.broker/. Sets BROKER_PORT,
+# BROKER_PID and BROKER_URL. Waits (bounded) for its "running" line.
+start_broker() {
+  local name=$1
+  shift
+  local dir="$WORK/$name.broker"
+  mkdir -p "$dir"
+  local try port
+  for try in 1 2 3 4 5 6 7 8; do
+    port=${BROKER_FIXED_PORT:-$((20000 + RANDOM % 40000))}
+    {
+      echo "listener $port 127.0.0.1"
+      # As root mosquitto would switch to the mosquitto user and lose its files.
+      echo "user $(id -un)"
+      echo "persistence true"
+      echo "persistence_location $dir/"
+      echo "autosave_interval 1"
+      # The default (1000) drops messages silently.
+      echo "max_queued_messages 1000000"
+      echo "max_inflight_messages 20"
+      echo "log_dest stdout"
+      echo "log_type error"
+      echo "log_type warning"
+      echo "log_type notice"
+      echo "log_type information"
+      [[ "$*" == *allow_anonymous* ]] || echo "allow_anonymous true"
+      printf '%s\n' "$@"
+    } >"$dir/mosquitto.conf"
+    local fifo="$dir/ready-$RANDOM"
+    mkfifo "$fifo"
+    # Line-buffered: mosquitto logs through stdio, fully buffered into a pipe.
+    stdbuf -oL mosquitto -c "$dir/mosquitto.conf" >"$fifo" 2>&1 &
+    BROKER_PID=$!
+    local line started=""
+    while read -r -t 10 line; do
+      echo "$line" >>"$dir/log"
+      case "$line" in
+        *" running"*) started=yes; break ;;
+        *"in use"* | *Error*) break ;;
+      esac
+    done <"$fifo"
+    # Keep draining its log so that it never blocks on a full pipe.
+    [ -n "$started" ] && { cat <"$fifo" >>"$dir/log" & }
+    rm -f "$fifo"
+    if [ -n "$started" ]; then
+      BROKER_PORT=$port
+      BROKER_URL="mqtt://127.0.0.1:$port"
+      return 0
+    fi
+    kill "$BROKER_PID" 2>/dev/null
+    wait "$BROKER_PID" 2>/dev/null
+    [ -n "${BROKER_FIXED_PORT:-}" ] && break
+  done
+  failed "mosquitto $name did not start: $(tail -3 "$dir/log")"
+  return 1
+}
+
+stop_pid() {
+  local pid=$1 what=${2:-process}
+  kill -TERM "$pid" 2>/dev/null
+  local rc=0
+  timeout 15 tail --pid="$pid" -f /dev/null || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    failed "$what $pid did not stop within 15 s"
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid" 2>/dev/null
+}
+
+# start_subscriber WS AGENT [subscribe options...]: `bwoc mqtt subscribe` on
+# $BROKER_URL; waits (bounded) for its ready line; sets SUB_PID. Its stderr
+# goes to $WORK/WS-AGENT.sub.log.
+start_subscriber() {
+  local ws=$1 agent=$2
+  shift 2
+  local fifo="$WORK/.sub-$ws-$agent-$RANDOM"
+  mkfifo "$fifo"
+  "$BWOC" -w "$WORK/$ws" mqtt subscribe --agent "$agent" --broker "$BROKER_URL" "$@" >"$fifo" \
+    2>>"$WORK/$ws-$agent.sub.log" &
+  SUB_PID=$!
+  local line=""
+  if ! read -r -t 15 line <"$fifo"; then
+    failed "mqtt subscribe for $ws/$agent did not start: $(tail -3 "$WORK/$ws-$agent.sub.log")"
+    rm -f "$fifo"
+    return 1
+  fi
+  rm -f "$fifo"
+  expect_contains "$line" "subscribed to"
+}
+
+# wait_lines FILE N [SECONDS]: returns once FILE has at least N lines (inotify,
+# no polling), or fails after SECONDS (default 20).
+wait_lines() {
+  local file=$1 n=$2 secs=${3:-20}
+  [ "$n" -le 0 ] && return 0
+  # head returns at line N, or at EOF when timeout ends tail; the leftover
+  # tail exits by itself when its time is up.
+  local got
+  got=$(head -n "$n" < <(timeout "$secs" tail -F -n +1 "$file" 2>/dev/null) | grep -c '')
+  if [ "$got" -lt "$n" ]; then
+    failed "$file has $(lines_of "$file") lines, not $n, after $secs s"
+    return 1
+  fi
+}
+
+# wait_for_text FILE TEXT [SECONDS]: returns once FILE holds TEXT (inotify, no
+# polling), or fails after SECONDS (default 20).
+wait_for_text() {
+  local file=$1 text=$2 secs=${3:-20}
+  if ! grep -q -m1 -F -- "$text" < <(timeout "$secs" tail -F -n +1 "$file" 2>/dev/null); then
+    failed "\"$text\" did not appear in $file within $secs s"
+    return 1
+  fi
+  pass
+}

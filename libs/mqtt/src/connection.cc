@@ -1,0 +1,266 @@
+#include "connection.h"
+
+#include <mqtt/async_client.h>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <set>
+
+#include "bwoc/core/log.h"
+
+namespace bwoc::mqtt {
+
+namespace {
+
+constexpr std::size_t kWindow = 16;
+
+// What went wrong with a connect, in words; Paho's messages do not say.
+std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSettings& broker) {
+  // Paho reports a CONNACK's refusal as the reason code or as the return code.
+  int reason = e.get_reason_code() != 0 ? e.get_reason_code() : e.get_return_code();
+  std::string where = " (" + broker.url.text() + ")";
+  switch (reason) {
+    case ::mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD:
+      return "the broker refused the user name or password" +
+             (broker.credentials ? " from " + broker.credentials->source.string() : std::string()) + where;
+    case ::mqtt::ReasonCode::NOT_AUTHORIZED:
+      return "the broker says this client is not authorized" + where;
+    case ::mqtt::ReasonCode::SERVER_UNAVAILABLE:
+    case ::mqtt::ReasonCode::SERVER_BUSY:
+      return "the broker is unavailable" + where;
+    default:
+      break;
+  }
+  std::string what = e.get_error_str();
+  if (what.empty()) what = e.what();
+  if (broker.url.tls && (what.find("SSL") != std::string::npos || what.find("TLS") != std::string::npos ||
+                         e.get_return_code() == MQTTASYNC_SSL_NOT_SUPPORTED)) {
+    return "the TLS handshake failed (check the CA file and the broker's certificate)" + where + ": " + what;
+  }
+  return "cannot connect to the broker" + where + ": " + what;
+}
+
+}  // namespace
+
+struct Connection::Impl : public virtual ::mqtt::callback {
+  Impl(const ConnectionOptions& o, MessageHandler m, EventHandler e)
+      : options(o),
+        on_message(std::move(m)),
+        on_event(std::move(e)),
+        client(o.broker.url.paho_uri(), o.client_id,
+               ::mqtt::create_options_builder().mqtt_version(MQTTVERSION_5).max_buffered_messages(1000).finalize(),
+               nullptr) {
+    client.set_callback(*this);
+  }
+
+  // Paho callbacks, on its thread.
+  void connected(const std::string& cause) override {
+    std::set<std::string> filters;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      filters = subscriptions;
+    }
+    for (const std::string& f : filters) {
+      try {
+        client.subscribe(f, 1);
+      } catch (const ::mqtt::exception& e) {
+        log::warning("mqtt.resubscribe_failed", {{"topic", f}, {"error", e.get_error_str()}});
+      }
+    }
+    (void)cause;  // Paho's wording varies; what matters is whether this is the first time
+    if (on_event) on_event(ever_connected.exchange(true) ? "reconnected" : "connected");
+  }
+  void connection_lost(const std::string& cause) override {
+    if (on_event) on_event("connection lost" + (cause.empty() ? std::string() : ": " + cause));
+  }
+  void message_arrived(::mqtt::const_message_ptr msg) override {
+    if (!msg || !on_message) return;
+    IncomingMessage m;
+    m.topic = msg->get_topic();
+    m.payload = msg->get_payload_str();
+    m.duplicate = msg->is_duplicate();
+    const ::mqtt::properties& props = msg->get_properties();
+    if (props.contains(::mqtt::property::RESPONSE_TOPIC)) {
+      m.response_topic = ::mqtt::get<std::string>(props, ::mqtt::property::RESPONSE_TOPIC);
+    }
+    if (props.contains(::mqtt::property::CORRELATION_DATA)) {
+      m.correlation_data = ::mqtt::get<std::string>(props, ::mqtt::property::CORRELATION_DATA);
+    }
+    on_message(std::move(m));
+  }
+
+  Status connect() {
+    // Built in place and never copied: copying connect_options loses its properties.
+    ::mqtt::connect_options opts;
+    opts.set_mqtt_version(MQTTVERSION_5);
+    opts.set_clean_start(!options.persistent_session);
+    opts.set_keep_alive_interval(options.keep_alive);
+    opts.set_connect_timeout(options.connect_timeout);
+    opts.set_automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30));
+    ::mqtt::properties props;
+    if (options.persistent_session) {
+      props.add(::mqtt::property(::mqtt::property::SESSION_EXPIRY_INTERVAL,
+                                 static_cast<int>(options.session_expiry.count())));
+    }
+    props.add(::mqtt::property(::mqtt::property::MAXIMUM_PACKET_SIZE, static_cast<int>(options.max_packet_bytes)));
+    opts.set_properties(props);
+    if (options.broker.credentials) {
+      opts.set_user_name(options.broker.credentials->user);
+      opts.set_password(options.broker.credentials->password);
+    }
+    if (options.broker.url.tls) {
+      ::mqtt::ssl_options ssl;
+      ssl.set_enable_server_cert_auth(true);
+      ssl.set_verify(true);
+      if (options.broker.ca_file) ssl.set_trust_store(options.broker.ca_file->string());
+      if (options.broker.cert_file) ssl.set_key_store(options.broker.cert_file->string());
+      if (options.broker.key_file) ssl.set_private_key(options.broker.key_file->string());
+      ssl.set_error_handler([this](const std::string& msg) { tls_error = msg; });
+      opts.set_ssl(std::move(ssl));
+    }
+    try {
+      auto token = client.connect(opts);
+      if (!token->wait_for(options.connect_timeout + std::chrono::seconds(1))) {
+        return Error(Errc::unavailable, "no answer from the broker within " +
+                                            std::to_string(options.connect_timeout.count()) + " s (" +
+                                            options.broker.url.text() + ")");
+      }
+    } catch (const ::mqtt::exception& e) {
+      std::string what = describe_connect_failure(e, options.broker);
+      if (!tls_error.empty()) what += " (" + tls_error + ")";
+      int reason = e.get_reason_code() != 0 ? e.get_reason_code() : e.get_return_code();
+      Errc code = reason == ::mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD || reason == ::mqtt::ReasonCode::NOT_AUTHORIZED
+                      ? Errc::permission_denied
+                      : Errc::unavailable;
+      return Error(code, what);
+    }
+    return ok_status();
+  }
+
+  Status wait_window(std::size_t max_in_flight, std::chrono::milliseconds timeout) {
+    while (in_flight.size() > max_in_flight) {
+      auto token = in_flight.front();
+      try {
+        if (!token->wait_for(timeout)) return Error(Errc::timeout, "the broker did not acknowledge a publish in time");
+        int rc = token->get_reason_code();
+        if (rc >= 0x80) {
+          in_flight.pop_front();
+          return Error(Errc::refused, "the broker refused a publish (reason " + std::to_string(rc) +
+                                          (rc == ::mqtt::ReasonCode::NOT_AUTHORIZED ? ": not authorized" : "") + ")");
+        }
+      } catch (const ::mqtt::exception& e) {
+        in_flight.pop_front();
+        return Error(Errc::unavailable, std::string("publish failed: ") + e.get_error_str());
+      }
+      in_flight.pop_front();
+    }
+    return ok_status();
+  }
+
+  ConnectionOptions options;
+  MessageHandler on_message;
+  EventHandler on_event;
+  ::mqtt::async_client client;
+  std::mutex mu;
+  std::set<std::string> subscriptions;
+  std::deque<::mqtt::delivery_token_ptr> in_flight;
+  std::string tls_error;
+  std::atomic<bool> ever_connected{false};
+};
+
+Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Connection::~Connection() { disconnect(); }
+
+Result<std::unique_ptr<Connection>> Connection::open(const ConnectionOptions& options, MessageHandler on_message,
+                                                     EventHandler on_event) {
+  std::unique_ptr<Impl> impl;
+  try {
+    impl = std::make_unique<Impl>(options, std::move(on_message), std::move(on_event));
+  } catch (const ::mqtt::exception& e) {
+    return Error(Errc::invalid_argument, std::string("cannot set up an MQTT client: ") + e.get_error_str());
+  }
+  BWOC_RETURN_IF_ERROR(impl->connect());
+  return std::unique_ptr<Connection>(new Connection(std::move(impl)));
+}
+
+Status Connection::subscribe(const std::string& filter) {
+  {
+    std::lock_guard<std::mutex> lk(impl_->mu);
+    impl_->subscriptions.insert(filter);
+  }
+  try {
+    auto token = impl_->client.subscribe(filter, 1);
+    if (!token->wait_for(std::chrono::seconds(10))) return Error(Errc::timeout, "the broker did not confirm the subscription");
+    auto rc = token->get_reason_code();
+    if (rc >= 0x80) {
+      return Error(Errc::permission_denied, "the broker refused the subscription to " + filter + " (reason " +
+                                                std::to_string(rc) + (rc == ::mqtt::ReasonCode::NOT_AUTHORIZED ? ": not authorized" : "") + ")");
+    }
+    // A v5 SUBACK carries one reason code per filter.
+    const ::mqtt::subscribe_response response = token->get_subscribe_response();
+    for (auto code : response.get_reason_codes()) {
+      if (code >= 0x80) {
+        return Error(Errc::permission_denied, "the broker refused the subscription to " + filter + " (reason " +
+                                                  std::to_string(code) + ")");
+      }
+    }
+  } catch (const ::mqtt::exception& e) {
+    return Error(Errc::unavailable, "cannot subscribe to " + filter + ": " + e.get_error_str());
+  }
+  return ok_status();
+}
+
+namespace {
+
+::mqtt::message_ptr make_message(const std::string& topic, const std::string& payload,
+                                 const std::string& response_topic, const std::string& correlation) {
+  auto msg = ::mqtt::make_message(topic, payload, 1, false);
+  if (!response_topic.empty() || !correlation.empty()) {
+    ::mqtt::properties props;
+    if (!response_topic.empty()) props.add(::mqtt::property(::mqtt::property::RESPONSE_TOPIC, response_topic));
+    if (!correlation.empty()) props.add(::mqtt::property(::mqtt::property::CORRELATION_DATA, correlation));
+    msg->set_properties(props);
+  }
+  return msg;
+}
+
+}  // namespace
+
+Status Connection::publish_windowed(const std::string& topic, const std::string& payload,
+                                    const std::string& correlation, const std::string& response_topic) {
+  BWOC_RETURN_IF_ERROR(impl_->wait_window(kWindow - 1, std::chrono::seconds(10)));
+  try {
+    impl_->in_flight.push_back(impl_->client.publish(make_message(topic, payload, response_topic, correlation)));
+  } catch (const ::mqtt::exception& e) {
+    return Error(Errc::unavailable, "cannot publish to " + topic + ": " + e.get_error_str());
+  }
+  return ok_status();
+}
+
+Status Connection::publish(const std::string& topic, const std::string& payload, const std::string& response_topic,
+                           const std::string& correlation, std::chrono::milliseconds timeout) {
+  BWOC_RETURN_IF_ERROR(impl_->wait_window(kWindow - 1, timeout));
+  try {
+    impl_->in_flight.push_back(impl_->client.publish(make_message(topic, payload, response_topic, correlation)));
+  } catch (const ::mqtt::exception& e) {
+    return Error(Errc::unavailable, "cannot publish to " + topic + ": " + e.get_error_str());
+  }
+  return impl_->wait_window(0, timeout);
+}
+
+Status Connection::drain(std::chrono::milliseconds timeout) { return impl_->wait_window(0, timeout); }
+
+bool Connection::connected() const { return impl_->client.is_connected(); }
+
+void Connection::disconnect() {
+  if (!impl_) return;
+  try {
+    if (impl_->client.is_connected()) impl_->client.disconnect(std::chrono::seconds(2))->wait_for(std::chrono::seconds(3));
+  } catch (const ::mqtt::exception&) {
+    // Already gone: nothing to undo.
+  }
+}
+
+}  // namespace bwoc::mqtt

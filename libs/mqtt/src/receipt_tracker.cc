@@ -1,0 +1,79 @@
+#include "receipt_tracker.h"
+
+#include "bwoc/core/envelope.h"
+#include "bwoc/core/log.h"
+#include "bwoc/core/receipt.h"
+
+namespace bwoc::mqtt {
+
+void ReceiptTracker::expect(const std::string& id, const PublicKey& peer) {
+  std::lock_guard<std::mutex> lk(mu_);
+  awaited_[id] = peer;
+}
+
+bool ReceiptTracker::on_message(const std::string& payload) {
+  auto parsed = parse_envelope(payload);
+  if (!parsed.ok() || !parsed.value().re) {
+    log::warning("mqtt.receipt_ignored", {{"why", "not a signed answer"}});
+    return false;
+  }
+  const std::string& id = *parsed.value().re;
+  std::optional<PublicKey> peer;
+  bool awaited_here = false;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (auto it = awaited_.find(id); it != awaited_.end()) {
+      peer = it->second;
+      awaited_here = true;
+    }
+  }
+  if (!peer) {
+    // Sent by another process of this workspace, or before a restart.
+    auto entry = spool_.get(id);
+    if (!entry) return false;  // already confirmed: a repeated receipt
+    peer = entry->peer_key;
+  }
+  auto checked = verify_answer(payload, *peer, self_, id, kReceiptKind);
+  if (!checked.ok()) {
+    log::warning("mqtt.receipt_refused", {{"id", id}, {"reason", std::string(reason_code(checked.refusal().reason))}});
+    return false;
+  }
+  if (Status st = spool_.remove(id); !st.ok()) {
+    log::warning("mqtt.spool_remove_failed", {{"id", id}, {"error", st.error().message()}});
+  }
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (awaited_here && awaited_.erase(id) > 0) receipts_[id] = payload;
+    ++confirmed_;
+  }
+  cv_.notify_all();
+  return true;
+}
+
+std::vector<std::string> ReceiptTracker::wait(const std::vector<std::string>& ids,
+                                              std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lk(mu_);
+  auto pending = [&] {
+    std::vector<std::string> out;
+    for (const std::string& id : ids) {
+      if (awaited_.count(id) > 0) out.push_back(id);
+    }
+    return out;
+  };
+  cv_.wait_until(lk, deadline, [&] { return pending().empty(); });
+  return pending();
+}
+
+std::optional<std::string> ReceiptTracker::receipt(const std::string& id) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = receipts_.find(id);
+  if (it == receipts_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::uint64_t ReceiptTracker::confirmed() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return confirmed_;
+}
+
+}  // namespace bwoc::mqtt

@@ -1,0 +1,326 @@
+#include "bwoc/mqtt/subscriber.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "bwoc/core/files.h"
+#include "bwoc/core/log.h"
+#include "bwoc/core/receipt.h"
+#include "bwoc/core/receiver.h"
+#include "bwoc/core/service.h"
+#include "bwoc/mqtt/publisher.h"
+#include "connection.h"
+#include "receipt_tracker.h"
+
+namespace bwoc::mqtt {
+
+namespace {
+
+struct ReceiptJob {
+  std::shared_ptr<const Envelope> envelope;
+  UnixMillis accepted_at = 0;
+  std::string topic;
+};
+
+std::string default_client_id(const Workspace& ws, const PublicKey& self, const std::string& agent) {
+  std::string fp;
+  for (char c : self.fingerprint()) {
+    if (c != '-' && c != ' ' && c != ':') fp += c;
+  }
+  return "bwoc-" + ws.name() + "-" + agent + "-" + fp.substr(0, 8);
+}
+
+}  // namespace
+
+struct Subscriber::Impl {
+  explicit Impl(const Workspace& w) : ws(w) {}
+
+  // On Paho's thread. Paho has already acknowledged the message to the
+  // broker, so it is processed whatever happens; blocking here (when
+  // max_pending envelopes await their receipts) makes the broker hold the rest.
+  void on_message(IncomingMessage m) {
+    if (m.topic == receipt_topic) {
+      if (tracker->on_message(m.payload)) ++confirmed;
+      return;
+    }
+    ++received;
+    {
+      std::unique_lock<std::mutex> lk(mu);
+      space.wait(lk, [&] { return outstanding < options.max_pending || closing; });
+      ++outstanding;
+    }
+    std::string reply_to = is_valid_topic_name(m.response_topic) ? std::move(m.response_topic) : std::string();
+    receiver->receive(m.payload, Via::mqtt, "mqtt " + m.topic,
+                      [this, reply_to = std::move(reply_to)](Delivery d) { on_delivery(std::move(d), reply_to); });
+  }
+
+  // On the receiver's commit thread, after the fdatasync (or at once for a refusal).
+  void on_delivery(Delivery d, const std::string& reply_to) {
+    std::optional<std::string> topic;
+    if (d.delivered() && d.envelope) topic = receipt_topic_for(*d.envelope, d.peer, reply_to);
+    std::lock_guard<std::mutex> lk(mu);
+    if (!topic) {
+      release_locked();
+      return;
+    }
+    jobs.push_back({d.envelope, d.accepted_at, std::move(*topic)});
+    work.notify_one();
+  }
+
+  // The sender's Response Topic, or else where its declared route says its
+  // receipts go.
+  std::optional<std::string> receipt_topic_for(const Envelope& env, const std::string& peer,
+                                               const std::string& reply_to) {
+    if (!reply_to.empty()) return reply_to;
+    if (peer == "self") return agent_topic(broker.topic_root, env.from, "receipts");
+    auto routes = receiver->routes();
+    const PeerRoute* route = routes ? routes->find(peer) : nullptr;
+    if (route != nullptr && route->mqtt) return agent_topic(route->mqtt->topic, env.from, "receipts");
+    return std::nullopt;
+  }
+
+  void release_locked() {
+    --outstanding;
+    space.notify_one();
+    if (outstanding == 0) work.notify_all();
+  }
+
+  // All publishing happens here: Connection's window is for one thread.
+  void publish_loop() {
+    auto next_retry = std::chrono::steady_clock::now() + options.retry_interval;
+    std::unique_lock<std::mutex> lk(mu);
+    while (true) {
+      work.wait_until(lk, next_retry, [&] { return !jobs.empty() || quit; });
+      if (jobs.empty() && quit) return;
+      if (!jobs.empty()) {
+        ReceiptJob job = std::move(jobs.front());
+        jobs.pop_front();
+        lk.unlock();
+        send_receipt(job);
+        lk.lock();
+        release_locked();
+        continue;
+      }
+      if (std::chrono::steady_clock::now() >= next_retry) {
+        lk.unlock();
+        resend_spooled();
+        lk.lock();
+        next_retry = std::chrono::steady_clock::now() + options.retry_interval;
+      }
+    }
+  }
+
+  void send_receipt(const ReceiptJob& job) {
+    auto receipt = make_receipt(*key, *job.envelope, job.accepted_at);
+    Status st = receipt.ok() ? connection->publish_windowed(job.topic, *receipt, job.envelope->id) : receipt.error();
+    if (st.ok()) {
+      ++receipts_sent;
+      return;
+    }
+    // The sender keeps the envelope in its spool and sends it again; the
+    // repeat is answered with this same receipt.
+    ++receipts_lost;
+    log::warning("mqtt.receipt_not_sent", {{"agent", options.agent}, {"id", job.envelope->id},
+                                           {"error", st.error().message()}});
+  }
+
+  // This agent's own envelopes that still wait for a receipt.
+  void resend_spooled() {
+    auto entries = tracker->spool().list();
+    if (!entries.ok()) {
+      log::warning("mqtt.spool_unreadable", {{"error", entries.error().message()}});
+      return;
+    }
+    UnixMillis older_than = now_millis() - static_cast<UnixMillis>(options.retry_interval.count()) * 1000;
+    for (const SpoolEntry& e : *entries) {
+      if (e.from != options.agent || e.broker != broker.url.text() || e.created > older_than) continue;
+      tracker->expect(e.id, e.peer_key);
+      if (Status st = connection->publish_windowed(e.topic, e.envelope, e.id, e.reply_topic); !st.ok()) {
+        log::warning("mqtt.resend_failed", {{"id", e.id}, {"error", st.error().message()}});
+        return;
+      }
+      ++resent;
+    }
+  }
+
+  void stop() {
+    if (stopped.exchange(true)) return;
+    // Whatever Paho hands over from now on is still stored and answered.
+    receiver->flush();
+    {
+      std::unique_lock<std::mutex> lk(mu);
+      work.wait_for(lk, std::chrono::seconds(5), [&] { return jobs.empty() && outstanding == 0; });
+    }
+    if (Status st = connection->drain(std::chrono::seconds(2)); !st.ok()) {
+      log::warning("mqtt.receipts_unacknowledged", {{"error", st.error().message()}});
+    }
+    connection->disconnect();
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      closing = true;
+      quit = true;
+    }
+    space.notify_all();
+    work.notify_all();
+    if (publisher.joinable()) publisher.join();
+    receiver->flush();
+  }
+
+  const Workspace& ws;
+  SubscribeOptions options;
+  BrokerSettings broker;
+  std::optional<SecretKey> key;
+  std::string receipt_topic;
+  std::vector<std::string> topics;
+  std::string client_id;
+  std::optional<FileLock> lock;
+  std::unique_ptr<Receiver> receiver;
+  std::unique_ptr<ReceiptTracker> tracker;
+  std::unique_ptr<Connection> connection;
+
+  std::mutex mu;
+  std::condition_variable space, work;
+  std::size_t outstanding = 0;
+  std::deque<ReceiptJob> jobs;
+  bool closing = false, quit = false;
+  std::atomic<bool> stopped{false};
+  std::thread publisher;
+  std::atomic<std::uint64_t> received{0}, receipts_sent{0}, receipts_lost{0}, resent{0}, confirmed{0};
+};
+
+Subscriber::Subscriber(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Subscriber::~Subscriber() { stop(); }
+
+void Subscriber::stop() {
+  if (impl_) impl_->stop();
+}
+
+const std::vector<std::string>& Subscriber::topics() const { return impl_->topics; }
+const std::string& Subscriber::client_id() const { return impl_->client_id; }
+
+Subscriber::Stats Subscriber::stats() const {
+  Stats s;
+  Receiver::Stats r = impl_->receiver->stats();
+  s.received = impl_->received;
+  s.accepted = r.accepted;
+  s.duplicates = r.duplicates;
+  s.refused = r.refused;
+  s.denied = r.denied;
+  s.failed = r.failed;
+  s.commits = r.commits;
+  s.receipts_sent = impl_->receipts_sent;
+  s.receipts_lost = impl_->receipts_lost;
+  s.resent = impl_->resent;
+  s.confirmed = impl_->confirmed;
+  s.connected = impl_->connection && impl_->connection->connected();
+  return s;
+}
+
+Result<std::unique_ptr<Subscriber>> Subscriber::start(const Workspace& ws, const SubscribeOptions& options) {
+  if (!ws.has_agent(options.agent)) {
+    return Error(Errc::not_found, "no agent \"" + options.agent + "\" in workspace \"" + ws.name() + "\"");
+  }
+  auto impl = std::make_unique<Impl>(ws);
+  impl->options = options;
+  BWOC_ASSIGN_OR_RETURN(impl->broker, broker_settings(ws, options.broker_url, options.overrides));
+  BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
+  impl->key.emplace(std::move(key));
+  PublicKey self = impl->key->public_key();
+  impl->topics = options.topics;
+  if (impl->topics.empty()) impl->topics.push_back(agent_topic(impl->broker.topic_root, options.agent, "inbox"));
+  for (const std::string& t : impl->topics) {
+    if (!is_valid_topic_filter(t)) return Error(Errc::invalid_argument, "not a valid topic filter: \"" + t + "\"");
+  }
+  impl->receipt_topic = agent_topic(impl->broker.topic_root, options.agent, "receipts");
+  impl->client_id = options.client_id.empty() ? default_client_id(ws, self, options.agent) : options.client_id;
+
+  std::filesystem::path dir = ws.state_dir() / "mqtt";
+  BWOC_RETURN_IF_ERROR(ensure_directory(dir, 0700));
+  auto lock = FileLock::try_acquire(dir / (options.agent + ".lock"));
+  if (!lock.ok()) {
+    if (lock.error().code() == Errc::already_exists) {
+      return Error(Errc::already_exists,
+                   "agent \"" + options.agent + "\" already has a running `bwoc mqtt subscribe` in this workspace");
+    }
+    return lock.error();
+  }
+  impl->lock.emplace(std::move(lock).value());
+
+  ReceiverOptions ropts;
+  std::string agent = options.agent;
+  ropts.policy = [agent](const Envelope& env, const std::string&) -> std::optional<std::string> {
+    if (env.to != agent) return std::string("recipient");
+    return std::nullopt;
+  };
+  BWOC_ASSIGN_OR_RETURN(impl->receiver, Receiver::open(ws, std::move(ropts)));
+  BWOC_ASSIGN_OR_RETURN(Spool spool, Spool::open(ws));
+  impl->tracker = std::make_unique<ReceiptTracker>(std::move(spool), self);
+
+  ConnectionOptions co;
+  co.broker = impl->broker;
+  co.client_id = impl->client_id;
+  co.persistent_session = true;
+  co.session_expiry = options.session_expiry;
+  Impl* raw = impl.get();
+  std::string agent_name = options.agent;
+  auto on_event = [agent_name](const std::string& what) {
+    if (what.rfind("connection lost", 0) == 0) {
+      log::warning("mqtt.disconnected", {{"agent", agent_name}, {"why", what}});
+    } else {
+      log::info("mqtt.connected", {{"agent", agent_name}, {"how", what}});
+    }
+  };
+  BWOC_ASSIGN_OR_RETURN(impl->connection,
+                        Connection::open(co, [raw](IncomingMessage m) { raw->on_message(std::move(m)); }, on_event));
+  impl->publisher = std::thread([raw] { raw->publish_loop(); });
+  auto fail = [&](Error e) {
+    impl->stop();
+    return e;
+  };
+  if (Status st = impl->connection->subscribe(impl->receipt_topic); !st.ok()) return fail(st.error());
+  for (const std::string& t : impl->topics) {
+    if (Status st = impl->connection->subscribe(t); !st.ok()) return fail(st.error());
+  }
+  return std::unique_ptr<Subscriber>(new Subscriber(std::move(impl)));
+}
+
+Status subscribe(const Workspace& ws, const SubscribeOptions& options,
+                 const std::function<void(const Subscriber&)>& on_ready) {
+  service::block_stop_signals();
+  BWOC_ASSIGN_OR_RETURN(auto sub, Subscriber::start(ws, options));
+  std::string topics;
+  for (const std::string& t : sub->topics()) topics += (topics.empty() ? "" : ",") + t;
+  log::info("mqtt.subscribed", {{"agent", options.agent}, {"broker", options.broker_url}, {"topics", topics},
+                                {"client_id", sub->client_id()}});
+  if (on_ready) on_ready(*sub);
+  service::notify("READY=1\nSTATUS=subscribed to " + topics);
+  auto report = [&] {
+    Subscriber::Stats s = sub->stats();
+    log::info("mqtt.stats", {{"agent", options.agent},
+                             {"received", std::to_string(s.received)},
+                             {"accepted", std::to_string(s.accepted)},
+                             {"duplicates", std::to_string(s.duplicates)},
+                             {"refused", std::to_string(s.refused)},
+                             {"denied", std::to_string(s.denied)},
+                             {"failed", std::to_string(s.failed)},
+                             {"commits", std::to_string(s.commits)},
+                             {"receipts", std::to_string(s.receipts_sent)},
+                             {"resent", std::to_string(s.resent)},
+                             {"confirmed", std::to_string(s.confirmed)},
+                             {"connected", s.connected ? "yes" : "no"}});
+  };
+  std::string_view sig = service::wait_for_stop(std::chrono::seconds(60), report);
+  log::info("mqtt.stopping", {{"agent", options.agent}, {"signal", std::string(sig)}});
+  service::notify("STOPPING=1");
+  sub->stop();
+  report();
+  log::info("mqtt.stopped", {{"agent", options.agent}});
+  return ok_status();
+}
+
+}  // namespace bwoc::mqtt
