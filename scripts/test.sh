@@ -40,7 +40,7 @@ fi
 
 step "fuzz targets (${fuzz_seconds}s each)"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DBWOC_BUILD_FUZZ=ON -DBWOC_BUILD_APP=OFF \
-  -DBWOC_BUILD_TESTS=OFF -DBWOC_WITH_A2A=OFF -DBWOC_WITH_MQTT=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  -DBWOC_BUILD_TESTS=OFF -DBWOC_WITH_A2A=ON -DBWOC_WITH_MQTT=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j "$jobs"
 "$root/fuzz/run.sh" "$root/build-fuzz/fuzz" "$fuzz_seconds"
 

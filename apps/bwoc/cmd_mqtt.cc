@@ -120,7 +120,7 @@ int run_mqtt_publish(Context& ctx, const MqttOptions& o) {
   mqtt::Outgoing m{*text, id, from, target->peer + "/" + target->agent, target->topic, target->key};
   if (Status st = (*publisher)->publish(m); !st.ok()) return fail(ctx, st.error());
   auto pending = (*publisher)->wait(*wait);
-  if (!pending.ok()) return fail(ctx, pending.error().context("the envelope stays in the spool"));
+  if (!pending.ok()) return fail(ctx, pending.error().context("not published to " + target->topic));
   bool confirmed = pending->empty();
   std::string broker = (*publisher)->broker().url.text();
   if (o.json) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
@@ -56,6 +57,11 @@ Result<BrokerUrl> parse_broker_url(std::string_view text) {
     port = rest.substr(colon + 1);
   }
   if (host.empty()) return bad("no host");
+  bool v6 = host.find(':') != std::string_view::npos;
+  for (char c : host) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || (v6 ? c == ':' : (c == '-' || c == '_'));
+    if (!ok) return bad("the host may hold letters, digits, '.', '-' (or an IPv6 address in [ ])");
+  }
   url.host = std::string(host);
   if (!port.empty()) {
     unsigned p = 0;

@@ -15,8 +15,19 @@ namespace {
 
 constexpr std::size_t kWindow = 16;
 
+// OpenSSL's messages end in newlines and carry source positions; an error
+// message is one line.
+std::string one_line(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
 // What went wrong with a connect, in words; Paho's messages do not say.
-std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSettings& broker) {
+std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSettings& broker,
+                                     const std::string& tls_error) {
   // Paho reports a CONNACK's refusal as the reason code or as the return code.
   int reason = e.get_reason_code() != 0 ? e.get_reason_code() : e.get_return_code();
   std::string where = " (" + broker.url.text() + ")";
@@ -25,18 +36,31 @@ std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSet
       return "the broker refused the user name or password" +
              (broker.credentials ? " from " + broker.credentials->source.string() : std::string()) + where;
     case ::mqtt::ReasonCode::NOT_AUTHORIZED:
-      return "the broker says this client is not authorized" + where;
+      // mosquitto answers a wrong password this way too.
+      if (broker.credentials) {
+        return "the broker refused the user name or password from " + broker.credentials->source.string() +
+               ", or does not authorize that user" + where;
+      }
+      return "the broker says this client is not authorized (does it need --credentials?)" + where;
     case ::mqtt::ReasonCode::SERVER_UNAVAILABLE:
     case ::mqtt::ReasonCode::SERVER_BUSY:
       return "the broker is unavailable" + where;
     default:
       break;
   }
-  std::string what = e.get_error_str();
-  if (what.empty()) what = e.what();
-  if (broker.url.tls && (what.find("SSL") != std::string::npos || what.find("TLS") != std::string::npos ||
-                         e.get_return_code() == MQTTASYNC_SSL_NOT_SUPPORTED)) {
-    return "the TLS handshake failed (check the CA file and the broker's certificate)" + where + ": " + what;
+  std::string what = one_line(e.get_error_str().empty() ? e.what() : e.get_error_str());
+  if (broker.url.tls) {
+    std::string detail = one_line(tls_error) + " " + what;
+    if (detail.find("certificate verify failed") != std::string::npos) {
+      return "the TLS handshake failed: the broker's certificate does not verify against " +
+             (broker.ca_file ? "the CA file " + broker.ca_file->string() : std::string("the system's CA certificates")) +
+             where;
+    }
+    if (detail.find("SSL") != std::string::npos || detail.find("TLS") != std::string::npos ||
+        detail.find("tls") != std::string::npos || e.get_return_code() == MQTTASYNC_SSL_NOT_SUPPORTED) {
+      return "the TLS handshake failed (check the CA file, and the client certificate if the broker asks for one)" +
+             where;
+    }
   }
   return "cannot connect to the broker" + where + ": " + what;
 }
@@ -116,7 +140,10 @@ struct Connection::Impl : public virtual ::mqtt::callback {
       if (options.broker.ca_file) ssl.set_trust_store(options.broker.ca_file->string());
       if (options.broker.cert_file) ssl.set_key_store(options.broker.cert_file->string());
       if (options.broker.key_file) ssl.set_private_key(options.broker.key_file->string());
-      ssl.set_error_handler([this](const std::string& msg) { tls_error = msg; });
+      ssl.set_error_handler([this](const std::string& msg) {
+        std::lock_guard<std::mutex> lk(mu);
+        tls_error = msg;
+      });
       opts.set_ssl(std::move(ssl));
     }
     try {
@@ -127,8 +154,12 @@ struct Connection::Impl : public virtual ::mqtt::callback {
                                             options.broker.url.text() + ")");
       }
     } catch (const ::mqtt::exception& e) {
-      std::string what = describe_connect_failure(e, options.broker);
-      if (!tls_error.empty()) what += " (" + tls_error + ")";
+      std::string tls;
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        tls = tls_error;
+      }
+      std::string what = describe_connect_failure(e, options.broker, tls);
       int reason = e.get_reason_code() != 0 ? e.get_reason_code() : e.get_return_code();
       Errc code = reason == ::mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD || reason == ::mqtt::ReasonCode::NOT_AUTHORIZED
                       ? Errc::permission_denied
@@ -136,6 +167,11 @@ struct Connection::Impl : public virtual ::mqtt::callback {
       return Error(code, what);
     }
     return ok_status();
+  }
+
+  static Error publish_refused(int rc) {
+    return Error(Errc::refused, "the broker refused the publish (reason " + std::to_string(rc) +
+                                    (rc == ::mqtt::ReasonCode::NOT_AUTHORIZED ? ": not authorized" : "") + ")");
   }
 
   Status wait_window(std::size_t max_in_flight, std::chrono::milliseconds timeout) {
@@ -146,12 +182,13 @@ struct Connection::Impl : public virtual ::mqtt::callback {
         int rc = token->get_reason_code();
         if (rc >= 0x80) {
           in_flight.pop_front();
-          return Error(Errc::refused, "the broker refused a publish (reason " + std::to_string(rc) +
-                                          (rc == ::mqtt::ReasonCode::NOT_AUTHORIZED ? ": not authorized" : "") + ")");
+          return publish_refused(rc);
         }
       } catch (const ::mqtt::exception& e) {
         in_flight.pop_front();
-        return Error(Errc::unavailable, std::string("publish failed: ") + e.get_error_str());
+        int rc = e.get_reason_code();
+        if (rc >= 0x80) return publish_refused(rc);
+        return Error(Errc::unavailable, "publish failed: " + one_line(e.get_error_str()));
       }
       in_flight.pop_front();
     }

@@ -99,7 +99,12 @@ Result<std::vector<std::string>> Publisher::wait(std::chrono::milliseconds timeo
   // The broker's PUBACK is waited for even when receipts are not: only then
   // is the envelope known to have left this machine.
   if (Status st = impl_->connection->drain(std::max(timeout, std::chrono::milliseconds(10'000))); !st.ok()) {
-    if (st.error().code() == Errc::refused) return st.error();
+    if (st.error().code() == Errc::refused) {
+      // The broker said no (an ACL): resending cannot help. A lone envelope
+      // leaves the spool, and the caller reports it as not sent.
+      if (impl_->sent.size() == 1) (void)impl_->tracker.spool().remove(impl_->sent.front());
+      return st.error();
+    }
     log::warning("mqtt.publish_unacknowledged", {{"error", st.error().message()}});
   }
   return impl_->tracker.wait(impl_->sent, std::chrono::steady_clock::now() + timeout);
