@@ -15,7 +15,7 @@ build_packages=(
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
-  jq systemd json-schema-test-suite
+  jq curl openssl bc systemd json-schema-test-suite
 )
 
 packages=("${build_packages[@]}")

@@ -8,10 +8,17 @@ expect_contains "$OUT" "refused: bad_signature"
 expect_contains "$OUT" "refused: replayed"
 expect_contains "$OUT" "verifies beta's signed receipt"
 expect_contains "$OUT" "receipt"
-expect_contains "$OUT" "2 of 2 lines verify"
+# A2A always; MQTT too when mosquitto is installed (the test setup installs it).
+if command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; then
+  expect_contains "$OUT" "alpha publishes over MQTT and verifies beta's signed receipt"
+  expect_contains "$OUT" "3 of 3 lines verify"
+else
+  expect_contains "$OUT" "2 of 2 lines verify"
+fi
 expect_contains "$OUT" "Every step behaved as the spec says"
 expect_contains "$OUT" " ms"
-# Nothing is left behind unless asked.
+# Nothing is left behind unless asked, not even a process.
+expect_eq "$(pgrep -f "mqtt subscribe --agent agent-wenchang" | wc -l)" "0"
 DIR=$(echo "$OUT" | sed -n 's/.* in \(\/.*\)$/\1/p' | head -1)
 [ -n "$DIR" ] && [ ! -e "$DIR" ] && pass || failed "demo left $DIR behind"
 

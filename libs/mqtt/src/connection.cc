@@ -3,6 +3,7 @@
 #include <mqtt/async_client.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <set>
@@ -14,6 +15,9 @@ namespace bwoc::mqtt {
 namespace {
 
 constexpr std::size_t kWindow = 16;
+// Paho counts what waits behind its in-flight window as buffered, connected
+// or not; receipts may queue up to the subscriber's own cap (subscriber.cc).
+constexpr int kMaxBuffered = 20'000;
 
 // OpenSSL's messages end in newlines and carry source positions; an error
 // message is one line.
@@ -73,7 +77,7 @@ struct Connection::Impl : public virtual ::mqtt::callback {
         on_message(std::move(m)),
         on_event(std::move(e)),
         client(o.broker.url.paho_uri(), o.client_id,
-               ::mqtt::create_options_builder().mqtt_version(MQTTVERSION_5).max_buffered_messages(1000).finalize(),
+               ::mqtt::create_options_builder().mqtt_version(MQTTVERSION_5).max_buffered_messages(kMaxBuffered).finalize(),
                nullptr) {
     client.set_callback(*this);
   }
@@ -122,6 +126,8 @@ struct Connection::Impl : public virtual ::mqtt::callback {
     opts.set_keep_alive_interval(options.keep_alive);
     opts.set_connect_timeout(options.connect_timeout);
     opts.set_automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30));
+    // Below mosquitto's receive maximum of 20: beyond it Paho C stalls a second at a time.
+    opts.set_max_inflight(static_cast<int>(kWindow));
     ::mqtt::properties props;
     if (options.persistent_session) {
       props.add(::mqtt::property(::mqtt::property::SESSION_EXPIRY_INTERVAL,
@@ -204,6 +210,23 @@ struct Connection::Impl : public virtual ::mqtt::callback {
   std::deque<::mqtt::delivery_token_ptr> in_flight;
   std::string tls_error;
   std::atomic<bool> ever_connected{false};
+
+  // Counts asynchronous publishes until the broker acknowledges them (or Paho gives up).
+  struct AsyncListener : public virtual ::mqtt::iaction_listener {
+    std::mutex mu;
+    std::condition_variable idle;
+    std::size_t pending = 0;
+    void add() {
+      std::lock_guard<std::mutex> lk(mu);
+      ++pending;
+    }
+    void done() {
+      std::lock_guard<std::mutex> lk(mu);
+      if (--pending == 0) idle.notify_all();
+    }
+    void on_success(const ::mqtt::token&) override { done(); }
+    void on_failure(const ::mqtt::token&) override { done(); }
+  } async_listener;
 };
 
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -285,6 +308,27 @@ Status Connection::publish(const std::string& topic, const std::string& payload,
     return Error(Errc::unavailable, "cannot publish to " + topic + ": " + e.get_error_str());
   }
   return impl_->wait_window(0, timeout);
+}
+
+Status Connection::publish_async(const std::string& topic, const std::string& payload, const std::string& correlation) {
+  impl_->async_listener.add();
+  try {
+    impl_->client.publish(make_message(topic, payload, {}, correlation), nullptr, impl_->async_listener);
+  } catch (const ::mqtt::exception& e) {
+    impl_->async_listener.done();
+    return Error(Errc::unavailable, "cannot publish to " + topic + ": " + one_line(e.get_error_str()));
+  }
+  return ok_status();
+}
+
+std::size_t Connection::unacknowledged() const {
+  std::lock_guard<std::mutex> lk(impl_->async_listener.mu);
+  return impl_->async_listener.pending;
+}
+
+bool Connection::wait_async(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lk(impl_->async_listener.mu);
+  return impl_->async_listener.idle.wait_for(lk, timeout, [&] { return impl_->async_listener.pending == 0; });
 }
 
 Status Connection::drain(std::chrono::milliseconds timeout) { return impl_->wait_window(0, timeout); }

@@ -60,6 +60,15 @@ class Connection {
   // Sends without waiting for its PUBACK, but never with more than 16 in flight.
   Status publish_windowed(const std::string& topic, const std::string& payload, const std::string& correlation = {},
                           const std::string& response_topic = {});
+  // Hands a QoS 1 message to Paho and returns at once; Paho keeps at most
+  // 16 in flight and queues the rest. For a thread that must never wait on
+  // the broker: Paho reads PUBACKs on the thread that delivers messages, and
+  // that thread may be waiting for us.
+  Status publish_async(const std::string& topic, const std::string& payload, const std::string& correlation = {});
+  // Asynchronous publishes not yet acknowledged by the broker.
+  std::size_t unacknowledged() const;
+  // Waits until every asynchronous publish is acknowledged; false on timeout.
+  bool wait_async(std::chrono::milliseconds timeout);
   // Waits for every windowed publish to be acknowledged, at most `timeout`.
   Status drain(std::chrono::milliseconds timeout);
   bool connected() const;

@@ -1,5 +1,6 @@
 #include "bwoc/mqtt/subscriber.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -19,6 +20,11 @@
 namespace bwoc::mqtt {
 
 namespace {
+
+// Receipts are worth a retry by the sender, never a wait on the broker: past
+// these, a receipt is dropped and the sender's spool asks again.
+constexpr std::size_t kMaxQueuedReceipts = 16'384;
+constexpr std::size_t kMaxUnacknowledgedReceipts = 16'384;
 
 struct ReceiptJob {
   std::shared_ptr<const Envelope> envelope;
@@ -41,30 +47,50 @@ struct Subscriber::Impl {
 
   // On Paho's thread. Paho has already acknowledged the message to the
   // broker, so it is processed whatever happens; blocking here (when
-  // max_pending envelopes await their receipts) makes the broker hold the rest.
+  // max_pending envelopes are not yet stored) makes the broker hold the rest.
+  // The checks themselves run on the checker threads, one per core: Paho
+  // delivers on one thread, and Ed25519 would keep it to one core.
   void on_message(IncomingMessage m) {
     if (m.topic == receipt_topic) {
       if (tracker->on_message(m.payload)) ++confirmed;
       return;
     }
     ++received;
-    {
-      std::unique_lock<std::mutex> lk(mu);
-      space.wait(lk, [&] { return outstanding < options.max_pending || closing; });
-      ++outstanding;
+    std::unique_lock<std::mutex> lk(mu);
+    space.wait(lk, [&] { return outstanding < options.max_pending || closing; });
+    ++outstanding;
+    incoming.push_back(std::move(m));
+    lk.unlock();
+    arrived.notify_one();
+  }
+
+  void check_loop() {
+    std::unique_lock<std::mutex> lk(mu);
+    while (true) {
+      arrived.wait(lk, [&] { return !incoming.empty() || checkers_quit; });
+      if (incoming.empty()) return;
+      IncomingMessage m = std::move(incoming.front());
+      incoming.pop_front();
+      lk.unlock();
+      std::string reply_to = is_valid_topic_name(m.response_topic) ? std::move(m.response_topic) : std::string();
+      receiver->receive(m.payload, Via::mqtt, "mqtt " + m.topic,
+                        [this, reply_to = std::move(reply_to)](Delivery d) { on_delivery(std::move(d), reply_to); });
+      lk.lock();
     }
-    std::string reply_to = is_valid_topic_name(m.response_topic) ? std::move(m.response_topic) : std::string();
-    receiver->receive(m.payload, Via::mqtt, "mqtt " + m.topic,
-                      [this, reply_to = std::move(reply_to)](Delivery d) { on_delivery(std::move(d), reply_to); });
   }
 
   // On the receiver's commit thread, after the fdatasync (or at once for a refusal).
+  // The slot is freed here, once the envelope is stored, whatever happens to
+  // its receipt: waiting for the broker here could wait for ourselves.
   void on_delivery(Delivery d, const std::string& reply_to) {
     std::optional<std::string> topic;
     if (d.delivered() && d.envelope) topic = receipt_topic_for(*d.envelope, d.peer, reply_to);
     std::lock_guard<std::mutex> lk(mu);
-    if (!topic) {
-      release_locked();
+    release_locked();
+    if (!topic) return;
+    if (jobs.size() >= kMaxQueuedReceipts) {
+      // The sender's spool resends it; the repeat gets this same receipt.
+      ++receipts_lost;
       return;
     }
     jobs.push_back({d.envelope, d.accepted_at, std::move(*topic)});
@@ -86,7 +112,7 @@ struct Subscriber::Impl {
   void release_locked() {
     --outstanding;
     space.notify_one();
-    if (outstanding == 0) work.notify_all();
+    if (outstanding == 0 && jobs.empty()) work.notify_all();
   }
 
   // All publishing happens here: Connection's window is for one thread.
@@ -102,7 +128,7 @@ struct Subscriber::Impl {
         lk.unlock();
         send_receipt(job);
         lk.lock();
-        release_locked();
+        if (jobs.empty() && outstanding == 0) work.notify_all();
         continue;
       }
       if (std::chrono::steady_clock::now() >= next_retry) {
@@ -116,14 +142,19 @@ struct Subscriber::Impl {
 
   void send_receipt(const ReceiptJob& job) {
     auto receipt = make_receipt(*key, *job.envelope, job.accepted_at);
-    Status st = receipt.ok() ? connection->publish_windowed(job.topic, *receipt, job.envelope->id) : receipt.error();
+    Status st = receipt.ok() ? Status(ok_status()) : Status(receipt.error());
+    if (st.ok() && connection->unacknowledged() >= kMaxUnacknowledgedReceipts) {
+      st = Error(Errc::unavailable, "too many receipts wait for the broker");
+    }
+    if (st.ok()) st = connection->publish_async(job.topic, *receipt, job.envelope->id);
     if (st.ok()) {
       ++receipts_sent;
       return;
     }
     // The sender keeps the envelope in its spool and sends it again; the
     // repeat is answered with this same receipt.
-    ++receipts_lost;
+    // Under a flood this repeats: one line per thousand is enough.
+    if (receipts_lost++ % 1000 != 0) return;
     log::warning("mqtt.receipt_not_sent", {{"agent", options.agent}, {"id", job.envelope->id},
                                            {"error", st.error().message()}});
   }
@@ -155,10 +186,17 @@ struct Subscriber::Impl {
       std::unique_lock<std::mutex> lk(mu);
       work.wait_for(lk, std::chrono::seconds(5), [&] { return jobs.empty() && outstanding == 0; });
     }
-    if (Status st = connection->drain(std::chrono::seconds(2)); !st.ok()) {
-      log::warning("mqtt.receipts_unacknowledged", {{"error", st.error().message()}});
+    if (!connection->wait_async(std::chrono::seconds(2)) || !connection->drain(std::chrono::seconds(2)).ok()) {
+      log::warning("mqtt.receipts_unacknowledged", {{"agent", options.agent}});
     }
     connection->disconnect();
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      checkers_quit = true;
+    }
+    arrived.notify_all();
+    for (std::thread& t : checkers) t.join();
+    receiver->flush();
     {
       std::lock_guard<std::mutex> lk(mu);
       closing = true;
@@ -183,7 +221,10 @@ struct Subscriber::Impl {
   std::unique_ptr<Connection> connection;
 
   std::mutex mu;
-  std::condition_variable space, work;
+  std::condition_variable space, work, arrived;
+  std::deque<IncomingMessage> incoming;
+  bool checkers_quit = false;
+  std::vector<std::thread> checkers;
   std::size_t outstanding = 0;
   std::deque<ReceiptJob> jobs;
   bool closing = false, quit = false;
@@ -278,6 +319,8 @@ Result<std::unique_ptr<Subscriber>> Subscriber::start(const Workspace& ws, const
   BWOC_ASSIGN_OR_RETURN(impl->connection,
                         Connection::open(co, [raw](IncomingMessage m) { raw->on_message(std::move(m)); }, on_event));
   impl->publisher = std::thread([raw] { raw->publish_loop(); });
+  unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  for (unsigned i = 0; i < cores; ++i) impl->checkers.emplace_back([raw] { raw->check_loop(); });
   auto fail = [&](Error e) {
     impl->stop();
     return e;
