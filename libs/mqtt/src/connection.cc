@@ -1,6 +1,13 @@
 #include "connection.h"
 
 #include <mqtt/async_client.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <condition_variable>
@@ -29,9 +36,45 @@ std::string one_line(std::string s) {
   return s;
 }
 
+// Whether a TCP connection to the broker can be made at all, within
+// `timeout`: empty when it can, else why not. Paho C reports a refused
+// connection and a failed TLS handshake alike, as "Failure".
+std::string tcp_problem(const BrokerUrl& url, std::chrono::milliseconds timeout) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  int rc = ::getaddrinfo(url.host.c_str(), std::to_string(url.port).c_str(), &hints, &found);
+  if (rc != 0) return std::string("cannot resolve ") + url.host + ": " + ::gai_strerror(rc);
+  std::string problem = "no address";
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    int err = 0;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      err = errno;
+      if (err == EINPROGRESS) {
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, static_cast<int>(timeout.count())) == 1) {
+          socklen_t len = sizeof err;
+          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        } else {
+          err = ETIMEDOUT;
+        }
+      }
+    }
+    ::close(fd);
+    if (err == 0) {
+      problem.clear();
+      break;
+    }
+    problem = std::strerror(err);
+  }
+  ::freeaddrinfo(found);
+  return problem;
+}
+
 // What went wrong with a connect, in words; Paho's messages do not say.
-std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSettings& broker,
-                                     const std::string& tls_error) {
+std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSettings& broker) {
   // Paho reports a CONNACK's refusal as the reason code or as the return code.
   int reason = e.get_reason_code() != 0 ? e.get_reason_code() : e.get_return_code();
   std::string where = " (" + broker.url.text() + ")";
@@ -53,18 +96,14 @@ std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSet
       break;
   }
   std::string what = one_line(e.get_error_str().empty() ? e.what() : e.get_error_str());
+  if (std::string tcp = tcp_problem(broker.url, std::chrono::seconds(3)); !tcp.empty()) {
+    return "cannot connect to the broker" + where + ": " + tcp;
+  }
   if (broker.url.tls) {
-    std::string detail = one_line(tls_error) + " " + what;
-    if (detail.find("certificate verify failed") != std::string::npos) {
-      return "the TLS handshake failed: the broker's certificate does not verify against " +
-             (broker.ca_file ? "the CA file " + broker.ca_file->string() : std::string("the system's CA certificates")) +
-             where;
-    }
-    if (detail.find("SSL") != std::string::npos || detail.find("TLS") != std::string::npos ||
-        detail.find("tls") != std::string::npos || e.get_return_code() == MQTTASYNC_SSL_NOT_SUPPORTED) {
-      return "the TLS handshake failed (check the CA file, and the client certificate if the broker asks for one)" +
-             where;
-    }
+    // It answers TCP, so the handshake is what failed.
+    return "the TLS handshake failed: the broker's certificate does not verify against " +
+           (broker.ca_file ? "the CA file " + broker.ca_file->string() : std::string("the system's CA certificates")) +
+           ", or the broker refused our client certificate" + where;
   }
   return "cannot connect to the broker" + where + ": " + what;
 }
@@ -119,8 +158,10 @@ struct Connection::Impl : public virtual ::mqtt::callback {
   }
 
   Status connect() {
-    // Built in place and never copied: copying connect_options loses its properties.
-    ::mqtt::connect_options opts;
+    // Built in place and never copied: copying connect_options loses its
+    // properties. Kept for the client's lifetime, as automatic reconnects
+    // use them.
+    ::mqtt::connect_options& opts = connect_opts;
     opts.set_mqtt_version(MQTTVERSION_5);
     opts.set_clean_start(!options.persistent_session);
     opts.set_keep_alive_interval(options.keep_alive);
@@ -140,17 +181,16 @@ struct Connection::Impl : public virtual ::mqtt::callback {
       opts.set_password(options.broker.credentials->password);
     }
     if (options.broker.url.tls) {
-      ::mqtt::ssl_options ssl;
+      ::mqtt::ssl_options& ssl = ssl_opts;
       ssl.set_enable_server_cert_auth(true);
       ssl.set_verify(true);
       if (options.broker.ca_file) ssl.set_trust_store(options.broker.ca_file->string());
       if (options.broker.cert_file) ssl.set_key_store(options.broker.cert_file->string());
       if (options.broker.key_file) ssl.set_private_key(options.broker.key_file->string());
-      ssl.set_error_handler([this](const std::string& msg) {
-        std::lock_guard<std::mutex> lk(mu);
-        tls_error = msg;
-      });
-      opts.set_ssl(std::move(ssl));
+      // No set_error_handler(): Paho C++ 1.2 leaves its context pointing at
+      // the connect_options copy that connect() takes by value, which is gone
+      // when a later handshake fails (found by AddressSanitizer).
+      opts.set_ssl(ssl);
     }
     try {
       auto token = client.connect(opts);
@@ -160,12 +200,7 @@ struct Connection::Impl : public virtual ::mqtt::callback {
                                             options.broker.url.text() + ")");
       }
     } catch (const ::mqtt::exception& e) {
-      std::string tls;
-      {
-        std::lock_guard<std::mutex> lk(mu);
-        tls = tls_error;
-      }
-      std::string what = describe_connect_failure(e, options.broker, tls);
+      std::string what = describe_connect_failure(e, options.broker);
       int reason = e.get_reason_code() != 0 ? e.get_reason_code() : e.get_return_code();
       Errc code = reason == ::mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD || reason == ::mqtt::ReasonCode::NOT_AUTHORIZED
                       ? Errc::permission_denied
@@ -202,13 +237,14 @@ struct Connection::Impl : public virtual ::mqtt::callback {
   }
 
   ConnectionOptions options;
+  ::mqtt::ssl_options ssl_opts;
+  ::mqtt::connect_options connect_opts;
   MessageHandler on_message;
   EventHandler on_event;
   ::mqtt::async_client client;
   std::mutex mu;
   std::set<std::string> subscriptions;
   std::deque<::mqtt::delivery_token_ptr> in_flight;
-  std::string tls_error;
   std::atomic<bool> ever_connected{false};
 
   // Counts asynchronous publishes until the broker acknowledges them (or Paho gives up).
