@@ -35,7 +35,9 @@ max_queued_bytes 0
 EOT
 mosquitto -c mosquitto.conf >mosquitto.log 2>&1 &
 url="mqtt://127.0.0.1:$port"
+broker=$!
 for _ in $(seq 1 100); do mosquitto_pub -p "$port" -t ready -n 2>/dev/null && break; read -r -t 0.05 <> <(:) || true; done
+kill -0 $broker 2>/dev/null || { note "mosquitto did not start: $(cat mosquitto.log)"; exit 1; }
 
 "$bwoc" init alpha --keygen >/dev/null && "$bwoc" -w alpha agent add agent-a >/dev/null
 "$bwoc" init beta --keygen >/dev/null && "$bwoc" -w beta agent add agent-b >/dev/null

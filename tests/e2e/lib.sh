@@ -119,33 +119,33 @@ finish() {
 start_a2a() {
   local ws=$1 agent=$2
   shift 2
-  local fifo="$WORK/.ready-$ws-$agent-$RANDOM"
+  start_ready "$WORK/$ws-$agent.log" "$BWOC" -w "$WORK/$ws" a2a serve --agent "$agent" --port 0 "$@" || return 1
+  A2A_PID=$READY_PID
+  A2A_URL=$(echo "$READY_LINE" | sed -n 's/.* listening on \(http[^ ]*\) .*/\1/p')
+  [ -n "$A2A_URL" ] || failed "no URL in: $READY_LINE"
+}
+
+# start_ready LOG COMMAND...: starts a service in the background with stderr
+# to LOG, and waits (at most 15 s) for the line it prints on stdout when it
+# is ready. Sets READY_PID and READY_LINE.
+start_ready() {
+  local log=$1
+  shift
+  local fifo="$WORK/.ready-$RANDOM$RANDOM"
   mkfifo "$fifo"
-  "$BWOC" -w "$WORK/$ws" a2a serve --agent "$agent" --port 0 "$@" >"$fifo" 2>>"$WORK/$ws-$agent.log" &
-  A2A_PID=$!
-  local line=""
-  if ! read -r -t 15 line <"$fifo"; then
-    failed "a2a serve for $ws/$agent did not start: $(tail -3 "$WORK/$ws-$agent.log")"
+  "$@" >"$fifo" 2>>"$log" &
+  READY_PID=$!
+  READY_LINE=""
+  if ! read -r -t 15 READY_LINE <"$fifo"; then
+    failed "$(basename "$1") ${*:4:2} did not start: $(tail -3 "$log")"
     rm -f "$fifo"
     return 1
   fi
   rm -f "$fifo"
-  A2A_URL=$(echo "$line" | sed -n 's/.* listening on \(http[^ ]*\) .*/\1/p')
-  [ -n "$A2A_URL" ] || failed "no URL in: $line"
 }
 
 # stop_a2a PID: SIGTERM, then wait at most 15 s for a clean exit.
-stop_a2a() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null
-  local rc=0
-  timeout 15 tail --pid="$pid" -f /dev/null || rc=$?
-  if [ "$rc" -ne 0 ]; then
-    failed "a2a serve $pid did not stop within 15 s"
-    kill -KILL "$pid" 2>/dev/null
-  fi
-  wait "$pid" 2>/dev/null
-}
+stop_a2a() { stop_pid "$1" "a2a serve"; }
 
 # rpc URL JSON [curl options...]: one JSON-RPC call, the answer on stdout.
 rpc() {
@@ -212,6 +212,7 @@ start_broker() {
   return 1
 }
 
+# stop_pid PID [WHAT]: SIGTERM, then wait at most 15 s for a clean exit.
 stop_pid() {
   local pid=$1 what=${2:-process}
   kill -TERM "$pid" 2>/dev/null
@@ -230,19 +231,10 @@ stop_pid() {
 start_subscriber() {
   local ws=$1 agent=$2
   shift 2
-  local fifo="$WORK/.sub-$ws-$agent-$RANDOM"
-  mkfifo "$fifo"
-  "$BWOC" -w "$WORK/$ws" mqtt subscribe --agent "$agent" --broker "$BROKER_URL" "$@" >"$fifo" \
-    2>>"$WORK/$ws-$agent.sub.log" &
-  SUB_PID=$!
-  local line=""
-  if ! read -r -t 15 line <"$fifo"; then
-    failed "mqtt subscribe for $ws/$agent did not start: $(tail -3 "$WORK/$ws-$agent.sub.log")"
-    rm -f "$fifo"
-    return 1
-  fi
-  rm -f "$fifo"
-  expect_contains "$line" "subscribed to"
+  start_ready "$WORK/$ws-$agent.sub.log" "$BWOC" -w "$WORK/$ws" mqtt subscribe --agent "$agent" \
+    --broker "$BROKER_URL" "$@" || return 1
+  SUB_PID=$READY_PID
+  expect_contains "$READY_LINE" "subscribed to"
 }
 
 # wait_lines FILE N [SECONDS]: returns once FILE has at least N lines (inotify,
@@ -269,4 +261,25 @@ wait_for_text() {
     return 1
   fi
   pass
+}
+
+# error_of CODE COMMAND...: runs it, expects exit CODE and one line on stderr.
+error_of() {
+  local code=$1
+  shift
+  run "$@"
+  expect_eq "$RC" "$code"
+  expect_one_line_error
+}
+
+# declare_mqtt_peer WS PEER BROKER_URL: WS pins PEER's key, reached over MQTT
+# at topic root bwoc/PEER.
+declare_mqtt_peer() {
+  cat >>"$WORK/$1/.bwoc/routes.toml" <<EOT
+
+[[peer]]
+key = "$2"
+pubkey = "$(pubkey_of "$2")"
+mqtt = { broker = "$3", topic = "bwoc/$2" }
+EOT
 }

@@ -7,22 +7,6 @@ command -v mosquitto >/dev/null || { echo "mosquitto is not installed (scripts/d
 
 new_workspace alpha agent-a
 new_workspace beta agent-b agent-c
-error_of() {
-  local code=$1
-  shift
-  run "$@"
-  expect_eq "$RC" "$code"
-  expect_one_line_error
-}
-declare_mqtt_peer() {  # WS PEER BROKER_URL
-  cat >>"$1/.bwoc/routes.toml" <<EOT
-
-[[peer]]
-key = "$2"
-pubkey = "$(pubkey_of "$2")"
-mqtt = { broker = "$3", topic = "bwoc/$2" }
-EOT
-}
 
 # --- A test CA, a server certificate for 127.0.0.1, a client certificate,
 # and a second CA that signed none of them.

@@ -11,16 +11,9 @@ new_workspace beta agent-b agent-c
 new_workspace mallory agent-m
 start_broker main || finish
 BROKER_MAIN_PID=$BROKER_PID
-for pair in "alpha beta" "beta alpha" "mallory beta"; do
-  set -- $pair
-  cat >>"$1/.bwoc/routes.toml" <<EOT
-
-[[peer]]
-key = "$2"
-pubkey = "$(pubkey_of "$2")"
-mqtt = { broker = "$BROKER_URL", topic = "bwoc/$2" }
-EOT
-done
+declare_mqtt_peer alpha beta "$BROKER_URL"
+declare_mqtt_peer beta alpha "$BROKER_URL"
+declare_mqtt_peer mallory beta "$BROKER_URL"
 INBOX=beta/agents/agent-b/memories/inbox.jsonl
 REFUSALS=beta/.bwoc/state/refusals.jsonl
 refusal_count() { lines_of "$REFUSALS"; }
@@ -118,6 +111,36 @@ expect_eq "$(bwoc -w alpha mqtt spool --json | jq length)" "0"
 expect_eq "$(lines_of $INBOX)" "25"
 expect_eq "$(ids_in_inbox | uniq -d | wc -l)" "0"
 
+# --- The sending agent's own subscriber resends what waits in the spool
+# (--retry-interval 1s here), and the receipts it gets back empty it.
+stop_pid $SUB_PID subscriber
+run bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-b --payload '{"resent":"by the service"}' --wait 0s --json
+RESENT_ID=$(echo "$OUT" | jq -r .id)
+start_ready "$WORK/alpha-agent-a.sub.log" "$BWOC" -w "$WORK/alpha" mqtt subscribe --agent agent-a \
+  --broker "$BROKER_URL" --retry-interval 1s || finish
+ALPHA_SUB=$READY_PID
+wait_for_text alpha-agent-a.sub.log "event=mqtt.resent" 30
+start_subscriber beta agent-b || finish
+wait_lines $INBOX 26
+expect_eq "$(tail -n 1 $INBOX | jq -r .envelope.id)" "$RESENT_ID"
+for _ in $(seq 1 100); do
+  [ "$(bwoc -w alpha mqtt spool --json | jq length)" = 0 ] && break
+  read -r -t 0.1 <> <(:) || true   # bounded: 100 looks over at most 10 s
+done
+expect_eq "$(bwoc -w alpha mqtt spool --json | jq length)" "0"
+expect_eq "$(lines_of $INBOX)" "26"   # the original and the resend: one line
+stop_pid $ALPHA_SUB "alpha's subscriber"
+
+# --- Wildcards: agent-c listens on all its slots.
+start_ready "$WORK/beta-agent-c.sub.log" "$BWOC" -w "$WORK/beta" mqtt subscribe --agent agent-c \
+  --broker "$BROKER_URL" --topic 'bwoc/beta/agent-c/#' || finish
+C_SUB=$READY_PID
+expect_contains "$READY_LINE" "bwoc/beta/agent-c/#"
+expect_ok bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-c --topic bwoc/beta/agent-c/urgent --payload '{"slot":"urgent"}'
+expect_contains "$OUT" "receipt verified"
+expect_eq "$(jq -r .envelope.payload.slot beta/agents/agent-c/memories/inbox.jsonl)" "urgent"
+stop_pid $C_SUB "agent-c's subscriber"
+
 # publish_burst N LABEL: N envelopes, one process each, receipts not awaited;
 # the ids of those that were published (exit 0) go to LABEL.ids.
 publish_burst() {
@@ -168,13 +191,6 @@ kill -0 $SUB_PID && pass || failed "the subscriber exited when the broker went a
 [ "$(wc -l <brokerkill.ids)" -ge 20 ] && pass || failed "too few publishes went through: $(wc -l <brokerkill.ids)"
 
 # --- Bad input on the command line: one line on stderr, the right exit code.
-error_of() {
-  local code=$1
-  shift
-  run "$@"
-  expect_eq "$RC" "$code"
-  expect_one_line_error
-}
 error_of 2 bwoc -w alpha mqtt publish --agent agent-a --to nobody/agent-b --payload '{}'
 error_of 2 bwoc -w alpha mqtt publish --agent agent-a --broker "$BROKER_URL" --topic 'bwoc/beta/+/inbox' --to beta/agent-b
 error_of 2 bwoc -w alpha mqtt publish --agent agent-a --broker 'http://x' --to beta/agent-b

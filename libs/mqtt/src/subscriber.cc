@@ -167,15 +167,19 @@ struct Subscriber::Impl {
       return;
     }
     UnixMillis older_than = now_millis() - static_cast<UnixMillis>(options.retry_interval.count()) * 1000;
+    std::size_t count = 0;
     for (const SpoolEntry& e : *entries) {
       if (e.from != options.agent || e.broker != broker.url.text() || e.created > older_than) continue;
-      tracker->expect(e.id, e.peer_key);
+      // Not tracker->expect(): its receipt is matched through the spool, so
+      // that a long-running service keeps nothing per envelope in memory.
       if (Status st = connection->publish_windowed(e.topic, e.envelope, e.id, e.reply_topic); !st.ok()) {
-        log::warning("mqtt.resend_failed", {{"id", e.id}, {"error", st.error().message()}});
-        return;
+        log::warning("mqtt.resend_failed", {{"agent", options.agent}, {"id", e.id}, {"error", st.error().message()}});
+        break;
       }
       ++resent;
+      ++count;
     }
+    if (count > 0) log::info("mqtt.resent", {{"agent", options.agent}, {"count", std::to_string(count)}});
   }
 
   void stop() {
