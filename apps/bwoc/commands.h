@@ -118,6 +118,18 @@ struct ServiceOptions {
 };
 int run_service_print(Context& ctx, const ServiceOptions& o);
 
+struct PeerOptions {
+  // invite
+  bool path = false;
+  std::optional<std::string> url, mqtt_broker, mqtt_topic;
+  // peer add / remove
+  std::string code, key;
+  bool json = false;
+};
+int run_invite(Context& ctx, const PeerOptions& o);
+int run_peer_add(Context& ctx, const PeerOptions& o);
+int run_peer_remove(Context& ctx, const PeerOptions& o);
+
 struct DemoOptions {
   std::string dir;
   bool keep = false;

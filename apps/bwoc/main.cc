@@ -336,6 +336,38 @@ void declare_service(CLI::App& app, Context& ctx) {
   on(print, ctx, "service print", o, run_service_print);
 }
 
+void declare_peer(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<PeerOptions>();
+  CLI::App* invite = app.add_subcommand("invite", "Print an invite code: this workspace's name, key and endpoints");
+  invite->footer(
+      "The code is URL-safe base64 with a checksum: it survives chat apps, holds no\n"
+      "secret, and `bwoc peer add CODE` on the other side declares this workspace.\n\n"
+      "Examples:\n"
+      "  bwoc invite --url https://alpha.example/bwoc\n"
+      "  bwoc invite --path                      # a peer on the same machine or disk\n"
+      "  bwoc invite --mqtt-broker mqtts://broker.example:8883");
+  invite->add_flag("--path", o->path, "Peers reach this workspace's folder directly (same machine or shared disk)");
+  invite->add_option("--url", o->url, "The A2A base URL where `bwoc a2a serve` answers");
+  invite->add_option("--mqtt-broker", o->mqtt_broker, "The MQTT broker this workspace subscribes on");
+  invite->add_option("--mqtt-topic", o->mqtt_topic, "Its topic root (default bwoc/<workspace>)");
+  invite->add_flag("--json", o->json, "Print JSON, with the fingerprint");
+  on(invite, ctx, "invite", o, run_invite);
+
+  CLI::App* peer = app.add_subcommand("peer", "Declare and remove peers (routes.toml)");
+  peer->require_subcommand(1);
+  CLI::App* add = peer->add_subcommand("add", "Declare the peer an invite code describes, pinning its key");
+  add->footer(
+      "Appends a [[peer]] table to .bwoc/routes.toml and leaves the rest of the file,\n"
+      "comments included, as it was. Compare the fingerprint it prints with the one\n"
+      "the peer's `bwoc trust show` prints before you trust what it sends.");
+  add->add_option("code", o->code, "The invite code (from `bwoc invite`)")->required();
+  add->add_option("--key", o->key, "The alias to declare it under (default: its workspace name)");
+  on(add, ctx, "peer add", o, run_peer_add);
+  CLI::App* remove = peer->add_subcommand("remove", "Remove a declared peer from routes.toml");
+  remove->add_option("key", o->key, "The peer's alias")->required();
+  on(remove, ctx, "peer remove", o, run_peer_remove);
+}
+
 void declare_demo(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<DemoOptions>();
   CLI::App* cmd = app.add_subcommand("demo", "Two workspaces exchange signed envelopes, narrated step by step");
@@ -376,6 +408,7 @@ int main(int argc, char** argv) {
   declare_mqtt(app, ctx);
 #endif
   declare_service(app, ctx);
+  declare_peer(app, ctx);
   declare_demo(app, ctx);
 
   try {

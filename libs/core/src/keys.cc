@@ -64,6 +64,14 @@ std::string PublicKey::fingerprint() const {
   return hex.substr(0, 4) + "-" + hex.substr(4, 4) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4);
 }
 
+std::array<std::uint8_t, 32> blake2b_256(std::string_view bytes) {
+  crypto_init();
+  std::array<std::uint8_t, 32> out{};
+  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                     nullptr, 0);
+  return out;
+}
+
 std::string Signature::to_base64() const { return base64_encode(bytes); }
 
 Result<Signature> Signature::from_base64(std::string_view text) {

@@ -79,6 +79,9 @@ Status write_secret_key_file(const std::filesystem::path& file, const SecretKey&
 // Loads a secret key file after checking that only its owner can read it.
 Result<SecretKey> load_secret_key_file(const std::filesystem::path& file);
 
+// BLAKE2b-256 of `bytes` (libsodium's generic hash): checksums and digests.
+std::array<std::uint8_t, 32> blake2b_256(std::string_view bytes);
+
 // Fills `out` from the CSPRNG.
 void random_bytes(std::span<std::uint8_t> out);
 // 16 random bytes as 32 lowercase hex digits: an envelope id, a task id.

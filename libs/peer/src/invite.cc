@@ -1,0 +1,189 @@
+#include "bwoc/peer/invite.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "bwoc/core/encoding.h"
+#include "bwoc/core/files.h"
+#include "bwoc/core/json.h"
+
+namespace bwoc::peer {
+
+namespace {
+
+constexpr std::size_t kChecksumBytes = 4;
+
+Error bad_code(const std::string& why) { return Error(Errc::invalid_argument, "invalid invite code: " + why); }
+
+std::string toml_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+const std::string* string_member(const json::Value& v, const char* name) {
+  const json::Value* m = v.find(name);
+  return m != nullptr && m->is_string() ? &m->as_string() : nullptr;
+}
+
+}  // namespace
+
+std::string encode_invite(const Invite& invite) {
+  json::Value v = json::Value::object({{"v", 1}, {"name", invite.name}, {"pubkey", invite.pubkey.to_text()}});
+  if (invite.path) v.set("path", *invite.path);
+  if (invite.url) v.set("url", *invite.url);
+  if (invite.mqtt) v.set("mqtt", json::Value::object({{"broker", invite.mqtt->broker}, {"topic", invite.mqtt->topic}}));
+  std::string payload = json::write(v);
+  auto digest = blake2b_256(payload);
+  payload.append(reinterpret_cast<const char*>(digest.data()), kChecksumBytes);
+  return std::string(kInvitePrefix) + base64url_encode(as_bytes(payload));
+}
+
+Result<Invite> decode_invite(std::string_view code) {
+  // Chat apps add spaces and line breaks; nothing else is forgiven.
+  std::string text;
+  for (char c : code.substr(0, kMaxInviteCode + 64)) {
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') text += c;
+  }
+  if (text.size() > kMaxInviteCode) return bad_code("longer than any invite code");
+  if (text.rfind(kInvitePrefix, 0) != 0) {
+    return bad_code("it does not start with \"" + std::string(kInvitePrefix) + "\": is it a bwoc invite?");
+  }
+  auto raw = base64url_decode(std::string_view(text).substr(kInvitePrefix.size()));
+  if (!raw || raw->size() <= kChecksumBytes) return bad_code("it is damaged or cut short: copy it again");
+  std::string payload(raw->begin(), raw->end() - kChecksumBytes);
+  auto digest = blake2b_256(payload);
+  if (!std::equal(digest.begin(), digest.begin() + kChecksumBytes, raw->end() - kChecksumBytes)) {
+    return bad_code("its checksum does not match (damaged or altered): copy it again");
+  }
+  auto doc = json::parse(payload, {kMaxInviteCode, 8});
+  if (!doc.ok() || !doc->is_object()) return bad_code("it does not hold an invite");
+  const json::Value* version = doc->find("v");
+  if (version == nullptr || !version->is_number() || version->as_number() != 1) {
+    return bad_code("it is of a version this bwoc does not know");
+  }
+  for (const auto& m : doc->members()) {
+    static constexpr std::string_view kKnown[] = {"v", "name", "pubkey", "path", "url", "mqtt"};
+    if (std::find(std::begin(kKnown), std::end(kKnown), m.name) == std::end(kKnown)) {
+      return bad_code("it holds an unknown field \"" + m.name + "\"");
+    }
+  }
+  Invite invite;
+  const std::string* name = string_member(*doc, "name");
+  const std::string* pubkey = string_member(*doc, "pubkey");
+  if (name == nullptr || !is_valid_workspace_name(*name)) return bad_code("it holds no valid workspace name");
+  if (pubkey == nullptr) return bad_code("it holds no public key");
+  auto key = PublicKey::from_text(*pubkey);
+  if (!key.ok()) return bad_code(key.error().message());
+  invite.name = *name;
+  invite.pubkey = *key;
+  if (const std::string* p = string_member(*doc, "path")) invite.path = *p;
+  if (const std::string* u = string_member(*doc, "url")) invite.url = *u;
+  if (const json::Value* m = doc->find("mqtt")) {
+    const std::string* broker = string_member(*m, "broker");
+    const std::string* topic = string_member(*m, "topic");
+    if (broker == nullptr || topic == nullptr) return bad_code("its mqtt endpoint needs a broker and a topic");
+    invite.mqtt = MqttRoute{*broker, *topic};
+  }
+  if (invite.path && !std::filesystem::path(*invite.path).is_absolute()) {
+    return bad_code("its path is not absolute");
+  }
+  // The same rules as a hand-written routes.toml entry.
+  auto routes = Routes::parse(peer_table(invite, invite.name), "invite", "/");
+  if (!routes.ok()) return bad_code(routes.error().message());
+  return invite;
+}
+
+std::string peer_table(const Invite& invite, const std::string& alias) {
+  std::string t = "[[peer]]\nkey = " + toml_string(alias) + "\nname = " + toml_string(invite.name) +
+                  "\npubkey = " + toml_string(invite.pubkey.to_text()) + "\n";
+  if (invite.path) t += "path = " + toml_string(*invite.path) + "\n";
+  if (invite.url) t += "url = " + toml_string(*invite.url) + "\n";
+  if (invite.mqtt) {
+    t += "mqtt = { broker = " + toml_string(invite.mqtt->broker) + ", topic = " + toml_string(invite.mqtt->topic) +
+         " }\n";
+  }
+  return t;
+}
+
+Status add_peer(const Workspace& ws, const Invite& invite, const std::string& alias) {
+  if (!is_valid_peer_key(alias)) return Error(Errc::invalid_argument, "\"" + alias + "\" is not a valid peer key");
+  BWOC_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire(ws.state_dir() / "routes.lock"));
+  std::string text;
+  std::error_code ec;
+  if (std::filesystem::exists(ws.routes_file(), ec)) {
+    BWOC_ASSIGN_OR_RETURN(text, read_file_bounded(ws.routes_file(), 4 << 20));
+  }
+  BWOC_ASSIGN_OR_RETURN(Routes current, Routes::parse(text, ws.routes_file(), ws.root()));
+  if (current.find(alias) != nullptr) {
+    return Error(Errc::already_exists, "a peer \"" + alias + "\" is already declared: choose another --key");
+  }
+  if (const PeerRoute* same = current.find_by_pubkey(invite.pubkey)) {
+    return Error(Errc::already_exists, "this key is already declared as peer \"" + same->key + "\"");
+  }
+  if (ws.public_key().ok() && *ws.public_key() == invite.pubkey) {
+    return Error(Errc::invalid_argument, "this invite is this workspace's own");
+  }
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  if (!text.empty()) text += '\n';
+  text += "# added by `bwoc peer add` (fingerprint " + invite.pubkey.fingerprint() + ")\n";
+  text += peer_table(invite, alias);
+  if (auto check = Routes::parse(text, ws.routes_file(), ws.root()); !check.ok()) return check.error();
+  return write_file_atomic(ws.routes_file(), text, 0644);
+}
+
+Status remove_peer(const Workspace& ws, const std::string& alias) {
+  BWOC_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire(ws.state_dir() / "routes.lock"));
+  BWOC_ASSIGN_OR_RETURN(std::string text, read_file_bounded(ws.routes_file(), 4 << 20));
+  BWOC_ASSIGN_OR_RETURN(Routes current, Routes::parse(text, ws.routes_file(), ws.root()));
+  const PeerRoute* peer = current.find(alias);
+  if (peer == nullptr) return Error(Errc::not_found, "no peer \"" + alias + "\" in " + ws.routes_file().string());
+  // Lines, with the [[peer]] header of this peer at index line - 1.
+  std::vector<std::string> lines;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  auto is_header = [](const std::string& l) {
+    std::size_t i = l.find_first_not_of(" \t");
+    return i != std::string::npos && l[i] == '[';
+  };
+  auto is_comment_or_blank = [](const std::string& l) {
+    std::size_t i = l.find_first_not_of(" \t");
+    return i == std::string::npos || l[i] == '#';
+  };
+  std::size_t first = static_cast<std::size_t>(peer->line) - 1;
+  std::size_t last = first + 1;
+  while (last < lines.size() && !is_header(lines[last])) ++last;
+  // Comments just above the next table belong to it; the one `peer add`
+  // wrote above this table belongs to this one.
+  while (last > first + 1 && last < lines.size() && is_comment_or_blank(lines[last - 1])) --last;
+  while (first > 0 && lines[first - 1].rfind("# added by `bwoc peer add`", 0) == 0) --first;
+  while (first > 0 && lines[first - 1].empty()) --first;
+  std::string out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i >= first && i < last) continue;
+    out += lines[i];
+    if (i + 1 < lines.size() || (!text.empty() && text.back() == '\n')) out += '\n';
+  }
+  BWOC_ASSIGN_OR_RETURN(Routes after, Routes::parse(out, ws.routes_file(), ws.root()));
+  if (after.find(alias) != nullptr || after.peers().size() + 1 != current.peers().size()) {
+    return Error(Errc::internal, "could not remove peer \"" + alias + "\" without touching the rest of routes.toml");
+  }
+  return write_file_atomic(ws.routes_file(), out, 0644);
+}
+
+}  // namespace bwoc::peer

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Invite codes and `bwoc peer add / remove`: round trips, routes.toml kept as
+# it was written, and codes that are cut short, altered or of another format.
+source "$(dirname "$0")/lib.sh"
+
+new_workspace alpha agent-a
+new_workspace beta agent-b
+ROUTES=beta/.bwoc/routes.toml
+printf '\n# hand-written, and kept: a comment, odd spacing\n[[peer]]   # inline comment\nkey   =  "gamma"\npubkey = "%s"\nurl = "http://127.0.0.1:9"\n' \
+  "$(pubkey_of alpha | sed 's/^ed25519:.\{4\}/ed25519:AAAA/')" >>$ROUTES
+cp $ROUTES routes.before
+
+# --- A round trip: alpha invites, beta adds, alpha's envelopes are accepted.
+run bwoc -w alpha invite --path --url http://127.0.0.1:8080 --mqtt-broker mqtt://127.0.0.1:1883 --json
+expect_eq "$RC" "0"
+CODE=$(echo "$OUT" | jq -r .code)
+expect_eq "$(echo "$OUT" | jq -r .fingerprint)" "$(bwoc -w alpha trust show --json | jq -r .fingerprint)"
+[[ "$CODE" =~ ^bwoc1[A-Za-z0-9_-]+$ ]] && pass || failed "not URL-safe: $CODE"
+expect_not_contains "$CODE" "secret"
+expect_ok bwoc -w beta peer add "$CODE"
+expect_contains "$OUT" "added peer \"alpha\""
+expect_contains "$OUT" "$(bwoc -w alpha trust show --json | jq -r .fingerprint)"
+expect_eq "$(head -c "$(stat -c %s routes.before)" $ROUTES | cmp - routes.before && echo same)" "same"
+expect_contains "$(cat $ROUTES)" "path = \"$WORK/alpha\""
+expect_contains "$(cat $ROUTES)" 'mqtt = { broker = "mqtt://127.0.0.1:1883", topic = "bwoc/alpha" }'
+bwoc -w alpha envelope sign --from agent-a --to agent-b --aud "$(pubkey_of beta)" --payload '{}' >env.json
+expect_out "ok" bwoc -w beta envelope verify env.json
+# A code split over lines by a chat app still works.
+printf '%s\n%s\n' "${CODE:0:60}" "${CODE:60}" >split.txt
+run bwoc -w beta peer add "$(cat split.txt)" --key alpha2
+expect_eq "$RC" "1"
+expect_contains "$ERR" "already declared as peer \"alpha\""   # read, then refused as a second alias
+
+# --- Codes that are cut short, altered or of another format: one line, exit
+# 2, routes.toml untouched.
+cp $ROUTES routes.with_alpha
+altered=$(echo "$CODE" | sed 's/./X/20')
+[ "$altered" != "$CODE" ] || altered=$(echo "$CODE" | sed 's/./Y/20')
+for bad in "${CODE:0:30}" "${CODE:0:${#CODE}-3}" "$altered" "hello" "" "bwoc1" "https://example.com/?code=$CODE" \
+  "bwoc1$(printf '{"v":1}' | base64 -w0 | tr '+/' '-_' | tr -d '=')"; do
+  run bwoc -w beta peer add "$bad" --key other
+  expect_eq "$RC" "2"
+  expect_one_line_error
+  expect_contains "$ERR" "invalid invite code"
+done
+expect_eq "$(cmp $ROUTES routes.with_alpha && echo same)" "same"
+# An invite from another version of the format, with a valid checksum.
+other=$(printf '{"v":2,"name":"x","pubkey":"%s"}' "$(pubkey_of alpha)")
+checksum=$(printf '%s' "$other" | b2sum -l 256 | cut -c1-8 | sed 's/../\\x&/g')
+error_of 2 bwoc -w beta peer add "bwoc1$( { printf '%s' "$other"; printf "$checksum"; } | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+expect_contains "$ERR" "version"
+# The same key twice, its own code, a bad alias.
+error_of 1 bwoc -w beta peer add "$CODE" --key alpha-again
+expect_contains "$ERR" "already declared as peer \"alpha\""
+error_of 2 bwoc -w alpha peer add "$CODE" --key me
+expect_contains "$ERR" "own"
+error_of 2 bwoc -w beta peer add "$CODE" --key 'Bad Alias'
+error_of 2 bwoc -w alpha invite
+expect_contains "$ERR" "--path, --url"
+
+# --- remove: only that table goes; the file is byte for byte as before add.
+expect_ok bwoc -w beta peer remove alpha
+expect_eq "$(cmp $ROUTES routes.before && echo same)" "same"
+expect_eq "$(bwoc -w beta envelope verify env.json)" "unknown_sender"
+error_of 2 bwoc -w beta peer remove alpha
+expect_ok bwoc -w beta peer remove gamma
+expect_not_contains "$(cat $ROUTES)" "gamma"
+expect_contains "$(cat $ROUTES)" "# hand-written, and kept"
+finish
