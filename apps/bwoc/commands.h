@@ -130,6 +130,26 @@ int run_invite(Context& ctx, const PeerOptions& o);
 int run_peer_add(Context& ctx, const PeerOptions& o);
 int run_peer_remove(Context& ctx, const PeerOptions& o);
 
+struct ShareOptions {
+  std::string file, name_arg;
+  std::optional<std::string> name;
+  std::string description;
+  bool json = false;
+};
+int run_share_add(Context& ctx, const ShareOptions& o);
+int run_share_list(Context& ctx, const ShareOptions& o);
+int run_share_remove(Context& ctx, const ShareOptions& o);
+
+struct TaskOptions {
+  std::string team, title, id, agent;
+  std::optional<std::string> team_filter;
+  bool json = false;
+};
+int run_task_add(Context& ctx, const TaskOptions& o);
+int run_task_list(Context& ctx, const TaskOptions& o);
+int run_task_claim(Context& ctx, const TaskOptions& o);
+int run_task_done(Context& ctx, const TaskOptions& o);
+
 struct DemoOptions {
   std::string dir;
   bool keep = false;

@@ -368,6 +368,48 @@ void declare_peer(CLI::App& app, Context& ctx) {
   on(remove, ctx, "peer remove", o, run_peer_remove);
 }
 
+void declare_share(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<ShareOptions>();
+  CLI::App* share = app.add_subcommand("share", "The documents this workspace shares with its peers");
+  share->require_subcommand(1);
+  share->footer(
+      "The allowlist is .bwoc/interconnect/shared.toml. Only regular files inside the\n"
+      "workspace can be shared; never anything under .bwoc/ or an agent's memories/.");
+  CLI::App* add = share->add_subcommand("add", "Share a file of this workspace");
+  add->add_option("file", o->file, "The file")->required();
+  add->add_option("--name", o->name, "What peers ask for (default: the file's name without extension)");
+  add->add_option("--description", o->description, "One line that tells peers what it is");
+  on(add, ctx, "share add", o, run_share_add);
+  CLI::App* list = share->add_subcommand("list", "List the shared documents");
+  list->add_flag("--json", o->json, "Print JSON");
+  on(list, ctx, "share list", o, run_share_list);
+  CLI::App* remove = share->add_subcommand("remove", "Stop sharing a document");
+  remove->add_option("name", o->name_arg, "Its name")->required();
+  on(remove, ctx, "share remove", o, run_share_remove);
+}
+
+void declare_task(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<TaskOptions>();
+  CLI::App* task = app.add_subcommand("task", "Teams' task lists (teams/<team>/tasks.toml)");
+  task->require_subcommand(1);
+  CLI::App* add = task->add_subcommand("add", "Add an open task to a team (the team is created if new)");
+  add->add_option("team", o->team, "The team")->required();
+  add->add_option("title", o->title, "What is to be done, one line")->required();
+  add->add_flag("--json", o->json, "Print JSON");
+  on(add, ctx, "task add", o, run_task_add);
+  CLI::App* list = task->add_subcommand("list", "List the tasks of one team, or of all");
+  list->add_option("team", o->team_filter, "Only this team");
+  list->add_flag("--json", o->json, "Print JSON");
+  on(list, ctx, "task list", o, run_task_list);
+  CLI::App* claim = task->add_subcommand("claim", "Claim an open task for an agent");
+  claim->add_option("id", o->id, "The task, such as research-3")->required();
+  claim->add_option("--agent", o->agent, "The agent that takes it")->required();
+  on(claim, ctx, "task claim", o, run_task_claim);
+  CLI::App* done = task->add_subcommand("done", "Mark a task done");
+  done->add_option("id", o->id, "The task")->required();
+  on(done, ctx, "task done", o, run_task_done);
+}
+
 void declare_demo(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<DemoOptions>();
   CLI::App* cmd = app.add_subcommand("demo", "Two workspaces exchange signed envelopes, narrated step by step");
@@ -409,6 +451,8 @@ int main(int argc, char** argv) {
 #endif
   declare_service(app, ctx);
   declare_peer(app, ctx);
+  declare_share(app, ctx);
+  declare_task(app, ctx);
   declare_demo(app, ctx);
 
   try {

@@ -1,0 +1,47 @@
+// The documents a workspace shares with its peers: the allowlist in
+// .bwoc/interconnect/shared.toml, one [[doc]] table per document.
+//
+// A shared document is a regular file inside the workspace, outside .bwoc/
+// (keys, state) and outside every agent's memories/ (inboxes), named by a
+// path relative to the workspace root that stays inside it once symlinks
+// are resolved. Peers see only what is listed here (`bwoc peer learn`).
+#ifndef BWOC_CORE_SHARES_H_
+#define BWOC_CORE_SHARES_H_
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bwoc/core/result.h"
+#include "bwoc/core/workspace.h"
+
+namespace bwoc {
+
+struct SharedDoc {
+  std::string name;         // [A-Za-z0-9._-]{1,64}, what peers ask for
+  std::string path;         // relative to the workspace root
+  std::string description;  // one line
+};
+
+bool is_valid_share_name(std::string_view name);
+
+Result<std::vector<SharedDoc>> load_shares(const Workspace& ws);
+
+// Adds `file` (a path given by the user, relative to the current folder) to
+// the allowlist under `name` (default: the file's stem). Refuses files
+// outside the workspace, inside .bwoc/ or an agent's memories/, and names
+// already used.
+Result<SharedDoc> add_share(const Workspace& ws, const std::filesystem::path& file, std::optional<std::string> name,
+                            std::string description);
+Status remove_share(const Workspace& ws, const std::string& name);
+
+// The file behind a shared name, checked again now (it may have been replaced
+// by a symlink since it was added): the same not_found for a name that is
+// not on the allowlist and for a file that is missing or no longer safe.
+Result<std::filesystem::path> resolve_share(const Workspace& ws, std::string_view name);
+
+}  // namespace bwoc
+
+#endif  // BWOC_CORE_SHARES_H_
