@@ -125,10 +125,13 @@ struct PeerOptions {
   // peer add / remove
   std::string code, key;
   bool json = false;
+  // peer list
+  std::string timeout = "2s";
 };
 int run_invite(Context& ctx, const PeerOptions& o);
 int run_peer_add(Context& ctx, const PeerOptions& o);
 int run_peer_remove(Context& ctx, const PeerOptions& o);
+int run_peer_list(Context& ctx, const PeerOptions& o);
 
 struct ShareOptions {
   std::string file, name_arg;

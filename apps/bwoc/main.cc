@@ -353,7 +353,7 @@ void declare_peer(CLI::App& app, Context& ctx) {
   invite->add_flag("--json", o->json, "Print JSON, with the fingerprint");
   on(invite, ctx, "invite", o, run_invite);
 
-  CLI::App* peer = app.add_subcommand("peer", "Declare and remove peers (routes.toml)");
+  CLI::App* peer = app.add_subcommand("peer", "Declare, remove and list peers (routes.toml)");
   peer->require_subcommand(1);
   CLI::App* add = peer->add_subcommand("add", "Declare the peer an invite code describes, pinning its key");
   add->footer(
@@ -363,6 +363,15 @@ void declare_peer(CLI::App& app, Context& ctx) {
   add->add_option("code", o->code, "The invite code (from `bwoc invite`)")->required();
   add->add_option("--key", o->key, "The alias to declare it under (default: its workspace name)");
   on(add, ctx, "peer add", o, run_peer_add);
+  CLI::App* list = peer->add_subcommand("list", "Every declared peer, and whether it answers now");
+  list->footer(
+      "Peers are probed at once, each for at most --timeout: a path peer's folder must\n"
+      "hold a workspace with the pinned key, a url peer's agent card must publish it,\n"
+      "an MQTT peer's broker must accept a connection. An unreachable peer shows when\n"
+      "it was last seen.");
+  list->add_option("--timeout", o->timeout, "How long each probe may take (default 2s)");
+  list->add_flag("--json", o->json, "Print JSON");
+  on(list, ctx, "peer list", o, run_peer_list);
   CLI::App* remove = peer->add_subcommand("remove", "Remove a declared peer from routes.toml");
   remove->add_option("key", o->key, "The peer's alias")->required();
   on(remove, ctx, "peer remove", o, run_peer_remove);

@@ -4,10 +4,13 @@
 
 #include "bwoc/core/workspace.h"
 #include "bwoc/peer/network.h"
+#include "bwoc/peer/reach.h"
 
 namespace bwoc::cli {
 
 peer::Network make_network(const Workspace& ws);
+// How `peer list` checks each transport in this build.
+peer::Probers make_probers();
 
 }  // namespace bwoc::cli
 

@@ -66,4 +66,49 @@ error_of 2 bwoc -w beta peer remove alpha
 expect_ok bwoc -w beta peer remove gamma
 expect_not_contains "$(cat $ROUTES)" "gamma"
 expect_contains "$(cat $ROUTES)" "# hand-written, and kept"
+
+# --- peer list: 40 live path peers, 10 that never answer (a port that
+# accepts and stays silent), one whose folder holds another key, one whose
+# folder is gone; all probed at once, so the whole list takes about one
+# timeout, not eleven.
+new_workspace lister agent-l
+SILENT_PORT=$((20000 + RANDOM % 40000))
+start_ready "$WORK/silent.log" node -e "
+  const s = require('net').createServer(() => {});
+  s.listen($SILENT_PORT, '127.0.0.1', () => console.log('listening'));" || finish
+SILENT_PID=$READY_PID
+for i in $(seq 1 40); do
+  "$BWOC" init "$WORK/live$i" --name "live$i" --keygen >/dev/null
+  declare_peer lister "live$i"
+done
+for i in $(seq 1 10); do
+  "$BWOC" init "$WORK/dead$i" --name "dead$i" --keygen >/dev/null
+  printf '\n[[peer]]\nkey = "dead%s"\npubkey = "%s"\nurl = "http://127.0.0.1:%s"\n' "$i" "$(pubkey_of "dead$i")" \
+    "$SILENT_PORT" >>lister/.bwoc/routes.toml
+done
+new_workspace impostor agent-x
+printf '\n[[peer]]\nkey = "wrongkey"\npubkey = "%s"\npath = "%s"\n' "$(pubkey_of alpha)" "$WORK/impostor" \
+  >>lister/.bwoc/routes.toml
+printf '\n[[peer]]\nkey = "gone"\npubkey = "%s"\npath = "%s"\n' "$(pubkey_of beta)" "$WORK/nowhere" \
+  >>lister/.bwoc/routes.toml
+start=$(date +%s%N)
+run bwoc -w lister peer list --json --timeout 1s
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_eq "$RC" "0"
+expect_eq "$(echo "$OUT" | jq length)" "52"
+expect_eq "$(echo "$OUT" | jq '[.[] | select(.reachability == "reachable")] | length')" "40"
+expect_eq "$(echo "$OUT" | jq '[.[] | select(.reachability == "unreachable")] | length')" "12"
+expect_contains "$(echo "$OUT" | jq -r '.[] | select(.key == "wrongkey") | .detail')" "another key than the pinned one"
+expect_eq "$(echo "$OUT" | jq -r '.[] | select(.key == "dead3") | .transport + " " + .target')" "a2a http://127.0.0.1:$SILENT_PORT"
+[ "$elapsed_ms" -lt 5000 ] && pass || failed "peer list took $elapsed_ms ms for 10 dead peers at a 1 s timeout"
+echo "peer list: 52 peers, 12 unreachable (10 silent), 1 s timeout: $elapsed_ms ms" >&2
+# Last seen: a live peer that goes away shows when it was last reachable.
+seen=$(echo "$OUT" | jq -r '.[] | select(.key == "live1") | .last_seen')
+mv "$WORK/live1" "$WORK/live1.away"
+run bwoc -w lister peer list --json --timeout 1s
+expect_eq "$(echo "$OUT" | jq -r '.[] | select(.key == "live1") | .reachability + " " + .last_seen')" "unreachable $seen"
+run bwoc -w lister peer list --timeout 1s
+expect_contains "$OUT" "unreachable (last seen $seen)"
+expect_contains "$OUT" "unreachable (never seen)"
+stop_pid $SILENT_PID "silent server"
 finish

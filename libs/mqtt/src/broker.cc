@@ -1,10 +1,15 @@
 #include "bwoc/mqtt/broker.h"
 
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <cstdlib>
 
@@ -159,6 +164,44 @@ Result<BrokerSettings> broker_settings(const Workspace& ws, std::string_view url
     return Error(Errc::invalid_argument, "TLS files are given for " + url.text() + ", which is not mqtts://");
   }
   return s;
+}
+
+Status probe_broker(const BrokerUrl& url, std::chrono::milliseconds timeout) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  int rc = ::getaddrinfo(url.host.c_str(), std::to_string(url.port).c_str(), &hints, &found);
+  if (rc != 0) {
+    return Error(Errc::unavailable, "cannot connect to the broker (" + url.text() + "): cannot resolve " + url.host + ": " +
+                                        ::gai_strerror(rc));
+  }
+  std::string problem = "no address";
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    int err = 0;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      err = errno;
+      if (err == EINPROGRESS) {
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, static_cast<int>(timeout.count())) == 1) {
+          socklen_t len = sizeof err;
+          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        } else {
+          err = ETIMEDOUT;
+        }
+      }
+    }
+    ::close(fd);
+    if (err == 0) {
+      problem.clear();
+      break;
+    }
+    problem = std::strerror(err);
+  }
+  ::freeaddrinfo(found);
+  if (problem.empty()) return ok_status();
+  return Error(Errc::unavailable, "cannot connect to the broker (" + url.text() + "): " + problem);
 }
 
 bool is_valid_topic_name(std::string_view topic) {

@@ -1,13 +1,6 @@
 #include "connection.h"
 
 #include <mqtt/async_client.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <atomic>
 #include <condition_variable>
@@ -36,43 +29,6 @@ std::string one_line(std::string s) {
   return s;
 }
 
-// Whether a TCP connection to the broker can be made at all, within
-// `timeout`: empty when it can, else why not. Paho C reports a refused
-// connection and a failed TLS handshake alike, as "Failure".
-std::string tcp_problem(const BrokerUrl& url, std::chrono::milliseconds timeout) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  int rc = ::getaddrinfo(url.host.c_str(), std::to_string(url.port).c_str(), &hints, &found);
-  if (rc != 0) return std::string("cannot resolve ") + url.host + ": " + ::gai_strerror(rc);
-  std::string problem = "no address";
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int err = 0;
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      err = errno;
-      if (err == EINPROGRESS) {
-        pollfd p{fd, POLLOUT, 0};
-        if (::poll(&p, 1, static_cast<int>(timeout.count())) == 1) {
-          socklen_t len = sizeof err;
-          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        } else {
-          err = ETIMEDOUT;
-        }
-      }
-    }
-    ::close(fd);
-    if (err == 0) {
-      problem.clear();
-      break;
-    }
-    problem = std::strerror(err);
-  }
-  ::freeaddrinfo(found);
-  return problem;
-}
-
 // What went wrong with a connect, in words; Paho's messages do not say.
 std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSettings& broker) {
   // Paho reports a CONNACK's refusal as the reason code or as the return code.
@@ -96,9 +52,7 @@ std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSet
       break;
   }
   std::string what = one_line(e.get_error_str().empty() ? e.what() : e.get_error_str());
-  if (std::string tcp = tcp_problem(broker.url, std::chrono::seconds(3)); !tcp.empty()) {
-    return "cannot connect to the broker" + where + ": " + tcp;
-  }
+  if (Status tcp = probe_broker(broker.url, std::chrono::seconds(3)); !tcp.ok()) return tcp.error().message();
   if (broker.url.tls) {
     // It answers TCP, so the handshake is what failed.
     return "the TLS handshake failed: the broker's certificate does not verify against " +

@@ -18,6 +18,7 @@
 #ifndef BWOC_MQTT_BROKER_H_
 #define BWOC_MQTT_BROKER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -66,6 +67,12 @@ struct BrokerOverrides {
 // The settings for `url`: its [[broker]] entry in .bwoc/mqtt.toml, if any,
 // with `overrides` on top; topic_root defaults to "bwoc/<workspace name>".
 Result<BrokerSettings> broker_settings(const Workspace& ws, std::string_view url, const BrokerOverrides& overrides = {});
+
+// Whether a TCP connection to the broker can be made, within `timeout`
+// (Errc::unavailable, saying why, when not). Paho C reports a refused
+// connection and a failed TLS handshake alike, as "Failure"; this tells them
+// apart, and is what `bwoc peer list` asks of an MQTT peer.
+Status probe_broker(const BrokerUrl& url, std::chrono::milliseconds timeout);
 
 // Topics follow bwoc/<workspace>/<agent>/<slot>; these check what comes from outside.
 bool is_valid_topic_name(std::string_view topic);    // no wildcards (publishing)
