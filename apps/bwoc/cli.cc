@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "bwoc/core/envelope.h"
+#include "bwoc/core/export.h"
 #include "bwoc/core/files.h"
 #include "bwoc/core/timestamp.h"
 
@@ -114,6 +115,12 @@ Result<std::chrono::milliseconds> millis(const std::string& text, const char* op
   auto ms = parse_duration(text);
   if (!ms.ok()) return ms.error().context(option);
   return std::chrono::milliseconds(*ms);
+}
+
+void refresh_export(const Context& ctx, const Workspace& ws) {
+  if (Status st = write_export(ws); !st.ok()) {
+    std::cerr << "bwoc " << ctx.command << ": warning: peers still see the old summary: " << st.error().message() << "\n";
+  }
 }
 
 }  // namespace bwoc::cli

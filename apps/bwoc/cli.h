@@ -46,6 +46,10 @@ std::string agent_name(std::string arg);
 // A duration option ("10s", "500ms", "2m"); errors name the option.
 Result<std::chrono::milliseconds> millis(const std::string& text, const char* option);
 
+// Rewrites .bwoc/export/status.json after a change peers may read about
+// (agents, tasks, shared documents). A failure is reported, never fatal.
+void refresh_export(const Context& ctx, const Workspace& ws);
+
 // Reads --payload or --payload-file (FILE or - for stdin), strictly.
 Result<json::Value> read_payload(const std::optional<std::string>& inline_json,
                                  const std::optional<std::string>& file);

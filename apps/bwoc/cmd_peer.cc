@@ -5,7 +5,9 @@
 #include "bwoc/core/routes.h"
 #include "bwoc/peer/invite.h"
 #include "bwoc/core/timestamp.h"
+#include "bwoc/peer/learn.h"
 #include "bwoc/peer/reach.h"
+#include "bwoc/peer/send.h"
 #include "commands.h"
 #include "network.h"
 
@@ -100,6 +102,128 @@ int run_peer_list(Context& ctx, const PeerOptions& o) {
     rows.push_back({r.key, r.name.empty() ? "-" : r.name, std::string(via_name(r.via)), r.target, state});
   }
   print_table({"KEY", "NAME", "VIA", "TARGET", "REACHABILITY"}, rows);
+  return 0;
+}
+
+namespace {
+
+// The declared peer `key`, reached by path: status and learn read its folder.
+Result<PeerRoute> path_peer(const Workspace& ws, const std::string& key) {
+  BWOC_ASSIGN_OR_RETURN(Routes routes, Routes::load(ws.routes_file(), ws.root()));
+  const PeerRoute* p = routes.find(key);
+  if (p == nullptr) return Error(Errc::not_found, "no peer \"" + key + "\" in routes.toml (see `bwoc peer list`)");
+  if (!p->path) {
+    return Error(Errc::unavailable, "peer \"" + key + "\" is declared without a path; reading its status and "
+                                    "documents over " + std::string(p->url ? "A2A" : "MQTT") +
+                                    " is not built yet");
+  }
+  return *p;
+}
+
+}  // namespace
+
+int run_peer_status(Context& ctx, const PeerOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto p = path_peer(*ws, o.key);
+  if (!p.ok()) return fail(ctx, p.error());
+  auto summary = peer::status_by_path(*p);
+  if (!summary.ok()) return fail(ctx, summary.error());
+  std::string verified = format_timestamp(now_millis());
+  if (o.json) {
+    json::Value out = *summary;
+    out.set("peer", o.key);
+    out.set("verified", verified);
+    print_json(out);
+    return 0;
+  }
+  auto str = [](const json::Value* v) { return v != nullptr && v->is_string() ? v->as_string() : std::string("?"); };
+  std::cout << "peer " << o.key << " (workspace " << str(summary->find("workspace")) << "), key verified at " << verified
+            << ", summary updated " << str(summary->find("updated")) << "\n";
+  if (const json::Value* agents = summary->find("agents"); agents != nullptr && agents->is_array()) {
+    std::string names;
+    for (const auto& a : agents->items()) {
+      if (a.is_string()) names += (names.empty() ? "" : ", ") + a.as_string();
+    }
+    std::cout << "agents: " << (names.empty() ? "-" : names) << "\n";
+  }
+  if (const json::Value* teams = summary->find("teams"); teams != nullptr && teams->is_array()) {
+    for (const auto& t : teams->items()) {
+      if (!t.is_object()) continue;
+      std::cout << "team " << str(t.find("name")) << ":\n";
+      const json::Value* open = t.find("open_tasks");
+      if (open == nullptr || !open->is_array() || open->items().empty()) std::cout << "  no open tasks\n";
+      if (open != nullptr && open->is_array()) {
+        for (const auto& task : open->items()) {
+          if (!task.is_object()) continue;
+          std::string who = str(task.find("claimed_by"));
+          std::cout << "  " << str(task.find("id")) << "  " << str(task.find("state"))
+                    << (who.empty() || who == "?" ? "" : " by " + who) << "  " << str(task.find("title")) << "\n";
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+int run_peer_learn(Context& ctx, const PeerOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto p = path_peer(*ws, o.key);
+  if (!p.ok()) return fail(ctx, p.error());
+  if (o.doc) {
+    auto text = peer::read_shared_by_path(*p, *o.doc);
+    if (!text.ok()) return fail(ctx, text.error());
+    std::cout << *text;
+    return 0;
+  }
+  auto docs = peer::shared_by_path(*p);
+  if (!docs.ok()) return fail(ctx, docs.error());
+  if (o.json) {
+    json::Value arr = json::Value::array();
+    for (const auto& d : *docs) {
+      arr.push_back(json::Value::object(
+          {{"name", d.name}, {"description", d.description}, {"modified", format_timestamp(d.modified)}}));
+    }
+    print_json(arr);
+    return 0;
+  }
+  if (docs->empty()) {
+    std::cout << "peer " << o.key << " shares no documents\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& d : *docs) rows.push_back({d.name, format_timestamp(d.modified), d.description});
+  print_table({"NAME", "MODIFIED", "DESCRIPTION"}, rows);
+  return 0;
+}
+
+int run_peer_feedback(Context& ctx, const PeerOptions& o) {
+  if (o.score < 1 || o.score > 5) return usage(ctx, "--score must be 1 to 5");
+  if (o.comment.size() > 4000) return usage(ctx, "--comment is at most 4000 characters");
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  std::string from = o.from;
+  if (from.empty()) {
+    std::vector<std::string> agents = ws->agents();
+    if (agents.size() != 1) return usage(ctx, "say which agent gives the feedback: --from AGENT");
+    from = agents.front();
+  }
+  auto routes = Routes::load(ws->routes_file(), ws->root());
+  if (!routes.ok()) return fail(ctx, routes.error());
+  auto key = ws->load_secret_key();
+  if (!key.ok()) return fail(ctx, key.error());
+  peer::SendRequest req;
+  req.peer = o.key;
+  req.agent = o.agent;
+  req.from = agent_name(from);
+  req.kind = "feedback";
+  req.payload = json::Value::object({{"score", o.score}, {"comment", o.comment}});
+  peer::Network network = make_network(*ws);
+  auto sent = peer::send(*ws, *key, *routes, req, network);
+  if (!sent.ok()) return fail(ctx, sent.error());
+  std::cout << "feedback " << sent->id << " to " << o.key << "/" << o.agent << " via " << via_name(sent->report.via)
+            << ": " << sent->report.detail << "\n";
   return 0;
 }
 

@@ -127,11 +127,18 @@ struct PeerOptions {
   bool json = false;
   // peer list
   std::string timeout = "2s";
+  // peer status / learn / feedback
+  std::optional<std::string> doc;
+  std::string agent, from, comment;
+  int score = 0;
 };
 int run_invite(Context& ctx, const PeerOptions& o);
 int run_peer_add(Context& ctx, const PeerOptions& o);
 int run_peer_remove(Context& ctx, const PeerOptions& o);
 int run_peer_list(Context& ctx, const PeerOptions& o);
+int run_peer_status(Context& ctx, const PeerOptions& o);
+int run_peer_learn(Context& ctx, const PeerOptions& o);
+int run_peer_feedback(Context& ctx, const PeerOptions& o);
 
 struct ShareOptions {
   std::string file, name_arg;

@@ -372,6 +372,31 @@ void declare_peer(CLI::App& app, Context& ctx) {
   list->add_option("--timeout", o->timeout, "How long each probe may take (default 2s)");
   list->add_flag("--json", o->json, "Print JSON");
   on(list, ctx, "peer list", o, run_peer_list);
+  CLI::App* status = peer->add_subcommand("status", "A peer's agents, teams and open tasks (what it publishes)");
+  status->footer(
+      "For a path peer, reads only the summary its bwoc keeps in .bwoc/export/status.json,\n"
+      "after checking the folder holds the workspace with the pinned key; never its\n"
+      "manifests, memories, inboxes or keys, and never writes there.");
+  status->add_option("key", o->key, "The peer's alias")->required();
+  status->add_flag("--json", o->json, "Print JSON");
+  on(status, ctx, "peer status", o, run_peer_status);
+  CLI::App* learn = peer->add_subcommand("learn", "The documents a peer shares, or one of them");
+  learn->footer(
+      "Without DOC: the names, descriptions and dates on the peer's allowlist\n"
+      "(.bwoc/interconnect/shared.toml). With DOC: that document's text. A document\n"
+      "that is not on the allowlist and one that does not exist get the same answer,\n"
+      "and no name can lead outside the peer's shared documents.");
+  learn->add_option("key", o->key, "The peer's alias")->required();
+  learn->add_option("doc", o->doc, "A document's name");
+  learn->add_flag("--json", o->json, "Print JSON");
+  on(learn, ctx, "peer learn", o, run_peer_learn);
+  CLI::App* feedback = peer->add_subcommand("feedback", "Send a signed feedback envelope to a peer's agent");
+  feedback->add_option("key", o->key, "The peer's alias")->required();
+  feedback->add_option("agent", o->agent, "The peer's agent")->required();
+  feedback->add_option("--score", o->score, "1 to 5")->required();
+  feedback->add_option("--comment", o->comment, "What to say");
+  feedback->add_option("--from", o->from, "Our agent that gives it (default: the only one)");
+  on(feedback, ctx, "peer feedback", o, run_peer_feedback);
   CLI::App* remove = peer->add_subcommand("remove", "Remove a declared peer from routes.toml");
   remove->add_option("key", o->key, "The peer's alias")->required();
   on(remove, ctx, "peer remove", o, run_peer_remove);

@@ -1,0 +1,61 @@
+#include "bwoc/peer/learn.h"
+
+#include <sys/stat.h>
+
+#include "bwoc/core/export.h"
+#include "bwoc/core/files.h"
+#include "bwoc/core/shares.h"
+
+namespace bwoc::peer {
+
+Result<Workspace> open_path_peer(const PeerRoute& peer) {
+  if (!peer.path) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no path");
+  auto ws = Workspace::open(*peer.path);
+  if (!ws.ok()) return Error(Errc::unavailable, "peer \"" + peer.key + "\": no workspace at " + peer.path->string());
+  auto key = ws->public_key();
+  if (!key.ok() || !(*key == peer.pubkey)) {
+    return Error(Errc::refused, "peer \"" + peer.key + "\": the workspace at " + peer.path->string() +
+                                    " does not have the pinned key: refusing to read it");
+  }
+  return std::move(ws).value();
+}
+
+Result<json::Value> status_by_path(const PeerRoute& peer) {
+  BWOC_ASSIGN_OR_RETURN(Workspace ws, open_path_peer(peer));
+  auto summary = read_export(ws);
+  if (!summary.ok() && summary.error().code() == Errc::not_found) {
+    return Error(Errc::unavailable, "peer \"" + peer.key + "\" has not published a status yet (its bwoc writes "
+                                    ".bwoc/export/status.json when its agents, tasks or shared documents change)");
+  }
+  return summary;
+}
+
+Result<std::vector<SharedInfo>> shared_by_path(const PeerRoute& peer) {
+  BWOC_ASSIGN_OR_RETURN(Workspace ws, open_path_peer(peer));
+  BWOC_ASSIGN_OR_RETURN(std::vector<SharedDoc> docs, load_shares(ws));
+  std::vector<SharedInfo> out;
+  for (const SharedDoc& d : docs) {
+    auto file = resolve_share(ws, d.name);
+    if (!file.ok()) continue;  // listed but missing or unsafe: as if not listed
+    struct stat st {};
+    if (::stat(file->c_str(), &st) != 0) continue;
+    out.push_back({d.name, d.description, static_cast<UnixMillis>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000});
+  }
+  return out;
+}
+
+Result<std::string> read_shared_by_path(const PeerRoute& peer, const std::string& name) {
+  BWOC_ASSIGN_OR_RETURN(Workspace ws, open_path_peer(peer));
+  auto file = resolve_share(ws, name);
+  if (!file.ok()) return Error(Errc::not_found, "peer \"" + peer.key + "\" shares no document \"" + name + "\"");
+  auto text = read_file_bounded(*file, kMaxSharedDocBytes);
+  if (!text.ok()) {
+    if (text.error().code() == Errc::not_found) {
+      return Error(Errc::not_found, "peer \"" + peer.key + "\" shares no document \"" + name + "\"");
+    }
+    return text.error();
+  }
+  return text;
+}
+
+}  // namespace bwoc::peer

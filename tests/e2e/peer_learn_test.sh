@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# bwoc peer status, learn and feedback between workspaces on one machine:
+# what a path peer publishes, what it never shows, traversal attempts, a
+# folder that holds another key, and feedback that lands or is refused.
+source "$(dirname "$0")/lib.sh"
+
+new_workspace alpha agent-a
+new_workspace beta agent-b agent-c
+declare_peer alpha beta
+declare_peer beta alpha
+(cd beta && mkdir -p docs && echo "# Design of beta" >docs/design.md && echo "secret plan" >docs/private.md)
+echo "outside" >"$WORK/outside.md"
+ln -s "$WORK/outside.md" beta/docs/link.md
+expect_ok bwoc -w beta share add beta/docs/design.md --name DESIGN --description "How beta is built"
+expect_ok bwoc -w beta task add research "Analyse the incident"
+expect_ok bwoc -w beta task add research "Review the fix"
+expect_ok bwoc -w beta task claim research-1 --agent agent-b
+expect_ok bwoc -w beta task add ops "Rotate keys"
+expect_ok bwoc -w beta task done ops-1
+
+# --- status: agents, teams, open tasks; nothing private.
+run bwoc -w alpha peer status beta --json
+expect_eq "$RC" "0"
+expect_eq "$(echo "$OUT" | jq -c .agents)" '["agent-b","agent-c"]'
+expect_eq "$(echo "$OUT" | jq -r '.teams[] | select(.name == "research") | .open_tasks | length')" "2"
+expect_eq "$(echo "$OUT" | jq -r '.teams[] | select(.name == "ops") | .open_tasks | length')" "0"
+expect_eq "$(echo "$OUT" | jq -r '.teams[] | select(.name == "research") | .open_tasks[0].claimed_by')" "agent-b"
+expect_eq "$(echo "$OUT" | jq -r .peer)" "beta"
+[ -n "$(echo "$OUT" | jq -r .verified)" ] && pass || failed "no verification time"
+expect_not_contains "$OUT" "pubkey"
+expect_not_contains "$OUT" "inbox"
+run bwoc -w alpha peer status beta
+expect_contains "$OUT" "agents: agent-b, agent-c"
+expect_contains "$OUT" "research-1  claimed by agent-b  Analyse the incident"
+# status reads; it never writes into the peer.
+before=$(find beta -newer beta/.bwoc/export/status.json -type f | wc -l)
+bwoc -w alpha peer status beta >/dev/null
+bwoc -w alpha peer learn beta >/dev/null
+expect_eq "$(find beta -newer beta/.bwoc/export/status.json -type f | wc -l)" "$before"
+
+# --- learn: the list, a document, and every way out refused alike.
+run bwoc -w alpha peer learn beta --json
+expect_eq "$(echo "$OUT" | jq -r '.[0].name + ": " + .[0].description')" "DESIGN: How beta is built"
+expect_out "# Design of beta" bwoc -w alpha peer learn beta DESIGN
+for bad in private design.md docs/private.md ../beta/docs/private.md /etc/passwd '..' '%2e%2e%2fprivate' \
+  'DESIGN/../private' 'docs%2Fprivate.md' nosuchdoc; do
+  run bwoc -w alpha peer learn beta "$bad"
+  expect_eq "$RC" "2"
+  expect_eq "$ERR" "bwoc peer learn: peer \"beta\" shares no document \"$bad\""
+done
+# A shared name whose file was later swapped for a symlink out of the workspace.
+(cd beta && rm docs/design.md && ln -s "$WORK/outside.md" docs/design.md)
+run bwoc -w alpha peer learn beta DESIGN
+expect_eq "$RC" "2"
+expect_not_contains "$OUT" "outside"
+expect_eq "$(bwoc -w alpha peer learn beta --json | jq length)" "0"
+
+# --- A folder that holds another workspace than the pinned one: refused.
+new_workspace impostor agent-b
+cp -r beta/.bwoc/export impostor/.bwoc/
+sed -i "s|path = \"$WORK/beta\"|path = \"$WORK/impostor\"|" alpha/.bwoc/routes.toml
+error_of 1 bwoc -w alpha peer status beta
+expect_contains "$ERR" "does not have the pinned key"
+error_of 1 bwoc -w alpha peer learn beta
+sed -i "s|path = \"$WORK/impostor\"|path = \"$WORK/beta\"|" alpha/.bwoc/routes.toml
+error_of 2 bwoc -w alpha peer status nobody
+
+# --- feedback: lands in the agent's inbox after the peer's checks.
+expect_ok bwoc -w alpha peer feedback beta agent-b --score 5 --comment "Clear analysis"
+bwoc -w beta inbox ingest >/dev/null
+expect_eq "$(jq -r '.envelope.kind + " " + (.envelope.payload.score|tostring) + " " + .envelope.payload.comment' \
+  beta/agents/agent-b/memories/inbox.jsonl)" "feedback 5 Clear analysis"
+error_of 2 bwoc -w alpha peer feedback beta agent-b --score 9
+error_of 2 bwoc -w alpha peer feedback nobody agent-b --score 3
+# Feedback from a workspace beta does not know is refused there, never delivered.
+new_workspace mallory agent-m
+declare_peer mallory beta
+expect_ok bwoc -w mallory peer feedback beta agent-b --score 1 --comment "spam"
+run bwoc -w beta inbox ingest
+expect_eq "$(lines_of beta/agents/agent-b/memories/inbox.jsonl)" "1"
+expect_eq "$(bwoc -w beta inbox refusals --json | jq -r '.[-1].reason')" "unknown_sender"
+finish
