@@ -11,6 +11,12 @@
 #include "bwoc/core/inbox.h"
 #include "bwoc/core/receiver.h"
 #include "bwoc/core/routes.h"
+#include "bwoc/core/export.h"
+#include "bwoc/core/shares.h"
+#include "bwoc/core/tasks.h"
+#include "bwoc/peer/invite.h"
+#include "bwoc/peer/learn.h"
+#include "bwoc/peer/reach.h"
 #include "bwoc/peer/send.h"
 #ifdef BWOC_HAVE_A2A
 #include "bwoc/a2a/server.h"
@@ -234,15 +240,21 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
   t.note("beta   " + short_key(*beta_pk) + "  fingerprint " + beta_pk->fingerprint() + "  agent-wenchang");
 
   // 2. Each pins the other's key.
-  t.step("declare each other as peers (.bwoc/routes.toml, pinned keys)");
-  auto declare = [](const Workspace& ws, const Workspace& peer, const PublicKey& key) {
-    std::string text = "[[peer]]\nkey = \"" + peer.name() + "\"\nname = \"" + peer.name() +
-                       " workspace\"\npubkey = \"" + key.to_text() + "\"\npath = \"" + peer.root().string() + "\"\n";
-    return write_file_atomic(ws.routes_file(), text);
+  t.step("exchange invite codes; each declares the other (routes.toml)");
+  auto invite_into = [](const Workspace& from, const PublicKey& key, const Workspace& into) -> Result<std::string> {
+    peer::Invite invite{from.name(), key, from.root().string(), std::nullopt, std::nullopt};
+    std::string code = peer::encode_invite(invite);
+    BWOC_ASSIGN_OR_RETURN(peer::Invite decoded, peer::decode_invite(code));
+    BWOC_RETURN_IF_ERROR(peer::add_peer(into, decoded, from.name()));
+    return code;
   };
-  if (int rc = check(declare(*alpha, *beta, *beta_pk))) return rc;
-  if (int rc = check(declare(*beta, *alpha, *alpha_pk))) return rc;
-  t.note("alpha pins beta's key and reaches it by path; beta pins alpha's");
+  auto alpha_code = invite_into(*alpha, *alpha_pk, *beta);
+  if (!alpha_code.ok()) return fail(ctx, alpha_code.error());
+  auto beta_code = invite_into(*beta, *beta_pk, *alpha);
+  if (!beta_code.ok()) return fail(ctx, beta_code.error());
+  t.note("alpha's code: " + alpha_code->substr(0, 48) + "\xE2\x80\xA6 (" + std::to_string(alpha_code->size()) +
+         " characters, no secret)");
+  t.note("each pins the other's key and reaches it by path");
 
   // 3. A signed envelope over the path transport.
   t.step("alpha/agent-guanyin sends feedback to beta/agent-wenchang");
@@ -285,6 +297,48 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
   if (!third.ok()) return fail(ctx, third.error());
   t.note("refused: " + (third->items.empty() ? std::string("?") : third->items.front().reason) +
          "  (the inbox keeps exactly one copy)");
+
+  // Peers see what a workspace publishes, and nothing else.
+  t.step("beta shares a document and a task list; alpha reads them");
+  {
+    std::error_code ec;
+    fs::create_directories(beta->root() / "docs", ec);
+    if (int rc = check(write_file_atomic(beta->root() / "docs" / "design.md", "# How beta is built\n"))) return rc;
+    auto doc = add_share(*beta, beta->root() / "docs" / "design.md", std::string("DESIGN"), "How beta is built");
+    if (!doc.ok()) return fail(ctx, doc.error());
+    auto task = add_task(*beta, "research", "Write the root-cause analysis");
+    if (!task.ok()) return fail(ctx, task.error());
+    if (auto claimed = claim_task(*beta, task->id, "agent-wenchang"); !claimed.ok()) return fail(ctx, claimed.error());
+    if (int rc = check(write_export(*beta))) return rc;
+    auto peers_now = Routes::load(alpha->routes_file(), alpha->root());
+    if (!peers_now.ok()) return fail(ctx, peers_now.error());
+    peer::Probers probers;
+    probers.path = peer::probe_path;
+    for (const peer::Reach& r : peer::probe_peers(*alpha, *peers_now, probers, std::chrono::seconds(1))) {
+      t.note("peer list: " + r.key + " " + std::string(peer::state_name(r.state)) + " by " +
+             std::string(via_name(r.via)));
+    }
+    const PeerRoute* beta_route = peers_now->find("beta");
+    auto status = peer::status_by_path(*beta_route);
+    if (!status.ok()) return fail(ctx, status.error());
+    for (const json::Value& team : status->find("teams")->items()) {
+      for (const json::Value& open : team.find("open_tasks")->items()) {
+        t.note("peer status: " + team.find("name")->as_string() + " / " + open.find("id")->as_string() + " " +
+               open.find("state")->as_string() + " by " + open.find("claimed_by")->as_string() + ": " +
+               open.find("title")->as_string());
+      }
+    }
+    auto shared = peer::shared_by_path(*beta_route);
+    if (!shared.ok() || shared->empty()) return fail(ctx, Error(Errc::internal, "beta's shared document is not visible"));
+    auto text = peer::read_shared_by_path(*beta_route, "DESIGN");
+    if (!text.ok()) return fail(ctx, text.error());
+    t.note("peer learn: " + shared->front().name + " (\"" + shared->front().description + "\"): " +
+           text->substr(0, text->find('\n')));
+    auto denied = peer::read_shared_by_path(*beta_route, "../.bwoc/credentials/ed25519.secret");
+    t.note(std::string("peer learn ../.bwoc/credentials/ed25519.secret: ") +
+           (denied.ok() ? "READ (unexpected)" : "refused, like any document beta does not share"));
+    if (denied.ok()) return fail(ctx, Error(Errc::internal, "a path outside the shared documents was read"));
+  }
 
 #ifdef BWOC_HAVE_A2A
   // 7. The same over A2A: beta serves, alpha sends and checks the receipt.

@@ -4,6 +4,9 @@ source "$(dirname "$0")/lib.sh"
 
 expect_ok bwoc demo
 expect_contains "$OUT" "accepted 1"
+expect_contains "$OUT" "exchange invite codes"
+expect_contains "$OUT" "peer list: beta reachable by path"
+expect_contains "$OUT" "peer learn ../.bwoc/credentials/ed25519.secret: refused"
 expect_contains "$OUT" "refused: bad_signature"
 expect_contains "$OUT" "refused: replayed"
 expect_contains "$OUT" "verifies beta's signed receipt"
