@@ -10,6 +10,9 @@
 #include "bwoc/peer/send.h"
 #include "commands.h"
 #include "network.h"
+#ifdef BWOC_HAVE_A2A
+#include "bwoc/a2a/client.h"
+#endif
 
 namespace bwoc::cli {
 
@@ -107,17 +110,39 @@ int run_peer_list(Context& ctx, const PeerOptions& o) {
 
 namespace {
 
-// The declared peer `key`, reached by path: status and learn read its folder.
-Result<PeerRoute> path_peer(const Workspace& ws, const std::string& key) {
+// The declared peer `key`, reached by path (its folder is read) or by url
+// (its node is asked, with a signed request).
+Result<PeerRoute> readable_peer(const Workspace& ws, const std::string& key) {
   BWOC_ASSIGN_OR_RETURN(Routes routes, Routes::load(ws.routes_file(), ws.root()));
   const PeerRoute* p = routes.find(key);
   if (p == nullptr) return Error(Errc::not_found, "no peer \"" + key + "\" in routes.toml (see `bwoc peer list`)");
-  if (!p->path) {
-    return Error(Errc::unavailable, "peer \"" + key + "\" is declared without a path; reading its status and "
-                                    "documents over " + std::string(p->url ? "A2A" : "MQTT") +
-                                    " is not built yet");
+  if (!p->path && !p->url) {
+    return Error(Errc::unavailable, "peer \"" + key + "\" is reached by MQTT only; status and documents are read by "
+                                    "path or over A2A");
   }
   return *p;
+}
+
+// Over A2A: a signed request from one of our agents, answered by the node.
+Result<json::Value> ask(const Workspace& ws, const PeerRoute& peer, const std::string& kind, json::Value payload,
+                        const std::string& from_option) {
+#ifdef BWOC_HAVE_A2A
+  std::string from = from_option;
+  if (from.empty()) {
+    std::vector<std::string> agents = ws.agents();
+    if (agents.empty()) return Error(Errc::invalid_argument, "this workspace has no agent to ask from: `bwoc agent add`");
+    from = agents.front();
+  }
+  BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
+  a2a::ClientOptions options;
+  options.connect_timeout = std::chrono::seconds(5);
+  options.timeout = std::chrono::seconds(15);
+  options.max_answer_bytes = 4u << 20;
+  return a2a::ask_peer(key, peer, from, kind, std::move(payload), options);
+#else
+  (void)ws, (void)payload, (void)from_option, (void)kind;
+  return Error(Errc::unavailable, "this build of bwoc has no A2A transport to reach " + peer.key);
+#endif
 }
 
 }  // namespace
@@ -125,9 +150,9 @@ Result<PeerRoute> path_peer(const Workspace& ws, const std::string& key) {
 int run_peer_status(Context& ctx, const PeerOptions& o) {
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
-  auto p = path_peer(*ws, o.key);
+  auto p = readable_peer(*ws, o.key);
   if (!p.ok()) return fail(ctx, p.error());
-  auto summary = peer::status_by_path(*p);
+  auto summary = p->path ? peer::status_by_path(*p) : ask(*ws, *p, "peer.status", json::Value::object(), o.from);
   if (!summary.ok()) return fail(ctx, summary.error());
   std::string verified = format_timestamp(now_millis());
   if (o.json) {
@@ -169,15 +194,49 @@ int run_peer_status(Context& ctx, const PeerOptions& o) {
 int run_peer_learn(Context& ctx, const PeerOptions& o) {
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
-  auto p = path_peer(*ws, o.key);
+  auto p = readable_peer(*ws, o.key);
   if (!p.ok()) return fail(ctx, p.error());
+  auto not_shared = [&](const std::string& name) {
+    return fail(ctx, Error(Errc::not_found, "peer \"" + o.key + "\" shares no document \"" + name + "\""));
+  };
   if (o.doc) {
-    auto text = peer::read_shared_by_path(*p, *o.doc);
-    if (!text.ok()) return fail(ctx, text.error());
-    std::cout << *text;
+    if (p->path) {
+      auto text = peer::read_shared_by_path(*p, *o.doc);
+      if (!text.ok()) return fail(ctx, text.error());
+      std::cout << *text;
+      return 0;
+    }
+    auto answer = ask(*ws, *p, "peer.learn", json::Value::object({{"doc", *o.doc}}), o.from);
+    if (!answer.ok()) return fail(ctx, answer.error());
+    const json::Value* found = answer->find("found");
+    const json::Value* text = answer->find("text");
+    if (found == nullptr || !found->is_bool() || !found->as_bool() || text == nullptr || !text->is_string()) {
+      return not_shared(*o.doc);
+    }
+    std::cout << text->as_string();
     return 0;
   }
-  auto docs = peer::shared_by_path(*p);
+  Result<std::vector<peer::SharedInfo>> docs = std::vector<peer::SharedInfo>();
+  if (p->path) {
+    docs = peer::shared_by_path(*p);
+  } else {
+    auto answer = ask(*ws, *p, "peer.learn", json::Value::object(), o.from);
+    if (!answer.ok()) return fail(ctx, answer.error());
+    const json::Value* list = answer->find("docs");
+    if (list != nullptr && list->is_array()) {
+      for (const json::Value& d : list->items()) {
+        const json::Value* name = d.find("name");
+        const json::Value* description = d.find("description");
+        const json::Value* modified = d.find("modified");
+        if (name == nullptr || !name->is_string()) continue;
+        peer::SharedInfo info{name->as_string(), description && description->is_string() ? description->as_string() : "", 0};
+        if (modified && modified->is_string()) {
+          if (auto t = parse_timestamp(modified->as_string()); t.ok()) info.modified = *t;
+        }
+        docs->push_back(std::move(info));
+      }
+    }
+  }
   if (!docs.ok()) return fail(ctx, docs.error());
   if (o.json) {
     json::Value arr = json::Value::array();

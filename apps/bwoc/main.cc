@@ -376,8 +376,11 @@ void declare_peer(CLI::App& app, Context& ctx) {
   status->footer(
       "For a path peer, reads only the summary its bwoc keeps in .bwoc/export/status.json,\n"
       "after checking the folder holds the workspace with the pinned key; never its\n"
-      "manifests, memories, inboxes or keys, and never writes there.");
+      "manifests, memories, inboxes or keys, and never writes there. For a url peer,\n"
+      "sends a signed peer.status envelope and shows the node's signed answer; the node\n"
+      "answers declared peers of tier 1 (KNOWN) or more, and nobody else.");
   status->add_option("key", o->key, "The peer's alias")->required();
+  status->add_option("--from", o->from, "Over A2A: our agent that asks (default: the first)");
   status->add_flag("--json", o->json, "Print JSON");
   on(status, ctx, "peer status", o, run_peer_status);
   CLI::App* learn = peer->add_subcommand("learn", "The documents a peer shares, or one of them");
@@ -388,6 +391,7 @@ void declare_peer(CLI::App& app, Context& ctx) {
       "and no name can lead outside the peer's shared documents.");
   learn->add_option("key", o->key, "The peer's alias")->required();
   learn->add_option("doc", o->doc, "A document's name");
+  learn->add_option("--from", o->from, "Over A2A: our agent that asks (default: the first)");
   learn->add_flag("--json", o->json, "Print JSON");
   on(learn, ctx, "peer learn", o, run_peer_learn);
   CLI::App* feedback = peer->add_subcommand("feedback", "Send a signed feedback envelope to a peer's agent");

@@ -65,6 +65,58 @@ error_of 1 bwoc -w alpha peer learn beta
 sed -i "s|path = \"$WORK/impostor\"|path = \"$WORK/beta\"|" alpha/.bwoc/routes.toml
 error_of 2 bwoc -w alpha peer status nobody
 
+# --- Over A2A: gamma reaches beta by url only; beta's node answers signed
+# peer.status and peer.learn requests from declared peers of tier 1 or more.
+(cd beta && rm docs/design.md && echo "# Design of beta" >docs/design.md)
+new_workspace gamma agent-g
+new_workspace lowtier agent-l
+declare_peer beta gamma
+declare_peer beta lowtier 'tier = 0'
+start_a2a beta agent-b --rate-per-address 0 --rate-per-key 0 || finish
+for ws in gamma lowtier mallory2; do
+  [ -d "$ws" ] || new_workspace "$ws" agent-m
+  printf '\n[[peer]]\nkey = "beta"\npubkey = "%s"\nurl = "%s"\n' "$(pubkey_of beta)" "$A2A_URL" >>"$ws/.bwoc/routes.toml"
+done
+run bwoc -w gamma peer status beta --json
+expect_eq "$RC" "0"
+expect_eq "$(echo "$OUT" | jq -c .agents)" '["agent-b","agent-c"]'
+expect_eq "$(echo "$OUT" | jq -r '.teams[] | select(.name == "research") | .open_tasks | length')" "2"
+run bwoc -w gamma peer learn beta --json
+expect_eq "$(echo "$OUT" | jq -r '.[0].name + ": " + .[0].description')" "DESIGN: How beta is built"
+expect_out "# Design of beta" bwoc -w gamma peer learn beta DESIGN
+for bad in private docs/private.md ../beta/docs/private.md '..' '%2e%2e%2fprivate' nosuchdoc; do
+  run bwoc -w gamma peer learn beta "$bad"
+  expect_eq "$RC:$ERR" "2:bwoc peer learn: peer \"beta\" shares no document \"$bad\""
+done
+# Not enough trust, or not declared at all: no answer, and nothing said why.
+error_of 1 bwoc -w lowtier peer status beta
+expect_contains "$ERR" "did not accept"
+error_of 1 bwoc -w mallory2 peer learn beta DESIGN
+expect_contains "$ERR" "did not accept"
+# The node's card must publish the pinned key.
+sed -i "s|pubkey = \"$(pubkey_of beta)\"|pubkey = \"$(pubkey_of alpha)\"|" lowtier/.bwoc/routes.toml
+error_of 1 bwoc -w lowtier peer status beta
+expect_contains "$ERR" "publishes the key"
+# Reads leave nothing in beta's inboxes; feedback over A2A lands there.
+expect_eq "$(lines_of beta/agents/agent-b/memories/inbox.jsonl)" "0"
+expect_ok bwoc -w gamma peer feedback beta agent-b --score 4 --comment "over A2A"
+expect_contains "$OUT" "via a2a"
+expect_eq "$(jq -r .envelope.payload.comment beta/agents/agent-b/memories/inbox.jsonl)" "over A2A"
+bwoc -w beta inbox refusals >/dev/null
+stop_a2a "$A2A_PID"
+rm beta/agents/agent-b/memories/inbox.jsonl
+# A peer that answers garbage: one line, exit 1, nothing changes here.
+GARBAGE_PORT=$((20000 + RANDOM % 40000))
+start_ready "$WORK/garbage.log" node -e "
+  require('http').createServer((q, r) => r.end('{not json')).listen($GARBAGE_PORT, '127.0.0.1',
+    () => console.log('listening'));" || finish
+sed -i "s|$A2A_URL|http://127.0.0.1:$GARBAGE_PORT|" gamma/.bwoc/routes.toml
+cp gamma/.bwoc/routes.toml routes.gamma
+error_of 1 bwoc -w gamma peer status beta
+error_of 1 bwoc -w gamma peer learn beta DESIGN
+expect_eq "$(cmp gamma/.bwoc/routes.toml routes.gamma && echo same)" "same"
+stop_pid $READY_PID "garbage server"
+
 # --- feedback: lands in the agent's inbox after the peer's checks.
 expect_ok bwoc -w alpha peer feedback beta agent-b --score 5 --comment "Clear analysis"
 bwoc -w beta inbox ingest >/dev/null

@@ -74,11 +74,17 @@ std::optional<PublicKey> card_public_key(const json::Value& card) {
   return std::nullopt;
 }
 
-Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const std::string& envelope_text,
-                                         const Envelope& envelope) {
-  if (!peer.url) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no url");
-  const std::string& base = *peer.url;
-  BWOC_ASSIGN_OR_RETURN(json::Value card, fetch_card(base, options_));
+namespace {
+
+struct Answer {
+  std::string text;  // the node's signed answer, verified
+  std::string id;    // its id
+  std::string task_id;
+};
+
+// The card at `base`, once it publishes the key pinned for `peer`.
+Result<json::Value> pinned_card(const PeerRoute& peer, const std::string& base, const ClientOptions& options) {
+  BWOC_ASSIGN_OR_RETURN(json::Value card, fetch_card(base, options));
   auto published = card_public_key(card);
   if (!published) {
     return Error(Errc::refused, "the agent card at " + base + " does not publish a bwoc key: is it a bwoc node?");
@@ -87,7 +93,14 @@ Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const std::strin
     return Error(Errc::refused, "peer \"" + peer.key + "\" at " + base + " publishes the key " + published->to_text() +
                                     ", but routes.toml pins " + peer.pubkey.to_text() + ": not sending");
   }
+  return card;
+}
 
+// Sends one envelope in a SendMessage and returns the node's signed answer
+// of `answer_kind`, verified against the pinned key and our request.
+Result<Answer> exchange(const PeerRoute& peer, const json::Value& card, const std::string& base,
+                        const std::string& envelope_text, const std::string& envelope_id, std::string_view answer_kind,
+                        const PublicKey& self, const ClientOptions& options) {
   // The envelope goes in verbatim, as the value of a data part.
   std::string body = R"({"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":")" +
                      random_id() + R"(","role":"ROLE_USER","parts":[{"data":{"bwoc.envelope":)" + envelope_text +
@@ -101,13 +114,13 @@ Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const std::strin
                   {"A2A-Version", "1.0"},
                   {"A2A-Extensions", std::string(kEnvelopeExtensionUri)}};
   call.body = std::move(body);
-  BWOC_ASSIGN_OR_RETURN(HttpResult r, http_call(call, http_options(options_)));
+  BWOC_ASSIGN_OR_RETURN(HttpResult r, http_call(call, http_options(options)));
   if (r.status == 429) return Error(Errc::unavailable, "peer \"" + peer.key + "\" asks us to slow down (HTTP 429): retry later");
   if (r.status == 413) return Error(Errc::refused, "peer \"" + peer.key + "\" refused the request as too large (HTTP 413)");
   if (r.status != 200) {
     return Error(Errc::refused, "peer \"" + peer.key + "\" answered HTTP " + std::to_string(r.status));
   }
-  auto answer = json::parse(r.body, json::ParseLimits{options_.max_answer_bytes, 80});
+  auto answer = json::parse(r.body, json::ParseLimits{options.max_answer_bytes, 80});
   if (!answer.ok() || !answer->is_object()) {
     return Error(Errc::refused, "peer \"" + peer.key + "\" answered with something that is not JSON-RPC");
   }
@@ -121,28 +134,74 @@ Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const std::strin
   if (task == nullptr) {
     return Error(Errc::refused, "peer \"" + peer.key + "\" did not accept the envelope (it says no more, by design)");
   }
-  // The receipt is in the task's artifact, as {"bwoc.envelope": …}.
-  std::optional<std::string> receipt;
+  // The answer is in the task's artifact, as {"bwoc.envelope": …}.
+  std::optional<std::string> signed_answer;
   if (const json::Value* artifacts = task->find("artifacts"); artifacts && artifacts->is_array()) {
     for (const json::Value& a : artifacts->items()) {
       const json::Value* found = envelope_in_parts(a);
-      if (!receipt && found) receipt = found->is_string() ? found->as_string() : json::write(*found);
+      if (!signed_answer && found) signed_answer = found->is_string() ? found->as_string() : json::write(*found);
     }
   }
-  if (!receipt) return Error(Errc::refused, "peer \"" + peer.key + "\" answered without a signed receipt");
-  auto checked = verify_answer(*receipt, peer.pubkey, self_, envelope.id, kReceiptKind);
+  if (!signed_answer) return Error(Errc::refused, "peer \"" + peer.key + "\" answered without a signed envelope");
+  auto checked = verify_answer(*signed_answer, peer.pubkey, self, envelope_id, answer_kind);
   if (!checked.ok()) {
-    return Error(Errc::refused, "peer \"" + peer.key + "\"'s receipt is not valid (" +
+    return Error(Errc::refused, "peer \"" + peer.key + "\"'s answer is not valid (" +
                                     std::string(reason_code(checked.refusal().reason)) + ": " + checked.refusal().detail + ")");
   }
+  Answer out;
+  out.text = std::move(*signed_answer);
+  out.id = checked.value().id;
+  const json::Value* task_id = task->find("id");
+  if (task_id && task_id->is_string()) out.task_id = task_id->as_string();
+  return out;
+}
+
+}  // namespace
+
+Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const std::string& envelope_text,
+                                         const Envelope& envelope) {
+  if (!peer.url) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no url");
+  const std::string& base = *peer.url;
+  BWOC_ASSIGN_OR_RETURN(json::Value card, pinned_card(peer, base, options_));
+  BWOC_ASSIGN_OR_RETURN(Answer a, exchange(peer, card, base, envelope_text, envelope.id, kReceiptKind, self_, options_));
   SendReport report;
   report.via = Via::a2a;
   report.confirmed = true;
-  report.reply = *receipt;
-  const json::Value* task_id = task->find("id");
-  report.detail = "delivered to " + envelope.to + "'s inbox; receipt " + checked.value().id + " verified" +
-                  (task_id && task_id->is_string() ? " (task " + task_id->as_string() + ")" : "");
+  report.reply = a.text;
+  report.detail = "delivered to " + envelope.to + "'s inbox; receipt " + a.id + " verified" +
+                  (a.task_id.empty() ? "" : " (task " + a.task_id + ")");
   return report;
+}
+
+Result<json::Value> ask_peer(const SecretKey& key, const PeerRoute& peer, const std::string& from,
+                             const std::string& kind, json::Value payload, const ClientOptions& options) {
+  if (!peer.url) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no url");
+  const std::string& base = *peer.url;
+  BWOC_ASSIGN_OR_RETURN(json::Value card, pinned_card(peer, base, options));
+  // The request is addressed to the agent the card serves.
+  const json::Value* caps = card.find("capabilities");
+  const json::Value* exts = caps ? caps->find("extensions") : nullptr;
+  std::string agent;
+  if (exts != nullptr && exts->is_array()) {
+    for (const json::Value& e : exts->items()) {
+      const json::Value* params = e.find("params");
+      const json::Value* a = params ? params->find("agent") : nullptr;
+      if (a != nullptr && a->is_string()) agent = a->as_string();
+    }
+  }
+  if (!is_valid_agent_name(agent)) return Error(Errc::refused, "the agent card at " + base + " names no agent");
+  EnvelopeDraft draft;
+  draft.kind = kind;
+  draft.from = from;
+  draft.to = agent;
+  draft.aud = peer.pubkey;
+  draft.payload = std::move(payload);
+  BWOC_ASSIGN_OR_RETURN(std::string text, sign_envelope(draft, key));
+  std::string id = parse_envelope(text).value().id;
+  BWOC_ASSIGN_OR_RETURN(Answer a, exchange(peer, card, base, text, id, kind + ".result", key.public_key(), options));
+  auto parsed = parse_envelope(a.text);
+  if (!parsed.ok()) return Error(Errc::refused, "peer \"" + peer.key + "\"'s answer does not parse");
+  return parsed.value().payload();
 }
 
 }  // namespace bwoc::a2a

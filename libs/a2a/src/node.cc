@@ -1,10 +1,15 @@
 #include "node.h"
 
+#include <sys/stat.h>
+
 #include <cmath>
 
 #include "bwoc/a2a/card.h"
+#include "bwoc/core/export.h"
+#include "bwoc/core/files.h"
 #include "bwoc/core/log.h"
 #include "bwoc/core/receipt.h"
+#include "bwoc/core/shares.h"
 #include "shapes.h"
 
 namespace bwoc::a2a {
@@ -162,6 +167,12 @@ void Node::handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request,
     log_refusal("no bwoc envelope in the message", request.client);
     return finish_send(call, context_id, Delivery(), reply);
   }
+  if (envelope->is_object()) {
+    const json::Value* kind = envelope->find("kind");
+    if (kind != nullptr && kind->is_string() && (kind->as_string() == "peer.status" || kind->as_string() == "peer.learn")) {
+      return answer_peer_request(call, context_id, json::write(*envelope), request, reply);
+    }
+  }
   auto post = request.post;
   auto done = [this, call = std::move(call), context_id, post, reply = std::move(reply)](Delivery d) mutable {
     // Off the commit thread: signing the receipt is the I/O thread's work.
@@ -177,8 +188,77 @@ void Node::handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request,
   }
 }
 
+void Node::answer_peer_request(const Call& call, const std::string& context_id, const std::string& text,
+                               HttpRequest& request, const std::function<void(HttpResponse)>& reply) {
+  // A read changes nothing, so it is checked (1–9) without being recorded;
+  // its age is bounded by A2A's 300 s like any envelope.
+  Delivery d = receiver_->check(text, Via::a2a);
+  std::string why;
+  if (d.outcome != Delivery::Outcome::accepted || !d.envelope) {
+    if (d.refusal) why = std::string(reason_code(d.refusal->reason));
+  } else if (d.envelope->to != options_.agent) {
+    why = "recipient";
+  } else if (per_key_.take(d.envelope->key.to_text()) > 0) {
+    why = "rate_limited";
+  } else {
+    auto routes = receiver_->routes();
+    const PeerRoute* peer = routes ? routes->find(d.peer) : nullptr;
+    if (d.peer != "self" && (peer == nullptr || peer->tier.value_or(1) < 1)) why = "tier";
+  }
+  if (!why.empty()) {
+    log_refusal(d.envelope ? d.envelope->kind + ": " + why : why, request.client);
+    return finish_send(call, context_id, Delivery(), reply);
+  }
+  const Envelope& env = *d.envelope;
+  auto payload = peer_request_payload(env);
+  if (!payload.ok()) {
+    log::warning("a2a.peer_request_failed", {{"kind", env.kind}, {"error", payload.error().message()}});
+    return reply(json_response(rpc_error(call.id, rpc_code::kInternalError, "Internal error")));
+  }
+  EnvelopeDraft draft;
+  draft.kind = env.kind + ".result";
+  draft.from = options_.agent;
+  draft.to = env.from;
+  draft.aud = env.key;
+  draft.re = env.id;
+  draft.payload = std::move(payload).value();
+  auto answer_text = sign_envelope(draft, key_);
+  if (!answer_text.ok()) return reply(json_response(rpc_error(call.id, rpc_code::kInternalError, "Internal error")));
+  d.accepted_at = now_millis();
+  finish_send(call, context_id, d, reply, &answer_text.value());
+}
+
+Result<json::Value> Node::peer_request_payload(const Envelope& request) {
+  if (request.kind == "peer.status") return status_summary(ws_);
+  // peer.learn: {} lists the shared documents; {"doc": NAME} reads one. A
+  // name that is not shared and a file that is missing answer the same.
+  const json::Value* doc = request.payload().find("doc");
+  if (doc == nullptr || !doc->is_string()) {
+    BWOC_ASSIGN_OR_RETURN(std::vector<SharedDoc> docs, load_shares(ws_));
+    json::Value list = json::Value::array();
+    for (const SharedDoc& d : docs) {
+      auto file = resolve_share(ws_, d.name);
+      if (!file.ok()) continue;
+      struct stat st {};
+      if (::stat(file->c_str(), &st) != 0) continue;
+      UnixMillis modified = static_cast<UnixMillis>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+      list.push_back(json::Value::object(
+          {{"name", d.name}, {"description", d.description}, {"modified", format_timestamp(modified)}}));
+    }
+    return json::Value::object({{"docs", std::move(list)}});
+  }
+  auto file = resolve_share(ws_, doc->as_string());
+  std::optional<std::string> text;
+  if (file.ok()) {
+    auto read = read_file_bounded(*file, 1 << 20);
+    if (read.ok() && json::is_valid_utf8(*read)) text = std::move(read).value();
+  }
+  if (!text) return json::Value::object({{"doc", doc->as_string()}, {"found", false}});
+  return json::Value::object({{"doc", doc->as_string()}, {"found", true}, {"text", std::move(*text)}});
+}
+
 void Node::finish_send(const Call& call, const std::string& requested_context, const Delivery& d,
-                       const std::function<void(HttpResponse)>& reply) {
+                       const std::function<void(HttpResponse)>& reply, const std::string* answer_text) {
   auto answer = [&](const std::string& task_or_message, bool is_task, const std::vector<std::string>& events) {
     if (!call.streaming) {
       return reply(json_response(rpc_result(call.id, send_result(call.generation, task_or_message, is_task))));
@@ -221,7 +301,12 @@ void Node::finish_send(const Call& call, const std::string& requested_context, c
   view.timestamp = format_timestamp(d.accepted_at);
   std::optional<TaskRecord> existing;
   if (d.outcome == Delivery::Outcome::duplicate) existing = tasks_->get(view.id);
-  if (existing) {
+  if (answer_text != nullptr) {
+    // A read's answer: sent back once, not kept as a task.
+    view.context_id = requested_context.empty() ? derived_id(key_, "bwoc a2a context v1", env.key, env.id)
+                                                : requested_context;
+    view.receipt = *answer_text;
+  } else if (existing) {
     view.context_id = existing->context_id;
     view.receipt = existing->receipt;
   } else {

@@ -54,7 +54,12 @@ class Node : public HttpHandler {
   };
   void handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request, std::function<void(HttpResponse)> reply);
   void finish_send(const Call& call, const std::string& context_id, const Delivery& d,
-                   const std::function<void(HttpResponse)>& reply);
+                   const std::function<void(HttpResponse)>& reply, const std::string* answer_text = nullptr);
+  // peer.status and peer.learn: read-only requests the node answers itself
+  // with a signed <kind>.result, after every check and nothing stored.
+  void answer_peer_request(const Call& call, const std::string& context_id, const std::string& text,
+                           HttpRequest& request, const std::function<void(HttpResponse)>& reply);
+  Result<json::Value> peer_request_payload(const Envelope& request);
   HttpResponse get_task(const RpcRequest& rpc);
   HttpResponse list_tasks(const RpcRequest& rpc);
   HttpResponse task_exists_error(const RpcRequest& rpc, int code_if_found, std::string_view message_if_found);

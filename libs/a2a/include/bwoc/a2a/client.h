@@ -42,6 +42,13 @@ class A2aTransport : public EnvelopeTransport {
   ClientOptions options_;
 };
 
+// Asks the node at `peer`'s url a read-only question ("peer.status" or
+// "peer.learn"): signs `kind` with `payload` from our agent `from` to the
+// agent its card serves, and returns the payload of the node's answer, a
+// "<kind>.result" envelope signed by the pinned key, answering this request.
+Result<json::Value> ask_peer(const SecretKey& key, const PeerRoute& peer, const std::string& from,
+                             const std::string& kind, json::Value payload, const ClientOptions& options = {});
+
 }  // namespace bwoc::a2a
 
 #endif  // BWOC_A2A_CLIENT_H_
