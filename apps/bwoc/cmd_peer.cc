@@ -125,7 +125,7 @@ Result<PeerRoute> readable_peer(const Workspace& ws, const std::string& key) {
 
 // Over A2A: a signed request from one of our agents, answered by the node.
 Result<json::Value> ask(const Workspace& ws, const PeerRoute& peer, const std::string& kind, json::Value payload,
-                        const std::string& from_option) {
+                        const std::string& from_option, std::chrono::milliseconds timeout) {
 #ifdef BWOC_HAVE_A2A
   std::string from = from_option;
   if (from.empty()) {
@@ -135,12 +135,12 @@ Result<json::Value> ask(const Workspace& ws, const PeerRoute& peer, const std::s
   }
   BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
   a2a::ClientOptions options;
-  options.connect_timeout = std::chrono::seconds(5);
-  options.timeout = std::chrono::seconds(15);
+  options.connect_timeout = timeout;
+  options.timeout = timeout;
   options.max_answer_bytes = 4u << 20;
   return a2a::ask_peer(key, peer, from, kind, std::move(payload), options);
 #else
-  (void)ws, (void)payload, (void)from_option, (void)kind;
+  (void)ws, (void)payload, (void)from_option, (void)kind, (void)timeout;
   return Error(Errc::unavailable, "this build of bwoc has no A2A transport to reach " + peer.key);
 #endif
 }
@@ -152,7 +152,9 @@ int run_peer_status(Context& ctx, const PeerOptions& o) {
   if (!ws.ok()) return fail(ctx, ws.error());
   auto p = readable_peer(*ws, o.key);
   if (!p.ok()) return fail(ctx, p.error());
-  auto summary = p->path ? peer::status_by_path(*p) : ask(*ws, *p, "peer.status", json::Value::object(), o.from);
+  auto timeout = millis(o.ask_timeout, "--timeout");
+  if (!timeout.ok()) return fail(ctx, timeout.error());
+  auto summary = p->path ? peer::status_by_path(*p) : ask(*ws, *p, "peer.status", json::Value::object(), o.from, *timeout);
   if (!summary.ok()) return fail(ctx, summary.error());
   std::string verified = format_timestamp(now_millis());
   if (o.json) {
@@ -196,6 +198,8 @@ int run_peer_learn(Context& ctx, const PeerOptions& o) {
   if (!ws.ok()) return fail(ctx, ws.error());
   auto p = readable_peer(*ws, o.key);
   if (!p.ok()) return fail(ctx, p.error());
+  auto timeout = millis(o.ask_timeout, "--timeout");
+  if (!timeout.ok()) return fail(ctx, timeout.error());
   auto not_shared = [&](const std::string& name) {
     return fail(ctx, Error(Errc::not_found, "peer \"" + o.key + "\" shares no document \"" + name + "\""));
   };
@@ -206,7 +210,7 @@ int run_peer_learn(Context& ctx, const PeerOptions& o) {
       std::cout << *text;
       return 0;
     }
-    auto answer = ask(*ws, *p, "peer.learn", json::Value::object({{"doc", *o.doc}}), o.from);
+    auto answer = ask(*ws, *p, "peer.learn", json::Value::object({{"doc", *o.doc}}), o.from, *timeout);
     if (!answer.ok()) return fail(ctx, answer.error());
     const json::Value* found = answer->find("found");
     const json::Value* text = answer->find("text");
@@ -220,7 +224,7 @@ int run_peer_learn(Context& ctx, const PeerOptions& o) {
   if (p->path) {
     docs = peer::shared_by_path(*p);
   } else {
-    auto answer = ask(*ws, *p, "peer.learn", json::Value::object(), o.from);
+    auto answer = ask(*ws, *p, "peer.learn", json::Value::object(), o.from, *timeout);
     if (!answer.ok()) return fail(ctx, answer.error());
     const json::Value* list = answer->find("docs");
     if (list != nullptr && list->is_array()) {

@@ -131,6 +131,7 @@ struct PeerOptions {
   std::optional<std::string> doc;
   std::string agent, from, comment;
   int score = 0;
+  std::string ask_timeout = "15s";
 };
 int run_invite(Context& ctx, const PeerOptions& o);
 int run_peer_add(Context& ctx, const PeerOptions& o);

@@ -381,6 +381,7 @@ void declare_peer(CLI::App& app, Context& ctx) {
       "answers declared peers of tier 1 (KNOWN) or more, and nobody else.");
   status->add_option("key", o->key, "The peer's alias")->required();
   status->add_option("--from", o->from, "Over A2A: our agent that asks (default: the first)");
+  status->add_option("--timeout", o->ask_timeout, "Over A2A: how long to wait for the answer (default 15s)");
   status->add_flag("--json", o->json, "Print JSON");
   on(status, ctx, "peer status", o, run_peer_status);
   CLI::App* learn = peer->add_subcommand("learn", "The documents a peer shares, or one of them");
@@ -392,6 +393,7 @@ void declare_peer(CLI::App& app, Context& ctx) {
   learn->add_option("key", o->key, "The peer's alias")->required();
   learn->add_option("doc", o->doc, "A document's name");
   learn->add_option("--from", o->from, "Over A2A: our agent that asks (default: the first)");
+  learn->add_option("--timeout", o->ask_timeout, "Over A2A: how long to wait for the answer (default 15s)");
   learn->add_flag("--json", o->json, "Print JSON");
   on(learn, ctx, "peer learn", o, run_peer_learn);
   CLI::App* feedback = peer->add_subcommand("feedback", "Send a signed feedback envelope to a peer's agent");

@@ -91,17 +91,21 @@ printf '\n[[peer]]\nkey = "wrongkey"\npubkey = "%s"\npath = "%s"\n' "$(pubkey_of
   >>lister/.bwoc/routes.toml
 printf '\n[[peer]]\nkey = "gone"\npubkey = "%s"\npath = "%s"\n' "$(pubkey_of beta)" "$WORK/nowhere" \
   >>lister/.bwoc/routes.toml
+new_workspace nobroker agent-n
+printf '\n[[peer]]\nkey = "nobroker"\npubkey = "%s"\nmqtt = { broker = "mqtt://127.0.0.1:1", topic = "bwoc/nobroker" }\n' \
+  "$(pubkey_of nobroker)" >>lister/.bwoc/routes.toml
 start=$(date +%s%N)
 run bwoc -w lister peer list --json --timeout 1s
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_eq "$RC" "0"
-expect_eq "$(echo "$OUT" | jq length)" "52"
+expect_eq "$(echo "$OUT" | jq length)" "53"
 expect_eq "$(echo "$OUT" | jq '[.[] | select(.reachability == "reachable")] | length')" "40"
-expect_eq "$(echo "$OUT" | jq '[.[] | select(.reachability == "unreachable")] | length')" "12"
+expect_eq "$(echo "$OUT" | jq '[.[] | select(.reachability == "unreachable")] | length')" "13"
+expect_contains "$(echo "$OUT" | jq -r '.[] | select(.key == "nobroker") | .transport + ": " + .detail')" "mqtt: cannot connect to the broker (mqtt://127.0.0.1:1): Connection refused"
 expect_contains "$(echo "$OUT" | jq -r '.[] | select(.key == "wrongkey") | .detail')" "another key than the pinned one"
 expect_eq "$(echo "$OUT" | jq -r '.[] | select(.key == "dead3") | .transport + " " + .target')" "a2a http://127.0.0.1:$SILENT_PORT"
 [ "$elapsed_ms" -lt 5000 ] && pass || failed "peer list took $elapsed_ms ms for 10 dead peers at a 1 s timeout"
-echo "peer list: 52 peers, 12 unreachable (10 silent), 1 s timeout: $elapsed_ms ms" >&2
+echo "peer list: 53 peers, 13 unreachable (10 silent), 1 s timeout: $elapsed_ms ms" >&2
 # Last seen: a live peer that goes away shows when it was last reachable.
 seen=$(echo "$OUT" | jq -r '.[] | select(.key == "live1") | .last_seen')
 mv "$WORK/live1" "$WORK/live1.away"
