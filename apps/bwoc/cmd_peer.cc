@@ -145,16 +145,30 @@ Result<json::Value> ask(const Workspace& ws, const PeerRoute& peer, const std::s
 #endif
 }
 
+// What status and learn start from: this workspace, the peer, the timeout.
+struct Target {
+  std::optional<Workspace> ws;
+  std::optional<PeerRoute> peer;
+  std::chrono::milliseconds timeout;
+};
+
+Result<Target> open_target(const Context& ctx, const PeerOptions& o) {
+  Target t;
+  BWOC_ASSIGN_OR_RETURN(Workspace ws, ctx.open_workspace());
+  t.ws.emplace(std::move(ws));
+  BWOC_ASSIGN_OR_RETURN(PeerRoute p, readable_peer(*t.ws, o.key));
+  t.peer = std::move(p);
+  BWOC_ASSIGN_OR_RETURN(t.timeout, millis(o.ask_timeout, "--timeout"));
+  return t;
+}
+
 }  // namespace
 
 int run_peer_status(Context& ctx, const PeerOptions& o) {
-  auto ws = ctx.open_workspace();
-  if (!ws.ok()) return fail(ctx, ws.error());
-  auto p = readable_peer(*ws, o.key);
-  if (!p.ok()) return fail(ctx, p.error());
-  auto timeout = millis(o.ask_timeout, "--timeout");
-  if (!timeout.ok()) return fail(ctx, timeout.error());
-  auto summary = p->path ? peer::status_by_path(*p) : ask(*ws, *p, "peer.status", json::Value::object(), o.from, *timeout);
+  auto target = open_target(ctx, o);
+  if (!target.ok()) return fail(ctx, target.error());
+  auto& [ws, p, timeout] = *target;
+  auto summary = p->path ? peer::status_by_path(*p) : ask(*ws, *p, "peer.status", json::Value::object(), o.from, timeout);
   if (!summary.ok()) return fail(ctx, summary.error());
   std::string verified = format_timestamp(now_millis());
   if (o.json) {
@@ -194,12 +208,9 @@ int run_peer_status(Context& ctx, const PeerOptions& o) {
 }
 
 int run_peer_learn(Context& ctx, const PeerOptions& o) {
-  auto ws = ctx.open_workspace();
-  if (!ws.ok()) return fail(ctx, ws.error());
-  auto p = readable_peer(*ws, o.key);
-  if (!p.ok()) return fail(ctx, p.error());
-  auto timeout = millis(o.ask_timeout, "--timeout");
-  if (!timeout.ok()) return fail(ctx, timeout.error());
+  auto target = open_target(ctx, o);
+  if (!target.ok()) return fail(ctx, target.error());
+  auto& [ws, p, timeout] = *target;
   auto not_shared = [&](const std::string& name) {
     return fail(ctx, Error(Errc::not_found, "peer \"" + o.key + "\" shares no document \"" + name + "\""));
   };
@@ -210,7 +221,7 @@ int run_peer_learn(Context& ctx, const PeerOptions& o) {
       std::cout << *text;
       return 0;
     }
-    auto answer = ask(*ws, *p, "peer.learn", json::Value::object({{"doc", *o.doc}}), o.from, *timeout);
+    auto answer = ask(*ws, *p, "peer.learn", json::Value::object({{"doc", *o.doc}}), o.from, timeout);
     if (!answer.ok()) return fail(ctx, answer.error());
     const json::Value* found = answer->find("found");
     const json::Value* text = answer->find("text");
@@ -224,7 +235,7 @@ int run_peer_learn(Context& ctx, const PeerOptions& o) {
   if (p->path) {
     docs = peer::shared_by_path(*p);
   } else {
-    auto answer = ask(*ws, *p, "peer.learn", json::Value::object(), o.from, *timeout);
+    auto answer = ask(*ws, *p, "peer.learn", json::Value::object(), o.from, timeout);
     if (!answer.ok()) return fail(ctx, answer.error());
     const json::Value* list = answer->find("docs");
     if (list != nullptr && list->is_array()) {
