@@ -353,7 +353,7 @@ void declare_peer(CLI::App& app, Context& ctx) {
   invite->add_flag("--json", o->json, "Print JSON, with the fingerprint");
   on(invite, ctx, "invite", o, run_invite);
 
-  CLI::App* peer = app.add_subcommand("peer", "Declare, remove and list peers (routes.toml)");
+  CLI::App* peer = app.add_subcommand("peer", "Peers: add, remove, list, status, learn, feedback");
   peer->require_subcommand(1);
   CLI::App* add = peer->add_subcommand("add", "Declare the peer an invite code describes, pinning its key");
   add->footer(
