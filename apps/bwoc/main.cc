@@ -43,7 +43,7 @@ void declare_init(CLI::App& app, Context& ctx) {
       "Creates .bwoc/identity.toml, .bwoc/routes.toml (no peers yet, with an example),\n"
       ".bwoc/interconnect/shared.toml, the credential store, agents/, and a .gitignore\n"
       "that keeps the credential store and node state out of git.\n\n"
-      "Example:\n  bwoc init ~/work/alpha --name alpha --keygen");
+      "Example:\n  bwoc init ~/agents/alpha --name alpha --keygen");
   cmd->add_option("dir", o->dir, "Folder to initialize (default: the current folder)");
   cmd->add_option("-n,--name", o->name, "Workspace name, [a-z0-9][a-z0-9._-]{0,63} (default: the folder's name)");
   cmd->add_flag("--keygen", o->keygen, "Also make the workspace's key pair (as `bwoc trust --keygen`)");
