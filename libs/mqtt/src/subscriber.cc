@@ -25,6 +25,8 @@ namespace {
 // these, a receipt is dropped and the sender's spool asks again.
 constexpr std::size_t kMaxQueuedReceipts = 16'384;
 constexpr std::size_t kMaxUnacknowledgedReceipts = 16'384;
+// Payloads between arrival and disk, at most (one is always let through).
+constexpr std::size_t kMaxPendingBytes = 64u << 20;
 
 struct ReceiptJob {
   std::shared_ptr<const Envelope> envelope;
@@ -57,8 +59,15 @@ struct Subscriber::Impl {
     }
     ++received;
     std::unique_lock<std::mutex> lk(mu);
-    space.wait(lk, [&] { return outstanding < options.max_pending || closing; });
+    // Bounded by count and by bytes: 1,024 junk payloads of 1 MiB each must
+    // not become a gigabyte.
+    std::size_t bytes = m.payload.size();
+    space.wait(lk, [&] {
+      return (outstanding < options.max_pending && outstanding_bytes + bytes <= kMaxPendingBytes) ||
+             outstanding == 0 || closing;
+    });
     ++outstanding;
+    outstanding_bytes += bytes;
     incoming.push_back(std::move(m));
     lk.unlock();
     arrived.notify_one();
@@ -73,8 +82,11 @@ struct Subscriber::Impl {
       incoming.pop_front();
       lk.unlock();
       std::string reply_to = is_valid_topic_name(m.response_topic) ? std::move(m.response_topic) : std::string();
+      std::size_t bytes = m.payload.size();
       receiver->receive(m.payload, Via::mqtt, "mqtt " + m.topic,
-                        [this, reply_to = std::move(reply_to)](Delivery d) { on_delivery(std::move(d), reply_to); });
+                        [this, bytes, reply_to = std::move(reply_to)](Delivery d) {
+                          on_delivery(std::move(d), reply_to, bytes);
+                        });
       lk.lock();
     }
   }
@@ -82,10 +94,11 @@ struct Subscriber::Impl {
   // On the receiver's commit thread, after the fdatasync (or at once for a refusal).
   // The slot is freed here, once the envelope is stored, whatever happens to
   // its receipt: waiting for the broker here could wait for ourselves.
-  void on_delivery(Delivery d, const std::string& reply_to) {
+  void on_delivery(Delivery d, const std::string& reply_to, std::size_t bytes) {
     std::optional<std::string> topic;
     if (d.delivered() && d.envelope) topic = receipt_topic_for(*d.envelope, d.peer, reply_to);
     std::lock_guard<std::mutex> lk(mu);
+    outstanding_bytes -= bytes;
     release_locked();
     if (!topic) return;
     if (jobs.size() >= kMaxQueuedReceipts) {
@@ -230,6 +243,7 @@ struct Subscriber::Impl {
   bool checkers_quit = false;
   std::vector<std::thread> checkers;
   std::size_t outstanding = 0;
+  std::size_t outstanding_bytes = 0;
   std::deque<ReceiptJob> jobs;
   bool closing = false, quit = false;
   std::atomic<bool> stopped{false};

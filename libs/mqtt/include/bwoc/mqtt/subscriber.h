@@ -10,7 +10,7 @@
 // The session is persistent (clean start off, with a session expiry), so the
 // broker keeps QoS 1 messages while the subscriber is away; reconnects back
 // off from 1 s to 30 s and subscribe again. The broker may not send packets
-// larger than an envelope, and at most `max_pending` envelopes are between
+// larger than an envelope, and at most `max_pending` envelopes (64 MiB) are between
 // arrival and receipt: beyond that the subscriber stops reading and the
 // broker holds the rest.
 #ifndef BWOC_MQTT_SUBSCRIBER_H_
