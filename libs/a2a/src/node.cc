@@ -1,7 +1,5 @@
 #include "node.h"
 
-#include <sys/stat.h>
-
 #include <cmath>
 
 #include "bwoc/a2a/card.h"
@@ -234,16 +232,11 @@ Result<json::Value> Node::peer_request_payload(const Envelope& request) {
   // name that is not shared and a file that is missing answer the same.
   const json::Value* doc = request.payload().find("doc");
   if (doc == nullptr || !doc->is_string()) {
-    BWOC_ASSIGN_OR_RETURN(std::vector<SharedDoc> docs, load_shares(ws_));
+    BWOC_ASSIGN_OR_RETURN(std::vector<SharedFile> docs, shared_files(ws_));
     json::Value list = json::Value::array();
-    for (const SharedDoc& d : docs) {
-      auto file = resolve_share(ws_, d.name);
-      if (!file.ok()) continue;
-      struct stat st {};
-      if (::stat(file->c_str(), &st) != 0) continue;
-      UnixMillis modified = static_cast<UnixMillis>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+    for (const SharedFile& d : docs) {
       list.push_back(json::Value::object(
-          {{"name", d.name}, {"description", d.description}, {"modified", format_timestamp(modified)}}));
+          {{"name", d.name}, {"description", d.description}, {"modified", format_timestamp(d.modified)}}));
     }
     return json::Value::object({{"docs", std::move(list)}});
   }

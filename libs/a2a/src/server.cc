@@ -132,7 +132,6 @@ Status serve(const Workspace& ws, const ServeOptions& options, const std::functi
                               {"address", options.bind + ":" + std::to_string(server->port())},
                               {"card", server->base_url() + "/.well-known/agent-card.json"}});
   if (on_ready) on_ready(*server);
-  service::notify("READY=1\nSTATUS=serving " + options.agent);
   auto report = [&] {
     Server::Stats s = server->stats();
     log::info("a2a.stats", {{"agent", options.agent},
@@ -145,12 +144,7 @@ Status serve(const Workspace& ws, const ServeOptions& options, const std::functi
                             {"tasks", std::to_string(s.tasks)},
                             {"connections", std::to_string(s.connections)}});
   };
-  std::string_view sig = service::wait_for_stop(std::chrono::seconds(60), report);
-  log::info("a2a.stopping", {{"agent", options.agent}, {"signal", std::string(sig)}});
-  service::notify("STOPPING=1");
-  server->stop();
-  report();
-  log::info("a2a.stopped", {{"agent", options.agent}});
+  service::run_until_stopped("a2a", options.agent, "serving " + options.agent, report, [&] { server->stop(); });
   return ok_status();
 }
 

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 
+#include "bwoc/core/log.h"
+
 namespace bwoc::service {
 
 namespace {
@@ -59,6 +61,17 @@ void notify(std::string_view state) {
   socklen_t addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
   ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), addr_len);
   ::close(fd);
+}
+
+void run_until_stopped(std::string_view name, const std::string& agent, const std::string& status,
+                       const std::function<void()>& report, const std::function<void()>& stop) {
+  notify("READY=1\nSTATUS=" + status);
+  std::string_view sig = wait_for_stop(std::chrono::seconds(60), report);
+  log::info(std::string(name) + ".stopping", {{"agent", agent}, {"signal", std::string(sig)}});
+  notify("STOPPING=1");
+  stop();
+  report();
+  log::info(std::string(name) + ".stopped", {{"agent", agent}});
 }
 
 }  // namespace bwoc::service

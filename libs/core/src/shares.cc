@@ -123,6 +123,19 @@ Status remove_share(const Workspace& ws, const std::string& name) {
   return write_shares(ws, docs);
 }
 
+Result<std::vector<SharedFile>> shared_files(const Workspace& ws) {
+  BWOC_ASSIGN_OR_RETURN(std::vector<SharedDoc> docs, load_shares(ws));
+  std::vector<SharedFile> out;
+  for (const SharedDoc& d : docs) {
+    auto file = resolve_share(ws, d.name);
+    struct stat st {};
+    if (!file.ok() || ::stat(file->c_str(), &st) != 0) continue;
+    out.push_back({d.name, d.description,
+                   static_cast<UnixMillis>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000});
+  }
+  return out;
+}
+
 Result<fs::path> resolve_share(const Workspace& ws, std::string_view name) {
   Error unknown(Errc::not_found, "no such shared document");
   if (!is_valid_share_name(name)) return unknown;

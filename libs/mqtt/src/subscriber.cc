@@ -359,7 +359,6 @@ Status subscribe(const Workspace& ws, const SubscribeOptions& options,
   log::info("mqtt.subscribed", {{"agent", options.agent}, {"broker", options.broker_url}, {"topics", topics},
                                 {"client_id", sub->client_id()}});
   if (on_ready) on_ready(*sub);
-  service::notify("READY=1\nSTATUS=subscribed to " + topics);
   auto report = [&] {
     Subscriber::Stats s = sub->stats();
     log::info("mqtt.stats", {{"agent", options.agent},
@@ -375,12 +374,7 @@ Status subscribe(const Workspace& ws, const SubscribeOptions& options,
                              {"confirmed", std::to_string(s.confirmed)},
                              {"connected", s.connected ? "yes" : "no"}});
   };
-  std::string_view sig = service::wait_for_stop(std::chrono::seconds(60), report);
-  log::info("mqtt.stopping", {{"agent", options.agent}, {"signal", std::string(sig)}});
-  service::notify("STOPPING=1");
-  sub->stop();
-  report();
-  log::info("mqtt.stopped", {{"agent", options.agent}});
+  service::run_until_stopped("mqtt", options.agent, "subscribed to " + topics, report, [&] { sub->stop(); });
   return ok_status();
 }
 

@@ -1,7 +1,5 @@
 #include "bwoc/peer/learn.h"
 
-#include <sys/stat.h>
-
 #include "bwoc/core/export.h"
 #include "bwoc/core/files.h"
 #include "bwoc/core/shares.h"
@@ -32,16 +30,7 @@ Result<json::Value> status_by_path(const PeerRoute& peer) {
 
 Result<std::vector<SharedInfo>> shared_by_path(const PeerRoute& peer) {
   BWOC_ASSIGN_OR_RETURN(Workspace ws, open_path_peer(peer));
-  BWOC_ASSIGN_OR_RETURN(std::vector<SharedDoc> docs, load_shares(ws));
-  std::vector<SharedInfo> out;
-  for (const SharedDoc& d : docs) {
-    auto file = resolve_share(ws, d.name);
-    if (!file.ok()) continue;  // listed but missing or unsafe: as if not listed
-    struct stat st {};
-    if (::stat(file->c_str(), &st) != 0) continue;
-    out.push_back({d.name, d.description, static_cast<UnixMillis>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000});
-  }
-  return out;
+  return shared_files(ws);
 }
 
 Result<std::string> read_shared_by_path(const PeerRoute& peer, const std::string& name) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <string>
 #include <string_view>
 
 namespace bwoc::service {
@@ -20,6 +21,13 @@ std::string_view wait_for_stop(std::chrono::milliseconds period, const std::func
 
 // sd_notify: "READY=1", "STOPPING=1", "STATUS=...". Does nothing outside systemd.
 void notify(std::string_view state);
+
+// The life of a service once it has started: READY=1 with `status`, `report`
+// every minute; on SIGTERM or SIGINT the log lines "<name>.stopping" (with
+// the signal) and "<name>.stopped" around STOPPING=1, `stop` and a last
+// `report`. Each line names `agent`.
+void run_until_stopped(std::string_view name, const std::string& agent, const std::string& status,
+                       const std::function<void()>& report, const std::function<void()>& stop);
 
 }  // namespace bwoc::service
 

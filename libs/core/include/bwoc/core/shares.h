@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bwoc/core/result.h"
+#include "bwoc/core/timestamp.h"
 #include "bwoc/core/workspace.h"
 
 namespace bwoc {
@@ -36,6 +37,15 @@ Result<std::vector<SharedDoc>> load_shares(const Workspace& ws);
 Result<SharedDoc> add_share(const Workspace& ws, const std::filesystem::path& file, std::optional<std::string> name,
                             std::string description);
 Status remove_share(const Workspace& ws, const std::string& name);
+
+// What peers see of the allowlist: each document whose file is there and
+// safe now, with when it last changed. Missing or unsafe ones are left out,
+// as if not listed.
+struct SharedFile {
+  std::string name, description;
+  UnixMillis modified = 0;
+};
+Result<std::vector<SharedFile>> shared_files(const Workspace& ws);
 
 // The file behind a shared name, checked again now (it may have been replaced
 // by a symlink since it was added): the same not_found for a name that is

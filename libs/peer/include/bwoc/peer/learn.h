@@ -15,15 +15,13 @@
 #include "bwoc/core/json.h"
 #include "bwoc/core/result.h"
 #include "bwoc/core/routes.h"
+#include "bwoc/core/shares.h"
 #include "bwoc/core/timestamp.h"
 #include "bwoc/core/workspace.h"
 
 namespace bwoc::peer {
 
-struct SharedInfo {
-  std::string name, description;
-  UnixMillis modified = 0;
-};
+using SharedInfo = SharedFile;
 
 inline constexpr std::size_t kMaxSharedDocBytes = 1 << 20;
 
