@@ -210,4 +210,13 @@ std::int64_t Routes::longest_max_age_ms() const {
   return longest;
 }
 
+std::string format_peer(const PeerRoute& p) {
+  std::string t = "[[peer]]\nkey = " + toml_quote(p.key) + "\nname = " + toml_quote(p.name) +
+                  "\npubkey = " + toml_quote(p.pubkey.to_text()) + "\n";
+  if (p.path) t += "path = " + toml_quote(p.path->string()) + "\n";
+  if (p.url) t += "url = " + toml_quote(*p.url) + "\n";
+  if (p.mqtt) t += "mqtt = { broker = " + toml_quote(p.mqtt->broker) + ", topic = " + toml_quote(p.mqtt->topic) + " }\n";
+  return t;
+}
+
 }  // namespace bwoc

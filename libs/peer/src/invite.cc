@@ -1,7 +1,6 @@
 #include "bwoc/peer/invite.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "bwoc/core/encoding.h"
 #include "bwoc/core/files.h"
@@ -14,23 +13,6 @@ namespace {
 constexpr std::size_t kChecksumBytes = 4;
 
 Error bad_code(const std::string& why) { return Error(Errc::invalid_argument, "invalid invite code: " + why); }
-
-std::string toml_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 const std::string* string_member(const json::Value& v, const char* name) {
   const json::Value* m = v.find(name);
@@ -106,15 +88,14 @@ Result<Invite> decode_invite(std::string_view code) {
 }
 
 std::string peer_table(const Invite& invite, const std::string& alias) {
-  std::string t = "[[peer]]\nkey = " + toml_string(alias) + "\nname = " + toml_string(invite.name) +
-                  "\npubkey = " + toml_string(invite.pubkey.to_text()) + "\n";
-  if (invite.path) t += "path = " + toml_string(*invite.path) + "\n";
-  if (invite.url) t += "url = " + toml_string(*invite.url) + "\n";
-  if (invite.mqtt) {
-    t += "mqtt = { broker = " + toml_string(invite.mqtt->broker) + ", topic = " + toml_string(invite.mqtt->topic) +
-         " }\n";
-  }
-  return t;
+  PeerRoute p;
+  p.key = alias;
+  p.name = invite.name;
+  p.pubkey = invite.pubkey;
+  if (invite.path) p.path = *invite.path;
+  p.url = invite.url;
+  p.mqtt = invite.mqtt;
+  return format_peer(p);
 }
 
 Status add_peer(const Workspace& ws, const Invite& invite, const std::string& alias) {

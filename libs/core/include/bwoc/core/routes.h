@@ -44,6 +44,10 @@ struct PeerRoute {
   std::vector<Via> transports() const;
 };
 
+// The [[peer]] table that declares `peer` (key, name, pubkey and the ways to
+// reach it), as routes.toml text that Routes::parse reads back.
+std::string format_peer(const PeerRoute& peer);
+
 // The maximum age of spec §3 check 8 for an envelope that came by `via`.
 std::int64_t default_max_age_ms(Via via);
 
