@@ -4,7 +4,8 @@
 //            [--connections 64] [--duration 10] [--rate R] [--task ID]
 //
 // Modes: signed (SendMessage carrying an envelope signed by --workspace for
-// --aud, each one unique, all signed before the clock starts), unsigned
+// --aud, each one unique, all signed before the clock starts), skill (the
+// same with skill.call envelopes: --skill NAME --input JSON), unsigned
 // (SendMessage with a text part), get-task (GetTask --task ID), card (GET the
 // agent card). Without --rate it runs closed-loop (each connection sends its
 // next request when the last is answered) to find the peak; with --rate it
@@ -42,6 +43,7 @@ struct Options {
   int port = 8080;
   std::string mode = "signed";
   std::string workspace, aud, to = "agent-b", task;
+  std::string skill, input = "{}";
   int connections = 64;
   double duration = 10;
   double rate = 0;  // 0: closed loop
@@ -77,6 +79,10 @@ Options parse_args(int argc, char** argv) {
       o.aud = next();
     } else if (a == "--to") {
       o.to = next();
+    } else if (a == "--skill") {
+      o.skill = next();
+    } else if (a == "--input") {
+      o.input = next();
     } else if (a == "--task") {
       o.task = next();
     } else if (a == "--connections") {
@@ -120,6 +126,12 @@ class Signer {
     std::string text;
     while (text.size() < 900) text += "Root cause: a stale cache entry after the failover; fix rolled out. ";
     draft_.payload = bwoc::json::Value::object({{"score", 4}, {"comment", text}});
+    if (o.mode == "skill") {
+      auto input = bwoc::json::parse(o.input);
+      if (!input.ok()) die("--input: " + input.error().message());
+      draft_.kind = "skill.call";
+      draft_.payload = bwoc::json::Value::object({{"skill", o.skill}, {"input", std::move(input).value()}});
+    }
   }
   std::string next() {
     auto env = bwoc::sign_envelope(draft_, *key_);
@@ -145,7 +157,7 @@ std::vector<std::string> make_requests(const Options& o, std::size_t count) {
     out.push_back(post(o, R"({"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":")" + o.task + "\"}}"));
   } else if (o.mode == "unsigned") {
     out.push_back(post(o, R"({"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":"m1","role":"ROLE_USER","parts":[{"text":"load test"}]}}})"));
-  } else if (o.mode == "signed") {
+  } else if (o.mode == "signed" || o.mode == "skill") {
     Signer signer(o);
     out.reserve(count);
     for (std::size_t i = 0; i < count; ++i) out.push_back(signer.next());
@@ -192,7 +204,9 @@ std::size_t complete_response(const std::string& in, int& status, bool& accepted
   }
   std::size_t total = head_end + 4 + length;
   if (in.size() < total) return 0;
-  accepted = in.find("TASK_STATE_COMPLETED", head_end) != std::string::npos;
+  // A skill call counts when it is answered with its result, not an error envelope.
+  accepted = in.find("TASK_STATE_COMPLETED", head_end) != std::string::npos &&
+             in.find(R"("kind":"error")", head_end) == std::string::npos;
   return total;
 }
 
@@ -204,9 +218,10 @@ int main(int argc, char** argv) {
                                    : static_cast<std::size_t>(25'000 * o.duration);
   if (o.requests > 0) presign = std::min(presign, o.requests);
   std::optional<Signer> live;
-  if (o.sign_live && o.mode == "signed") live.emplace(o);
-  std::vector<std::string> requests = make_requests(o, o.mode == "signed" && !live ? presign : (live ? 0 : 1));
-  const bool unique = o.mode == "signed" && !live;
+  const bool signs = o.mode == "signed" || o.mode == "skill";
+  if (o.sign_live && signs) live.emplace(o);
+  std::vector<std::string> requests = make_requests(o, signs && !live ? presign : (live ? 0 : 1));
+  const bool unique = signs && !live;
 
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
   std::vector<Conn> conns(static_cast<std::size_t>(o.connections));

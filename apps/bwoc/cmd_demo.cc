@@ -18,6 +18,8 @@
 #include "bwoc/peer/learn.h"
 #include "bwoc/peer/reach.h"
 #include "bwoc/peer/send.h"
+#include "bwoc/peer/skills.h"
+#include "bwoc/skill/runner.h"
 #ifdef BWOC_HAVE_A2A
 #include "bwoc/a2a/server.h"
 #endif
@@ -210,6 +212,32 @@ class DemoBroker {
 };
 #endif
 
+// Gives `agent` two skills: word-count, open to KNOWN peers, and
+// draft-report, for INTERNAL peers only. Their code is a two-line script.
+Status offer_demo_skill(const Workspace& ws, const std::string& agent) {
+  fs::path dir = ws.agent_dir(agent) / "skills";
+  BWOC_RETURN_IF_ERROR(ensure_directory(dir, 0755));
+  BWOC_RETURN_IF_ERROR(write_file_atomic(dir / "word-count.sh",
+                                         "#!/bin/sh\n"
+                                         "text=$(sed -n 's/^{\"text\":\"\\(.*\\)\"}$/\\1/p')\n"
+                                         "printf '{\"words\":%d}\\n' \"$(printf '%s' \"$text\" | wc -w)\"\n",
+                                         0755));
+  const char* skills = R"([
+    {"name": "word-count", "version": "1.0.0", "description": "Counts the words of a text",
+     "when_to_use": "Before sending a text that has a length limit",
+     "input_schema": {"type": "object", "required": ["text"], "additionalProperties": false,
+                      "properties": {"text": {"type": "string", "maxLength": 10000, "pattern": "^[A-Za-z0-9 .,;:!?'()-]*$"}}},
+     "output_schema": {"type": "object", "required": ["words"], "properties": {"words": {"type": "integer"}}},
+     "visibility": "exposed", "run": ["skills/word-count.sh"], "timeout": "5s"},
+    {"name": "draft-report", "version": "1.0.0", "description": "Drafts an incident report",
+     "input_schema": {"type": "object"}, "output_schema": {"type": "object"},
+     "min_tier": 2, "visibility": "exposed", "run": ["skills/word-count.sh"]}])";
+  BWOC_ASSIGN_OR_RETURN(std::string text, read_file_bounded(ws.manifest_file(agent), 1 << 20));
+  BWOC_ASSIGN_OR_RETURN(json::Value manifest, json::parse(text));
+  manifest.set("skills", json::parse(skills).value());
+  return write_file_atomic(ws.manifest_file(agent), json::write_pretty(manifest) + "\n");
+}
+
 int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
   fs::path base;
   if (dir_arg.empty()) {
@@ -361,9 +389,47 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
   auto over_a2a = peer::send(*alpha, *alpha_key, *a2a_routes, req, network);
   if (!over_a2a.ok()) return fail(ctx, over_a2a.error());
   t.note(over_a2a->report.detail);
+
+  // 8. A black-box skill: beta's agent offers one, alpha calls it over A2A.
+  t.step("alpha discovers beta's skills and calls one over A2A");
+  auto skill_ok = offer_demo_skill(*beta, "agent-wenchang");
+  if (!skill_ok.ok()) return fail(ctx, skill_ok.error());
+  peer::AskRequest ask;
+  ask.peer = "beta";
+  ask.agent = "agent-wenchang";
+  ask.from = "agent-guanyin";
+  ask.via = Via::a2a;
+  ask.timeout = std::chrono::seconds(10);
+  auto found = peer::discover_skills(*alpha, *alpha_key, *a2a_routes, ask, network, nullptr);
+  if (!found.ok()) return fail(ctx, found.error());
+  std::string names;
+  for (const json::Value& s : found->payload.find("skills")->items()) names += " " + s.find("name")->as_string();
+  t.note("discovered (tier 1, KNOWN):" + names + "  -- contracts only, never the code");
+  bool skills_ok = true;
+  if (skill::sandbox_available()) {
+    auto counted = peer::call_skill(*alpha, *alpha_key, *a2a_routes, ask, "word-count",
+                                    *json::parse(R"({"text":"Clear, fast and well argued"})"), std::nullopt, network,
+                                    nullptr);
+    if (!counted.ok()) return fail(ctx, counted.error());
+    t.note("word-count answered " + json::write(counted->payload.find("output") ? *counted->payload.find("output")
+                                                                                 : counted->payload) +
+           " in " + std::to_string(counted->ask.elapsed.count() / 1000) + " ms, signed by beta's key");
+    skills_ok = counted->ok;
+  } else {
+    t.note("word-count: not run, this kernel has no Landlock to confine it");
+  }
+  auto above = peer::call_skill(*alpha, *alpha_key, *a2a_routes, ask, "draft-report", json::Value::object(), std::nullopt,
+                                network, nullptr);
+  auto missing = peer::call_skill(*alpha, *alpha_key, *a2a_routes, ask, "no-such-skill", json::Value::object(),
+                                  std::nullopt, network, nullptr);
+  if (!above.ok() || !missing.ok()) return fail(ctx, (above.ok() ? missing : above).error());
+  t.note("a skill above alpha's tier and one that does not exist both answer " + json::write(above->payload) +
+         (json::write(above->payload) == json::write(missing->payload) ? ", byte for byte" : " (DIFFERENT)"));
+  skills_ok = skills_ok && json::write(above->payload) == json::write(missing->payload);
   (*server)->stop();
-  const bool a2a_ok = over_a2a->report.confirmed;
-  const std::uint64_t expected_lines = 2;
+  const bool a2a_ok = over_a2a->report.confirmed && skills_ok;
+  // The feedback, the discovery and the three calls.
+  const std::uint64_t expected_lines = 2 + 1 + (skill::sandbox_available() ? 1 : 0) + 2;
 #else
   const bool a2a_ok = true;
   const std::uint64_t expected_lines = 1;

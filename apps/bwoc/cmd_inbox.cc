@@ -1,13 +1,21 @@
 // bwoc inbox: read, re-verify and fill agents' inboxes; see what was refused.
+#include <atomic>
 #include <iostream>
 #include <map>
+#include <thread>
 
+#include "bwoc/core/dir_watch.h"
 #include "bwoc/core/drop_folder.h"
 #include "bwoc/core/inbox.h"
+#include "bwoc/core/log.h"
 #include "bwoc/core/receiver.h"
 #include "bwoc/core/refusal_log.h"
 #include "bwoc/core/routes.h"
+#include "bwoc/core/service.h"
+#include "bwoc/peer/ask.h"
+#include "bwoc/skill/host.h"
 #include "commands.h"
+#include "network.h"
 
 namespace bwoc::cli {
 
@@ -92,14 +100,74 @@ int run_inbox_verify(Context& ctx, const InboxOptions& o) {
   return v->problems.empty() ? 0 : 1;
 }
 
+namespace {
+
+// Ingests the drop folder once and answers the skill requests it delivered,
+// each by the asking peer's route.
+class Ingester {
+ public:
+  Ingester(const Workspace& ws, std::unique_ptr<Receiver> receiver, SecretKey key)
+      : receiver_(std::move(receiver)), key_(std::move(key)), network_(make_network(ws)), answerer_(ws, key_, network_) {}
+
+  Result<IngestReport> round(std::size_t max) {
+    std::vector<Delivery> requests;
+    IngestOptions io;
+    io.max_entries = max;
+    io.on_delivered = [&](const Delivery& d) {
+      if (d.envelope && skill::is_skill_request(d.envelope->kind)) requests.push_back(d);
+    };
+    auto report = ingest_drop_folder(*receiver_, io);
+    auto routes = receiver_->routes();
+    for (const Delivery& d : requests) answerer_.answer(d, routes ? *routes : Routes());
+    return report;
+  }
+
+ private:
+  std::unique_ptr<Receiver> receiver_;
+  SecretKey key_;
+  peer::Network network_;
+  peer::RequestAnswerer answerer_;
+};
+
+int watch_drop_folder(Context& ctx, const Workspace& ws, Ingester& ingester) {
+  service::block_stop_signals();
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> accepted{0}, refused{0};
+  std::thread worker([&] {
+    DirWatch watch({ws.drop_dir() / "new"});
+    while (!stop) {
+      auto report = ingester.round(0);
+      if (!report.ok()) {
+        log::error("ingest.failed", {{"error", report.error().message()}});
+      } else {
+        accepted += report->accepted;
+        refused += report->refused + report->quarantined_unread;
+      }
+      watch.wait(std::chrono::milliseconds(1000));
+    }
+  });
+  auto report = [&] {
+    log::info("ingest.stats", {{"accepted", std::to_string(accepted)}, {"refused", std::to_string(refused)}});
+  };
+  std::cout << "bwoc inbox ingest: watching " << (ws.drop_dir() / "new").string() << " until SIGTERM" << std::endl;
+  service::run_until_stopped("ingest", "*", "watching " + (ws.drop_dir() / "new").string(), report, [&] { stop = true; });
+  worker.join();
+  (void)ctx;
+  return 0;
+}
+
+}  // namespace
+
 int run_inbox_ingest(Context& ctx, const InboxOptions& o) {
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
   auto rx = Receiver::open(*ws);
   if (!rx.ok()) return fail(ctx, rx.error());
-  IngestOptions io;
-  io.max_entries = o.max;
-  auto report = ingest_drop_folder(**rx, io);
+  auto key = ws->load_secret_key();
+  if (!key.ok()) return fail(ctx, key.error());
+  Ingester ingester(*ws, std::move(rx).value(), std::move(key).value());
+  if (o.watch) return watch_drop_folder(ctx, *ws, ingester);
+  auto report = ingester.round(o.max);
   if (!report.ok()) return fail(ctx, report.error());
   if (o.json) {
     json::Value items = json::Value::array();

@@ -1,6 +1,7 @@
-// bwoc trust: the workspace's key pair.
+// bwoc trust: the workspace's key pair, and its peers' tiers; bwoc goal.
 #include <iostream>
 
+#include "bwoc/core/trust.h"
 #include "bwoc/core/workspace.h"
 #include "commands.h"
 
@@ -34,6 +35,135 @@ int run_trust_show(Context& ctx, const TrustOptions& o) {
   std::cout << "workspace    " << ws->name() << "\n"
             << "public key   " << key->to_text() << "\n"
             << "fingerprint  " << key->fingerprint() << "\n";
+  return 0;
+}
+
+namespace {
+
+Result<TrustStore> open_trust(const Context& ctx) {
+  BWOC_ASSIGN_OR_RETURN(Workspace ws, ctx.open_workspace());
+  BWOC_ASSIGN_OR_RETURN(Routes routes, Routes::load(ws.routes_file(), ws.root()));
+  return TrustStore(ws, std::make_shared<const Routes>(std::move(routes)), false);
+}
+
+void print_goal(const Goal& g) {
+  std::cout << g.id << "  " << g.peer << "  " << g.state << "  grant " << g.grant << " (" << tier_name(g.grant)
+            << "), was " << g.before << "  started " << format_timestamp(g.started);
+  if (g.expires) std::cout << ", expires " << format_timestamp(*g.expires);
+  std::cout << "\n    " << g.objective << "\n";
+  for (std::size_t i = 0; i < g.key_results.size(); ++i) {
+    std::cout << "    " << (i + 1) << ". [" << (g.key_results[i].done ? "x" : " ") << "] " << g.key_results[i].text << "\n";
+  }
+}
+
+}  // namespace
+
+int run_trust_list(Context& ctx, const TrustOptions& o) {
+  auto trust = open_trust(ctx);
+  if (!trust.ok()) return fail(ctx, trust.error());
+  auto peers = trust->list();
+  if (!peers.ok()) return fail(ctx, peers.error());
+  if (o.json) {
+    json::Value out = json::Value::array();
+    for (const PeerTrust& p : *peers) out.push_back(peer_trust_json(p));
+    print_json(out);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const PeerTrust& p : *peers) {
+    rows.push_back({p.peer, std::to_string(p.tier) + " " + std::string(tier_name(p.tier)),
+                    std::to_string(p.declared), std::to_string(p.consecutive_failures) + " in a row, " +
+                                                    std::to_string(p.total_failures) + " in all"});
+  }
+  if (rows.empty()) {
+    std::cout << "no peers declared\n";
+    return 0;
+  }
+  print_table({"PEER", "TIER", "DECLARED", "FAILED CALLS"}, rows);
+  return 0;
+}
+
+int run_trust_set(Context& ctx, const TrustOptions& o) {
+  auto tier = parse_tier(o.tier);
+  if (!tier) return usage(ctx, "\"" + o.tier + "\" is not a tier: 0-3 or UNTRUSTED, KNOWN, INTERNAL, PRIVILEGED");
+  auto trust = open_trust(ctx);
+  if (!trust.ok()) return fail(ctx, trust.error());
+  auto p = trust->set(o.peer, *tier);
+  if (!p.ok()) return fail(ctx, p.error());
+  std::cout << "Peer \"" << p->peer << "\" is now tier " << p->tier << " (" << tier_name(p->tier) << ")\n";
+  return 0;
+}
+
+int run_goal_start(Context& ctx, const GoalOptions& o) {
+  auto grant = parse_tier(o.grant);
+  if (!grant) return usage(ctx, "--grant is 1/KNOWN or 2/INTERNAL");
+  std::optional<std::int64_t> expires;
+  if (o.expires) {
+    auto ms = parse_duration(*o.expires);
+    if (!ms.ok()) return usage(ctx, "--expires: " + ms.error().message());
+    expires = *ms;
+  }
+  auto trust = open_trust(ctx);
+  if (!trust.ok()) return fail(ctx, trust.error());
+  auto g = trust->start_goal(o.peer, o.objective, *grant, expires);
+  if (!g.ok()) return fail(ctx, g.error());
+  if (o.json) {
+    print_json(goal_json(*g));
+    return 0;
+  }
+  std::cout << "Goal " << g->id << " started: \"" << g->peer << "\" is tier " << std::max(g->grant, g->before)
+            << " until it is done" << (g->expires ? " or expires at " + format_timestamp(*g->expires) : std::string())
+            << "\n";
+  return 0;
+}
+
+int run_goal_done(Context& ctx, const GoalOptions& o) {
+  auto trust = open_trust(ctx);
+  if (!trust.ok()) return fail(ctx, trust.error());
+  auto g = trust->finish_goal(o.id);
+  if (!g.ok()) return fail(ctx, g.error());
+  auto tier = trust->list();
+  std::cout << "Goal " << g->id << " done";
+  if (tier.ok()) {
+    for (const PeerTrust& p : *tier) {
+      if (p.peer == g->peer) std::cout << ": \"" << p.peer << "\" is tier " << p.tier << " (" << tier_name(p.tier) << ")";
+    }
+  }
+  std::cout << "\n";
+  return 0;
+}
+
+int run_goal_list(Context& ctx, const GoalOptions& o) {
+  auto trust = open_trust(ctx);
+  if (!trust.ok()) return fail(ctx, trust.error());
+  auto goals = trust->goals();
+  if (!goals.ok()) return fail(ctx, goals.error());
+  if (o.json) {
+    json::Value out = json::Value::array();
+    for (const Goal& g : *goals) out.push_back(goal_json(g));
+    print_json(out);
+    return 0;
+  }
+  if (goals->empty()) std::cout << "no goals yet (bwoc goal start PEER --objective TEXT --grant TIER)\n";
+  for (const Goal& g : *goals) print_goal(g);
+  return 0;
+}
+
+int run_goal_kr_add(Context& ctx, const GoalOptions& o) {
+  auto trust = open_trust(ctx);
+  if (!trust.ok()) return fail(ctx, trust.error());
+  auto g = trust->add_key_result(o.id, o.text);
+  if (!g.ok()) return fail(ctx, g.error());
+  print_goal(*g);
+  return 0;
+}
+
+int run_goal_kr_done(Context& ctx, const GoalOptions& o) {
+  auto trust = open_trust(ctx);
+  if (!trust.ok()) return fail(ctx, trust.error());
+  auto g = trust->tick_key_result(o.id, o.number);
+  if (!g.ok()) return fail(ctx, g.error());
+  print_goal(*g);
   return 0;
 }
 

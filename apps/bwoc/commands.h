@@ -24,9 +24,46 @@ struct TrustOptions {
   bool keygen = false;
   bool force = false;
   bool json = false;
+  std::string peer, tier;  // trust set
 };
 int run_trust_keygen(Context& ctx, const TrustOptions& o);
 int run_trust_show(Context& ctx, const TrustOptions& o);
+int run_trust_list(Context& ctx, const TrustOptions& o);
+int run_trust_set(Context& ctx, const TrustOptions& o);
+
+struct GoalOptions {
+  std::string peer, objective, grant, id, text;
+  std::optional<std::string> expires;
+  std::size_t number = 0;
+  bool json = false;
+};
+int run_goal_start(Context& ctx, const GoalOptions& o);
+int run_goal_done(Context& ctx, const GoalOptions& o);
+int run_goal_list(Context& ctx, const GoalOptions& o);
+int run_goal_kr_add(Context& ctx, const GoalOptions& o);
+int run_goal_kr_done(Context& ctx, const GoalOptions& o);
+
+struct SkillsOptions {
+  std::string name;
+  std::optional<std::string> agent;
+  int tier = 1;
+  bool json = false;
+};
+int run_skills_list(Context& ctx, const SkillsOptions& o);
+int run_skills_expose(Context& ctx, const SkillsOptions& o);
+int run_skills_hide(Context& ctx, const SkillsOptions& o);
+int run_skills_preview(Context& ctx, const SkillsOptions& o);
+int run_skills_stats(Context& ctx, const SkillsOptions& o);
+
+struct CallOptions {
+  std::string target;  // PEER or PEER/AGENT
+  std::string skill;
+  std::optional<std::string> input, input_file, version, from, via;
+  std::string timeout = "30s";
+  bool json = false;
+};
+int run_discover(Context& ctx, const CallOptions& o);
+int run_call(Context& ctx, const CallOptions& o);
 
 struct AgentOptions {
   std::string name;
@@ -52,6 +89,7 @@ struct InboxOptions {
   bool json = false;
   std::size_t limit = 20;
   std::size_t max = 0;
+  bool watch = false;
 };
 int run_inbox_list(Context& ctx, const InboxOptions& o);
 int run_inbox_verify(Context& ctx, const InboxOptions& o);

@@ -52,7 +52,7 @@ void declare_init(CLI::App& app, Context& ctx) {
 
 void declare_trust(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<TrustOptions>();
-  CLI::App* trust = app.add_subcommand("trust", "The workspace's key pair: make it, show it");
+  CLI::App* trust = app.add_subcommand("trust", "The workspace's key pair, and its peers' trust tiers");
   trust->require_subcommand(0, 1);
   trust->footer(
       "  bwoc trust --keygen      make the Ed25519 key pair: the secret key goes to the\n"
@@ -70,6 +70,120 @@ void declare_trust(CLI::App& app, Context& ctx) {
   CLI::App* show = trust->add_subcommand("show", "Print this workspace's name, public key and fingerprint");
   show->add_flag("--json", o->json, "Print JSON");
   on(show, ctx, "trust show", o, run_trust_show);
+  CLI::App* list = trust->add_subcommand("list", "Every declared peer's trust tier, and its failed calls");
+  list->footer(
+      "Tiers: 0 UNTRUSTED (ping only, sees no skills), 1 KNOWN (discovers and calls\n"
+      "exposed skills; a declared peer's default), 2 INTERNAL, 3 PRIVILEGED (by hand\n"
+      "only). routes.toml gives the starting tier; changes live in .bwoc/state/trust.json\n"
+      "and each is a line in .bwoc/state/trust-audit.jsonl. 3 failed or refused calls in\n"
+      "a row lower a peer one tier, 10 in all lower it to UNTRUSTED.");
+  list->add_flag("--json", o->json, "Print JSON");
+  on(list, ctx, "trust list", o, run_trust_list);
+  CLI::App* set = trust->add_subcommand("set", "Set a peer's tier by hand (and clear its failure counts)");
+  set->add_option("peer", o->peer, "The peer's alias in routes.toml")->required();
+  set->add_option("tier", o->tier, "0-3 or UNTRUSTED, KNOWN, INTERNAL, PRIVILEGED")->required();
+  on(set, ctx, "trust set", o, run_trust_set);
+}
+
+void declare_goal(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<GoalOptions>();
+  CLI::App* goal = app.add_subcommand("goal", "Raise a peer's tier for one collaboration, with key results");
+  goal->require_subcommand(1);
+  goal->footer(
+      "  bwoc goal start oracle --objective \"Write the Q3 incident review\" --grant 2 --expires 7d\n"
+      "  bwoc goal kr add g1 \"Draft reviewed by both sides\"\n"
+      "  bwoc goal kr done g1 1\n"
+      "  bwoc goal done g1          the peer steps down one tier (never below where it was)\n\n"
+      "A goal grants KNOWN or INTERNAL; PRIVILEGED is only ever set with `bwoc trust set`.\n"
+      "An expired goal steps its peer down as if it were done.");
+  CLI::App* start = goal->add_subcommand("start", "Start a goal: raise PEER to --grant until it is done or expires");
+  start->add_option("peer", o->peer, "The peer's alias")->required();
+  start->add_option("--objective", o->objective, "What the collaboration is for")->required();
+  start->add_option("--grant", o->grant, "The tier it grants: 1/KNOWN or 2/INTERNAL")->required();
+  start->add_option("--expires", o->expires, "Step down after this long, such as 7d or 12h (default: never)");
+  start->add_flag("--json", o->json, "Print JSON");
+  on(start, ctx, "goal start", o, run_goal_start);
+  CLI::App* done = goal->add_subcommand("done", "Finish a goal: its peer steps down one tier");
+  done->add_option("id", o->id, "The goal, such as g1")->required();
+  on(done, ctx, "goal done", o, run_goal_done);
+  CLI::App* list = goal->add_subcommand("list", "Every goal with its key results");
+  list->add_flag("--json", o->json, "Print JSON");
+  on(list, ctx, "goal list", o, run_goal_list);
+  CLI::App* kr = goal->add_subcommand("kr", "A goal's key results: add one, tick one");
+  kr->require_subcommand(1);
+  CLI::App* kr_add = kr->add_subcommand("add", "Add a key result to a goal");
+  kr_add->add_option("id", o->id, "The goal")->required();
+  kr_add->add_option("text", o->text, "The key result")->required();
+  on(kr_add, ctx, "goal kr add", o, run_goal_kr_add);
+  CLI::App* kr_done = kr->add_subcommand("done", "Tick a key result");
+  kr_done->add_option("id", o->id, "The goal")->required();
+  kr_done->add_option("number", o->number, "Its number in `bwoc goal list` (1, 2, ...)")->required();
+  on(kr_done, ctx, "goal kr done", o, run_goal_kr_done);
+}
+
+void declare_skills(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<SkillsOptions>();
+  CLI::App* skills = app.add_subcommand("skills", "This workspace's skills: list, expose, hide, preview, stats");
+  skills->require_subcommand(1);
+  skills->footer(
+      "Skills are declared in agents/NAME/config.manifest.json (see docs/SKILLS.md):\n"
+      "a contract peers may see (name, description, when_to_use, version, JSON Schema\n"
+      "draft-7 input_schema and output_schema, min_tier) and a private part that never\n"
+      "leaves the node (run: the argv of an executable). A skill without visibility is\n"
+      "hidden until you expose it.");
+  CLI::App* list = skills->add_subcommand("list", "Every agent's skills, with visibility and minimum tier");
+  list->add_option("--agent", o->agent, "Only this agent's");
+  list->add_flag("--json", o->json, "Print JSON");
+  on(list, ctx, "skills list", o, run_skills_list);
+  CLI::App* expose = skills->add_subcommand("expose", "Let peers of its min_tier discover and call a skill");
+  expose->add_option("name", o->name, "The skill")->required();
+  expose->add_option("--agent", o->agent, "The agent that declares it (needed when several do)");
+  on(expose, ctx, "skills expose", o, run_skills_expose);
+  CLI::App* hide = skills->add_subcommand("hide", "Hide a skill: callers get \"Unknown skill\", as for one that does not exist");
+  hide->add_option("name", o->name, "The skill")->required();
+  hide->add_option("--agent", o->agent, "The agent that declares it (needed when several do)");
+  on(hide, ctx, "skills hide", o, run_skills_hide);
+  CLI::App* preview = skills->add_subcommand("preview", "Exactly what a peer of a tier would discover");
+  preview->add_option("--tier", o->tier, "The tier, 0 to 3")->required()->check(CLI::Range(0, 3));
+  preview->add_option("--agent", o->agent, "Only this agent's");
+  preview->add_flag("--json", o->json, "Print the discovery answers as JSON");
+  on(preview, ctx, "skills preview", o, run_skills_preview);
+  CLI::App* stats = skills->add_subcommand("stats", "Calls per skill and per peer: counts, error rate, p50/p95/p99");
+  stats->add_flag("--json", o->json, "Print JSON");
+  on(stats, ctx, "skills stats", o, run_skills_stats);
+}
+
+void declare_call(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<CallOptions>();
+  CLI::App* discover = app.add_subcommand("discover", "The skills a peer's agent offers us (by our tier there)");
+  discover->footer(
+      "Sends a signed skill.discover envelope and prints the contracts in the signed\n"
+      "answer: name, version, when to use, input and output schemas, hashes.\n"
+      "PEER alone asks the agent its card serves (url) or the first it lists (path).");
+  discover->add_option("peer", o->target, "PEER or PEER/AGENT")->required();
+  discover->add_option("--from", o->from, "Our agent that asks (default: the first)");
+  discover->add_option("--via", o->via, "Use this transport only: path, a2a or mqtt")
+      ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
+  discover->add_option("--timeout", o->timeout, "How long to wait for the answer (default 30s)");
+  discover->add_flag("--json", o->json, "Print JSON");
+  on(discover, ctx, "discover", o, run_discover);
+  CLI::App* call = app.add_subcommand("call", "Call a peer's skill and print its output");
+  call->footer(
+      "  bwoc call oracle summarize --input '{\"text\":\"...\"}'\n"
+      "  bwoc call oracle/agent-wenchang summarize --input-file in.json --version 1.0.0\n\n"
+      "The output is printed as JSON. An error answer (\"Unknown skill\", \"Invalid input\",\n"
+      "\"Skill failed\", a version mismatch) exits 1 with the peer's words.");
+  call->add_option("peer", o->target, "PEER or PEER/AGENT")->required();
+  call->add_option("skill", o->skill, "The skill's name")->required();
+  call->add_option("--input", o->input, "Input JSON (default: {})");
+  call->add_option("--input-file", o->input_file, "Read the input from a file, or - for stdin");
+  call->add_option("--version", o->version, "Only this version of the skill");
+  call->add_option("--from", o->from, "Our agent that calls (default: the first)");
+  call->add_option("--via", o->via, "Use this transport only: path, a2a or mqtt")
+      ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
+  call->add_option("--timeout", o->timeout, "How long to wait for the answer (default 30s)");
+  call->add_flag("--json", o->json, "Print the whole answer as JSON");
+  on(call, ctx, "call", o, run_call);
 }
 
 void declare_agent(CLI::App& app, Context& ctx) {
@@ -150,8 +264,12 @@ void declare_inbox(CLI::App& app, Context& ctx) {
   ingest->footer(
       "Peers reached by path drop envelopes into .bwoc/drop/new/. Each is checked like\n"
       "any other: accepted ones go to their agent's inbox, refused ones to\n"
-      ".bwoc/quarantine/ and the refusal log (`bwoc inbox refusals`).");
+      ".bwoc/quarantine/ and the refusal log (`bwoc inbox refusals`). Skill requests\n"
+      "(skill.discover, skill.call) are answered, and the answers sent back by the\n"
+      "asking peer's route. With --watch it keeps going until SIGTERM: the service\n"
+      "that serves path peers.");
   ingest->add_option("--max", o->max, "Stop after this many entries (default: until the folder is empty)");
+  ingest->add_flag("--watch", o->watch, "Keep ingesting as entries arrive, until SIGTERM or SIGINT");
   ingest->add_flag("--json", o->json, "Print JSON");
   on(ingest, ctx, "inbox ingest", o, run_inbox_ingest);
 
@@ -493,6 +611,9 @@ int main(int argc, char** argv) {
   declare_peer(app, ctx);
   declare_share(app, ctx);
   declare_task(app, ctx);
+  declare_goal(app, ctx);
+  declare_skills(app, ctx);
+  declare_call(app, ctx);
   declare_demo(app, ctx);
 
   try {

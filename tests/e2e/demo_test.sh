@@ -11,12 +11,16 @@ expect_contains "$OUT" "refused: bad_signature"
 expect_contains "$OUT" "refused: replayed"
 expect_contains "$OUT" "verifies beta's signed receipt"
 expect_contains "$OUT" "receipt"
-# A2A always; MQTT too when mosquitto is installed (the test setup installs it).
+# A skill across workspaces: discovered, called, and the uniform refusal.
+expect_contains "$OUT" "discovered (tier 1, KNOWN): word-count"
+expect_contains "$OUT" 'word-count answered {"words":5}'
+expect_contains "$OUT" 'both answer {"error":"Unknown skill"}, byte for byte'
+# A2A always (with the skill calls); MQTT too when mosquitto is installed (the test setup installs it).
 if command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; then
   expect_contains "$OUT" "alpha publishes over MQTT and verifies beta's signed receipt"
-  expect_contains "$OUT" "3 of 3 lines verify"
+  expect_contains "$OUT" "7 of 7 lines verify"
 else
-  expect_contains "$OUT" "2 of 2 lines verify"
+  expect_contains "$OUT" "6 of 6 lines verify"
 fi
 expect_contains "$OUT" "Every step behaved as the spec says"
 expect_contains "$OUT" " ms"

@@ -1,6 +1,8 @@
 #include "bwoc/a2a/card.h"
 
 #include "bwoc/core/files.h"
+#include "bwoc/core/trust.h"
+#include "bwoc/skill/host.h"
 #include "url.h"
 
 namespace bwoc::a2a {
@@ -50,6 +52,12 @@ Result<CardInfo> card_info_for(const Workspace& ws, std::string_view agent, std:
   info.agent = std::string(agent);
   info.base_url = std::string(base_url);
   info.public_key = key;
+  // The extended card lists what the caller's tier may call; the public one,
+  // only skills open to tier 0.
+  info.extended_card = true;
+  if (auto host = skill::SkillHost::open(ws, std::string(agent)); host.ok()) {
+    if (auto open_skills = (*host)->card_skills(kUntrusted); open_skills.ok()) info.skills = *open_skills;
+  }
   auto text = read_file_bounded(ws.manifest_file(agent), 1 << 20);
   if (text.ok()) {
     auto manifest = json::parse(*text);

@@ -158,12 +158,25 @@ Result<Answer> exchange(const PeerRoute& peer, const json::Value& card, const st
 
 }  // namespace
 
+std::string card_agent(const json::Value& card) {
+  const json::Value* caps = card.find("capabilities");
+  const json::Value* exts = caps ? caps->find("extensions") : nullptr;
+  if (exts == nullptr || !exts->is_array()) return "";
+  for (const json::Value& e : exts->items()) {
+    const json::Value* uri = e.find("uri");
+    const json::Value* params = e.find("params");
+    const json::Value* a = params ? params->find("agent") : nullptr;
+    if (uri && uri->is_string() && uri->as_string() == kEnvelopeExtensionUri && a && a->is_string()) return a->as_string();
+  }
+  return "";
+}
+
 Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const std::string& envelope_text,
                                          const Envelope& envelope) {
   if (!peer.url) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no url");
   const std::string& base = *peer.url;
   BWOC_ASSIGN_OR_RETURN(json::Value card, pinned_card(peer, base, options_));
-  BWOC_ASSIGN_OR_RETURN(Answer a, exchange(peer, card, base, envelope_text, envelope.id, kReceiptKind, self_, options_));
+  BWOC_ASSIGN_OR_RETURN(Answer a, exchange(peer, card, base, envelope_text, envelope.id, {}, self_, options_));
   SendReport report;
   report.via = Via::a2a;
   report.confirmed = true;
@@ -179,16 +192,7 @@ Result<json::Value> ask_peer(const SecretKey& key, const PeerRoute& peer, const 
   const std::string& base = *peer.url;
   BWOC_ASSIGN_OR_RETURN(json::Value card, pinned_card(peer, base, options));
   // The request is addressed to the agent the card serves.
-  const json::Value* caps = card.find("capabilities");
-  const json::Value* exts = caps ? caps->find("extensions") : nullptr;
-  std::string agent;
-  if (exts != nullptr && exts->is_array()) {
-    for (const json::Value& e : exts->items()) {
-      const json::Value* params = e.find("params");
-      const json::Value* a = params ? params->find("agent") : nullptr;
-      if (a != nullptr && a->is_string()) agent = a->as_string();
-    }
-  }
+  std::string agent = card_agent(card);
   if (!is_valid_agent_name(agent)) return Error(Errc::refused, "the agent card at " + base + " names no agent");
   EnvelopeDraft draft;
   draft.kind = kind;

@@ -8,6 +8,7 @@
 #include "bwoc/core/log.h"
 #include "bwoc/core/receipt.h"
 #include "bwoc/core/shares.h"
+#include "bwoc/core/trust.h"
 #include "shapes.h"
 
 namespace bwoc::a2a {
@@ -71,8 +72,15 @@ Result<std::unique_ptr<Node>> Node::open(const Workspace& ws, const NodeOptions&
   };
   BWOC_ASSIGN_OR_RETURN(node->receiver_, Receiver::open(ws, std::move(ropts)));
 
-  BWOC_ASSIGN_OR_RETURN(CardInfo info, card_info_for(ws, options.agent, options.base_url));
-  node->card_ = std::make_shared<const std::string>(json::write(agent_card(info)));
+  skill::HostOptions hopts;
+  hopts.max_concurrent_runs = options.max_skill_runs;
+  hopts.routes = [raw] { return raw->receiver_->routes(); };
+  BWOC_ASSIGN_OR_RETURN(node->skills_, skill::SkillHost::open(ws, options.agent, std::move(hopts)));
+  node->skill_work_ = std::make_unique<WorkQueue>(options.max_skill_runs, options.max_skill_queue);
+
+  BWOC_ASSIGN_OR_RETURN(node->card_info_, card_info_for(ws, options.agent, options.base_url));
+  node->card_ = std::make_shared<const std::string>(json::write(agent_card(node->card_info_)));
+  node->card_checked_ms_ = now_millis();
   return node;
 }
 
@@ -96,7 +104,7 @@ void Node::handle(HttpRequest request, std::function<void(HttpResponse)> reply) 
       return reply(std::move(r));
     }
     HttpResponse r;
-    r.shared_body = card_;
+    r.shared_body = current_card();
     r.headers.emplace_back("Cache-Control", "max-age=60");
     return reply(std::move(r));
   }
@@ -134,8 +142,7 @@ void Node::handle_rpc(HttpRequest& request, std::function<void(HttpResponse)>& r
     case Method::list_tasks:
       return reply(list_tasks(rpc));
     case Method::get_extended_card:
-      return reply(json_response(
-          rpc_error(rpc.id, rpc_code::kExtendedCardNotConfigured, "Extended agent card not configured")));
+      return reply(extended_card(rpc));
     case Method::push_notification_config:
       return reply(json_response(
           rpc_error(rpc.id, rpc_code::kPushNotificationNotSupported, "Push notifications are not supported")));
@@ -170,6 +177,9 @@ void Node::handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request,
     if (kind != nullptr && kind->is_string() && (kind->as_string() == "peer.status" || kind->as_string() == "peer.learn")) {
       return answer_peer_request(call, context_id, json::write(*envelope), request, reply);
     }
+    if (kind != nullptr && kind->is_string() && skill::is_skill_request(kind->as_string())) {
+      return handle_skill_request(call, context_id, envelope, request, std::move(reply));
+    }
   }
   auto post = request.post;
   auto done = [this, call = std::move(call), context_id, post, reply = std::move(reply)](Delivery d) mutable {
@@ -186,6 +196,104 @@ void Node::handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request,
   }
 }
 
+void Node::handle_skill_request(const Call& call, const std::string& context_id, json::Value* envelope,
+                                HttpRequest& request, std::function<void(HttpResponse)> reply) {
+  auto post = request.post;
+  auto done = [this, call, context_id, post, reply = std::move(reply)](Delivery d) mutable {
+    if (!d.delivered() || !d.envelope) {
+      return post([this, call, context_id, d = std::move(d), reply = std::move(reply)] {
+        finish_send(call, context_id, d, reply);
+      });
+    }
+    auto work = [this, call, context_id, post, d, reply]() mutable {
+      auto answer = skills_->respond(*d.envelope, d.peer, key_, d.outcome == Delivery::Outcome::duplicate);
+      post([this, call, context_id, d = std::move(d), reply = std::move(reply), answer = std::move(answer)] {
+        if (!answer.ok()) {
+          log::error("a2a.skill_answer_failed", {{"agent", options_.agent}, {"error", answer.error().message()}});
+          return reply(json_response(rpc_error(call.id, rpc_code::kInternalError, "Internal error")));
+        }
+        finish_send(call, context_id, d, reply, &answer.value());
+      });
+    };
+    if (!skill_work_->try_post(std::move(work))) {
+      // Every worker is busy and the queue is full: the caller may retry the
+      // same envelope (the repeat is answered once there is room).
+      post([call, reply] {
+        HttpResponse r = json_response(rpc_error(call.id, rpc_code::kInternalError, "Too many requests"), 429);
+        r.headers.emplace_back("Retry-After", "1");
+        reply(std::move(r));
+      });
+    }
+  };
+  if (envelope->is_string()) {
+    receiver_->receive(envelope->as_string(), Via::a2a, request.client, std::move(done));
+  } else {
+    std::string text = json::write(*envelope);
+    receiver_->receive_document(std::move(*envelope), std::move(text), Via::a2a, request.client, std::move(done));
+  }
+}
+
+std::shared_ptr<const std::string> Node::current_card() {
+  std::int64_t now = now_millis();
+  if (now - card_checked_ms_.load(std::memory_order_relaxed) >= 1000) {
+    std::lock_guard lock(card_mu_);
+    if (now - card_checked_ms_.load() >= 1000) {
+      card_checked_ms_ = now;
+      auto open_skills = skills_->card_skills(kUntrusted);
+      if (open_skills.ok() && !(*open_skills == card_info_.skills)) {
+        card_info_.skills = std::move(open_skills).value();
+        card_ = std::make_shared<const std::string>(json::write(agent_card(card_info_)));
+      }
+    }
+  }
+  return card_.load();
+}
+
+HttpResponse Node::extended_card(const RpcRequest& rpc) {
+  // Authenticated by a signed skill.discover envelope in the request's
+  // metadata, checked (1–9) but not recorded: reading changes nothing.
+  const json::Value* metadata = rpc.params.find("metadata");
+  const json::Value* auth = metadata ? metadata->find(kEnvelopePartKey) : nullptr;
+  std::optional<int> tier;
+  if (auth != nullptr && (auth->is_object() || auth->is_string())) {
+    Delivery d = receiver_->check(auth->is_string() ? auth->as_string() : json::write(*auth), Via::a2a);
+    if (d.outcome == Delivery::Outcome::accepted && d.envelope && d.envelope->to == options_.agent &&
+        d.envelope->kind == skill::kDiscoverKind) {
+      TrustStore trust(ws_, receiver_->routes());
+      auto t = trust.tier_of(d.envelope->key);
+      if (t.ok()) tier = *t;
+    }
+  }
+  // Without proof of a key the caller sees what tier 0 sees: the public
+  // card (SDKs fetch the extended card on their own when it is advertised).
+  if (!tier) return json_response(rpc_result(rpc.id, *current_card()));
+  CardInfo info;
+  {
+    std::lock_guard lock(card_mu_);
+    info = card_info_;
+  }
+  auto skills = skills_->card_skills(*tier);
+  if (!skills.ok()) return json_response(rpc_error(rpc.id, rpc_code::kInternalError, "Internal error"));
+  info.skills = std::move(skills).value();
+  json::Value card = agent_card(info);
+  if (auto contracts = skills_->discovery(*tier); contracts.ok()) {
+    // The full contracts (schemas, versions, hashes) ride in the bwoc extension.
+    for (json::Member& m : card.members()) {
+      if (m.name != "capabilities") continue;
+      for (json::Member& c : m.value.members()) {
+        if (c.name != "extensions") continue;
+        for (json::Value& e : c.value.items()) {
+          if (json::Value* params = const_cast<json::Value*>(e.find("params"))) {
+            params->set("skills", *contracts->find("skills"));
+            params->set("skillSetHash", *contracts->find("set_hash"));
+          }
+        }
+      }
+    }
+  }
+  return json_response(rpc_result(rpc.id, json::write(card)));
+}
+
 void Node::answer_peer_request(const Call& call, const std::string& context_id, const std::string& text,
                                HttpRequest& request, const std::function<void(HttpResponse)>& reply) {
   // A read changes nothing, so it is checked (1–9) without being recorded;
@@ -199,9 +307,10 @@ void Node::answer_peer_request(const Call& call, const std::string& context_id, 
   } else if (per_key_.take(d.envelope->key.to_text()) > 0) {
     why = "rate_limited";
   } else {
-    auto routes = receiver_->routes();
-    const PeerRoute* peer = routes ? routes->find(d.peer) : nullptr;
-    if (d.peer != "self" && (peer == nullptr || peer->tier.value_or(1) < 1)) why = "tier";
+    // The tier in force now (trust.json), not only what routes.toml declares.
+    TrustStore trust(ws_, receiver_->routes());
+    auto tier = trust.tier_of(d.envelope->key);
+    if (!tier.ok() || tier->value_or(kUntrusted) < kKnown) why = "tier";
   }
   if (!why.empty()) {
     log_refusal(d.envelope ? d.envelope->kind + ": " + why : why, request.client);

@@ -10,10 +10,14 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "bwoc/core/files.h"
 #include "bwoc/core/receiver.h"
+#include "bwoc/core/work_queue.h"
+#include "bwoc/a2a/card.h"
+#include "bwoc/skill/host.h"
 #include "bwoc/core/workspace.h"
 #include "http.h"
 #include "jsonrpc.h"
@@ -29,6 +33,8 @@ struct NodeOptions {
   double rate_per_key = 50;    // envelopes a second from one verified key; 0: unlimited
   double burst_per_key = 100;
   TaskStoreOptions tasks;
+  std::size_t max_skill_runs = 8;      // skills running at once
+  std::size_t max_skill_queue = 256;   // calls waiting for a run; beyond, "busy"
 };
 
 class Node : public HttpHandler {
@@ -60,6 +66,14 @@ class Node : public HttpHandler {
   void answer_peer_request(const Call& call, const std::string& context_id, const std::string& text,
                            HttpRequest& request, const std::function<void(HttpResponse)>& reply);
   Result<json::Value> peer_request_payload(const Envelope& request);
+  // skill.discover and skill.call: delivered like any envelope, then answered
+  // by the skill host on a worker thread with a signed answer.
+  void handle_skill_request(const Call& call, const std::string& context_id, json::Value* envelope,
+                            HttpRequest& request, std::function<void(HttpResponse)> reply);
+  HttpResponse extended_card(const RpcRequest& rpc);
+  // The public card, rebuilt at most once a second when the skills open to
+  // tier 0 change.
+  std::shared_ptr<const std::string> current_card();
   HttpResponse get_task(const RpcRequest& rpc);
   HttpResponse list_tasks(const RpcRequest& rpc);
   HttpResponse task_exists_error(const RpcRequest& rpc, int code_if_found, std::string_view message_if_found);
@@ -73,7 +87,12 @@ class Node : public HttpHandler {
   std::unique_ptr<Receiver> receiver_;
   std::unique_ptr<TaskStore> tasks_;
   std::optional<FileLock> serve_lock_;
-  std::shared_ptr<const std::string> card_;
+  std::atomic<std::shared_ptr<const std::string>> card_;
+  std::mutex card_mu_;
+  CardInfo card_info_;
+  std::atomic<std::int64_t> card_checked_ms_{0};
+  std::unique_ptr<skill::SkillHost> skills_;
+  std::unique_ptr<WorkQueue> skill_work_;
   std::atomic<std::int64_t> last_log_second_{0};
   std::atomic<int> logged_this_second_{0};
 };

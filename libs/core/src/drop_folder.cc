@@ -236,6 +236,7 @@ Result<IngestReport> ingest_drop_folder(Receiver& receiver, const IngestOptions&
           break;
       }
       report.items.push_back(std::move(item));
+      if (d.delivered() && options.on_delivered) options.on_delivered(d);
     }
     total += names.size();
     if (report.failed > 0) break;  // the disk needs attention; do not spin on it

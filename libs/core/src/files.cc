@@ -86,6 +86,14 @@ Status write_file_exclusive(const fs::path& path, std::string_view content, mode
   return st;
 }
 
+Status append_line(const fs::path& path, std::string_view line, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return os_error("cannot open", path, errno);
+  Status st = write_all(fd, line, path);
+  ::close(fd);
+  return st;
+}
+
 Result<std::string> read_file_bounded(const fs::path& path, std::size_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return os_error("cannot open", path, errno);

@@ -33,7 +33,7 @@ bool ReceiptTracker::on_message(const std::string& payload) {
     if (!entry) return false;  // already confirmed: a repeated receipt
     peer = entry->peer_key;
   }
-  auto checked = verify_answer(payload, *peer, self_, id, kReceiptKind);
+  auto checked = verify_answer(payload, *peer, self_, id);
   if (!checked.ok()) {
     log::warning("mqtt.receipt_refused", {{"id", id}, {"reason", std::string(reason_code(checked.refusal().reason))}});
     return false;

@@ -13,6 +13,8 @@
 #include "bwoc/core/receipt.h"
 #include "bwoc/core/receiver.h"
 #include "bwoc/core/service.h"
+#include "bwoc/core/work_queue.h"
+#include "bwoc/skill/host.h"
 #include "bwoc/mqtt/publisher.h"
 #include "connection.h"
 #include "receipt_tracker.h"
@@ -32,6 +34,7 @@ struct ReceiptJob {
   std::shared_ptr<const Envelope> envelope;
   UnixMillis accepted_at = 0;
   std::string topic;
+  std::optional<std::string> answer;  // a skill request's signed answer, sent instead of a receipt
 };
 
 std::string default_client_id(const Workspace& ws, const PublicKey& self, const std::string& agent) {
@@ -97,6 +100,25 @@ struct Subscriber::Impl {
   void on_delivery(Delivery d, const std::string& reply_to, std::size_t bytes) {
     std::optional<std::string> topic;
     if (d.delivered() && d.envelope) topic = receipt_topic_for(*d.envelope, d.peer, reply_to);
+    if (topic && skill::is_skill_request(d.envelope->kind)) {
+      // Answered by the skill host on its own threads; the answer goes to
+      // the same topic a receipt would.
+      auto env = d.envelope;
+      std::string peer = d.peer;
+      bool repeat = d.outcome == Delivery::Outcome::duplicate;
+      bool queued = skill_work->try_post([this, env, peer, repeat, topic = *topic] {
+        auto answer = skills->respond(*env, peer, *key, repeat);
+        if (!answer.ok()) {
+          log::error("mqtt.skill_answer_failed", {{"agent", options.agent}, {"error", answer.error().message()}});
+          return;
+        }
+        std::lock_guard<std::mutex> lk(mu);
+        jobs.push_back({env, 0, topic, std::move(answer).value()});
+        work.notify_one();
+      });
+      if (!queued) log::warning("mqtt.skill_busy", {{"agent", options.agent}, {"id", env->id}});
+      topic.reset();
+    }
     std::lock_guard<std::mutex> lk(mu);
     outstanding_bytes -= bytes;
     release_locked();
@@ -106,7 +128,7 @@ struct Subscriber::Impl {
       ++receipts_lost;
       return;
     }
-    jobs.push_back({d.envelope, d.accepted_at, std::move(*topic)});
+    jobs.push_back({d.envelope, d.accepted_at, std::move(*topic), std::nullopt});
     work.notify_one();
   }
 
@@ -154,7 +176,7 @@ struct Subscriber::Impl {
   }
 
   void send_receipt(const ReceiptJob& job) {
-    auto receipt = make_receipt(*key, *job.envelope, job.accepted_at);
+    auto receipt = job.answer ? Result<std::string>(*job.answer) : make_receipt(*key, *job.envelope, job.accepted_at);
     Status st = receipt.ok() ? Status(ok_status()) : Status(receipt.error());
     if (st.ok() && connection->unacknowledged() >= kMaxUnacknowledgedReceipts) {
       st = Error(Errc::unavailable, "too many receipts wait for the broker");
@@ -199,6 +221,7 @@ struct Subscriber::Impl {
     if (stopped.exchange(true)) return;
     // Whatever Paho hands over from now on is still stored and answered.
     receiver->flush();
+    skill_work.reset();  // skill calls under way finish and queue their answers
     {
       std::unique_lock<std::mutex> lk(mu);
       work.wait_for(lk, std::chrono::seconds(5), [&] { return jobs.empty() && outstanding == 0; });
@@ -236,6 +259,8 @@ struct Subscriber::Impl {
   std::unique_ptr<Receiver> receiver;
   std::unique_ptr<ReceiptTracker> tracker;
   std::unique_ptr<Connection> connection;
+  std::unique_ptr<skill::SkillHost> skills;
+  std::unique_ptr<WorkQueue> skill_work;
 
   std::mutex mu;
   std::condition_variable space, work, arrived;
@@ -317,6 +342,13 @@ Result<std::unique_ptr<Subscriber>> Subscriber::start(const Workspace& ws, const
     return std::nullopt;
   };
   BWOC_ASSIGN_OR_RETURN(impl->receiver, Receiver::open(ws, std::move(ropts)));
+  {
+    skill::HostOptions hopts;
+    Receiver* rx = impl->receiver.get();
+    hopts.routes = [rx] { return rx->routes(); };
+    BWOC_ASSIGN_OR_RETURN(impl->skills, skill::SkillHost::open(ws, options.agent, std::move(hopts)));
+    impl->skill_work = std::make_unique<WorkQueue>(skill::HostOptions{}.max_concurrent_runs, 256);
+  }
   BWOC_ASSIGN_OR_RETURN(Spool spool, Spool::open(ws));
   impl->tracker = std::make_unique<ReceiptTracker>(std::move(spool), self);
 

@@ -29,7 +29,7 @@ struct CardInfo {
   std::string base_url;  // "http://127.0.0.1:8080": the card says <base_url>/a2a
   PublicKey public_key;
   json::Value skills = json::Value::array();  // public skills, in A2A AgentSkill shape
-  bool extended_card = false;
+  bool extended_card = true;  // GetExtendedAgentCard answers by the caller's verified tier
 };
 
 json::Value agent_card(const CardInfo& info);

@@ -29,6 +29,8 @@ Result<json::Value> fetch_card(const std::string& base_url, const ClientOptions&
 
 // The public key a card publishes in its bwoc extension, if any.
 std::optional<PublicKey> card_public_key(const json::Value& card);
+// The agent a card serves, named in its bwoc extension ("" if none).
+std::string card_agent(const json::Value& card);
 
 class A2aTransport : public EnvelopeTransport {
  public:

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct IngestOptions {
   std::size_t batch = 256;            // entries read and checked per round
   std::size_t max_entries = 0;        // stop after this many (0: until new/ is empty)
   std::size_t quarantine_limit = 1000;  // beyond this, refused entries are deleted, not kept
+  // Called for each envelope now in the inbox (accepted or an exact repeat),
+  // once it is on disk: requests that want an answer (skill calls) start here.
+  std::function<void(const Delivery&)> on_delivered;
 };
 
 struct IngestReport {

@@ -34,6 +34,10 @@ Status write_file_exclusive(const std::filesystem::path& path, std::string_view 
 
 // Reads a regular file of at most `max_bytes`; larger files are an error
 // (Errc::invalid_argument), so a hostile file cannot exhaust memory.
+// Appends `line` (newline included) with one write() to a file opened with
+// O_APPEND, creating it with `mode`: lines from concurrent writers never interleave.
+Status append_line(const std::filesystem::path& path, std::string_view line, mode_t mode = 0600);
+
 Result<std::string> read_file_bounded(const std::filesystem::path& path, std::size_t max_bytes);
 
 // Reads at most `limit` bytes from a file, or from stdin when `source` is "-".

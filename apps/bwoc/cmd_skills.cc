@@ -1,0 +1,294 @@
+// bwoc skills, discover, call: this workspace's skills, and calling peers'.
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "bwoc/core/files.h"
+#include "bwoc/core/trust.h"
+#include "bwoc/peer/send.h"
+#include "bwoc/peer/skills.h"
+#include "bwoc/skill/host.h"
+#include "bwoc/skill/manifest.h"
+#include "bwoc/skill/metering.h"
+#include "commands.h"
+#include "network.h"
+
+namespace bwoc::cli {
+
+namespace {
+
+std::vector<std::string> agents_of(const Workspace& ws, const std::optional<std::string>& only) {
+  if (only) return {agent_name(*only)};
+  return ws.agents();
+}
+
+// The agent that declares skill `name`: --agent, or the only one that does.
+Result<std::string> owner_of(const Workspace& ws, const std::string& name, const std::optional<std::string>& agent) {
+  if (agent) return agent_name(*agent);
+  std::vector<std::string> owners;
+  for (const std::string& a : ws.agents()) {
+    auto skills = skill::load_skills(ws, a);
+    if (!skills.ok()) return skills.error();
+    for (const skill::Skill& s : *skills) {
+      if (s.name == name) owners.push_back(a);
+    }
+  }
+  if (owners.empty()) return Error(Errc::not_found, "no agent of this workspace declares a skill \"" + name + "\"");
+  if (owners.size() > 1) {
+    return Error(Errc::invalid_argument, "several agents declare \"" + name + "\" (" + owners[0] + ", " + owners[1] +
+                                             "): say which with --agent");
+  }
+  return owners[0];
+}
+
+std::string ms_text(double ms) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(ms < 10 ? 2 : 1) << ms;
+  return out.str();
+}
+
+int set_visibility(Context& ctx, const SkillsOptions& o, skill::Visibility v) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto owner = owner_of(*ws, o.name, o.agent);
+  if (!owner.ok()) return fail(ctx, owner.error());
+  if (Status st = skill::set_visibility(*ws, *owner, o.name, v); !st.ok()) return fail(ctx, st.error());
+  std::cout << "Skill \"" << o.name << "\" of " << *owner << " is now " << skill::visibility_name(v)
+            << (v == skill::Visibility::exposed ? ": peers whose tier reaches its min_tier can discover and call it\n"
+                                                : ": callers get \"Unknown skill\", as for a skill that does not exist\n");
+  return 0;
+}
+
+// PEER or PEER/AGENT, and our agent.
+struct Target {
+  std::string peer, agent, from;
+};
+
+Result<Target> target_of(const Workspace& ws, const CallOptions& o) {
+  Target t;
+  if (o.target.find('/') != std::string::npos) {
+    BWOC_ASSIGN_OR_RETURN(auto pa, peer::split_peer_agent(o.target));
+    t.peer = pa.first;
+    t.agent = pa.second;
+  } else {
+    if (!is_valid_peer_key(o.target)) return Error(Errc::invalid_argument, "\"" + o.target + "\" is not a peer key");
+    t.peer = o.target;
+  }
+  if (o.from) {
+    t.from = agent_name(*o.from);
+  } else {
+    auto agents = ws.agents();
+    if (agents.empty()) return Error(Errc::not_found, "this workspace has no agent to ask from (bwoc agent add NAME)");
+    t.from = agents.front();
+  }
+  return t;
+}
+
+struct Asking {
+  Workspace ws;
+  SecretKey key;
+  Routes routes;
+  peer::AskRequest request;
+  std::chrono::milliseconds timeout;
+  peer::Network network;
+  // Skill requests to us that our own ingest meets while we wait are answered too.
+  std::unique_ptr<peer::RequestAnswerer> answerer;
+};
+
+Result<Asking> prepare(const Context& ctx, const CallOptions& o) {
+  BWOC_ASSIGN_OR_RETURN(Workspace ws, ctx.open_workspace());
+  BWOC_ASSIGN_OR_RETURN(std::chrono::milliseconds timeout, millis(o.timeout, "--timeout"));
+  BWOC_ASSIGN_OR_RETURN(Target t, target_of(ws, o));
+  BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
+  BWOC_ASSIGN_OR_RETURN(Routes routes, Routes::load(ws.routes_file(), ws.root()));
+  peer::AskRequest request;
+  request.peer = t.peer;
+  request.agent = t.agent;
+  request.from = t.from;
+  request.timeout = timeout;
+  if (o.via) {
+    auto v = via_from_name(*o.via);
+    if (!v) return Error(Errc::invalid_argument, "--via is path, a2a or mqtt");
+    request.via = *v;
+  }
+  return Asking{std::move(ws), std::move(key), std::move(routes), std::move(request), timeout, {}, nullptr};
+}
+
+// The transports and the answerer refer to the workspace and the key, so
+// they are made once the Asking is in its final place.
+void connect(Asking& a) {
+  a.network = make_network(a.ws, a.timeout);
+  a.answerer = std::make_unique<peer::RequestAnswerer>(a.ws, a.key, a.network);
+  a.request.answerer = a.answerer.get();
+}
+
+std::string schema_summary(const json::Value& schema) {
+  const json::Value* props = schema.find("properties");
+  if (props == nullptr || !props->is_object()) return summarize(schema, 40);
+  std::string out;
+  for (const json::Member& m : props->members()) {
+    const json::Value* type = m.value.find("type");
+    out += (out.empty() ? "" : ", ") + m.name + (type && type->is_string() ? ":" + type->as_string() : "");
+  }
+  return "{" + out + "}";
+}
+
+}  // namespace
+
+int run_skills_list(Context& ctx, const SkillsOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  json::Value out = json::Value::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const std::string& agent : agents_of(*ws, o.agent)) {
+    auto skills = skill::load_skills(*ws, agent);
+    if (!skills.ok()) return fail(ctx, skills.error());
+    for (const skill::Skill& s : *skills) {
+      json::Value c = skill::contract_json(s);
+      c.set("agent", agent);
+      c.set("visibility", std::string(skill::visibility_name(s.visibility)));
+      c.set("hash", s.hash);
+      out.push_back(std::move(c));
+      rows.push_back({agent, s.name, s.version, std::string(skill::visibility_name(s.visibility)),
+                      std::to_string(s.min_tier), s.description.size() > 60 ? s.description.substr(0, 57) + "..." : s.description});
+    }
+  }
+  if (o.json) {
+    print_json(out);
+    return 0;
+  }
+  if (rows.empty()) {
+    std::cout << "no skills declared (add them to agents/NAME/config.manifest.json; see docs/SKILLS.md)\n";
+    return 0;
+  }
+  print_table({"AGENT", "SKILL", "VERSION", "VISIBILITY", "MIN TIER", "DESCRIPTION"}, rows);
+  return 0;
+}
+
+int run_skills_expose(Context& ctx, const SkillsOptions& o) { return set_visibility(ctx, o, skill::Visibility::exposed); }
+int run_skills_hide(Context& ctx, const SkillsOptions& o) { return set_visibility(ctx, o, skill::Visibility::hidden); }
+
+int run_skills_preview(Context& ctx, const SkillsOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  json::Value out = json::Value::array();
+  for (const std::string& agent : agents_of(*ws, o.agent)) {
+    auto host = skill::SkillHost::open(*ws, agent);
+    if (!host.ok()) return fail(ctx, host.error());
+    auto seen = (*host)->discovery(o.tier);
+    if (!seen.ok()) return fail(ctx, seen.error());
+    out.push_back(std::move(seen).value());
+  }
+  if (o.json) {
+    print_json(out);
+    return 0;
+  }
+  std::cout << "A peer of tier " << o.tier << " (" << tier_name(o.tier) << ") discovers:\n";
+  std::size_t total = 0;
+  for (const json::Value& answer : out.items()) {
+    for (const json::Value& s : answer.find("skills")->items()) {
+      ++total;
+      std::cout << "  " << answer.find("agent")->as_string() << "/" << s.find("name")->as_string() << " "
+                << s.find("version")->as_string() << "  " << s.find("description")->as_string() << "\n"
+                << "      input " << schema_summary(*s.find("input_schema")) << "  output "
+                << schema_summary(*s.find("output_schema")) << "\n";
+    }
+  }
+  if (total == 0) std::cout << "  nothing\n";
+  return 0;
+}
+
+int run_skills_stats(Context& ctx, const SkillsOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto report = skill::call_stats(*ws);
+  if (!report.ok()) return fail(ctx, report.error());
+  if (o.json) {
+    print_json(skill::stats_json(*report));
+    return 0;
+  }
+  if (report->records == 0) {
+    std::cout << "no skill calls recorded yet\n";
+    return 0;
+  }
+  auto table = [](const std::vector<skill::CallStats>& stats, const char* what) {
+    std::vector<std::vector<std::string>> rows;
+    for (const skill::CallStats& s : stats) {
+      std::size_t colon = s.key.find(':');
+      double rate = s.calls ? 100.0 * static_cast<double>(s.errors) / static_cast<double>(s.calls) : 0;
+      rows.push_back({s.key.substr(0, colon), s.key.substr(colon + 1), std::to_string(s.calls), std::to_string(s.errors),
+                      ms_text(rate) + "%", ms_text(s.p50_ms), ms_text(s.p95_ms), ms_text(s.p99_ms)});
+    }
+    print_table({"SIDE", what, "CALLS", "ERRORS", "ERROR RATE", "P50 MS", "P95 MS", "P99 MS"}, rows);
+  };
+  table(report->by_skill, "SKILL");
+  std::cout << "\n";
+  table(report->by_peer, "PEER");
+  return 0;
+}
+
+int run_discover(Context& ctx, const CallOptions& o) {
+  auto a = prepare(ctx, o);
+  if (!a.ok()) return fail(ctx, a.error());
+  connect(*a);
+  auto answer = peer::discover_skills(a->ws, a->key, a->routes, a->request, a->network, make_agent_resolver(a->timeout));
+  if (!answer.ok()) return fail(ctx, answer.error());
+  if (!answer->ok) return fail(ctx, Error(Errc::refused, "peer \"" + a->request.peer + "\" answered: " + answer->error));
+  if (o.json) {
+    print_json(answer->payload);
+    return 0;
+  }
+  const json::Value* skills = answer->payload.find("skills");
+  std::size_t n = skills && skills->is_array() ? skills->items().size() : 0;
+  std::cout << a->request.peer << "/" << answer->ask.agent << " offers " << n << (n == 1 ? " skill" : " skills")
+            << " (over " << via_name(answer->ask.via) << ", answer signed by the pinned key)\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    const json::Value& s = skills->items()[i];
+    auto text = [&](const char* f) {
+      const json::Value* v = s.find(f);
+      return v && v->is_string() ? v->as_string() : std::string();
+    };
+    std::cout << "  " << text("name") << " " << text("version") << "  " << text("description") << "\n";
+    if (!text("when_to_use").empty()) std::cout << "      when: " << text("when_to_use") << "\n";
+    if (const json::Value* in = s.find("input_schema")) std::cout << "      input " << schema_summary(*in);
+    if (const json::Value* out = s.find("output_schema")) std::cout << "  output " << schema_summary(*out) << "\n";
+  }
+  return 0;
+}
+
+int run_call(Context& ctx, const CallOptions& o) {
+  auto a = prepare(ctx, o);
+  if (!a.ok()) return fail(ctx, a.error());
+  json::Value input = json::Value::object();
+  if (o.input || o.input_file) {
+    auto read = read_payload(o.input, o.input_file);
+    if (!read.ok()) return fail(ctx, Error(read.error().code(), "--input: " + read.error().message()));
+    input = std::move(read).value();
+  }
+  connect(*a);
+  auto answer = peer::call_skill(a->ws, a->key, a->routes, a->request, o.skill, std::move(input), o.version, a->network,
+                                 make_agent_resolver(a->timeout));
+  if (!answer.ok()) return fail(ctx, answer.error());
+  if (o.json) {
+    print_json(json::Value::object({{"ok", answer->ok},
+                                    {"kind", answer->ask.answer.kind},
+                                    {"via", std::string(via_name(answer->ask.via))},
+                                    {"agent", answer->ask.agent},
+                                    {"id", answer->ask.answer.id},
+                                    {"re", answer->ask.answer.re.value_or("")},
+                                    {"ms", static_cast<double>(answer->ask.elapsed.count()) / 1000.0},
+                                    {"payload", answer->payload}}));
+    return answer->ok ? 0 : 1;
+  }
+  if (!answer->ok) {
+    std::string detail;
+    if (const json::Value* d = answer->payload.find("detail"); d && d->is_string()) detail = ": " + d->as_string();
+    if (const json::Value* v = answer->payload.find("available"); v && v->is_string()) detail = " (available: " + v->as_string() + ")";
+    return fail(ctx, Error(Errc::refused, "peer \"" + a->request.peer + "\" answered: " + answer->error + detail));
+  }
+  const json::Value* output = answer->payload.find("output");
+  print_json(output ? *output : json::Value());
+  return 0;
+}
+
+}  // namespace bwoc::cli

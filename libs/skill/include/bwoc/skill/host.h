@@ -1,0 +1,83 @@
+// The provider side of skills: what a node does with a verified
+// `skill.discover` or `skill.call` envelope, on every transport.
+//
+// Requests reach the host only after spec §3's checks 1–9 passed, so the
+// peer is declared and its key verified; the tier used is that key's tier in
+// the trust store, never anything in the payload.
+//
+//   skill.discover {}                     → skill.discover.result
+//       {"agent", "skills": [contract + "hash"], "set_hash"}: exposed skills
+//       whose min_tier the caller's tier reaches
+//   skill.call {"skill", "input", "version"?} → skill.result {"skill", "version", "output"}
+//                                           or error {"error": ...}
+//
+// A hidden skill, a missing one and one above the caller's tier all get
+// {"error":"Unknown skill"}, byte for byte, by the same code path. Input is
+// validated before anything runs and output after; a failure inside a skill
+// is {"error":"Skill failed"} (its stderr, exit status and paths go to the
+// local log only). Every call is metered and counts for decay.
+#ifndef BWOC_SKILL_HOST_H_
+#define BWOC_SKILL_HOST_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bwoc/core/envelope.h"
+#include "bwoc/core/json.h"
+#include "bwoc/core/keys.h"
+#include "bwoc/core/result.h"
+#include "bwoc/core/routes.h"
+#include "bwoc/core/workspace.h"
+#include "bwoc/skill/manifest.h"
+
+namespace bwoc::skill {
+
+inline constexpr std::string_view kDiscoverKind = "skill.discover";
+inline constexpr std::string_view kDiscoverResultKind = "skill.discover.result";
+inline constexpr std::string_view kCallKind = "skill.call";
+inline constexpr std::string_view kResultKind = "skill.result";
+inline constexpr std::string_view kErrorKind = "error";
+inline constexpr std::string_view kUnknownSkill = "Unknown skill";
+
+bool is_skill_request(std::string_view kind);
+
+struct HostOptions {
+  std::size_t max_concurrent_runs = 8;
+  // The routes a tier is looked up in; by default routes.toml as loaded at open().
+  std::function<std::shared_ptr<const Routes>()> routes;
+};
+
+class SkillHost {
+ public:
+  static Result<std::unique_ptr<SkillHost>> open(const Workspace& ws, std::string agent, HostOptions options = {});
+  ~SkillHost();
+
+  // The skills a caller of `tier` may see, as skill.discover answers them.
+  Result<json::Value> discovery(int tier);
+  // The same list as A2A AgentSkill objects, for agent cards.
+  Result<json::Value> card_skills(int tier);
+
+  // The signed answer to a verified request from `peer` (its alias). Blocks
+  // while a skill runs; safe to call from several threads. A request answered
+  // before (the same key and id) gets the very answer it got then; a
+  // `repeat` (the receiver's duplicate) is never run again.
+  Result<std::string> respond(const Envelope& request, const std::string& peer, const SecretKey& key,
+                              bool repeat = false);
+
+  // An answer given earlier to (key, id), if it is still kept.
+  std::optional<std::string> earlier_answer(const PublicKey& key, std::string_view id);
+
+  const std::string& agent() const;
+
+ private:
+  struct Impl;
+  explicit SkillHost(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bwoc::skill
+
+#endif  // BWOC_SKILL_HOST_H_

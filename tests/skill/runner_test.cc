@@ -1,0 +1,126 @@
+// The sandboxed runner: limits, what a skill may not reach, and what it gets.
+#include "bwoc/skill/runner.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "../core/test_util.h"
+
+namespace bwoc::skill {
+namespace {
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!sandbox_available()) GTEST_SKIP() << "no Landlock on this kernel";
+    agent_ = dir_.path() / "ws" / "agents" / "a";
+    std::filesystem::create_directories(agent_);
+    std::filesystem::create_directories(dir_.path() / "ws" / ".bwoc" / "credentials");
+    std::ofstream(dir_.path() / "ws" / ".bwoc" / "credentials" / "secret") << "top secret\n";
+  }
+  RunSpec script(const std::string& body) {
+    std::filesystem::path file = agent_ / ("s" + std::to_string(++n_) + ".sh");
+    std::ofstream(file) << "#!/bin/sh\n" << body << "\n";
+    std::filesystem::permissions(file, std::filesystem::perms::owner_all);
+    RunSpec spec;
+    spec.argv = {file.string()};
+    spec.readable = agent_;
+    spec.scratch = dir_.path() / "ws" / ".bwoc" / "state" / "runs";
+    spec.timeout = std::chrono::seconds(5);
+    return spec;
+  }
+
+  test::TempDir dir_;
+  std::filesystem::path agent_;
+  int n_ = 0;
+};
+
+TEST_F(RunnerTest, PassesStdinAndReturnsStdout) {
+  RunSpec spec = script("cat; echo done >&2");
+  spec.input = R"({"text":"hi"})";
+  auto r = run_sandboxed(spec);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_TRUE(r->succeeded());
+  EXPECT_EQ(r->output, R"({"text":"hi"})");
+  EXPECT_EQ(r->stderr_tail, "done\n");
+}
+
+TEST_F(RunnerTest, LargeInputAndOutputDoNotDeadlock) {
+  RunSpec spec = script("cat");
+  spec.input = std::string(900'000, 'x');
+  auto r = run_sandboxed(spec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->output.size(), 900'000u);
+}
+
+TEST_F(RunnerTest, StopsAtTheTimeLimitWithEverythingItStarted) {
+  RunSpec spec = script("sleep 30 & sleep 30");
+  spec.timeout = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  auto r = run_sandboxed(spec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->end, RunOutcome::End::timed_out);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST_F(RunnerTest, StopsOutputBeyondTheLimit) {
+  RunSpec spec = script("yes");
+  spec.max_output_bytes = 100'000;
+  auto r = run_sandboxed(spec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->end, RunOutcome::End::output_too_large);
+}
+
+TEST_F(RunnerTest, ReportsExitStatusAndSignalsLocally) {
+  auto r = run_sandboxed(script("exit 7"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 7);
+  EXPECT_EQ(describe(*r), "exited with status 7");
+  r = run_sandboxed(script("kill -SEGV $$"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->end, RunOutcome::End::signaled);
+}
+
+TEST_F(RunnerTest, CannotReachTheWorkspaceOrItsSecrets) {
+  std::string secret = (dir_.path() / "ws" / ".bwoc" / "credentials" / "secret").string();
+  std::string outside = (dir_.path() / "ws" / "planted").string();
+  auto r = run_sandboxed(script("cat " + secret + " && echo READ; touch " + outside + " && echo WROTE; "
+                                "touch ./mine && echo OWN; cat /etc/hostname >/dev/null && echo SYSTEM; env"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->output.find("READ"), std::string::npos);
+  EXPECT_EQ(r->output.find("top secret"), std::string::npos);
+  EXPECT_EQ(r->output.find("WROTE"), std::string::npos);
+  EXPECT_NE(r->output.find("OWN"), std::string::npos);
+  EXPECT_NE(r->output.find("SYSTEM"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(outside));
+  // A clean environment: nothing of ours.
+  EXPECT_NE(r->output.find("PATH=/usr/local/bin:/usr/bin:/bin"), std::string::npos);
+  EXPECT_EQ(r->output.find("BWOC"), std::string::npos);
+}
+
+TEST_F(RunnerTest, LeavesNoWorkingFolderBehind) {
+  RunSpec spec = script("touch a b c; pwd");
+  auto r = run_sandboxed(spec);
+  ASSERT_TRUE(r.ok());
+  std::string used = r->output.substr(0, r->output.find('\n'));
+  EXPECT_FALSE(std::filesystem::exists(used)) << used;
+  // What is left are fresh, empty folders made ahead for the next runs.
+  for (const auto& entry : std::filesystem::directory_iterator(spec.scratch)) {
+    EXPECT_TRUE(entry.is_directory() && std::filesystem::is_empty(entry.path())) << entry.path();
+  }
+}
+
+TEST_F(RunnerTest, AMissingExecutableIsAnErrorNotACrash) {
+  RunSpec spec;
+  spec.argv = {(agent_ / "nope").string()};
+  spec.readable = agent_;
+  spec.scratch = dir_.path() / "runs";
+  auto r = run_sandboxed(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Errc::not_found);
+}
+
+}  // namespace
+}  // namespace bwoc::skill
