@@ -173,6 +173,8 @@ int run_skills_preview(Context& ctx, const SkillsOptions& o) {
   if (!ws.ok()) return fail(ctx, ws.error());
   json::Value out = json::Value::array();
   for (const std::string& agent : agents_of(*ws, o.agent)) {
+    // A broken manifest offers nothing to peers; here it is an error to fix.
+    if (auto valid = skill::load_skills(*ws, agent); !valid.ok()) return fail(ctx, valid.error());
     auto host = skill::SkillHost::open(*ws, agent);
     if (!host.ok()) return fail(ctx, host.error());
     auto seen = (*host)->discovery(o.tier);

@@ -146,7 +146,7 @@ int run_mqtt_subscribe(Context& ctx, const MqttOptions& o);
 int run_mqtt_spool(Context& ctx, const MqttOptions& o);
 
 struct ServiceOptions {
-  std::string kind;  // mqtt or a2a
+  std::string kind;  // mqtt, a2a or ingest
   std::string agent;
   std::string user = "bwoc";
   std::optional<std::string> broker, credentials, ca, cert, key;

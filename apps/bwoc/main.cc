@@ -431,17 +431,19 @@ void declare_service(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<ServiceOptions>();
   CLI::App* service = app.add_subcommand("service", "systemd units for the long-running commands");
   service->require_subcommand(1);
-  CLI::App* print = service->add_subcommand("print", "Print a hardened systemd unit for `mqtt subscribe` or `a2a serve`");
+  CLI::App* print = service->add_subcommand(
+      "print", "Print a hardened systemd unit for `mqtt subscribe`, `a2a serve` or `inbox ingest --watch`");
   print->footer(
-      "The unit is a template: its instance name is the agent. It runs as a dedicated\n"
+      "For mqtt and a2a the unit is a template: its instance name is the agent. The\n"
+      "ingest unit serves path peers for the whole workspace. Each runs as a dedicated\n"
       "user with NoNewPrivileges, ProtectSystem=strict and only the workspace\n"
       "writable, tells systemd when it is ready (Type=notify), restarts on failure and\n"
       "stops cleanly on SIGTERM. Logs go to the journal with their priority.\n\n"
       "Example:\n"
       "  bwoc service print mqtt --agent agents/agent-b --broker mqtt://127.0.0.1:1883 \\\n"
       "      --credentials /etc/bwoc/mqtt.credentials > /etc/systemd/system/bwoc-mqtt-beta@.service");
-  print->add_option("kind", o->kind, "mqtt or a2a")->required()->check(CLI::IsMember({"mqtt", "a2a"}));
-  print->add_option("--agent", o->agent, "The agent to show the install commands for")->required();
+  print->add_option("kind", o->kind, "mqtt, a2a or ingest")->required()->check(CLI::IsMember({"mqtt", "a2a", "ingest"}));
+  print->add_option("--agent", o->agent, "mqtt and a2a: the agent to show the install commands for");
   print->add_option("--user", o->user, "The dedicated user it runs as (default bwoc)");
   print->add_option("--broker", o->broker, "mqtt: the broker URL");
   print->add_option("--credentials", o->credentials, "mqtt: user:password file, handed over with LoadCredential=");

@@ -241,6 +241,19 @@ expect_contains "$OUT" "caller  word-count"
 expect_contains "$OUT" "P99 MS"
 stop_pid "$INGEST_PID" "inbox ingest --watch"
 
+# The ingest service as a systemd unit, checked by systemd itself; skills
+# need the Landlock calls its system call filter would otherwise refuse.
+mkdir -p units
+bwoc -w beta service print ingest --user root >units/bwoc-ingest-beta.service
+run systemd-analyze verify --man=no units/bwoc-ingest-beta.service
+expect_eq "$RC:$ERR" "0:"
+for line in "inbox ingest --watch" Type=notify "ReadWritePaths=$WORK/beta" \
+  "SystemCallFilter=landlock_create_ruleset landlock_add_rule landlock_restrict_self"; do
+  expect_contains "$(cat units/bwoc-ingest-beta.service)" "$line"
+done
+error_of 2 bwoc -w beta service print a2a
+expect_contains "$ERR" "needs --agent"
+
 # ===== A2A: the same contracts and answers; the extended card by tier.
 start_a2a beta agent-b
 # beta's entry (the last table) gains a url beside its path.
