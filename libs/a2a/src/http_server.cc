@@ -6,6 +6,7 @@
 #include <utility>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -59,7 +60,6 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_body(beast::error_code ec);
   void dispatch_request();
   void send(HttpResponse response, bool keep_alive);
-  void send_shared(HttpResponse response, bool keep_alive);
   void refuse(int status, const std::string& message, std::vector<std::pair<std::string, std::string>> headers = {});
   void shutdown();
   // After refusing a request whose body we will not read: stop sending, and
@@ -71,9 +71,14 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> response_;
-  http::response<http::span_body<const char>> shared_response_;
+  // The response being written: its head, serialized here, and its body
+  // (owned, or shared by every session, as the agent card is).
+  std::string head_;
+  std::string body_;
   std::shared_ptr<const std::string> shared_body_;
+  bool head_request_ = false;
+  // The thread running handle() for this session, while it runs.
+  std::atomic<std::thread::id> dispatching_{};
   http::response<http::empty_body> continue_;
   ServerImpl& server_;
   std::string client_;
@@ -323,47 +328,46 @@ void Session::dispatch_request() {
     net::post(self->stream_.get_executor(), std::move(fn));
   };
   bool keep_alive = message.keep_alive();
+  head_request_ = message.method() == http::verb::head;
   busy_ = true;
   stream_.expires_never();  // the handler may wait for the disk; the write has its own timeout
+  dispatching_ = std::this_thread::get_id();
   server_.handler().handle(std::move(request), [self = shared_from_this(), keep_alive](HttpResponse response) {
+    // Answers made at once (the card, task reads, errors) go out without a
+    // trip through the queue; those made on other threads are posted.
+    if (self->dispatching_.load() == std::this_thread::get_id()) return self->send(std::move(response), keep_alive);
     net::post(self->stream_.get_executor(), [self, keep_alive, response = std::move(response)]() mutable {
       self->send(std::move(response), keep_alive);
     });
   });
+  dispatching_ = std::thread::id();
 }
 
 void Session::send(HttpResponse r, bool keep_alive) {
-  if (r.shared_body) return send_shared(std::move(r), keep_alive);
-  response_ = http::response<http::string_body>(static_cast<http::status>(r.status), 11);
-  response_.set(http::field::server, "bwoc");
-  response_.set(http::field::content_type, r.content_type);
-  for (const auto& [name, value] : r.headers) response_.set(name, value);
-  response_.body() = std::move(r.body);
-  response_.keep_alive(keep_alive && !r.close && !server_.draining());
-  response_.prepare_payload();
+  // One gathered write of a head serialized here and the body: Beast's
+  // general serializer cost more than the rest of serving the agent card.
+  keep_alive = keep_alive && !r.close && !server_.draining();
   bool unread_input = r.status == 413 || r.status == 431 || r.status == 429;
-  stream_.expires_after(server_.limits().write_timeout);
-  http::async_write(stream_, response_, [self = shared_from_this(), unread_input](beast::error_code ec, std::size_t) {
-    self->busy_ = false;
-    if (!ec && unread_input) return self->linger();
-    if (ec || !self->response_.keep_alive()) return self->shutdown();
-    self->read_header();
-  });
-}
-
-void Session::send_shared(HttpResponse r, bool keep_alive) {
+  std::string_view reason = http::obsolete_reason(static_cast<http::status>(r.status));
   shared_body_ = std::move(r.shared_body);
-  shared_response_ = http::response<http::span_body<const char>>(static_cast<http::status>(r.status), 11);
-  shared_response_.set(http::field::server, "bwoc");
-  shared_response_.set(http::field::content_type, r.content_type);
-  for (const auto& [name, value] : r.headers) shared_response_.set(name, value);
-  shared_response_.body() = boost::beast::span<const char>(shared_body_->data(), shared_body_->size());
-  shared_response_.keep_alive(keep_alive && !r.close && !server_.draining());
-  shared_response_.prepare_payload();
+  body_ = std::move(r.body);
+  std::size_t length = shared_body_ ? shared_body_->size() : body_.size();
+  head_.clear();
+  head_.append("HTTP/1.1 ").append(std::to_string(r.status)).append(" ").append(reason);
+  head_.append("\r\nServer: bwoc\r\nContent-Type: ").append(r.content_type);
+  for (const auto& [name, value] : r.headers) head_.append("\r\n").append(name).append(": ").append(value);
+  head_.append("\r\nContent-Length: ").append(std::to_string(length));
+  if (!keep_alive) head_.append("\r\nConnection: close");
+  head_.append("\r\n\r\n");
+  // A HEAD request gets the head alone (with the length the body would have).
+  std::string_view body = head_request_ ? std::string_view() : shared_body_ ? std::string_view(*shared_body_) : body_;
+  std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body.data(), body.size())};
   stream_.expires_after(server_.limits().write_timeout);
-  http::async_write(stream_, shared_response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+  net::async_write(stream_, buffers, [self = shared_from_this(), unread_input, keep_alive](beast::error_code ec, std::size_t) {
     self->busy_ = false;
-    if (ec || !self->shared_response_.keep_alive()) return self->shutdown();
+    self->shared_body_.reset();
+    if (!ec && unread_input) return self->linger();
+    if (ec || !keep_alive) return self->shutdown();
     self->read_header();
   });
 }

@@ -68,8 +68,9 @@ struct ReceiverOptions {
   DeliveryPolicy policy;
   // Group commit: a batch is committed (one fdatasync for all of it) once no
   // envelope has joined it for `commit_lull`, or `max_commit_delay` after its
-  // first arrived. Under light load an envelope waits one lull; under heavy
-  // load batches grow until the threads checking envelopes run dry.
+  // first arrived. Under light load an envelope waits one lull; once batches
+  // are large (8 or more, a sign of load) the next one is committed when it is
+  // full or at `max_commit_delay`, without looking for lulls.
   std::chrono::microseconds commit_lull{100};
   std::chrono::microseconds max_commit_delay{2000};
   // A batch this large is committed without waiting.
