@@ -9,17 +9,22 @@ namespace bwoc::a2a {
 
 json::Value agent_card(const CardInfo& info) {
   std::string rpc_url = join_url(info.base_url, "/a2a");
+  json::Value params = json::Value::object({{"envelopeVersion", 1},
+                                           {"workspace", info.workspace},
+                                           {"agent", info.agent},
+                                           {"publicKey", info.public_key.to_text()},
+                                           {"fingerprint", info.public_key.fingerprint()}});
+  if (!info.skill_contracts.is_null()) {
+    params.set("skills", info.skill_contracts);
+    params.set("skillSetHash", info.skill_set_hash);
+  }
   json::Value extension = json::Value::object(
       {{"uri", std::string(kEnvelopeExtensionUri)},
        {"description",
         "Messages carry a bwoc envelope (Ed25519-signed, RFC 8785 canonical JSON) in a data part "
         "{\"bwoc.envelope\": ...}; the node answers with its own signed receipt in the task's artifact."},
        {"required", false},
-       {"params", json::Value::object({{"envelopeVersion", 1},
-                                       {"workspace", info.workspace},
-                                       {"agent", info.agent},
-                                       {"publicKey", info.public_key.to_text()},
-                                       {"fingerprint", info.public_key.fingerprint()}})}});
+       {"params", std::move(params)}});
   return json::Value::object({
       {"name", info.workspace + "/" + info.agent},
       {"description", info.description.empty() ? "A bwoc agent" : info.description},

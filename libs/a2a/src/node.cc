@@ -273,24 +273,12 @@ HttpResponse Node::extended_card(const RpcRequest& rpc) {
     info = card_info_;
   }
   auto skills = skills_->card_skills(*tier);
-  if (!skills.ok()) return json_response(rpc_error(rpc.id, rpc_code::kInternalError, "Internal error"));
+  auto contracts = skills_->discovery(*tier);
+  if (!skills.ok() || !contracts.ok()) return json_response(rpc_error(rpc.id, rpc_code::kInternalError, "Internal error"));
   info.skills = std::move(skills).value();
+  info.skill_contracts = *contracts->find("skills");
+  info.skill_set_hash = contracts->find("set_hash")->as_string();
   json::Value card = agent_card(info);
-  if (auto contracts = skills_->discovery(*tier); contracts.ok()) {
-    // The full contracts (schemas, versions, hashes) ride in the bwoc extension.
-    for (json::Member& m : card.members()) {
-      if (m.name != "capabilities") continue;
-      for (json::Member& c : m.value.members()) {
-        if (c.name != "extensions") continue;
-        for (json::Value& e : c.value.items()) {
-          if (json::Value* params = const_cast<json::Value*>(e.find("params"))) {
-            params->set("skills", *contracts->find("skills"));
-            params->set("skillSetHash", *contracts->find("set_hash"));
-          }
-        }
-      }
-    }
-  }
   return json_response(rpc_result(rpc.id, json::write(card)));
 }
 

@@ -29,6 +29,10 @@ struct CardInfo {
   std::string base_url;  // "http://127.0.0.1:8080": the card says <base_url>/a2a
   PublicKey public_key;
   json::Value skills = json::Value::array();  // public skills, in A2A AgentSkill shape
+  // The extended card only: the full skill contracts and their set's hash,
+  // published in the bwoc extension's params.
+  json::Value skill_contracts;
+  std::string skill_set_hash;
   bool extended_card = true;  // GetExtendedAgentCard answers by the caller's verified tier
 };
 
