@@ -13,7 +13,6 @@
 #include "bwoc/core/routes.h"
 #include "bwoc/core/service.h"
 #include "bwoc/peer/ask.h"
-#include "bwoc/skill/host.h"
 #include "commands.h"
 #include "network.h"
 
@@ -110,16 +109,9 @@ class Ingester {
       : receiver_(std::move(receiver)), key_(std::move(key)), network_(make_network(ws)), answerer_(ws, key_, network_) {}
 
   Result<IngestReport> round(std::size_t max) {
-    std::vector<Delivery> requests;
     IngestOptions io;
     io.max_entries = max;
-    io.on_delivered = [&](const Delivery& d) {
-      if (d.envelope && skill::is_skill_request(d.envelope->kind)) requests.push_back(d);
-    };
-    auto report = ingest_drop_folder(*receiver_, io);
-    auto routes = receiver_->routes();
-    for (const Delivery& d : requests) answerer_.answer(d, routes ? *routes : Routes());
-    return report;
+    return answerer_.ingest(*receiver_, io);
   }
 
  private:

@@ -35,15 +35,8 @@ Result<std::string> await_in_inbox(const Workspace& ws, const PeerRoute& peer, c
   for (;;) {
     IngestOptions io;
     io.max_entries = 1024;
-    std::vector<Delivery> requests;
-    io.on_delivered = [&](const Delivery& d) {
-      if (d.envelope && skill::is_skill_request(d.envelope->kind)) requests.push_back(d);
-    };
-    if (auto r = ingest_drop_folder(*receiver, io); !r.ok()) return r.error();
-    if (answerer != nullptr) {
-      auto routes = receiver->routes();
-      for (const Delivery& d : requests) answerer->answer(d, routes ? *routes : Routes());
-    }
+    auto ingested = answerer != nullptr ? answerer->ingest(*receiver, io) : ingest_drop_folder(*receiver, io);
+    if (!ingested.ok()) return ingested.error();
     auto scan = scan_inbox(inbox, inbox_offset, [&](const InboxLine& line) {
       if (found) return;
       auto env = parse_envelope(line.envelope);
@@ -139,6 +132,17 @@ struct RequestAnswerer::Impl {
 RequestAnswerer::RequestAnswerer(const Workspace& ws, const SecretKey& key, const Network& network)
     : impl_(std::make_unique<Impl>(ws, key, network)) {}
 RequestAnswerer::~RequestAnswerer() = default;
+
+Result<IngestReport> RequestAnswerer::ingest(Receiver& receiver, IngestOptions options) {
+  std::vector<Delivery> requests;
+  options.on_delivered = [&](const Delivery& d) {
+    if (d.envelope && skill::is_skill_request(d.envelope->kind)) requests.push_back(d);
+  };
+  auto report = ingest_drop_folder(receiver, options);
+  auto routes = receiver.routes();
+  for (const Delivery& d : requests) answer(d, routes ? *routes : Routes());
+  return report;
+}
 
 void RequestAnswerer::answer(const Delivery& d, const Routes& routes) {
   if (!d.envelope || !skill::is_skill_request(d.envelope->kind)) return;

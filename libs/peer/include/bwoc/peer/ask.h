@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "bwoc/core/drop_folder.h"
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/receiver.h"
 #include "bwoc/core/routes.h"
@@ -82,6 +83,10 @@ class RequestAnswerer {
 
   // Does nothing for envelopes that are not skill requests.
   void answer(const Delivery& delivery, const Routes& routes);
+
+  // Ingests `receiver`'s drop folder (as ingest_drop_folder) and answers the
+  // skill requests it delivered.
+  Result<IngestReport> ingest(Receiver& receiver, IngestOptions options);
 
  private:
   struct Impl;
