@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <string>
 
@@ -105,6 +106,46 @@ TEST(Jcs, SortsMembersByUtf16CodeUnitsAsRfc8785Shows) {
 TEST(Jcs, EscapesOnlyWhatRfc8785Escapes) {
   EXPECT_EQ(canonical(R"("\u0001\u001f\b\f\n\r\t\"\\\/\u007f\u2028")"),
             "\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\/\x7F\xE2\x80\xA8\"");
+}
+
+// The string writer scans eight bytes at a time: every byte that needs an
+// escape must be found wherever it falls in a word, and bytes of 0x80 and
+// above (UTF-8) must never be taken for one.
+TEST(Jcs, EscapesEveryByteThatNeedsItAtEveryPositionOfAWord) {
+  auto escaped_bytewise = [](std::string_view s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\b') out += "\\b";
+      else if (c == '\f') out += "\\f";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out + "\"";
+  };
+  const std::string specials = std::string("\"\\\x00\x01\x1f\n\t", 7);
+  const std::string plain = "ab\x7f \xc3\xa9~!";  // includes 0x7f and a UTF-8 pair, neither escaped
+  for (std::size_t length = 0; length <= 24; ++length) {
+    for (std::size_t at = 0; at < std::max<std::size_t>(length, 1); ++at) {
+      for (char special : specials) {
+        std::string s;
+        for (std::size_t i = 0; i < length; ++i) s += plain[i % plain.size()];
+        if (length > 0) s[at] = special;
+        std::string out;
+        jcs::append_string(s, out);
+        ASSERT_EQ(out, escaped_bytewise(s)) << "length " << length << ", special at " << at;
+      }
+    }
+  }
 }
 
 TEST(Jcs, WritesSpecExamplesOfNumbers) {

@@ -88,6 +88,11 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
 };
 
+class ServerImpl;
+// The server whose I/O thread this is, if any: a reply made on one of them
+// goes out at once instead of through the queue.
+thread_local const ServerImpl* serving_on_this_thread = nullptr;
+
 class ServerImpl : public HttpServer {
  public:
   ServerImpl(HttpHandler& handler, const HttpServerOptions& options)
@@ -115,7 +120,12 @@ class ServerImpl : public HttpServer {
     port_ = acceptor_.local_endpoint().port();
     thread_count_ = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     accept();
-    for (int i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    for (int i = 0; i < thread_count_; ++i) {
+      threads_.emplace_back([this] {
+        serving_on_this_thread = this;
+        ioc_.run();
+      });
+    }
     return ok_status();
   }
 
@@ -333,9 +343,12 @@ void Session::dispatch_request() {
   stream_.expires_never();  // the handler may wait for the disk; the write has its own timeout
   dispatching_ = std::this_thread::get_id();
   server_.handler().handle(std::move(request), [self = shared_from_this(), keep_alive](HttpResponse response) {
-    // Answers made at once (the card, task reads, errors) go out without a
-    // trip through the queue; those made on other threads are posted.
-    if (self->dispatching_.load() == std::this_thread::get_id()) return self->send(std::move(response), keep_alive);
+    // Answers made on an I/O thread (the card, task reads, errors, receipts)
+    // go out without a trip through the queue; the session waits for this
+    // answer and does nothing else meanwhile. Others are posted.
+    if (self->dispatching_.load() == std::this_thread::get_id() || serving_on_this_thread == &self->server_) {
+      return self->send(std::move(response), keep_alive);
+    }
     net::post(self->stream_.get_executor(), [self, keep_alive, response = std::move(response)]() mutable {
       self->send(std::move(response), keep_alive);
     });

@@ -89,11 +89,14 @@ std::variant<RpcRequest, RpcError> read_rpc(std::string_view body, std::string_v
   if (found == nullptr) return RpcError{rpc_code::kMethodNotFound, "Method not found", req.id};
   req.method = found->method;
   req.generation = found->generation;
-  const json::Value* params = doc->find("params");
+  json::Value* params = nullptr;
+  for (json::Member& m : doc->members()) {
+    if (m.name == "params") params = &m.value;
+  }
   if (params == nullptr) {
     req.params = json::Value::object();
   } else if (params->is_object()) {
-    req.params = *params;
+    req.params = std::move(*params);  // moved, not copied: it holds the envelope
   } else {
     return RpcError{rpc_code::kInvalidParams, "Invalid params: params must be an object", req.id};
   }

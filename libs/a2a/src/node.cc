@@ -181,11 +181,9 @@ void Node::handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request,
       return handle_skill_request(call, context_id, envelope, request, std::move(reply));
     }
   }
-  auto post = request.post;
-  auto done = [this, call = std::move(call), context_id, post, reply = std::move(reply)](Delivery d) mutable {
+  auto done = [this, call = std::move(call), context_id, post = request.post, reply = std::move(reply)](Delivery d) mutable {
     // Off the commit thread: signing the receipt is the I/O thread's work.
-    post([this, call = std::move(call), context_id = std::move(context_id), d = std::move(d),
-          reply = std::move(reply)] { finish_send(call, context_id, d, reply); });
+    delivered(Delivered{std::move(call), std::move(context_id), std::move(d), std::move(reply)}, post);
   };
   if (envelope->is_string()) {
     // Sent as text: delivered as the very bytes that were sent.
@@ -193,6 +191,40 @@ void Node::handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request,
   } else {
     std::string text = json::write(*envelope);
     receiver_->receive_document(std::move(*envelope), std::move(text), Via::a2a, request.client, std::move(done));
+  }
+}
+
+void Node::delivered(Delivered item, const std::function<void(std::function<void()>)>& post) {
+  bool post_finisher;
+  {
+    std::lock_guard lock(delivered_mu_);
+    delivered_.push_back(std::move(item));
+    post_finisher = !finisher_posted_;
+    finisher_posted_ = true;
+  }
+  if (post_finisher) post([this, post] { finish_delivered(post); });
+}
+
+void Node::finish_delivered(std::function<void(std::function<void()>)> post) {
+  std::vector<Delivered> mine;
+  bool more;
+  {
+    std::lock_guard lock(delivered_mu_);
+    std::size_t share = (delivered_.size() + options_.io_threads - 1) / options_.io_threads;
+    if (share == delivered_.size()) {
+      mine.swap(delivered_);
+    } else {
+      mine.assign(std::make_move_iterator(delivered_.begin()), std::make_move_iterator(delivered_.begin() + share));
+      delivered_.erase(delivered_.begin(), delivered_.begin() + share);
+    }
+    more = !delivered_.empty();
+    finisher_posted_ = more;
+  }
+  if (more) post([this, post] { finish_delivered(post); });  // the rest for another thread
+  for (Delivered& d : mine) finish_send(d.call, d.context_id, d.delivery, d.reply);
+  if (Status st = tasks_->flush(); !st.ok()) {
+    // The envelopes are delivered and the receipts sound; only task reads suffer.
+    log::warning("a2a.task_store_failed", {{"agent", options_.agent}, {"error", st.error().message()}});
   }
 }
 

@@ -35,6 +35,7 @@ struct NodeOptions {
   TaskStoreOptions tasks;
   std::size_t max_skill_runs = 8;      // skills running at once
   std::size_t max_skill_queue = 256;   // calls waiting for a run; beyond, "busy"
+  std::size_t io_threads = 1;          // the listener's, over which receipts are signed
 };
 
 class Node : public HttpHandler {
@@ -61,6 +62,17 @@ class Node : public HttpHandler {
   void handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request, std::function<void(HttpResponse)> reply);
   void finish_send(const Call& call, const std::string& context_id, const Delivery& d,
                    const std::function<void(HttpResponse)>& reply, const std::string* answer_text = nullptr);
+  // Deliveries come back from the receiver a commit batch at a time; their
+  // receipts are signed on the I/O threads, a share of the batch for each
+  // thread per trip through its queue, and the batch's tasks written at once.
+  struct Delivered {
+    Call call;
+    std::string context_id;
+    Delivery delivery;
+    std::function<void(HttpResponse)> reply;
+  };
+  void delivered(Delivered item, const std::function<void(std::function<void()>)>& post);
+  void finish_delivered(std::function<void(std::function<void()>)> post);
   // peer.status and peer.learn: read-only requests the node answers itself
   // with a signed <kind>.result, after every check and nothing stored.
   void answer_peer_request(const Call& call, const std::string& context_id, const std::string& text,
@@ -93,6 +105,9 @@ class Node : public HttpHandler {
   std::atomic<std::int64_t> card_checked_ms_{0};
   std::unique_ptr<skill::SkillHost> skills_;
   std::unique_ptr<WorkQueue> skill_work_;
+  std::mutex delivered_mu_;
+  std::vector<Delivered> delivered_;  // waiting for an I/O thread
+  bool finisher_posted_ = false;
   std::atomic<std::int64_t> last_log_second_{0};
   std::atomic<int> logged_this_second_{0};
 };

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <thread>
 
 #include "bwoc/core/log.h"
 #include "bwoc/core/service.h"
@@ -86,6 +88,8 @@ Result<std::unique_ptr<Server>> Server::start(const Workspace& ws, const ServeOp
   node.burst_per_key = l.burst_per_key;
   node.tasks.max_tasks = l.max_tasks;
   node.tasks.max_age_ms = l.task_max_age.count();
+  node.io_threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
+                                        : std::max(1u, std::thread::hardware_concurrency());
   auto http_server = HttpServer::start(http, impl->deferred);
   if (!http_server.ok()) return http_server.error();
   impl->http = std::move(http_server).value();

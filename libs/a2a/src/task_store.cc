@@ -104,6 +104,7 @@ Result<std::unique_ptr<TaskStore>> TaskStore::open(const fs::path& dir, TaskStor
 }
 
 TaskStore::~TaskStore() {
+  (void)flush();
   for (Segment& s : segments_) {
     if (s.fd >= 0) ::close(s.fd);
     if (s.read_fd >= 0) ::close(s.read_fd);
@@ -149,6 +150,7 @@ Status TaskStore::load() {
   }
   if (segments_.empty()) return start_segment(1);
   Segment& last = segments_.back();
+  written_ = last.size;
   last.fd = ::open(segment_path(last.number).c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
   if (last.fd < 0) return os_error("cannot open", segment_path(last.number), errno);
   evict(now_millis());
@@ -156,6 +158,7 @@ Status TaskStore::load() {
 }
 
 Status TaskStore::start_segment(std::uint32_t number) {
+  BWOC_RETURN_IF_ERROR(flush_locked());
   fs::path path = segment_path(number);
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return os_error("cannot create", path, errno);
@@ -167,6 +170,26 @@ Status TaskStore::start_segment(std::uint32_t number) {
   seg.number = number;
   seg.fd = fd;
   segments_.push_back(std::move(seg));
+  written_ = 0;
+  return ok_status();
+}
+
+Status TaskStore::flush() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return flush_locked();
+}
+
+Status TaskStore::flush_locked() {
+  if (unwritten_.empty()) return ok_status();
+  Segment& seg = segments_.back();
+  Status wrote = write_all(seg.fd, unwritten_, segment_path(seg.number));
+  if (!wrote.ok()) {
+    // No partial line on disk; the lines stay here for the next flush.
+    (void)::ftruncate(seg.fd, static_cast<off_t>(written_));
+    return wrote;
+  }
+  written_ += unwritten_.size();
+  unwritten_.clear();
   return ok_status();
 }
 
@@ -211,11 +234,12 @@ Status TaskStore::put(const TaskRecord& task) {
     evict(task.created);
   }
   Segment& seg = segments_.back();
-  BWOC_RETURN_IF_ERROR(write_all(seg.fd, line, segment_path(seg.number)));
+  unwritten_ += line;
   index_[*key] = Entry{seg.number, static_cast<std::uint32_t>(line.size()), seg.size, owner_index(task.owner), task.created};
   seg.keys.push_back(*key);
   seg.size += line.size();
-  return ok_status();
+  constexpr std::size_t kFlushBytes = 256 * 1024;
+  return unwritten_.size() >= kFlushBytes ? flush_locked() : ok_status();
 }
 
 std::optional<TaskRecord> TaskStore::read_locked(const Entry& e) {
@@ -224,6 +248,11 @@ std::optional<TaskRecord> TaskStore::read_locked(const Entry& e) {
     if (s.number == e.segment) seg = &s;
   }
   if (seg == nullptr) return std::nullopt;
+  if (seg == &segments_.back() && e.offset >= written_) {
+    std::string_view line = std::string_view(unwritten_).substr(e.offset - written_, e.length);
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    return parse_record(line);
+  }
   if (seg->read_fd < 0) {
     seg->read_fd = ::open(segment_path(seg->number).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (seg->read_fd < 0) return std::nullopt;

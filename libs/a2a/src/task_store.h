@@ -49,7 +49,13 @@ class TaskStore {
  public:
   static Result<std::unique_ptr<TaskStore>> open(const std::filesystem::path& dir, TaskStoreOptions options);
 
+  // Records a task. Its line is kept in memory until flush() (or until a
+  // buffer's worth is waiting): a burst of tasks costs one write. Reads see
+  // a task at once either way.
   Status put(const TaskRecord& task);
+  // Writes the lines put since the last flush (not fsynced: a task is the
+  // record of a receipt already given, which a repeat rebuilds).
+  Status flush();
   std::optional<TaskRecord> get(std::string_view id);
   bool contains(std::string_view id);
   // Newest first, only the tasks of `owner`; `offset` into that list.
@@ -79,6 +85,7 @@ class TaskStore {
   TaskStore(std::filesystem::path dir, TaskStoreOptions options) : dir_(std::move(dir)), options_(options) {}
   Status load();
   Status start_segment(std::uint32_t number);
+  Status flush_locked();
   void evict(UnixMillis now);
   // Reads a task line; requires mu_ (eviction closes descriptors).
   std::optional<TaskRecord> read_locked(const Entry& e);
@@ -94,6 +101,8 @@ class TaskStore {
   std::mutex mu_;
   std::unordered_map<Key, Entry, KeyHash> index_;
   std::deque<Segment> segments_;
+  std::string unwritten_;        // lines of the newest segment not yet written
+  std::uint64_t written_ = 0;    // how much of the newest segment is in its file
   std::vector<std::string> owners_;
   std::unordered_map<std::string, std::uint32_t> owner_ids_;
 };
