@@ -233,13 +233,16 @@ Status TaskStore::put(const TaskRecord& task) {
     BWOC_RETURN_IF_ERROR(start_segment(segments_.back().number + 1));
     evict(task.created);
   }
+  // A full buffer is written first; when that fails the task is not
+  // recorded, so that a failing disk cannot grow the buffer without bound.
+  constexpr std::size_t kFlushBytes = 256 * 1024;
+  if (unwritten_.size() >= kFlushBytes) BWOC_RETURN_IF_ERROR(flush_locked());
   Segment& seg = segments_.back();
   unwritten_ += line;
   index_[*key] = Entry{seg.number, static_cast<std::uint32_t>(line.size()), seg.size, owner_index(task.owner), task.created};
   seg.keys.push_back(*key);
   seg.size += line.size();
-  constexpr std::size_t kFlushBytes = 256 * 1024;
-  return unwritten_.size() >= kFlushBytes ? flush_locked() : ok_status();
+  return ok_status();
 }
 
 std::optional<TaskRecord> TaskStore::read_locked(const Entry& e) {
