@@ -29,6 +29,18 @@ TEST(Timestamp, RoundTripsAcrossCenturies) {
   }
 }
 
+TEST(Timestamp, FormatsTheFirstAndLastFourDigitYearsAndBeyond) {
+  auto last = parse_timestamp("9999-12-31T23:59:59.999Z");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(format_timestamp(*last), "9999-12-31T23:59:59.999Z");
+  auto first = parse_timestamp("0000-01-01T00:00:00.000Z");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(format_timestamp(*first), "0000-01-01T00:00:00.000Z");
+  // Out of the envelope's range the digits still come out, never a wrapped year.
+  EXPECT_EQ(format_timestamp(*last + 1), "10000-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_timestamp(*first - 1).substr(0, 3), "-00");
+}
+
 TEST(Timestamp, TimeArgumentsAcceptThreeForms) {
   EXPECT_EQ(*parse_time_argument("2026-11-22T08:00:00Z"), 1795334400000);
   EXPECT_EQ(*parse_time_argument("2026-11-22T08:00:00.500Z"), 1795334400500);
