@@ -322,7 +322,7 @@ void declare_a2a(CLI::App& app, Context& ctx) {
   serve->add_option("--bind", o->bind, "Address to listen on (default 127.0.0.1)");
   serve->add_option("--port", o->port, "Port (default 8080; 0: any free port)");
   serve->add_option("--public-url", o->public_url, "The URL clients reach it by, for the card (default http://BIND:PORT)");
-  serve->add_option("--threads", o->threads, "I/O threads (default: one per core)");
+  serve->add_option("--threads", o->threads, "I/O threads (default: one per CPU this process may run on)");
   serve->add_option("--rate-per-address", o->rate_per_address, "Requests a second from one address before any check (default 100; 0: no limit)");
   serve->add_option("--rate-per-key", o->rate_per_key, "Envelopes a second from one verified peer (default 50; 0: no limit)");
   serve->add_option("--max-connections", o->max_connections, "Open connections at most (default 2048)");

@@ -65,7 +65,7 @@ struct HttpServerLimits {
 struct HttpServerOptions {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port
-  int threads = 0;            // 0: one per core
+  int threads = 0;            // 0: one per usable core (see usable_cores)
   HttpServerLimits limits;
 };
 
@@ -74,6 +74,7 @@ class HttpServer {
   static Result<std::unique_ptr<HttpServer>> start(const HttpServerOptions& options, HttpHandler& handler);
   virtual ~HttpServer() = default;
   virtual std::uint16_t port() const = 0;
+  virtual int threads() const = 0;  // I/O threads serving connections
   // Stops accepting, closes idle connections, lets requests in progress
   // finish (up to `timeout`), then stops. Returns how many were cut off.
   virtual std::size_t drain(std::chrono::milliseconds timeout) = 0;

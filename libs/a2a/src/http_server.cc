@@ -24,6 +24,7 @@
 #include <unordered_map>
 
 #include "bwoc/core/log.h"
+#include "bwoc/core/work_queue.h"
 #include "http.h"
 #include "rate_limit.h"
 
@@ -118,7 +119,7 @@ class ServerImpl : public HttpServer {
                    "cannot listen on " + options.bind + ":" + std::to_string(options.port) + ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
-    thread_count_ = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    thread_count_ = options.threads > 0 ? options.threads : static_cast<int>(usable_cores());
     accept();
     for (int i = 0; i < thread_count_; ++i) {
       threads_.emplace_back([this] {
@@ -130,6 +131,7 @@ class ServerImpl : public HttpServer {
   }
 
   std::uint16_t port() const override { return port_; }
+  int threads() const override { return thread_count_; }
   std::size_t open_connections() const override { return connections_.load(); }
 
   std::size_t drain(std::chrono::milliseconds timeout) override {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 
 #include "bwoc/core/log.h"
 #include "bwoc/core/service.h"
@@ -88,13 +87,12 @@ Result<std::unique_ptr<Server>> Server::start(const Workspace& ws, const ServeOp
   node.burst_per_key = l.burst_per_key;
   node.tasks.max_tasks = l.max_tasks;
   node.tasks.max_age_ms = l.task_max_age.count();
-  node.io_threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
-                                        : std::max(1u, std::thread::hardware_concurrency());
   auto http_server = HttpServer::start(http, impl->deferred);
   if (!http_server.ok()) return http_server.error();
   impl->http = std::move(http_server).value();
   impl->base_url = options.public_url.empty() ? default_base_url(options.bind, impl->http->port()) : options.public_url;
   node.base_url = impl->base_url;
+  node.io_threads = static_cast<std::size_t>(impl->http->threads());
   auto made = Node::open(ws, node);
   if (!made.ok()) {
     impl->http->drain(std::chrono::milliseconds(0));

@@ -369,8 +369,8 @@ Result<std::unique_ptr<Subscriber>> Subscriber::start(const Workspace& ws, const
   BWOC_ASSIGN_OR_RETURN(impl->connection,
                         Connection::open(co, [raw](IncomingMessage m) { raw->on_message(std::move(m)); }, on_event));
   impl->publisher = std::thread([raw] { raw->publish_loop(); });
-  unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-  for (unsigned i = 0; i < cores; ++i) impl->checkers.emplace_back([raw] { raw->check_loop(); });
+  std::size_t cores = std::min<std::size_t>(usable_cores(), 8);
+  for (std::size_t i = 0; i < cores; ++i) impl->checkers.emplace_back([raw] { raw->check_loop(); });
   auto fail = [&](Error e) {
     impl->stop();
     return e;

@@ -39,7 +39,7 @@ struct ServeOptions {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port
   std::string public_url;     // what the card advertises (default: http://<bind>:<port>)
-  int threads = 0;            // 0: one per core
+  int threads = 0;            // 0: one per CPU this process may run on
   ServeLimits limits;
 };
 

@@ -13,6 +13,11 @@
 
 namespace bwoc {
 
+// How many CPUs this thread may run on: its affinity mask (taskset, a
+// container's cpuset), not every CPU the machine has. At least 1. The
+// default for "one thread per core".
+std::size_t usable_cores();
+
 class WorkQueue {
  public:
   WorkQueue(std::size_t threads, std::size_t max_queued);
