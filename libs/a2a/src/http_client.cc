@@ -34,8 +34,7 @@ class Call : public std::enable_shared_from_this<Call> {
  public:
   Call(net::io_context& ioc, ssl::context* tls, HttpCall call, Url url, const HttpClientOptions& options,
        std::optional<Result<HttpResult>>& result)
-      : ioc_(ioc),
-        resolver_(ioc),
+      : resolver_(ioc),
         deadline_timer_(ioc),
         call_(std::move(call)),
         url_(std::move(url)),
@@ -169,7 +168,6 @@ class Call : public std::enable_shared_from_this<Call> {
     finish(std::move(r));
   }
 
-  net::io_context& ioc_;
   tcp::resolver resolver_;
   net::steady_timer deadline_timer_;
   std::optional<beast::tcp_stream> plain_stream_;
