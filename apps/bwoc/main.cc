@@ -26,6 +26,12 @@ constexpr const char* kDescription =
     "folder holding .bwoc/ above the current one. Exit codes: 0 ok, 1 failure,\n"
     "2 usage error or not found.";
 
+// For counts read into unsigned integers, where "-1" would otherwise wrap
+// around to a huge number and be taken as a limit.
+const CLI::Validator kNotNegative(
+    [](std::string& text) { return !text.empty() && text[0] == '-' ? std::string("must not be negative") : ""; }, "",
+    "not negative");
+
 // Runs `action` with `opts` when `sub` is the chosen subcommand.
 template <class Options>
 void on(CLI::App* sub, Context& ctx, std::string name, std::shared_ptr<Options> opts,
@@ -325,13 +331,16 @@ void declare_a2a(CLI::App& app, Context& ctx) {
   serve->add_option("--threads", o->threads, "I/O threads (default: one per CPU this process may run on)");
   serve->add_option("--rate-per-address", o->rate_per_address, "Requests a second from one address before any check (default 100; 0: no limit)");
   serve->add_option("--rate-per-key", o->rate_per_key, "Envelopes a second from one verified peer (default 50; 0: no limit)");
-  serve->add_option("--max-connections", o->max_connections, "Open connections at most (default 2048)");
-  serve->add_option("--max-body", o->max_body, "Request body bytes at most (default 1 MiB + 64 KiB; 413 beyond)");
+  serve->add_option("--max-connections", o->max_connections, "Open connections at most (default 2048)")
+      ->check(kNotNegative);
+  serve->add_option("--max-body", o->max_body, "Request body bytes at most (default 1 MiB + 64 KiB; 413 beyond)")
+      ->check(kNotNegative);
   serve->add_option("--header-timeout", o->header_timeout, "Time to receive a request's headers (default 10s)");
   serve->add_option("--body-timeout", o->body_timeout, "Time to receive a request's body (default 30s)");
   serve->add_option("--idle-timeout", o->idle_timeout, "Time a kept-alive connection may wait (default 60s)");
   serve->add_option("--drain-timeout", o->drain_timeout, "Time requests in progress get on SIGTERM (default 10s)");
-  serve->add_option("--max-tasks", o->max_tasks, "Tasks kept for tasks/get; the oldest go first (default 100000)");
+  serve->add_option("--max-tasks", o->max_tasks, "Tasks kept for tasks/get; the oldest go first (default 100000)")
+      ->check(kNotNegative);
   on(serve, ctx, "a2a serve", o, run_a2a_serve);
 
   CLI::App* card = a2a->add_subcommand("card", "Print the agent card that `bwoc a2a serve` publishes");
@@ -412,7 +421,8 @@ void declare_mqtt(CLI::App& app, Context& ctx) {
   sub->add_option("--broker", o->broker, "mqtt://HOST[:1883] or mqtts://HOST[:8883]")->required();
   sub->add_option("--topic", o->topics, "Topic filter, wildcards allowed; repeatable (default: bwoc/<ws>/<agent>/inbox)");
   sub->add_option("--client-id", o->client_id, "MQTT client id of the persistent session (default: bwoc-<ws>-<agent>-<key>)");
-  sub->add_option("--max-pending", o->max_pending, "Envelopes between arrival and receipt at most (default 1024)");
+  sub->add_option("--max-pending", o->max_pending, "Envelopes between arrival and receipt at most (default 1024)")
+      ->check(kNotNegative);
   sub->add_option("--retry-interval", o->retry_interval, "How often unconfirmed envelopes of this agent are resent (default 30s)");
   add_broker_files(sub, *o);
   on(sub, ctx, "mqtt subscribe", o, run_mqtt_subscribe);

@@ -145,6 +145,19 @@ expect_contains "$statuses" "429"
 expect_contains "$statuses" "200"
 stop_a2a "$A2A_PID"
 
+# --- Limits that would not serve, or are no limits, are refused before
+# anything listens: a clear one-line error and exit 2.
+for bad in "--threads -3" "--threads 100000" "--max-connections 0" "--max-body 10" "--max-tasks 0" \
+  "--rate-per-address -5" "--rate-per-key nan" "--header-timeout 0s"; do
+  # shellcheck disable=SC2086
+  error_of 2 timeout 10 "$BWOC" -w beta a2a serve --agent agent-b --port 0 $bad
+  expect_contains "$ERR" "must"
+done
+error_of 2 timeout 10 "$BWOC" -w beta a2a serve --agent agent-b --port 0 --max-connections -1
+expect_contains "$ERR" "--max-connections: must not be negative"
+error_of 2 timeout 10 "$BWOC" -w beta a2a serve --agent agent-b --port 0 --threads 300
+expect_contains "$ERR" "threads must be 1 to 256 (0: one per CPU), not 300"
+
 # --- SIGTERM in the middle of a burst: every envelope acknowledged with a
 # task is in the inbox; the server exits cleanly.
 start_a2a beta agent-b --rate-per-address 0 --rate-per-key 0 || finish

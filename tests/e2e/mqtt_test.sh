@@ -196,6 +196,10 @@ error_of 2 bwoc -w alpha mqtt publish --agent agent-a --broker "$BROKER_URL" --t
 error_of 2 bwoc -w alpha mqtt publish --agent agent-a --broker 'http://x' --to beta/agent-b
 error_of 2 bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-b --payload '{"a":'
 error_of 2 bwoc -w beta mqtt subscribe --agent agent-b --broker "$BROKER_URL" --topic 'bwoc/#/x'
+error_of 2 bwoc -w beta mqtt subscribe --agent agent-b --broker "$BROKER_URL" --max-pending 0
+expect_contains "$ERR" "--max-pending must be at least 1"
+error_of 2 bwoc -w beta mqtt subscribe --agent agent-b --broker "$BROKER_URL" --max-pending -1
+expect_contains "$ERR" "--max-pending: must not be negative"
 error_of 2 bwoc -w beta mqtt subscribe --agent nobody --broker "$BROKER_URL"
 # A second subscriber for the same agent would fight over the session.
 error_of 1 bwoc -w beta mqtt subscribe --agent agent-b --broker "$BROKER_URL"

@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -121,11 +122,16 @@ class ServerImpl : public HttpServer {
     port_ = acceptor_.local_endpoint().port();
     thread_count_ = options.threads > 0 ? options.threads : static_cast<int>(usable_cores());
     accept();
-    for (int i = 0; i < thread_count_; ++i) {
-      threads_.emplace_back([this] {
-        serving_on_this_thread = this;
-        ioc_.run();
-      });
+    try {
+      for (int i = 0; i < thread_count_; ++i) {
+        threads_.emplace_back([this] {
+          serving_on_this_thread = this;
+          ioc_.run();
+        });
+      }
+    } catch (const std::system_error& e) {
+      // The caller drops this server; drain() stops and joins the threads already started.
+      return Error(Errc::unavailable, "cannot start " + std::to_string(thread_count_) + " I/O threads: " + e.what());
     }
     return ok_status();
   }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 
 #include "bwoc/core/log.h"
@@ -62,7 +63,46 @@ Server::~Server() { stop(); }
 std::uint16_t Server::port() const { return impl_->http->port(); }
 const std::string& Server::base_url() const { return impl_->base_url; }
 
+namespace {
+
+// Refuses limits that would make a server that cannot serve (no connection,
+// no time to send headers) or that are not limits at all (a negative rate, a
+// wrapped-around count); each message names the setting and the value.
+Status check_options(const ServeOptions& o) {
+  const ServeLimits& l = o.limits;
+  auto refuse = [](const std::string& what) { return Error(Errc::invalid_argument, what); };
+  if (o.threads < 0 || o.threads > kMaxThreads) {
+    return refuse("threads must be 1 to " + std::to_string(kMaxThreads) + " (0: one per CPU), not " +
+                  std::to_string(o.threads));
+  }
+  if (l.max_connections < 1 || l.max_connections > kMaxConnections) {
+    return refuse("max connections must be 1 to " + std::to_string(kMaxConnections) + ", not " +
+                  std::to_string(l.max_connections));
+  }
+  if (l.max_body_bytes < kMinBodyBytes || l.max_body_bytes > kMaxBodyBytes) {
+    return refuse("max body must be " + std::to_string(kMinBodyBytes) + " to " + std::to_string(kMaxBodyBytes) +
+                  " bytes, not " + std::to_string(l.max_body_bytes));
+  }
+  if (l.max_tasks < 1 || l.max_tasks > kMaxTasks) {
+    return refuse("max tasks must be 1 to " + std::to_string(kMaxTasks) + ", not " + std::to_string(l.max_tasks));
+  }
+  for (auto [rate, name] : {std::pair{l.rate_per_address, "rate per address"}, std::pair{l.rate_per_key, "rate per key"},
+                            std::pair{l.burst_per_address, "burst per address"}, std::pair{l.burst_per_key, "burst per key"}}) {
+    if (!std::isfinite(rate) || rate < 0) return refuse(std::string(name) + " must be a number of 0 (no limit) or more");
+  }
+  for (auto [t, name] : {std::pair{l.header_timeout, "header timeout"}, std::pair{l.body_timeout, "body timeout"},
+                         std::pair{l.idle_timeout, "idle timeout"}, std::pair{l.write_timeout, "write timeout"},
+                         std::pair{l.task_max_age, "task max age"}}) {
+    if (t.count() <= 0) return refuse(std::string(name) + " must be longer than 0");
+  }
+  if (l.drain_timeout.count() < 0) return refuse("drain timeout must not be negative");
+  return ok_status();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Server>> Server::start(const Workspace& ws, const ServeOptions& options) {
+  BWOC_RETURN_IF_ERROR(check_options(options));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   const ServeLimits& l = options.limits;

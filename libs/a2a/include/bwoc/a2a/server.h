@@ -18,6 +18,13 @@
 
 namespace bwoc::a2a {
 
+// What Server::start accepts; beyond these it refuses to start.
+inline constexpr int kMaxThreads = 256;
+inline constexpr std::size_t kMaxConnections = 1'000'000;
+inline constexpr std::size_t kMinBodyBytes = 4096;
+inline constexpr std::size_t kMaxBodyBytes = 16u << 20;
+inline constexpr std::size_t kMaxTasks = 100'000'000;
+
 struct ServeLimits {
   std::size_t max_body_bytes = (1u << 20) + 64 * 1024;  // 413 beyond: a 1 MiB envelope and its wrapper
   std::chrono::milliseconds header_timeout{10'000};
