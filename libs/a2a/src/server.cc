@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <cmath>
 
 #include "bwoc/core/log.h"
 #include "bwoc/core/service.h"
