@@ -243,6 +243,43 @@ TEST_F(ReceiverTest, DryRunRecordsNothing) {
   EXPECT_FALSE(std::filesystem::exists(beta_->refusal_log_file()));
 }
 
+TEST_F(ReceiverTest, VerifyAnswersAReadWithoutRecordingItAndLogsRefusals) {
+  ReceiverOptions options;
+  options.policy = [](const Envelope& env, const std::string&) -> std::optional<std::string> {
+    if (env.kind == "closed") return std::string("closed");
+    return std::nullopt;
+  };
+  auto rx = open_beta(options);
+  std::string text = envelope([](EnvelopeDraft& e) { e.kind = "peer.status"; });
+  Delivery d = rx->verify(parse_envelope(text), text, Via::mqtt, "t");
+  EXPECT_EQ(d.outcome, Delivery::Outcome::accepted);
+  EXPECT_EQ(d.peer, "alpha");
+  // Nothing recorded: the same envelope verifies again, and no inbox line exists.
+  EXPECT_EQ(rx->verify(parse_envelope(text), text, Via::mqtt, "t").outcome, Delivery::Outcome::accepted);
+  EXPECT_EQ(test::count_lines(beta_inbox()), 0u);
+  std::string closed = envelope([](EnvelopeDraft& e) { e.kind = "closed"; });
+  Delivery denied = rx->verify(parse_envelope(closed), closed, Via::mqtt, "t");
+  EXPECT_EQ(denied.outcome, Delivery::Outcome::denied);
+  EXPECT_EQ(denied.policy, "closed");
+  std::string bad = "[]";
+  EXPECT_EQ(rx->verify(parse_envelope(bad), bad, Via::mqtt, "t").outcome, Delivery::Outcome::refused);
+  auto refusals = read_refusal_log(beta_->refusal_log_file(), 10);
+  ASSERT_TRUE(refusals.ok());
+  EXPECT_EQ(refusals->size(), 2u);
+}
+
+TEST_F(ReceiverTest, ReceiveParsedDeliversLikeReceive) {
+  auto rx = open_beta();
+  std::string text = envelope();
+  std::optional<Delivery> got;
+  rx->receive_parsed(parse_envelope(text), text, Via::path, "t", [&](Delivery d) { got = std::move(d); });
+  rx->flush();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->outcome, Delivery::Outcome::accepted);
+  EXPECT_EQ(test::count_lines(beta_inbox()), 1u);
+  EXPECT_EQ(rx->receive_sync(text, Via::a2a, "t").outcome, Delivery::Outcome::duplicate);
+}
+
 TEST_F(ReceiverTest, RoutesChangesApplyWithoutRestart) {
   ReceiverOptions options;
   options.routes_recheck_ms = 0;

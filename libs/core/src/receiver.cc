@@ -154,6 +154,8 @@ struct Receiver::Impl {
     return env;
   }
 
+  void check_seen(const Envelope& env, UnixMillis now, std::int64_t window_ms, Delivery& d);
+
   bool has_agent(const std::string& name) {
     {
       std::lock_guard<std::mutex> lk(agents_mu);
@@ -609,6 +611,16 @@ void Receiver::receive_document(json::Value document, std::string text, Via via,
   submit(std::move(env), std::move(text), via, source, now, window_ms, std::move(d), std::move(done));
 }
 
+void Receiver::receive_parsed(Checked<Envelope> parsed, std::string text, Via via, std::string_view source,
+                              Done done) {
+  Impl& m = *impl_;
+  UnixMillis now = m.opts.clock();
+  Delivery d;
+  std::int64_t window_ms = 0;
+  auto env = m.pre_checks_parsed(std::move(parsed), via, now, d, window_ms);
+  submit(std::move(env), std::move(text), via, source, now, window_ms, std::move(d), std::move(done));
+}
+
 void Receiver::submit(std::shared_ptr<const Envelope> env, std::string text, Via via, std::string_view source,
                       UnixMillis now, std::int64_t window_ms, Delivery d, Done done) {
   Impl& m = *impl_;
@@ -655,6 +667,35 @@ Delivery Receiver::check(std::string_view text, Via via) {
     d.outcome = Delivery::Outcome::refused;
     return d;
   }
+  m.check_seen(*env, now, window_ms, d);
+  return d;
+}
+
+Delivery Receiver::verify(Checked<Envelope> parsed, std::string_view text, Via via, std::string_view source) {
+  Impl& m = *impl_;
+  UnixMillis now = m.opts.clock();
+  Delivery d;
+  std::int64_t window_ms = 0;
+  auto env = m.pre_checks_parsed(std::move(parsed), via, now, d, window_ms);
+  if (!env) {
+    d.outcome = Delivery::Outcome::refused;
+  } else {
+    m.check_seen(*env, now, window_ms, d);
+    if (d.outcome == Delivery::Outcome::accepted && m.opts.policy) {
+      if (auto why = m.opts.policy(*env, d.peer)) {
+        d.outcome = Delivery::Outcome::denied;
+        d.policy = *why;
+      }
+    }
+  }
+  if (d.outcome != Delivery::Outcome::accepted) m.log_refusal(d, text, via, source, now);
+  return d;
+}
+
+// Check 9 without recording anything: `d` becomes accepted, duplicate or refused.
+void Receiver::Impl::check_seen(const Envelope& env_ref, UnixMillis now, std::int64_t window_ms, Delivery& d) {
+  Impl& m = *this;
+  const Envelope* env = &env_ref;
   std::lock_guard<std::mutex> lk(m.mu);
   while (::flock(m.lock_fd, LOCK_SH) != 0 && errno == EINTR) {
   }
@@ -682,10 +723,9 @@ Delivery Receiver::check(std::string_view text, Via via) {
     d.outcome = hit->sig_tag == sig_tag_of(env->sig) ? Delivery::Outcome::duplicate : Delivery::Outcome::refused;
     d.refusal = Refusal{Reason::replayed, "already accepted"};
     d.accepted_at = hit->accepted_at;
-    return d;
+    return;
   }
   d.outcome = Delivery::Outcome::accepted;  // would be accepted
-  return d;
 }
 
 void Receiver::flush() {

@@ -95,10 +95,18 @@ class Receiver {
   // strict parser has already read (A2A): `document` is the envelope's value,
   // `text` its compact JSON for the inbox. Saves parsing it twice.
   void receive_document(json::Value document, std::string text, Via via, std::string_view source, Done done);
+  // The same, for an envelope the caller has already put through checks 1–3
+  // (parse_envelope), for example to look at its kind first. A refusal in
+  // `parsed` is logged and answered like any other.
+  void receive_parsed(Checked<Envelope> parsed, std::string text, Via via, std::string_view source, Done done);
   Delivery receive_sync(std::string_view text, Via via, std::string_view source);
 
   // Checks 1–9 against the current state, recording nothing (a dry run).
   Delivery check(std::string_view text, Via via);
+  // Checks 1–9 and the policy for an envelope that is answered but never
+  // stored (a read such as peer.status): nothing is recorded, a refusal is
+  // logged like any other. The outcome is `accepted` when it may be answered.
+  Delivery verify(Checked<Envelope> parsed, std::string_view text, Via via, std::string_view source);
 
   // Returns once everything submitted before the call is committed.
   void flush();
