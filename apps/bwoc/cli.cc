@@ -117,6 +117,31 @@ Result<std::chrono::milliseconds> millis(const std::string& text, const char* op
   return std::chrono::milliseconds(*ms);
 }
 
+std::string terminal_safe(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7F) {
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void print_peer_document(const std::string& text) {
+  if (::isatty(STDOUT_FILENO)) {
+    std::cout << terminal_safe(text);
+  } else {
+    std::cout << text;
+  }
+}
+
 void refresh_export(const Context& ctx, const Workspace& ws) {
   if (Status st = write_export(ws); !st.ok()) {
     std::cerr << "bwoc " << ctx.command << ": warning: peers still see the old summary: " << st.error().message() << "\n";

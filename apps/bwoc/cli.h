@@ -50,6 +50,12 @@ Result<std::chrono::milliseconds> millis(const std::string& text, const char* op
 // (agents, tasks, shared documents). A failure is reported, never fatal.
 void refresh_export(const Context& ctx, const Workspace& ws);
 
+// Text that came from a peer, safe to print on a terminal: control
+// characters (escape sequences among them) are shown escaped.
+std::string terminal_safe(std::string_view text);
+// A peer's document on stdout: as it is into a pipe or file, made safe on a terminal.
+void print_peer_document(const std::string& text);
+
 // Reads --payload or --payload-file (FILE or - for stdin), strictly.
 Result<json::Value> read_payload(const std::optional<std::string>& inline_json,
                                  const std::optional<std::string>& file);

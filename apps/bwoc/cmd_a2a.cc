@@ -4,8 +4,9 @@
 #include "bwoc/a2a/card.h"
 #include "bwoc/a2a/client.h"
 #include "bwoc/a2a/server.h"
-#include "bwoc/core/envelope.h"
 #include "bwoc/core/routes.h"
+#include "bwoc/node/node.h"
+#include "bwoc/peer/send.h"
 #include "commands.h"
 
 namespace bwoc::cli {
@@ -31,8 +32,6 @@ int run_a2a_serve(Context& ctx, const A2aOptions& o) {
   so.threads = o.threads;
   so.limits.rate_per_address = o.rate_per_address;
   so.limits.burst_per_address = o.rate_per_address * 2;
-  so.limits.rate_per_key = o.rate_per_key;
-  so.limits.burst_per_key = o.rate_per_key * 2;
   so.limits.max_connections = o.max_connections;
   so.limits.max_body_bytes = o.max_body;
   so.limits.max_tasks = o.max_tasks;
@@ -44,11 +43,18 @@ int run_a2a_serve(Context& ctx, const A2aOptions& o) {
     if (!ms.ok()) return fail(ctx, ms.error());
     *field = *ms;
   }
-  Status st = a2a::serve(*ws, so, [&](const a2a::Server& server) {
-    std::cout << "bwoc a2a serve: " << ws->name() << "/" << so.agent << " listening on " << server.base_url()
-              << " (card: " << server.base_url() << "/.well-known/agent-card.json)" << std::endl;
-  });
-  if (!st.ok()) return fail(ctx, st.error());
+  InboundOptions io;
+  io.agent = so.agent;
+  io.rate_per_key = o.rate_per_key;
+  io.burst_per_key = o.rate_per_key * 2;
+  service::block_stop_signals();
+  auto inbound = node::open_inbound(*ws, io);
+  if (!inbound.ok()) return fail(ctx, inbound.error());
+  auto server = a2a::Server::start(*ws, so, **inbound);
+  if (!server.ok()) return fail(ctx, server.error());
+  std::cout << "bwoc a2a serve: " << ws->name() << "/" << so.agent << " listening on " << (*server)->base_url()
+            << " (card: " << (*server)->base_url() << "/.well-known/agent-card.json)" << std::endl;
+  service::run(*ws, **server);
   return 0;
 }
 
@@ -81,27 +87,27 @@ int run_a2a_send(Context& ctx, const A2aOptions& o) {
   if (!payload.ok()) return fail(ctx, payload.error());
   auto key = ws->load_secret_key();
   if (!key.ok()) return fail(ctx, key.error());
-  EnvelopeDraft draft;
-  draft.kind = o.kind;
-  draft.from = o.from;
-  draft.to = o.to;
-  draft.aud = declared->pubkey;
-  draft.payload = std::move(payload).value();
-  auto text = sign_envelope(draft, *key);
-  if (!text.ok()) return fail(ctx, text.error());
+  peer::SendRequest req;
+  req.agent = o.to;
+  req.from = o.from;
+  req.kind = o.kind;
+  req.payload = std::move(payload).value();
+  req.via = Via::a2a;
   PeerRoute route = *declared;
   route.url = o.url;
-  a2a::A2aTransport transport(key->public_key());
-  auto sent = transport.deliver(route, *text, parse_envelope(*text).value());
+  peer::Network network;
+  network.add(std::make_unique<a2a::A2aTransport>(key->public_key()));
+  auto sent = peer::send_to(*ws, *key, route, req, network);
   if (!sent.ok()) return fail(ctx, sent.error());
+  const std::string& id = sent->envelope.envelope.id;
   if (o.json) {
-    json::Value out = json::Value::object({{"id", parse_envelope(*text).value().id}, {"detail", sent->detail}});
-    if (sent->reply) out.set("receipt", *json::parse(*sent->reply));
+    json::Value out = json::Value::object({{"id", id}, {"detail", sent->report.detail}});
+    if (sent->report.reply) out.set("receipt", *json::parse(*sent->report.reply));
     print_json(out);
     return 0;
   }
-  std::cout << "sent " << parse_envelope(*text).value().id << " to " << declared->key << "/" << o.to << " at " << o.url
-            << ": " << sent->detail << "\n";
+  std::cout << "sent " << id << " to " << declared->key << "/" << o.to << " at " << o.url << ": " << sent->report.detail
+            << "\n";
   return 0;
 }
 

@@ -38,8 +38,10 @@
 
 extern char** environ;
 #endif
+#include "bwoc/node/network.h"
+#include "bwoc/node/node.h"
+#include "bwoc/node/path_service.h"
 #include "commands.h"
-#include "network.h"
 
 namespace bwoc::cli {
 
@@ -79,10 +81,12 @@ class Transcript {
 
 std::string short_key(const PublicKey& k) { return k.to_text().substr(0, 20) + "\xE2\x80\xA6"; }
 
-// A receiver's verdict on whatever is in its drop folder right now.
+// A node's verdict on whatever is in its drop folder right now.
 Result<IngestReport> ingest(const Workspace& ws) {
-  BWOC_ASSIGN_OR_RETURN(auto rx, Receiver::open(ws));
-  return ingest_drop_folder(*rx);
+  BWOC_ASSIGN_OR_RETURN(auto inbound, node::open_inbound(ws));
+  peer::Network network = node::make_network(ws);
+  node::PathIngest path(*inbound, network);
+  return path.round();
 }
 
 #ifdef BWOC_HAVE_MQTT
@@ -295,10 +299,10 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
   req.from = "agent-guanyin";
   req.kind = "feedback";
   req.payload = *json::parse(R"({"score":4,"comment":"Excellent root-cause analysis."})");
-  peer::Network network = make_network(*alpha);
+  peer::Network network = node::make_network(*alpha);
   auto sent = peer::send(*alpha, *alpha_key, *alpha_routes, req, network);
   if (!sent.ok()) return fail(ctx, sent.error());
-  t.note("signed " + sent->id + " (kind feedback) and dropped it into beta's drop folder");
+  t.note("signed " + sent->envelope.envelope.id + " (kind feedback) and dropped it into beta's drop folder");
 
   // 4. The receiver checks and delivers.
   t.step("beta ingests its drop folder: every check of spec section 3");
@@ -308,7 +312,7 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
 
   // 5. A tampered copy.
   t.step("a tampered copy (score 4 -> 5) arrives");
-  std::string tampered = sent->envelope_text;
+  std::string tampered = sent->envelope.text;
   tampered.replace(tampered.find("\"score\":4"), 9, "\"score\":5");
   auto dropped = drop_envelope(beta->root(), tampered);
   if (!dropped.ok()) return fail(ctx, dropped.error());
@@ -319,7 +323,7 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
 
   // 6. A replay of the original.
   t.step("the original arrives a second time (a replay)");
-  dropped = drop_envelope(beta->root(), sent->envelope_text);
+  dropped = drop_envelope(beta->root(), sent->envelope.text);
   if (!dropped.ok()) return fail(ctx, dropped.error());
   auto third = ingest(*beta);
   if (!third.ok()) return fail(ctx, third.error());
@@ -375,13 +379,21 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
   serve.agent = "agent-wenchang";
   serve.port = 0;
   serve.threads = 1;
-  auto server = a2a::Server::start(*beta, serve);
+  InboundOptions served;
+  served.agent = serve.agent;
+  auto beta_node = node::open_inbound(*beta, served);
+  if (!beta_node.ok()) return fail(ctx, beta_node.error());
+  auto server = a2a::Server::start(*beta, serve, **beta_node);
   if (!server.ok()) return fail(ctx, server.error());
   t.note("agent card at " + (*server)->base_url() + "/.well-known/agent-card.json");
   t.step("alpha sends over A2A and verifies beta's signed receipt");
-  std::string routes_text = "[[peer]]\nkey = \"beta\"\nname = \"beta workspace\"\npubkey = \"" + beta_pk->to_text() +
-                            "\"\npath = \"" + beta->root().string() + "\"\nurl = \"" + (*server)->base_url() + "\"\n";
-  if (int rc = check(write_file_atomic(alpha->routes_file(), routes_text))) return rc;
+  PeerRoute beta_by_url;
+  beta_by_url.key = "beta";
+  beta_by_url.name = "beta workspace";
+  beta_by_url.pubkey = *beta_pk;
+  beta_by_url.path = beta->root();
+  beta_by_url.url = (*server)->base_url();
+  if (int rc = check(write_file_atomic(alpha->routes_file(), format_peer(beta_by_url)))) return rc;
   auto a2a_routes = Routes::load(alpha->routes_file(), alpha->root());
   if (!a2a_routes.ok()) return fail(ctx, a2a_routes.error());
   req.via = Via::a2a;
@@ -428,8 +440,8 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
   skills_ok = skills_ok && json::write(above->payload) == json::write(missing->payload);
   (*server)->stop();
   const bool a2a_ok = over_a2a->report.confirmed && skills_ok;
-  // The feedback, the discovery and the three calls.
-  const std::uint64_t expected_lines = 2 + 1 + (skill::sandbox_available() ? 1 : 0) + 2;
+  // The two feedbacks and the three calls (a discovery is a read: answered, not stored).
+  const std::uint64_t expected_lines = 2 + (skill::sandbox_available() ? 1 : 0) + 2;
 #else
   const bool a2a_ok = true;
   const std::uint64_t expected_lines = 1;
@@ -452,13 +464,18 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
     if (!sub.ok()) return fail(ctx, sub.error());
     t.note(*sub);
     t.step("alpha publishes over MQTT and verifies beta's signed receipt");
-    std::string mqtt_routes = "[[peer]]\nkey = \"beta\"\nname = \"beta workspace\"\npubkey = \"" +
-                              beta_pk->to_text() + "\"\nmqtt = { broker = \"" + *url + "\", topic = \"bwoc/beta\" }\n";
-    if (int rc = check(write_file_atomic(alpha->routes_file(), mqtt_routes))) return rc;
-    std::string beta_routes_text = "[[peer]]\nkey = \"alpha\"\nname = \"alpha workspace\"\npubkey = \"" +
-                                   alpha_pk->to_text() + "\"\nmqtt = { broker = \"" + *url +
-                                   "\", topic = \"bwoc/alpha\" }\n";
-    if (int rc = check(write_file_atomic(beta->routes_file(), beta_routes_text))) return rc;
+    PeerRoute beta_by_mqtt;
+    beta_by_mqtt.key = "beta";
+    beta_by_mqtt.name = "beta workspace";
+    beta_by_mqtt.pubkey = *beta_pk;
+    beta_by_mqtt.mqtt = MqttRoute{*url, "bwoc/beta"};
+    if (int rc = check(write_file_atomic(alpha->routes_file(), format_peer(beta_by_mqtt)))) return rc;
+    PeerRoute alpha_by_mqtt;
+    alpha_by_mqtt.key = "alpha";
+    alpha_by_mqtt.name = "alpha workspace";
+    alpha_by_mqtt.pubkey = *alpha_pk;
+    alpha_by_mqtt.mqtt = MqttRoute{*url, "bwoc/alpha"};
+    if (int rc = check(write_file_atomic(beta->routes_file(), format_peer(alpha_by_mqtt)))) return rc;
     auto routes_now = Routes::load(alpha->routes_file(), alpha->root());
     if (!routes_now.ok()) return fail(ctx, routes_now.error());
     req.via = Via::mqtt;

@@ -1,20 +1,16 @@
 // bwoc inbox: read, re-verify and fill agents' inboxes; see what was refused.
-#include <atomic>
 #include <iostream>
 #include <map>
-#include <thread>
 
-#include "bwoc/core/dir_watch.h"
 #include "bwoc/core/drop_folder.h"
 #include "bwoc/core/inbox.h"
-#include "bwoc/core/log.h"
-#include "bwoc/core/receiver.h"
 #include "bwoc/core/refusal_log.h"
 #include "bwoc/core/routes.h"
 #include "bwoc/core/service.h"
-#include "bwoc/peer/ask.h"
+#include "bwoc/node/network.h"
+#include "bwoc/node/node.h"
+#include "bwoc/node/path_service.h"
 #include "commands.h"
-#include "network.h"
 
 namespace bwoc::cli {
 
@@ -99,73 +95,31 @@ int run_inbox_verify(Context& ctx, const InboxOptions& o) {
   return v->problems.empty() ? 0 : 1;
 }
 
-namespace {
-
-// Ingests the drop folder once and answers the skill requests it delivered,
-// each by the asking peer's route.
-class Ingester {
- public:
-  Ingester(const Workspace& ws, std::unique_ptr<Receiver> receiver, SecretKey key)
-      : receiver_(std::move(receiver)), key_(std::move(key)), network_(make_network(ws)), answerer_(ws, key_, network_) {}
-
-  Result<IngestReport> round(std::size_t max) {
-    IngestOptions io;
-    io.max_entries = max;
-    return answerer_.ingest(*receiver_, io);
-  }
-
- private:
-  std::unique_ptr<Receiver> receiver_;
-  SecretKey key_;
-  peer::Network network_;
-  peer::RequestAnswerer answerer_;
-};
-
-int watch_drop_folder(Context& ctx, const Workspace& ws, Ingester& ingester) {
-  service::block_stop_signals();
-  std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> accepted{0}, refused{0};
-  std::thread worker([&] {
-    DirWatch watch({ws.drop_dir() / "new"});
-    while (!stop) {
-      auto report = ingester.round(0);
-      if (!report.ok()) {
-        log::error("ingest.failed", {{"error", report.error().message()}});
-      } else {
-        accepted += report->accepted;
-        refused += report->refused + report->quarantined_unread;
-      }
-      watch.wait(std::chrono::milliseconds(1000));
-    }
-  });
-  auto report = [&] {
-    log::info("ingest.stats", {{"accepted", std::to_string(accepted)}, {"refused", std::to_string(refused)}});
-  };
-  std::cout << "bwoc inbox ingest: watching " << (ws.drop_dir() / "new").string() << " until SIGTERM" << std::endl;
-  service::run_until_stopped("ingest", "*", "watching " + (ws.drop_dir() / "new").string(), report, [&] { stop = true; });
-  worker.join();
-  (void)ctx;
-  return 0;
-}
-
-}  // namespace
-
 int run_inbox_ingest(Context& ctx, const InboxOptions& o) {
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
-  auto rx = Receiver::open(*ws);
-  if (!rx.ok()) return fail(ctx, rx.error());
-  auto key = ws->load_secret_key();
-  if (!key.ok()) return fail(ctx, key.error());
-  Ingester ingester(*ws, std::move(rx).value(), std::move(key).value());
-  if (o.watch) return watch_drop_folder(ctx, *ws, ingester);
-  auto report = ingester.round(o.max);
+  InboundOptions io;
+  io.wait_when_busy = true;  // the drop folder keeps the rest while skills run
+  if (o.watch) service::block_stop_signals();
+  auto inbound = node::open_inbound(*ws, io);
+  if (!inbound.ok()) return fail(ctx, inbound.error());
+  peer::Network network = node::make_network(*ws);
+  if (o.watch) {
+    auto service = node::PathService::start(**inbound, network);
+    if (!service.ok()) return fail(ctx, service.error());
+    std::cout << "bwoc inbox ingest: " << (*service)->status() << " until SIGTERM" << std::endl;
+    service::run(*ws, **service);
+    return 0;
+  }
+  node::PathIngest ingest(**inbound, network);
+  auto report = ingest.round(o.max);
   if (!report.ok()) return fail(ctx, report.error());
   if (o.json) {
     json::Value items = json::Value::array();
     for (const auto& i : report->items) {
       items.push_back(json::Value::object({{"entry", i.entry},
                                            {"outcome", outcome_name(i.outcome)},
+                                           {"disposition", disposition_name(i.disposition)},
                                            {"reason", i.reason},
                                            {"id", i.id},
                                            {"to", i.to}}));
@@ -175,6 +129,8 @@ int run_inbox_ingest(Context& ctx, const InboxOptions& o) {
                                     {"refused", report->refused},
                                     {"quarantined_unread", report->quarantined_unread},
                                     {"failed", report->failed},
+                                    {"deferred", report->deferred},
+                                    {"answered", report->answered},
                                     {"items", items}}));
   } else {
     std::map<std::string, int> reasons;
@@ -193,6 +149,8 @@ int run_inbox_ingest(Context& ctx, const InboxOptions& o) {
       }
       std::cout << ") and quarantined";
     }
+    if (report->answered) std::cout << ", " << report->answered << " answered";
+    if (report->deferred) std::cout << ", " << report->deferred << " left for later (the node is busy)";
     if (report->failed) std::cout << ", " << report->failed << " left to retry (the node could not store them)";
     std::cout << "\n";
   }

@@ -3,11 +3,11 @@
 #include <iostream>
 #include <map>
 
-#include "bwoc/core/envelope.h"
 #include "bwoc/core/routes.h"
 #include "bwoc/mqtt/publisher.h"
 #include "bwoc/mqtt/spool.h"
 #include "bwoc/mqtt/subscriber.h"
+#include "bwoc/node/node.h"
 #include "bwoc/peer/send.h"
 #include "commands.h"
 
@@ -36,11 +36,9 @@ std::vector<std::string> split_levels(const std::string& topic) {
 }
 
 struct Target {
-  std::string peer;  // alias, or "self"
+  PeerRoute route;  // a declared peer's, or this workspace's own ("self")
   std::string agent;
-  PublicKey key;
   std::string topic;
-  std::string broker;
 };
 
 // Whom an envelope is for and where it goes: from --to PEER/AGENT and the
@@ -49,7 +47,7 @@ Result<Target> resolve_target(const Workspace& ws, const Routes& routes, const M
   Target t;
   if (o.to) {
     BWOC_ASSIGN_OR_RETURN(auto pa, peer::split_peer_agent(*o.to));
-    t.peer = pa.first;
+    t.route.key = pa.first;
     t.agent = pa.second;
   } else {
     if (o.topics.empty()) return Error(Errc::invalid_argument, "give --to PEER/AGENT, or a --topic bwoc/<workspace>/<agent>/<slot>");
@@ -58,31 +56,36 @@ Result<Target> resolve_target(const Workspace& ws, const Routes& routes, const M
       return Error(Errc::invalid_argument, "cannot tell from the topic \"" + o.topics.front() +
                                                "\" whom the envelope is for: give --to PEER/AGENT");
     }
-    t.peer = levels[1];
+    t.route.key = levels[1];
     t.agent = levels[2];
   }
-  if (t.peer == ws.name() || t.peer == "self") {
-    BWOC_ASSIGN_OR_RETURN(t.key, ws.public_key());
-    t.peer = "self";
+  std::string broker;
+  if (t.route.key == ws.name() || t.route.key == "self") {
+    BWOC_ASSIGN_OR_RETURN(t.route.pubkey, ws.public_key());
+    t.route.key = "self";
     if (!ws.has_agent(t.agent)) return Error(Errc::not_found, "no agent \"" + t.agent + "\" in this workspace");
   } else {
-    const PeerRoute* route = routes.find(t.peer);
+    const PeerRoute* route = routes.find(t.route.key);
     if (route == nullptr) {
-      return Error(Errc::not_found, "no peer \"" + t.peer + "\" in routes.toml: declare it with its pinned pubkey first");
+      return Error(Errc::not_found, "no peer \"" + t.route.key + "\" in routes.toml: declare it with its pinned pubkey first");
     }
-    t.key = route->pubkey;
+    t.route = *route;
     if (route->mqtt) {
-      t.broker = route->mqtt->broker;
+      broker = route->mqtt->broker;
       t.topic = mqtt::agent_topic(route->mqtt->topic, t.agent, "inbox");
     }
   }
   if (!o.topics.empty()) t.topic = o.topics.front();
-  if (o.broker) t.broker = *o.broker;
-  if (t.broker.empty()) return Error(Errc::invalid_argument, "no broker: give --broker mqtt://HOST:PORT or declare the peer with mqtt = { broker = ... }");
+  if (o.broker) broker = *o.broker;
+  if (broker.empty()) return Error(Errc::invalid_argument, "no broker: give --broker mqtt://HOST:PORT or declare the peer with mqtt = { broker = ... }");
   if (t.topic.empty()) return Error(Errc::invalid_argument, "no topic: give --topic");
   if (!mqtt::is_valid_topic_name(t.topic)) {
     return Error(Errc::invalid_argument, "cannot publish to \"" + t.topic + "\": wildcards are for subscribing");
   }
+  // Only MQTT, to this broker and topic.
+  t.route.path.reset();
+  t.route.url.reset();
+  t.route.mqtt = MqttRoute{broker, t.route.mqtt ? t.route.mqtt->topic : "bwoc/" + ws.name()};
   return t;
 }
 
@@ -103,30 +106,28 @@ int run_mqtt_publish(Context& ctx, const MqttOptions& o) {
   if (!payload.ok()) return fail(ctx, payload.error());
   auto key = ws->load_secret_key();
   if (!key.ok()) return fail(ctx, key.error());
-  EnvelopeDraft draft;
-  draft.kind = o.kind;
-  draft.from = from;
-  draft.to = target->agent;
-  draft.aud = target->key;
-  draft.payload = std::move(payload).value();
-  auto text = sign_envelope(draft, *key);
-  if (!text.ok()) return fail(ctx, text.error());
-  std::string id = parse_envelope(*text).value().id;
-
-  mqtt::PublisherOptions po;
-  po.overrides = overrides_of(o);
-  auto publisher = mqtt::Publisher::open(*ws, target->broker, po);
-  if (!publisher.ok()) return fail(ctx, publisher.error());
-  mqtt::Outgoing m{*text, id, from, target->peer + "/" + target->agent, target->topic, target->key};
-  if (Status st = (*publisher)->publish(m); !st.ok()) return fail(ctx, st.error());
-  auto pending = (*publisher)->wait(*wait);
-  if (!pending.ok()) return fail(ctx, pending.error().context("not published to " + target->topic));
-  bool confirmed = pending->empty();
-  std::string broker = (*publisher)->broker().url.text();
+  peer::SendRequest req;
+  req.agent = target->agent;
+  req.from = from;
+  req.kind = o.kind;
+  req.payload = std::move(payload).value();
+  req.via = Via::mqtt;
+  req.timeout = *wait;
+  mqtt::MqttTransportOptions mo;
+  mo.receipt_timeout = *wait;
+  mo.overrides = overrides_of(o);
+  mo.exact_topic = target->topic;
+  peer::Network network;
+  network.add(std::make_unique<mqtt::MqttTransport>(*ws, mo));
+  auto sent = peer::send_to(*ws, *key, target->route, req, network);
+  if (!sent.ok()) return fail(ctx, sent.error().context("not published to " + target->topic));
+  const std::string& id = sent->envelope.envelope.id;
+  bool confirmed = sent->report.confirmed;
+  const std::string& broker = target->route.mqtt->broker;
   if (o.json) {
     json::Value out = json::Value::object(
         {{"id", id}, {"topic", target->topic}, {"broker", broker}, {"confirmed", confirmed}, {"spooled", !confirmed}});
-    if (auto r = (*publisher)->receipt(id)) out.set("receipt", *json::parse(*r));
+    if (sent->report.reply) out.set("receipt", *json::parse(*sent->report.reply));
     print_json(out);
   } else if (confirmed) {
     std::cout << "published " << id << " to " << target->topic << " on " << broker << ": receipt verified\n";
@@ -155,13 +156,19 @@ int run_mqtt_subscribe(Context& ctx, const MqttOptions& o) {
   auto retry = millis(o.retry_interval, "--retry-interval");
   if (!retry.ok()) return fail(ctx, retry.error());
   so.retry_interval = std::max(std::chrono::seconds(1), std::chrono::duration_cast<std::chrono::seconds>(*retry));
-  Status st = mqtt::subscribe(*ws, so, [&](const mqtt::Subscriber& sub) {
-    std::string topics;
-    for (const std::string& t : sub.topics()) topics += (topics.empty() ? "" : " ") + t;
-    std::cout << "bwoc mqtt subscribe: " << ws->name() << "/" << so.agent << " subscribed to " << topics << " on "
-              << so.broker_url << std::endl;
-  });
-  if (!st.ok()) return fail(ctx, st.error());
+  InboundOptions io;
+  io.agent = so.agent;
+  io.wait_when_busy = true;  // the broker holds the rest while skills run
+  service::block_stop_signals();
+  auto inbound = node::open_inbound(*ws, io);
+  if (!inbound.ok()) return fail(ctx, inbound.error());
+  auto sub = mqtt::Subscriber::start(*ws, so, **inbound);
+  if (!sub.ok()) return fail(ctx, sub.error());
+  std::string topics;
+  for (const std::string& t : (*sub)->topics()) topics += (topics.empty() ? "" : " ") + t;
+  std::cout << "bwoc mqtt subscribe: " << ws->name() << "/" << so.agent << " subscribed to " << topics << " on "
+            << so.broker_url << std::endl;
+  service::run(*ws, **sub);
   return 0;
 }
 

@@ -2,17 +2,16 @@
 // routes.toml by hand (which stays fully supported).
 #include <iostream>
 
+#include "bwoc/core/peer_kinds.h"
 #include "bwoc/core/routes.h"
-#include "bwoc/peer/invite.h"
 #include "bwoc/core/timestamp.h"
+#include "bwoc/node/client.h"
+#include "bwoc/node/network.h"
+#include "bwoc/peer/invite.h"
 #include "bwoc/peer/learn.h"
 #include "bwoc/peer/reach.h"
 #include "bwoc/peer/send.h"
 #include "commands.h"
-#include "network.h"
-#ifdef BWOC_HAVE_A2A
-#include "bwoc/a2a/client.h"
-#endif
 
 namespace bwoc::cli {
 
@@ -76,7 +75,7 @@ int run_peer_list(Context& ctx, const PeerOptions& o) {
   auto timeout = millis(o.timeout, "--timeout");
   if (!timeout.ok()) return fail(ctx, timeout.error());
   if (timeout->count() < 1 || timeout->count() > 60'000) return usage(ctx, "--timeout must be between 1ms and 60s");
-  std::vector<peer::Reach> reach = peer::probe_peers(*ws, *routes, make_probers(), *timeout);
+  std::vector<peer::Reach> reach = peer::probe_peers(*ws, *routes, node::make_probers(), *timeout);
   if (o.json) {
     json::Value arr = json::Value::array();
     for (const peer::Reach& r : reach) {
@@ -110,85 +109,87 @@ int run_peer_list(Context& ctx, const PeerOptions& o) {
 
 namespace {
 
-// The declared peer `key`, reached by path (its folder is read) or by url
-// (its node is asked, with a signed request).
-Result<PeerRoute> readable_peer(const Workspace& ws, const std::string& key) {
-  BWOC_ASSIGN_OR_RETURN(Routes routes, Routes::load(ws.routes_file(), ws.root()));
-  const PeerRoute* p = routes.find(key);
-  if (p == nullptr) return Error(Errc::not_found, "no peer \"" + key + "\" in routes.toml (see `bwoc peer list`)");
-  if (!p->path && !p->url) {
-    return Error(Errc::unavailable, "peer \"" + key + "\" is reached by MQTT only; status and documents are read by "
-                                    "path or over A2A");
-  }
-  return *p;
-}
-
-// Over A2A: a signed request from one of our agents, answered by the node.
-Result<json::Value> ask(const Workspace& ws, const PeerRoute& peer, const std::string& kind, json::Value payload,
-                        const std::string& from_option, std::chrono::milliseconds timeout) {
-#ifdef BWOC_HAVE_A2A
-  std::string from = from_option;
-  if (from.empty()) {
-    std::vector<std::string> agents = ws.agents();
-    if (agents.empty()) return Error(Errc::invalid_argument, "this workspace has no agent to ask from: `bwoc agent add`");
-    from = agents.front();
-  }
-  BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
-  a2a::ClientOptions options;
-  options.connect_timeout = timeout;
-  options.timeout = timeout;
-  options.max_answer_bytes = 4u << 20;
-  return a2a::ask_peer(key, peer, from, kind, std::move(payload), options);
-#else
-  (void)ws, (void)payload, (void)from_option, (void)kind, (void)timeout;
-  return Error(Errc::unavailable, "this build of bwoc has no A2A transport to reach " + peer.key);
-#endif
-}
-
-// What status and learn start from: this workspace, the peer, the timeout.
-struct Target {
-  std::optional<Workspace> ws;
-  std::optional<PeerRoute> peer;
-  std::chrono::milliseconds timeout;
+// What a declared peer publishes, by the first of its transports that
+// works, in routes.toml's order. By path its folder is read (the export its
+// bwoc keeps, its shared files: nothing else, and nothing is written
+// there); by url or mqtt a signed request goes to its node, which answers
+// with a signed <kind>.result of the very same content.
+struct PeerRead {
+  json::Value payload;
+  std::string how;  // "read from its folder", "over a2a (path: …)"
 };
 
-Result<Target> open_target(const Context& ctx, const PeerOptions& o) {
-  Target t;
+Result<PeerRead> read_peer(const Context& ctx, const PeerOptions& o, std::string_view kind, json::Value payload,
+                           const std::function<Result<json::Value>(const PeerRoute&)>& from_folder) {
   BWOC_ASSIGN_OR_RETURN(Workspace ws, ctx.open_workspace());
-  t.ws.emplace(std::move(ws));
-  BWOC_ASSIGN_OR_RETURN(PeerRoute p, readable_peer(*t.ws, o.key));
-  t.peer = std::move(p);
-  BWOC_ASSIGN_OR_RETURN(t.timeout, millis(o.ask_timeout, "--timeout"));
-  return t;
+  BWOC_ASSIGN_OR_RETURN(std::chrono::milliseconds timeout, millis(o.ask_timeout, "--timeout"));
+  BWOC_ASSIGN_OR_RETURN(auto client, node::Client::open(ws, timeout));
+  const PeerRoute* route = client->routes().find(o.key);
+  if (route == nullptr) return Error(Errc::not_found, "no peer \"" + o.key + "\" in routes.toml (see `bwoc peer list`)");
+  if (kind == kPeerLearnKind && !route->allowlist) {
+    return Error(Errc::refused, "peer \"" + o.key + "\" is declared with allowlist = false: none of its shared "
+                                "documents is read (set allowlist = true in routes.toml to read them)");
+  }
+  peer::AskRequest request;
+  request.peer = o.key;
+  request.from = o.from;
+  request.kind = std::string(kind);
+  request.payload = std::move(payload);
+  request.timeout = timeout;
+  if (o.via) {
+    request.via = via_from_name(*o.via);
+    if (!request.via) return Error(Errc::invalid_argument, "--via is path, a2a or mqtt");
+    if (*request.via == Via::path && !route->path) {
+      return Error(Errc::invalid_argument, "peer \"" + o.key + "\" declares no path in routes.toml");
+    }
+  }
+  std::string path_failed;
+  if (route->path && (!request.via || *request.via == Via::path)) {
+    auto read = from_folder(*route);
+    if (read.ok()) return PeerRead{std::move(read).value(), "read from its folder"};
+    if (read.error().code() != Errc::unavailable || request.via || (!route->url && !route->mqtt)) return read.error();
+    path_failed = "path: " + read.error().message();
+    request.skip.push_back(Via::path);
+  }
+  BWOC_ASSIGN_OR_RETURN(peer::AskResult asked, client->ask(request));
+  if (asked.answer.kind != std::string(kind) + ".result") {
+    const json::Value* e = asked.answer.payload().find("error");
+    return Error(Errc::refused, "peer \"" + o.key + "\" declined: " +
+                                    (e && e->is_string() ? terminal_safe(e->as_string().substr(0, 200)) : asked.answer.kind));
+  }
+  if (!path_failed.empty()) asked.skipped.insert(asked.skipped.begin(), path_failed);
+  std::string how = "over " + std::string(via_name(asked.via));
+  if (!asked.skipped.empty()) how += " (" + peer::describe_skipped(asked.skipped) + ")";
+  return PeerRead{asked.answer.payload(), how};
 }
 
 }  // namespace
 
 int run_peer_status(Context& ctx, const PeerOptions& o) {
-  auto target = open_target(ctx, o);
-  if (!target.ok()) return fail(ctx, target.error());
-  auto& [ws, p, timeout] = *target;
-  auto summary = p->path ? peer::status_by_path(*p) : ask(*ws, *p, "peer.status", json::Value::object(), o.from, timeout);
-  if (!summary.ok()) return fail(ctx, summary.error());
+  auto read = read_peer(ctx, o, kPeerStatusKind, json::Value::object(), peer::status_by_path);
+  if (!read.ok()) return fail(ctx, read.error());
+  const json::Value& summary = read->payload;
   std::string verified = format_timestamp(now_millis());
   if (o.json) {
-    json::Value out = *summary;
+    json::Value out = summary;
     out.set("peer", o.key);
     out.set("verified", verified);
     print_json(out);
     return 0;
   }
-  auto str = [](const json::Value* v) { return v != nullptr && v->is_string() ? v->as_string() : std::string("?"); };
-  std::cout << "peer " << o.key << " (workspace " << str(summary->find("workspace")) << "), key verified at " << verified
-            << ", summary updated " << str(summary->find("updated")) << "\n";
-  if (const json::Value* agents = summary->find("agents"); agents != nullptr && agents->is_array()) {
+  auto str = [](const json::Value* v) {
+    return v != nullptr && v->is_string() ? terminal_safe(v->as_string()) : std::string("?");
+  };
+  std::cout << "peer " << o.key << " (workspace " << str(summary.find("workspace")) << "), " << read->how
+            << ", key verified at " << verified << ", summary updated " << str(summary.find("updated")) << "\n";
+  if (const json::Value* agents = summary.find("agents"); agents != nullptr && agents->is_array()) {
     std::string names;
     for (const auto& a : agents->items()) {
-      if (a.is_string()) names += (names.empty() ? "" : ", ") + a.as_string();
+      if (a.is_string()) names += (names.empty() ? "" : ", ") + terminal_safe(a.as_string());
     }
     std::cout << "agents: " << (names.empty() ? "-" : names) << "\n";
   }
-  if (const json::Value* teams = summary->find("teams"); teams != nullptr && teams->is_array()) {
+  if (const json::Value* teams = summary.find("teams"); teams != nullptr && teams->is_array()) {
     for (const auto& t : teams->items()) {
       if (!t.is_object()) continue;
       std::cout << "team " << str(t.find("name")) << ":\n";
@@ -208,66 +209,67 @@ int run_peer_status(Context& ctx, const PeerOptions& o) {
 }
 
 int run_peer_learn(Context& ctx, const PeerOptions& o) {
-  auto target = open_target(ctx, o);
-  if (!target.ok()) return fail(ctx, target.error());
-  auto& [ws, p, timeout] = *target;
-  auto not_shared = [&](const std::string& name) {
-    return fail(ctx, Error(Errc::not_found, "peer \"" + o.key + "\" shares no document \"" + name + "\""));
-  };
   if (o.doc) {
-    if (p->path) {
-      auto text = peer::read_shared_by_path(*p, *o.doc);
-      if (!text.ok()) return fail(ctx, text.error());
-      std::cout << *text;
-      return 0;
-    }
-    auto answer = ask(*ws, *p, "peer.learn", json::Value::object({{"doc", *o.doc}}), o.from, timeout);
-    if (!answer.ok()) return fail(ctx, answer.error());
-    const json::Value* found = answer->find("found");
-    const json::Value* text = answer->find("text");
+    auto from_folder = [&](const PeerRoute& p) -> Result<json::Value> {
+      auto text = peer::read_shared_by_path(p, *o.doc);
+      if (!text.ok()) {
+        if (text.error().code() != Errc::not_found) return text.error();
+        return json::Value::object({{"doc", *o.doc}, {"found", false}});
+      }
+      return json::Value::object({{"doc", *o.doc}, {"found", true}, {"text", std::move(text).value()}});
+    };
+    auto read = read_peer(ctx, o, kPeerLearnKind, json::Value::object({{"doc", *o.doc}}), from_folder);
+    if (!read.ok()) return fail(ctx, read.error());
+    const json::Value* found = read->payload.find("found");
+    const json::Value* text = read->payload.find("text");
     if (found == nullptr || !found->is_bool() || !found->as_bool() || text == nullptr || !text->is_string()) {
-      return not_shared(*o.doc);
+      return fail(ctx, Error(Errc::not_found, "peer \"" + o.key + "\" shares no document \"" + *o.doc + "\""));
     }
-    std::cout << text->as_string();
+    print_peer_document(text->as_string());
     return 0;
   }
-  Result<std::vector<peer::SharedInfo>> docs = std::vector<peer::SharedInfo>();
-  if (p->path) {
-    docs = peer::shared_by_path(*p);
-  } else {
-    auto answer = ask(*ws, *p, "peer.learn", json::Value::object(), o.from, timeout);
-    if (!answer.ok()) return fail(ctx, answer.error());
-    const json::Value* list = answer->find("docs");
-    if (list != nullptr && list->is_array()) {
-      for (const json::Value& d : list->items()) {
-        const json::Value* name = d.find("name");
-        const json::Value* description = d.find("description");
-        const json::Value* modified = d.find("modified");
-        if (name == nullptr || !name->is_string()) continue;
-        peer::SharedInfo info{name->as_string(), description && description->is_string() ? description->as_string() : "", 0};
-        if (modified && modified->is_string()) {
-          if (auto t = parse_timestamp(modified->as_string()); t.ok()) info.modified = *t;
-        }
-        docs->push_back(std::move(info));
+  auto from_folder = [](const PeerRoute& p) -> Result<json::Value> {
+    BWOC_ASSIGN_OR_RETURN(std::vector<peer::SharedInfo> docs, peer::shared_by_path(p));
+    json::Value list = json::Value::array();
+    for (const auto& d : docs) {
+      list.push_back(json::Value::object(
+          {{"name", d.name}, {"description", d.description}, {"modified", format_timestamp(d.modified)}}));
+    }
+    return json::Value::object({{"docs", std::move(list)}});
+  };
+  auto read = read_peer(ctx, o, kPeerLearnKind, json::Value::object(), from_folder);
+  if (!read.ok()) return fail(ctx, read.error());
+  std::vector<peer::SharedInfo> docs;
+  if (const json::Value* list = read->payload.find("docs"); list != nullptr && list->is_array()) {
+    for (const json::Value& d : list->items()) {
+      const json::Value* name = d.find("name");
+      const json::Value* description = d.find("description");
+      const json::Value* modified = d.find("modified");
+      if (name == nullptr || !name->is_string()) continue;
+      peer::SharedInfo info{name->as_string(), description && description->is_string() ? description->as_string() : "", 0};
+      if (modified && modified->is_string()) {
+        if (auto t = parse_timestamp(modified->as_string()); t.ok()) info.modified = *t;
       }
+      docs.push_back(std::move(info));
     }
   }
-  if (!docs.ok()) return fail(ctx, docs.error());
   if (o.json) {
     json::Value arr = json::Value::array();
-    for (const auto& d : *docs) {
+    for (const auto& d : docs) {
       arr.push_back(json::Value::object(
           {{"name", d.name}, {"description", d.description}, {"modified", format_timestamp(d.modified)}}));
     }
     print_json(arr);
     return 0;
   }
-  if (docs->empty()) {
-    std::cout << "peer " << o.key << " shares no documents\n";
+  if (docs.empty()) {
+    std::cout << "peer " << o.key << " shares no documents (" << read->how << ")\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
-  for (const auto& d : *docs) rows.push_back({d.name, format_timestamp(d.modified), d.description});
+  for (const auto& d : docs) {
+    rows.push_back({terminal_safe(d.name), format_timestamp(d.modified), terminal_safe(d.description)});
+  }
   print_table({"NAME", "MODIFIED", "DESCRIPTION"}, rows);
   return 0;
 }
@@ -283,20 +285,17 @@ int run_peer_feedback(Context& ctx, const PeerOptions& o) {
     if (agents.size() != 1) return usage(ctx, "say which agent gives the feedback: --from AGENT");
     from = agents.front();
   }
-  auto routes = Routes::load(ws->routes_file(), ws->root());
-  if (!routes.ok()) return fail(ctx, routes.error());
-  auto key = ws->load_secret_key();
-  if (!key.ok()) return fail(ctx, key.error());
+  auto client = node::Client::open(*ws);
+  if (!client.ok()) return fail(ctx, client.error());
   peer::SendRequest req;
   req.peer = o.key;
   req.agent = o.agent;
   req.from = agent_name(from);
-  req.kind = "feedback";
+  req.kind = std::string(kFeedbackKind);
   req.payload = json::Value::object({{"score", o.score}, {"comment", o.comment}});
-  peer::Network network = make_network(*ws);
-  auto sent = peer::send(*ws, *key, *routes, req, network);
+  auto sent = (*client)->send(req);
   if (!sent.ok()) return fail(ctx, sent.error());
-  std::cout << "feedback " << sent->id << " to " << o.key << "/" << o.agent << " via " << via_name(sent->report.via)
+  std::cout << "feedback " << sent->envelope.envelope.id << " to " << o.key << "/" << o.agent << " via " << via_name(sent->report.via)
             << ": " << sent->report.detail << "\n";
   return 0;
 }

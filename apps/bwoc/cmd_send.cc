@@ -1,10 +1,9 @@
 // bwoc send: one signed envelope to an agent of a peer.
 #include <iostream>
 
-#include "bwoc/core/routes.h"
+#include "bwoc/node/client.h"
 #include "bwoc/peer/send.h"
 #include "commands.h"
-#include "network.h"
 
 namespace bwoc::cli {
 
@@ -13,12 +12,10 @@ int run_send(Context& ctx, const SendOptions& o) {
   if (!target.ok()) return fail(ctx, target.error());
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
-  auto routes = Routes::load(ws->routes_file(), ws->root());
-  if (!routes.ok()) return fail(ctx, routes.error());
   auto payload = read_payload(o.payload, o.payload_file);
   if (!payload.ok()) return fail(ctx, payload.error());
-  auto key = ws->load_secret_key();
-  if (!key.ok()) return fail(ctx, key.error());
+  auto client = node::Client::open(*ws);
+  if (!client.ok()) return fail(ctx, client.error());
   peer::SendRequest req;
   req.peer = target->first;
   req.agent = target->second;
@@ -26,12 +23,18 @@ int run_send(Context& ctx, const SendOptions& o) {
   req.kind = o.kind;
   req.payload = std::move(payload).value();
   req.re = o.re;
-  if (o.via) req.via = via_from_name(*o.via);
-  peer::Network network = make_network(*ws);
-  auto sent = peer::send(*ws, *key, *routes, req, network);
+  if (o.via) {
+    req.via = via_from_name(*o.via);
+    if (!req.via) return usage(ctx, "--via is path, a2a or mqtt");
+  }
+  auto sent = (*client)->send(req);
   if (!sent.ok()) return fail(ctx, sent.error());
+  const std::string& id = sent->envelope.envelope.id;
   if (o.json) {
-    json::Value out = json::Value::object({{"id", sent->id},
+    json::Value skipped = json::Value::array();
+    for (const std::string& k : sent->skipped) skipped.push_back(k);
+    json::Value out = json::Value::object({{"id", id},
+                                           {"skipped", std::move(skipped)},
                                            {"to", o.target},
                                            {"via", via_name(sent->report.via)},
                                            {"confirmed", sent->report.confirmed},
@@ -43,9 +46,9 @@ int run_send(Context& ctx, const SendOptions& o) {
     print_json(out);
     return 0;
   }
-  std::cout << "sent " << sent->id << " to " << o.target << " via " << via_name(sent->report.via) << ": "
+  std::cout << "sent " << id << " to " << o.target << " via " << via_name(sent->report.via) << ": "
             << sent->report.detail << "\n";
-  for (const std::string& s : sent->skipped) std::cout << "  (skipped " << s << ")\n";
+  for (const std::string& s : sent->skipped) std::cout << "  (tried first: " << s << ")\n";
   if (sent->report.via == Via::path && !sent->report.confirmed) {
     std::cout << "  the peer delivers it to " << req.agent << "'s inbox when it ingests its drop folder\n";
   }

@@ -10,8 +10,8 @@
 #include "bwoc/skill/host.h"
 #include "bwoc/skill/manifest.h"
 #include "bwoc/skill/metering.h"
+#include "bwoc/node/client.h"
 #include "commands.h"
-#include "network.h"
 
 namespace bwoc::cli {
 
@@ -59,67 +59,40 @@ int set_visibility(Context& ctx, const SkillsOptions& o, skill::Visibility v) {
   return 0;
 }
 
-// PEER or PEER/AGENT, and our agent.
-struct Target {
-  std::string peer, agent, from;
-};
-
-Result<Target> target_of(const Workspace& ws, const CallOptions& o) {
-  Target t;
-  if (o.target.find('/') != std::string::npos) {
-    BWOC_ASSIGN_OR_RETURN(auto pa, peer::split_peer_agent(o.target));
-    t.peer = pa.first;
-    t.agent = pa.second;
-  } else {
-    if (!is_valid_peer_key(o.target)) return Error(Errc::invalid_argument, "\"" + o.target + "\" is not a peer key");
-    t.peer = o.target;
-  }
-  if (o.from) {
-    t.from = agent_name(*o.from);
-  } else {
-    auto agents = ws.agents();
-    if (agents.empty()) return Error(Errc::not_found, "this workspace has no agent to ask from (bwoc agent add NAME)");
-    t.from = agents.front();
-  }
-  return t;
-}
-
+// A request to PEER or PEER/AGENT from our agent (--from), and the client that sends it.
 struct Asking {
-  Workspace ws;
-  SecretKey key;
-  Routes routes;
+  std::unique_ptr<node::Client> client;
   peer::AskRequest request;
-  std::chrono::milliseconds timeout;
-  peer::Network network;
-  // Skill requests to us that our own ingest meets while we wait are answered too.
-  std::unique_ptr<peer::RequestAnswerer> answerer;
 };
 
 Result<Asking> prepare(const Context& ctx, const CallOptions& o) {
   BWOC_ASSIGN_OR_RETURN(Workspace ws, ctx.open_workspace());
   BWOC_ASSIGN_OR_RETURN(std::chrono::milliseconds timeout, millis(o.timeout, "--timeout"));
-  BWOC_ASSIGN_OR_RETURN(Target t, target_of(ws, o));
-  BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
-  BWOC_ASSIGN_OR_RETURN(Routes routes, Routes::load(ws.routes_file(), ws.root()));
-  peer::AskRequest request;
-  request.peer = t.peer;
-  request.agent = t.agent;
-  request.from = t.from;
-  request.timeout = timeout;
+  Asking a;
+  if (o.target.find('/') != std::string::npos) {
+    BWOC_ASSIGN_OR_RETURN(auto pa, peer::split_peer_agent(o.target));
+    a.request.peer = pa.first;
+    a.request.agent = pa.second;
+  } else {
+    if (!is_valid_peer_key(o.target)) return Error(Errc::invalid_argument, "\"" + o.target + "\" is not a peer key");
+    a.request.peer = o.target;
+  }
+  if (o.from) a.request.from = agent_name(*o.from);
+  a.request.timeout = timeout;
   if (o.via) {
     auto v = via_from_name(*o.via);
     if (!v) return Error(Errc::invalid_argument, "--via is path, a2a or mqtt");
-    request.via = *v;
+    a.request.via = *v;
   }
-  return Asking{std::move(ws), std::move(key), std::move(routes), std::move(request), timeout, {}, nullptr};
+  BWOC_ASSIGN_OR_RETURN(a.client, node::Client::open(ws, timeout));
+  return a;
 }
 
-// The transports and the answerer refer to the workspace and the key, so
-// they are made once the Asking is in its final place.
-void connect(Asking& a) {
-  a.network = make_network(a.ws, a.timeout);
-  a.answerer = std::make_unique<peer::RequestAnswerer>(a.ws, a.key, a.network);
-  a.request.answerer = a.answerer.get();
+// "over a2a (path failed first: …)".
+std::string carried_by(const peer::AskResult& r) {
+  std::string out = "over " + std::string(via_name(r.via));
+  if (!r.skipped.empty()) out += " (" + peer::describe_skipped(r.skipped) + ")";
+  return out;
 }
 
 std::string schema_summary(const json::Value& schema) {
@@ -232,8 +205,7 @@ int run_skills_stats(Context& ctx, const SkillsOptions& o) {
 int run_discover(Context& ctx, const CallOptions& o) {
   auto a = prepare(ctx, o);
   if (!a.ok()) return fail(ctx, a.error());
-  connect(*a);
-  auto answer = peer::discover_skills(a->ws, a->key, a->routes, a->request, a->network, make_agent_resolver(a->timeout));
+  auto answer = a->client->discover(a->request);
   if (!answer.ok()) return fail(ctx, answer.error());
   if (!answer->ok) return fail(ctx, Error(Errc::refused, "peer \"" + a->request.peer + "\" answered: " + answer->error));
   if (o.json) {
@@ -243,7 +215,7 @@ int run_discover(Context& ctx, const CallOptions& o) {
   const json::Value* skills = answer->payload.find("skills");
   std::size_t n = skills && skills->is_array() ? skills->items().size() : 0;
   std::cout << a->request.peer << "/" << answer->ask.agent << " offers " << n << (n == 1 ? " skill" : " skills")
-            << " (over " << via_name(answer->ask.via) << ", answer signed by the pinned key)\n";
+            << " (" << carried_by(answer->ask) << ", answer signed by the pinned key)\n";
   for (std::size_t i = 0; i < n; ++i) {
     const json::Value& s = skills->items()[i];
     auto text = [&](const char* f) {
@@ -267,14 +239,21 @@ int run_call(Context& ctx, const CallOptions& o) {
     if (!read.ok()) return fail(ctx, Error(read.error().code(), "--input: " + read.error().message()));
     input = std::move(read).value();
   }
-  connect(*a);
-  auto answer = peer::call_skill(a->ws, a->key, a->routes, a->request, o.skill, std::move(input), o.version, a->network,
-                                 make_agent_resolver(a->timeout));
+  auto answer = a->client->call(a->request, o.skill, std::move(input), o.version);
   if (!answer.ok()) return fail(ctx, answer.error());
+  std::string note = answer->refusals_note.empty() ? "" : " (" + answer->refusals_note + ")";
+  if (!answer->ask.skipped.empty()) {
+    std::cerr << "bwoc call: answered " << carried_by(answer->ask) << "\n";
+  }
   if (o.json) {
     print_json(json::Value::object({{"ok", answer->ok},
                                     {"kind", answer->ask.answer.kind},
                                     {"via", std::string(via_name(answer->ask.via))},
+                                    {"skipped", [&] {
+                                       json::Value arr = json::Value::array();
+                                       for (const std::string& k : answer->ask.skipped) arr.push_back(k);
+                                       return arr;
+                                     }()},
                                     {"agent", answer->ask.agent},
                                     {"id", answer->ask.answer.id},
                                     {"re", answer->ask.answer.re.value_or("")},
@@ -286,7 +265,7 @@ int run_call(Context& ctx, const CallOptions& o) {
     std::string detail;
     if (const json::Value* d = answer->payload.find("detail"); d && d->is_string()) detail = ": " + d->as_string();
     if (const json::Value* v = answer->payload.find("available"); v && v->is_string()) detail = " (available: " + v->as_string() + ")";
-    return fail(ctx, Error(Errc::refused, "peer \"" + a->request.peer + "\" answered: " + answer->error + detail));
+    return fail(ctx, Error(Errc::refused, "peer \"" + a->request.peer + "\" answered: " + answer->error + detail + note));
   }
   const json::Value* output = answer->payload.find("output");
   print_json(output ? *output : json::Value());

@@ -166,7 +166,7 @@ struct PeerOptions {
   // peer list
   std::string timeout = "2s";
   // peer status / learn / feedback
-  std::optional<std::string> doc;
+  std::optional<std::string> doc, via;
   std::string agent, from, comment;
   int score = 0;
   std::string ask_timeout = "15s";

@@ -504,14 +504,19 @@ void declare_peer(CLI::App& app, Context& ctx) {
   on(list, ctx, "peer list", o, run_peer_list);
   CLI::App* status = peer->add_subcommand("status", "A peer's agents, teams and open tasks (what it publishes)");
   status->footer(
-      "For a path peer, reads only the summary its bwoc keeps in .bwoc/export/status.json,\n"
-      "after checking the folder holds the workspace with the pinned key; never its\n"
-      "manifests, memories, inboxes or keys, and never writes there. For a url peer,\n"
-      "sends a signed peer.status envelope and shows the node's signed answer; the node\n"
-      "answers declared peers of tier 1 (KNOWN) or more, and nobody else.");
+      "Sends a signed peer.status envelope over the peer's transports in the order\n"
+      "routes.toml lists them (path, url, mqtt), the next one tried when one cannot\n"
+      "reach it, and shows the node's signed answer; the node answers declared peers\n"
+      "of tier 1 (KNOWN) or more, and tells anyone else \"Not permitted\". A path peer's\n"
+      "node answers while `bwoc inbox ingest --watch` runs there; when no node answers,\n"
+      "the summary its bwoc keeps in .bwoc/export/status.json is read instead, after\n"
+      "checking the folder holds the workspace with the pinned key (never its manifests,\n"
+      "memories, inboxes or keys, and nothing is written there).\n"
+      "Example: bwoc peer status beta --via mqtt");
   status->add_option("key", o->key, "The peer's alias")->required();
-  status->add_option("--from", o->from, "Over A2A: our agent that asks (default: the first)");
-  status->add_option("--timeout", o->ask_timeout, "Over A2A: how long to wait for the answer (default 15s)");
+  status->add_option("--from", o->from, "Our agent that asks (default: the first)");
+  status->add_option("--via", o->via, "Only this transport: path, a2a or mqtt");
+  status->add_option("--timeout", o->ask_timeout, "How long to wait for the answer, every transport together (default 15s)");
   status->add_flag("--json", o->json, "Print JSON");
   on(status, ctx, "peer status", o, run_peer_status);
   CLI::App* learn = peer->add_subcommand("learn", "The documents a peer shares, or one of them");
@@ -519,11 +524,14 @@ void declare_peer(CLI::App& app, Context& ctx) {
       "Without DOC: the names, descriptions and dates on the peer's allowlist\n"
       "(.bwoc/interconnect/shared.toml). With DOC: that document's text. A document\n"
       "that is not on the allowlist and one that does not exist get the same answer,\n"
-      "and no name can lead outside the peer's shared documents.");
+      "and no name can lead outside the peer's shared documents. Asked like `peer status`\n"
+      "(any transport; a path peer's folder when no node answers). A peer declared with\n"
+      "allowlist = false in routes.toml is never read.");
   learn->add_option("key", o->key, "The peer's alias")->required();
   learn->add_option("doc", o->doc, "A document's name");
-  learn->add_option("--from", o->from, "Over A2A: our agent that asks (default: the first)");
-  learn->add_option("--timeout", o->ask_timeout, "Over A2A: how long to wait for the answer (default 15s)");
+  learn->add_option("--from", o->from, "Our agent that asks (default: the first)");
+  learn->add_option("--via", o->via, "Only this transport: path, a2a or mqtt");
+  learn->add_option("--timeout", o->ask_timeout, "How long to wait for the answer, every transport together (default 15s)");
   learn->add_flag("--json", o->json, "Print JSON");
   on(learn, ctx, "peer learn", o, run_peer_learn);
   CLI::App* feedback = peer->add_subcommand("feedback", "Send a signed feedback envelope to a peer's agent");

@@ -17,8 +17,8 @@ namespace {
 class DropFolderTest : public test::TwoWorkspaces {
  protected:
   IngestReport ingest() {
-    auto rx = Receiver::open(*beta_);
-    auto report = ingest_drop_folder(**rx);
+    auto inbound = Inbound::open(*beta_);
+    auto report = ingest_drop_folder(**inbound);
     EXPECT_TRUE(report.ok());
     return *report;
   }
@@ -30,7 +30,7 @@ TEST_F(DropFolderTest, DeliversThroughTheDropFolderAndEmptiesIt) {
   auto routes = Routes::load(alpha_->routes_file(), alpha_->root());
   std::string text = envelope();
   PathTransport path;
-  auto sent = path.deliver(*routes->find("beta"), text, parse_envelope(text).value());
+  auto sent = path.deliver(*routes->find("beta"), SignedEnvelope{text, parse_envelope(text).value()}, std::chrono::seconds(1));
   ASSERT_TRUE(sent.ok()) << sent.error().message();
   EXPECT_TRUE(std::filesystem::is_empty(beta_->drop_dir() / "tmp"));
   EXPECT_FALSE(std::filesystem::is_empty(new_dir()));
@@ -49,7 +49,7 @@ TEST_F(DropFolderTest, RefusesToSendWhenThePeersKeyIsNotThePinnedOne) {
   auto loaded = Routes::load(alpha_->routes_file(), alpha_->root());
   std::string text = envelope();
   PathTransport path;
-  auto sent = path.deliver(*loaded->find("beta"), text, parse_envelope(text).value());
+  auto sent = path.deliver(*loaded->find("beta"), SignedEnvelope{text, parse_envelope(text).value()}, std::chrono::seconds(1));
   ASSERT_FALSE(sent.ok());
   EXPECT_EQ(sent.error().code(), Errc::refused);
   EXPECT_NE(sent.error().message().find("pins"), std::string::npos);
@@ -99,11 +99,11 @@ TEST_F(DropFolderTest, QuarantinesUnreadWhatIsNotAPlainSmallFile) {
 TEST_F(DropFolderTest, WorksThroughAFloodInBoundedBatches) {
   for (int i = 0; i < 300; ++i) ASSERT_TRUE(drop_envelope(beta_->root(), "junk " + std::to_string(i)).ok());
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(drop_envelope(beta_->root(), envelope()).ok());
-  auto rx = Receiver::open(*beta_);
+  auto inbound = Inbound::open(*beta_);
   IngestOptions options;
   options.batch = 64;
   options.quarantine_limit = 100;
-  auto r = ingest_drop_folder(**rx, options);
+  auto r = ingest_drop_folder(**inbound, options);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->accepted, 20u);
   EXPECT_EQ(r->refused, 300u);

@@ -88,9 +88,10 @@ for bad in private docs/private.md ../beta/docs/private.md '..' '%2e%2e%2fprivat
   run bwoc -w gamma peer learn beta "$bad"
   expect_eq "$RC:$ERR" "2:bwoc peer learn: peer \"beta\" shares no document \"$bad\""
 done
-# Not enough trust, or not declared at all: no answer, and nothing said why.
+# Not enough trust: a signed "Not permitted" (spec §3: a policy refusal is an
+# answer); not declared at all: no answer, and nothing said why.
 error_of 1 bwoc -w lowtier peer status beta
-expect_contains "$ERR" "did not accept"
+expect_contains "$ERR" "declined: Not permitted"
 error_of 1 bwoc -w mallory2 peer learn beta DESIGN
 expect_contains "$ERR" "did not accept"
 # The node's card must publish the pinned key.

@@ -107,7 +107,8 @@ error_of 1 bwoc -w alpha call beta word-count --input '{"text":"quote\" inside"}
 expect_contains "$ERR" "Invalid input: input.text: does not match the pattern"
 # A version pin that differs names the version there is.
 error_of 1 bwoc -w alpha call beta word-count --version 2.0.0 --input '{"text":"x"}'
-expect_eq "$ERR" 'bwoc call: peer "beta" answered: Version mismatch (available: 1.0.0)'
+# The third refusal in a row: the caller is told that it may have cost it its tier there.
+expect_eq "$ERR" 'bwoc call: peer "beta" answered: Version mismatch (available: 1.0.0) (your last 3 calls to beta were refused; beta may have lowered your tier)'
 expect_ok bwoc -w beta trust set alpha 1  # three refusals in a row demoted it; see decay below
 
 # Hidden, missing and above the caller's tier: the same answer, byte for byte.
@@ -198,6 +199,7 @@ grep -q '"why":"goal g3 expired"' beta/.bwoc/state/trust-audit.jsonl && pass || 
 # --- Decay: 3 refused in a row lower one tier; a success resets the run;
 # 10 in all lower to UNTRUSTED. Replays count for nothing.
 expect_ok bwoc -w beta trust set alpha 2
+caller_view=$(bwoc -w alpha trust list --json | jq -c '.[0] | [.tier, .total_failures]')
 for i in 1 2; do expect_exit 1 bwoc -w alpha call beta no-such-skill; done
 expect_ok bwoc -w alpha call beta echo --input '{"text":"reset"}'
 for i in 1 2; do expect_exit 1 bwoc -w alpha call beta no-such-skill; done
@@ -224,8 +226,11 @@ done
 expect_eq "$(bwoc -w beta trust list --json | jq -c '.[0] | [.tier, .total_failures]')" '[0,10]'
 # At UNTRUSTED, only what is open to tier 0.
 expect_eq "$(bwoc -w alpha discover beta --json | jq -c '[.skills[].name]')" '["echo"]'
-# The caller keeps its own count of the provider's failures.
-[ "$(bwoc -w alpha trust list --json | jq -r '.[0].total_failures')" -ge 10 ] && pass || failed "caller-side decay"
+# The provider refused those calls, rightly: that never counts against it in
+# the caller's own store. The caller is told its run of refusals instead.
+expect_eq "$(bwoc -w alpha trust list --json | jq -c '.[0] | [.tier, .total_failures]')" "$caller_view"
+error_of 1 bwoc -w alpha call beta no-such-skill
+expect_contains "$ERR" "your last 9 calls to beta were refused; beta may have lowered your tier"
 expect_ok bwoc -w alpha trust set beta 1
 expect_ok bwoc -w beta trust set alpha 1
 

@@ -1,8 +1,6 @@
 #include "bwoc/a2a/card.h"
 
 #include "bwoc/core/files.h"
-#include "bwoc/core/trust.h"
-#include "bwoc/skill/host.h"
 #include "url.h"
 
 namespace bwoc::a2a {
@@ -47,6 +45,30 @@ json::Value agent_card(const CardInfo& info) {
   });
 }
 
+json::Value card_skills(const json::Value& offer) {
+  json::Value out = json::Value::array();
+  const json::Value* skills = offer.find("skills");
+  if (skills == nullptr || !skills->is_array()) return out;
+  auto text = [](const json::Value& c, std::string_view name) {
+    const json::Value* v = c.find(name);
+    return v != nullptr && v->is_string() ? v->as_string() : std::string();
+  };
+  for (const json::Value& c : skills->items()) {
+    std::string name = text(c, "name");
+    if (name.empty()) continue;
+    std::string description = text(c, "description");
+    std::string when = text(c, "when_to_use");
+    out.push_back(json::Value::object(
+        {{"id", name},
+         {"name", name},
+         {"description", when.empty() ? description : description + " When to use: " + when},
+         {"tags", json::Value::array({"bwoc-skill", "version:" + text(c, "version")})},
+         {"inputModes", json::Value::array({"application/json"})},
+         {"outputModes", json::Value::array({"application/json"})}}));
+  }
+  return out;
+}
+
 Result<CardInfo> card_info_for(const Workspace& ws, std::string_view agent, std::string_view base_url) {
   if (!ws.has_agent(agent)) {
     return Error(Errc::not_found, "no agent \"" + std::string(agent) + "\" in workspace \"" + ws.name() + "\"");
@@ -60,9 +82,6 @@ Result<CardInfo> card_info_for(const Workspace& ws, std::string_view agent, std:
   // The extended card lists what the caller's tier may call; the public one,
   // only skills open to tier 0.
   info.extended_card = true;
-  if (auto host = skill::SkillHost::open(ws, std::string(agent)); host.ok()) {
-    if (auto open_skills = (*host)->card_skills(kUntrusted); open_skills.ok()) info.skills = *open_skills;
-  }
   auto text = read_file_bounded(ws.manifest_file(agent), 1 << 20);
   if (text.ok()) {
     auto manifest = json::parse(*text);

@@ -77,13 +77,16 @@ std::optional<PublicKey> card_public_key(const json::Value& card) {
 namespace {
 
 struct Answer {
-  std::string text;  // the node's signed answer, verified
-  std::string id;    // its id
+  std::optional<std::string> text;  // the node's signed answer, verified; none for an envelope that has none
+  std::string id;                   // its id
   std::string task_id;
 };
 
-// The card at `base`, once it publishes the key pinned for `peer`.
-Result<json::Value> pinned_card(const PeerRoute& peer, const std::string& base, const ClientOptions& options) {
+}  // namespace
+
+Result<json::Value> fetch_pinned_card(const PeerRoute& peer, const ClientOptions& options) {
+  if (!peer.url) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no url");
+  const std::string& base = *peer.url;
   BWOC_ASSIGN_OR_RETURN(json::Value card, fetch_card(base, options));
   auto published = card_public_key(card);
   if (!published) {
@@ -96,11 +99,13 @@ Result<json::Value> pinned_card(const PeerRoute& peer, const std::string& base, 
   return card;
 }
 
-// Sends one envelope in a SendMessage and returns the node's signed answer
-// of `answer_kind`, verified against the pinned key and our request.
+namespace {
+
+// Sends one envelope in a SendMessage and returns the node's signed answer,
+// verified against the pinned key and our request.
 Result<Answer> exchange(const PeerRoute& peer, const json::Value& card, const std::string& base,
-                        const std::string& envelope_text, const std::string& envelope_id, std::string_view answer_kind,
-                        const PublicKey& self, const ClientOptions& options) {
+                        const std::string& envelope_text, const std::string& envelope_id, const PublicKey& self,
+                        const ClientOptions& options) {
   // The envelope goes in verbatim, as the value of a data part.
   std::string body = R"({"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":")" +
                      random_id() + R"(","role":"ROLE_USER","parts":[{"data":{"bwoc.envelope":)" + envelope_text +
@@ -117,6 +122,10 @@ Result<Answer> exchange(const PeerRoute& peer, const json::Value& card, const st
   BWOC_ASSIGN_OR_RETURN(HttpResult r, http_call(call, http_options(options)));
   if (r.status == 429) return Error(Errc::unavailable, "peer \"" + peer.key + "\" asks us to slow down (HTTP 429): retry later");
   if (r.status == 413) return Error(Errc::refused, "peer \"" + peer.key + "\" refused the request as too large (HTTP 413)");
+  if (r.status >= 500) {
+    // Not handled now (starting, stopping, a full disk): another way, or later, may work.
+    return Error(Errc::unavailable, "peer \"" + peer.key + "\" answered HTTP " + std::to_string(r.status));
+  }
   if (r.status != 200) {
     return Error(Errc::refused, "peer \"" + peer.key + "\" answered HTTP " + std::to_string(r.status));
   }
@@ -126,7 +135,10 @@ Result<Answer> exchange(const PeerRoute& peer, const json::Value& card, const st
   }
   if (const json::Value* err = answer->find("error")) {
     const json::Value* msg = err->find("message");
-    return Error(Errc::refused, "peer \"" + peer.key + "\" answered with an error: " +
+    const json::Value* code = err->find("code");
+    // An internal error (the node could not store or handle it now) is worth another way or a retry.
+    bool transient = code != nullptr && code->is_number() && code->as_number() == -32603;
+    return Error(transient ? Errc::unavailable : Errc::refused, "peer \"" + peer.key + "\" answered with an error: " +
                                     (msg && msg->is_string() ? msg->as_string().substr(0, 200) : "(no message)"));
   }
   const json::Value* result = answer->find("result");
@@ -142,17 +154,17 @@ Result<Answer> exchange(const PeerRoute& peer, const json::Value& card, const st
       if (!signed_answer && found) signed_answer = found->is_string() ? found->as_string() : json::write(*found);
     }
   }
-  if (!signed_answer) return Error(Errc::refused, "peer \"" + peer.key + "\" answered without a signed envelope");
-  auto checked = verify_answer(*signed_answer, peer.pubkey, self, envelope_id, answer_kind);
+  Answer out;
+  const json::Value* task_id = task->find("id");
+  if (task_id && task_id->is_string()) out.task_id = task_id->as_string();
+  if (!signed_answer) return out;  // accepted, with nothing to answer (a receipt of ours, say)
+  auto checked = verify_answer(*signed_answer, peer.pubkey, self, envelope_id);
   if (!checked.ok()) {
     return Error(Errc::refused, "peer \"" + peer.key + "\"'s answer is not valid (" +
                                     std::string(reason_code(checked.refusal().reason)) + ": " + checked.refusal().detail + ")");
   }
-  Answer out;
   out.text = std::move(*signed_answer);
   out.id = checked.value().id;
-  const json::Value* task_id = task->find("id");
-  if (task_id && task_id->is_string()) out.task_id = task_id->as_string();
   return out;
 }
 
@@ -171,41 +183,24 @@ std::string card_agent(const json::Value& card) {
   return "";
 }
 
-Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const std::string& envelope_text,
-                                         const Envelope& envelope) {
+Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const SignedEnvelope& envelope,
+                                         std::chrono::milliseconds timeout) {
   if (!peer.url) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no url");
   const std::string& base = *peer.url;
-  BWOC_ASSIGN_OR_RETURN(json::Value card, pinned_card(peer, base, options_));
-  BWOC_ASSIGN_OR_RETURN(Answer a, exchange(peer, card, base, envelope_text, envelope.id, {}, self_, options_));
+  ClientOptions options = options_;
+  options.timeout = std::min(options.timeout, timeout);
+  options.connect_timeout = std::min(options.connect_timeout, timeout);
+  BWOC_ASSIGN_OR_RETURN(json::Value card, fetch_pinned_card(peer, options));
+  const Envelope& env = envelope.envelope;
+  BWOC_ASSIGN_OR_RETURN(Answer a, exchange(peer, card, base, envelope.text, env.id, self_, options));
   SendReport report;
   report.via = Via::a2a;
-  report.confirmed = true;
+  report.confirmed = true;  // a task came back: the node accepted it
   report.reply = a.text;
-  report.detail = "delivered to " + envelope.to + "'s inbox; receipt " + a.id + " verified" +
-                  (a.task_id.empty() ? "" : " (task " + a.task_id + ")");
+  report.detail = !a.text ? "delivered to " + env.to + " at " + base
+                          : "delivered to " + env.to + "; answer " + a.id + " verified" +
+                                (a.task_id.empty() ? "" : " (task " + a.task_id + ")");
   return report;
-}
-
-Result<json::Value> ask_peer(const SecretKey& key, const PeerRoute& peer, const std::string& from,
-                             const std::string& kind, json::Value payload, const ClientOptions& options) {
-  if (!peer.url) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no url");
-  const std::string& base = *peer.url;
-  BWOC_ASSIGN_OR_RETURN(json::Value card, pinned_card(peer, base, options));
-  // The request is addressed to the agent the card serves.
-  std::string agent = card_agent(card);
-  if (!is_valid_agent_name(agent)) return Error(Errc::refused, "the agent card at " + base + " names no agent");
-  EnvelopeDraft draft;
-  draft.kind = kind;
-  draft.from = from;
-  draft.to = agent;
-  draft.aud = peer.pubkey;
-  draft.payload = std::move(payload);
-  BWOC_ASSIGN_OR_RETURN(std::string text, sign_envelope(draft, key));
-  std::string id = parse_envelope(text).value().id;
-  BWOC_ASSIGN_OR_RETURN(Answer a, exchange(peer, card, base, text, id, kind + ".result", key.public_key(), options));
-  auto parsed = parse_envelope(a.text);
-  if (!parsed.ok()) return Error(Errc::refused, "peer \"" + peer.key + "\"'s answer does not parse");
-  return parsed.value().payload();
 }
 
 }  // namespace bwoc::a2a

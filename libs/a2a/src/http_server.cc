@@ -27,7 +27,7 @@
 #include "bwoc/core/log.h"
 #include "bwoc/core/work_queue.h"
 #include "http.h"
-#include "rate_limit.h"
+#include "bwoc/core/rate_limit.h"
 
 namespace bwoc::a2a {
 

@@ -1,10 +1,11 @@
-// The A2A node of one agent: what the listener hands requests to. It serves
-// the agent card, answers JSON-RPC in both protocol generations, delivers
-// envelopes through the workspace's receiver, and keeps the tasks.
+// The A2A face of one agent: what the listener hands requests to. It serves
+// the agent card, answers JSON-RPC in both protocol generations, hands every
+// envelope to the node's inbound layer (bwoc/core/inbound.h) and frames
+// what comes back: a task whose artifact is the signed answer, "Not
+// accepted.", or HTTP 429.
 //
-// Every envelope goes through all of spec §3's checks before anything else;
-// whatever is refused gets the same "Not accepted." answer. The node signs a
-// receipt only after the envelope is on disk.
+// What an envelope means is never decided here: the inbound layer does that
+// once for every transport. A task is on disk before it is answered.
 #ifndef BWOC_A2A_SRC_NODE_H_
 #define BWOC_A2A_SRC_NODE_H_
 
@@ -13,15 +14,12 @@
 #include <mutex>
 #include <string>
 
-#include "bwoc/core/files.h"
-#include "bwoc/core/receiver.h"
-#include "bwoc/core/work_queue.h"
 #include "bwoc/a2a/card.h"
-#include "bwoc/skill/host.h"
+#include "bwoc/core/files.h"
+#include "bwoc/core/inbound.h"
 #include "bwoc/core/workspace.h"
 #include "http.h"
 #include "jsonrpc.h"
-#include "rate_limit.h"
 #include "task_store.h"
 
 namespace bwoc::a2a {
@@ -30,27 +28,22 @@ struct NodeOptions {
   std::string agent;
   std::string base_url;  // what the card advertises
   std::size_t max_body_bytes = (1u << 20) + 64 * 1024;
-  double rate_per_key = 50;    // envelopes a second from one verified key; 0: unlimited
-  double burst_per_key = 100;
   TaskStoreOptions tasks;
-  std::size_t max_skill_runs = 8;      // skills running at once
-  std::size_t max_skill_queue = 256;   // calls waiting for a run; beyond, "busy"
-  std::size_t io_threads = 1;          // the listener's, over which receipts are signed
+  std::size_t io_threads = 1;  // the listener's, over which receipts are signed
 };
 
 class Node : public HttpHandler {
  public:
-  static Result<std::unique_ptr<Node>> open(const Workspace& ws, const NodeOptions& options);
+  static Result<std::unique_ptr<Node>> open(const Workspace& ws, const NodeOptions& options, Inbound& inbound);
   void handle(HttpRequest request, std::function<void(HttpResponse)> reply) override;
 
   // Returns once every delivery so far is on disk and answered.
   void flush();
-  Receiver::Stats receiver_stats() const { return receiver_->stats(); }
   std::size_t tasks() const { return tasks_->size(); }
 
  private:
-  Node(const Workspace& ws, NodeOptions options, SecretKey key)
-      : ws_(ws), options_(std::move(options)), key_(std::move(key)), per_key_(options_.rate_per_key, options_.burst_per_key) {}
+  Node(const Workspace& ws, NodeOptions options, Inbound& inbound)
+      : ws_(ws), options_(std::move(options)), inbound_(inbound) {}
 
   void handle_rpc(HttpRequest& request, std::function<void(HttpResponse)>& reply);
   // What a reply needs of its request.
@@ -58,55 +51,49 @@ class Node : public HttpHandler {
     json::Value id;
     Generation generation;
     bool streaming;
+    std::string context_id;  // as the client asked; "" lets the node choose
   };
   void handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request, std::function<void(HttpResponse)> reply);
-  void finish_send(const Call& call, const std::string& context_id, const Delivery& d,
-                   const std::function<void(HttpResponse)>& reply, const std::string* answer_text = nullptr);
-  // Deliveries come back from the receiver a commit batch at a time; their
-  // receipts are signed on the I/O threads, a share of the batch for each
-  // thread per trip through its queue, and the batch's tasks written at once.
-  struct Delivered {
+  // Results come back from the inbound layer a commit batch at a time (or
+  // one by one from its workers); their receipts are signed on the I/O
+  // threads, a share of the batch for each thread per trip through its
+  // queue, the batch's tasks written and synced at once, and only then is
+  // anyone answered.
+  struct Pending {
     Call call;
-    std::string context_id;
-    Delivery delivery;
+    InboundResult result;
     std::function<void(HttpResponse)> reply;
   };
-  void delivered(Delivered item, const std::function<void(std::function<void()>)>& post);
-  void finish_delivered(std::function<void(std::function<void()>)> post);
-  // peer.status and peer.learn: read-only requests the node answers itself
-  // with a signed <kind>.result, after every check and nothing stored.
-  void answer_peer_request(const Call& call, const std::string& context_id, const std::string& text,
-                           HttpRequest& request, const std::function<void(HttpResponse)>& reply);
-  Result<json::Value> peer_request_payload(const Envelope& request);
-  // skill.discover and skill.call: delivered like any envelope, then answered
-  // by the skill host on a worker thread with a signed answer.
-  void handle_skill_request(const Call& call, const std::string& context_id, json::Value* envelope,
-                            HttpRequest& request, std::function<void(HttpResponse)> reply);
+  void queue_result(Pending item, const std::function<void(std::function<void()>)>& post);
+  void finish_results(std::function<void(std::function<void()>)> post);
+  // The response to one result; a task to keep, when there is one, goes to `keep`.
+  HttpResponse respond(const Pending& p, std::vector<TaskRecord>& keep);
+  HttpResponse sent(const Call& call, const std::string& task_or_message, bool is_task,
+                    const std::vector<std::string>& events);
   HttpResponse extended_card(const RpcRequest& rpc);
   // The public card, rebuilt at most once a second when the skills open to
   // tier 0 change.
   std::shared_ptr<const std::string> current_card();
+  // The key a request proves it holds with a signed envelope in its
+  // params.metadata ("bwoc.envelope"), checked (1–9) and not recorded.
+  std::optional<PublicKey> authenticated_key(const RpcRequest& rpc);
   HttpResponse get_task(const RpcRequest& rpc);
   HttpResponse list_tasks(const RpcRequest& rpc);
   HttpResponse task_exists_error(const RpcRequest& rpc, int code_if_found, std::string_view message_if_found);
   std::optional<std::string> requested_task_id(const RpcRequest& rpc);
-  void log_refusal(std::string_view what, std::string_view client);
+  void log_not_accepted(std::string_view what, std::string_view client);
 
   Workspace ws_;
   NodeOptions options_;
-  SecretKey key_;
-  TokenBuckets per_key_;
-  std::unique_ptr<Receiver> receiver_;
+  Inbound& inbound_;
   std::unique_ptr<TaskStore> tasks_;
   std::optional<FileLock> serve_lock_;
   std::atomic<std::shared_ptr<const std::string>> card_;
   std::mutex card_mu_;
   CardInfo card_info_;
   std::atomic<std::int64_t> card_checked_ms_{0};
-  std::unique_ptr<skill::SkillHost> skills_;
-  std::unique_ptr<WorkQueue> skill_work_;
-  std::mutex delivered_mu_;
-  std::vector<Delivered> delivered_;  // waiting for an I/O thread
+  std::mutex pending_mu_;
+  std::vector<Pending> pending_;  // waiting for an I/O thread
   bool finisher_posted_ = false;
   std::atomic<std::int64_t> last_log_second_{0};
   std::atomic<int> logged_this_second_{0};

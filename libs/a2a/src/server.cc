@@ -7,7 +7,6 @@
 #include <cmath>
 
 #include "bwoc/core/log.h"
-#include "bwoc/core/service.h"
 #include "http.h"
 #include "node.h"
 
@@ -54,6 +53,7 @@ struct Server::Impl {
   std::unique_ptr<HttpServer> http;
   std::string base_url;
   ServeOptions options;
+  Inbound* inbound = nullptr;
   bool stopped = false;
 };
 
@@ -86,8 +86,8 @@ Status check_options(const ServeOptions& o) {
   if (l.max_tasks < 1 || l.max_tasks > kMaxTasks) {
     return refuse("max tasks must be 1 to " + std::to_string(kMaxTasks) + ", not " + std::to_string(l.max_tasks));
   }
-  for (auto [rate, name] : {std::pair{l.rate_per_address, "rate per address"}, std::pair{l.rate_per_key, "rate per key"},
-                            std::pair{l.burst_per_address, "burst per address"}, std::pair{l.burst_per_key, "burst per key"}}) {
+  for (auto [rate, name] : {std::pair{l.rate_per_address, "rate per address"},
+                            std::pair{l.burst_per_address, "burst per address"}}) {
     if (!std::isfinite(rate) || rate < 0) return refuse(std::string(name) + " must be a number of 0 (no limit) or more");
   }
   for (auto [t, name] : {std::pair{l.header_timeout, "header timeout"}, std::pair{l.body_timeout, "body timeout"},
@@ -101,10 +101,11 @@ Status check_options(const ServeOptions& o) {
 
 }  // namespace
 
-Result<std::unique_ptr<Server>> Server::start(const Workspace& ws, const ServeOptions& options) {
+Result<std::unique_ptr<Server>> Server::start(const Workspace& ws, const ServeOptions& options, Inbound& inbound) {
   BWOC_RETURN_IF_ERROR(check_options(options));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->inbound = &inbound;
   const ServeLimits& l = options.limits;
 
   HttpServerOptions http;
@@ -123,8 +124,6 @@ Result<std::unique_ptr<Server>> Server::start(const Workspace& ws, const ServeOp
   NodeOptions node;
   node.agent = options.agent;
   node.max_body_bytes = l.max_body_bytes;
-  node.rate_per_key = l.rate_per_key;
-  node.burst_per_key = l.burst_per_key;
   node.tasks.max_tasks = l.max_tasks;
   node.tasks.max_age_ms = l.task_max_age.count();
   auto http_server = HttpServer::start(http, impl->deferred);
@@ -133,7 +132,7 @@ Result<std::unique_ptr<Server>> Server::start(const Workspace& ws, const ServeOp
   impl->base_url = options.public_url.empty() ? default_base_url(options.bind, impl->http->port()) : options.public_url;
   node.base_url = impl->base_url;
   node.io_threads = static_cast<std::size_t>(impl->http->threads());
-  auto made = Node::open(ws, node);
+  auto made = Node::open(ws, node, inbound);
   if (!made.ok()) {
     impl->http->drain(std::chrono::milliseconds(0));
     return made.error();
@@ -152,10 +151,14 @@ void Server::stop() {
   impl_->http.reset();  // the node stays, for the last stats line
 }
 
-Server::Stats Server::stats() const {
-  Stats s;
+const std::string& Server::agent() const { return impl_->options.agent; }
+
+std::string Server::status() const { return "serving " + impl_->options.agent + " at " + impl_->base_url; }
+
+Server::Counts Server::counts() const {
+  Counts s;
   if (!impl_->node) return s;
-  Receiver::Stats r = impl_->node->receiver_stats();
+  Receiver::Stats r = impl_->inbound->receiver_stats();
   s.accepted = r.accepted;
   s.duplicates = r.duplicates;
   s.refused = r.refused;
@@ -167,27 +170,12 @@ Server::Stats Server::stats() const {
   return s;
 }
 
-Status serve(const Workspace& ws, const ServeOptions& options, const std::function<void(const Server&)>& on_ready) {
-  service::block_stop_signals();
-  BWOC_ASSIGN_OR_RETURN(auto server, Server::start(ws, options));
-  log::info("a2a.listening", {{"agent", options.agent},
-                              {"address", options.bind + ":" + std::to_string(server->port())},
-                              {"card", server->base_url() + "/.well-known/agent-card.json"}});
-  if (on_ready) on_ready(*server);
-  auto report = [&] {
-    Server::Stats s = server->stats();
-    log::info("a2a.stats", {{"agent", options.agent},
-                            {"accepted", std::to_string(s.accepted)},
-                            {"duplicates", std::to_string(s.duplicates)},
-                            {"refused", std::to_string(s.refused)},
-                            {"denied", std::to_string(s.denied)},
-                            {"failed", std::to_string(s.failed)},
-                            {"commits", std::to_string(s.commits)},
-                            {"tasks", std::to_string(s.tasks)},
-                            {"connections", std::to_string(s.connections)}});
-  };
-  service::run_until_stopped("a2a", options.agent, "serving " + options.agent, report, [&] { server->stop(); });
-  return ok_status();
+std::vector<std::pair<std::string, std::string>> Server::stats() const {
+  Counts s = counts();
+  return {{"accepted", std::to_string(s.accepted)}, {"duplicates", std::to_string(s.duplicates)},
+          {"refused", std::to_string(s.refused)},   {"denied", std::to_string(s.denied)},
+          {"failed", std::to_string(s.failed)},     {"commits", std::to_string(s.commits)},
+          {"tasks", std::to_string(s.tasks)},       {"connections", std::to_string(s.connections)}};
 }
 
 }  // namespace bwoc::a2a

@@ -109,9 +109,9 @@ Result<fs::path> drop_envelope(const fs::path& peer_root, std::string_view envel
   return final_path;
 }
 
-Result<SendReport> PathTransport::deliver(const PeerRoute& peer, const std::string& envelope_text,
-                                          const Envelope& envelope) {
-  (void)envelope;
+Result<SendReport> PathTransport::deliver(const PeerRoute& peer, const SignedEnvelope& envelope,
+                                          std::chrono::milliseconds) {
+  const std::string& envelope_text = envelope.text;
   if (!peer.path) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no path");
   // Read the peer's public identity (never anything private) to catch a
   // mismatch with the pinned key before the peer silently refuses.
@@ -128,11 +128,12 @@ Result<SendReport> PathTransport::deliver(const PeerRoute& peer, const std::stri
   SendReport report;
   report.via = Via::path;
   report.detail = "dropped into " + entry.string();
+  report.dropped_at = entry;
   return report;
 }
 
-Result<IngestReport> ingest_drop_folder(Receiver& receiver, const IngestOptions& options) {
-  const Workspace& ws = receiver.workspace();
+Result<IngestReport> ingest_drop_folder(Inbound& inbound, const IngestOptions& options) {
+  const Workspace& ws = inbound.workspace();
   fs::path new_dir = ws.drop_dir() / "new";
   fs::path quarantine = ws.quarantine_dir();
   BWOC_RETURN_IF_ERROR(ensure_directory(quarantine, 0700));
@@ -164,7 +165,7 @@ Result<IngestReport> ingest_drop_folder(Receiver& receiver, const IngestOptions&
 
     struct Slot {
       std::string name;
-      std::optional<Delivery> delivery;
+      std::optional<InboundResult> result;
     };
     std::vector<Slot> slots(names.size());
     std::mutex mu;
@@ -190,7 +191,8 @@ Result<IngestReport> ingest_drop_folder(Receiver& receiver, const IngestOptions&
         RefusalLog(ws.refusal_log_file()).append(r);
         to_quarantine(names[i]);
         ++report.quarantined_unread;
-        report.items.push_back({names[i], Delivery::Outcome::refused, "malformed", "", ""});
+        report.items.push_back({names[i], Delivery::Outcome::refused, InboundResult::Disposition::not_accepted,
+                                "malformed", "", ""});
         continue;
       }
       std::string text(static_cast<std::size_t>(st.st_size), '\0');
@@ -204,18 +206,25 @@ Result<IngestReport> ingest_drop_folder(Receiver& receiver, const IngestOptions&
       ::close(fd);
       text.resize(got);
       ++submitted;
-      receiver.receive(text, Via::path, names[i], [&, i](Delivery d) {
+      inbound.receive(text, Via::path, names[i], [&, i](InboundResult r) {
         std::lock_guard<std::mutex> lk(mu);
-        slots[i].delivery = std::move(d);
+        slots[i].result = std::move(r);
       });
     }
-    receiver.flush();  // every submission above is now decided
+    inbound.flush();  // every submission above is now decided, and its action done
     for (Slot& s : slots) {
-      if (!s.delivery) continue;
-      const Delivery& d = *s.delivery;
-      IngestReport::Item item{s.name, d.outcome,
+      if (!s.result) continue;
+      const InboundResult& r = *s.result;
+      const Delivery& d = r.delivery;
+      IngestReport::Item item{s.name, d.outcome, r.disposition,
                               d.refusal ? std::string(reason_code(d.refusal->reason)) : d.policy,
                               d.envelope ? d.envelope->id : "", d.envelope ? d.envelope->to : ""};
+      using D = InboundResult::Disposition;
+      if (r.disposition == D::rate_limited || r.disposition == D::busy) {
+        ++report.deferred;  // left in new/ for the next round
+        report.items.push_back(std::move(item));
+        continue;
+      }
       switch (d.outcome) {
         case Delivery::Outcome::accepted:
           ++report.accepted;
@@ -227,19 +236,31 @@ Result<IngestReport> ingest_drop_folder(Receiver& receiver, const IngestOptions&
           ::unlinkat(dir.fd, s.name.c_str(), 0);
           break;
         case Delivery::Outcome::refused:
-        case Delivery::Outcome::denied:
           ++report.refused;
           to_quarantine(s.name);
+          break;
+        case Delivery::Outcome::denied:
+          if (r.disposition == D::answered) {
+            // Refused by policy, and told so: nothing to keep.
+            ++report.refused;
+            ::unlinkat(dir.fd, s.name.c_str(), 0);
+          } else {
+            ++report.refused;
+            to_quarantine(s.name);
+          }
           break;
         case Delivery::Outcome::failed:
           ++report.failed;  // left in new/ for the next round
           break;
       }
       report.items.push_back(std::move(item));
-      if (d.delivered() && options.on_delivered) options.on_delivered(d);
+      if (r.disposition == D::answered && options.on_answer) {
+        ++report.answered;
+        options.on_answer(r);
+      }
     }
     total += names.size();
-    if (report.failed > 0) break;  // the disk needs attention; do not spin on it
+    if (report.failed > 0 || report.deferred > 0) break;  // the disk needs attention, or the node a rest: do not spin
     (void)submitted;
   }
   (void)fsync_directory(new_dir);

@@ -184,7 +184,15 @@ bool verify_signature(const Envelope& envelope, std::string& scratch) {
 
 int json_depth(const json::Value& v) { return nesting_depth(v); }
 
-Result<std::string> sign_envelope(const EnvelopeDraft& draft, const SecretKey& key) {
+namespace {
+
+struct Signing {
+  json::Value doc;  // without "sig"
+  Signature sig;
+  std::string text;
+};
+
+Result<Signing> sign_draft(const EnvelopeDraft& draft, const SecretKey& key) {
   if (!is_valid_kind(draft.kind)) {
     return Error(Errc::invalid_argument, "kind \"" + draft.kind + "\" is not [a-z][a-z0-9._-]{0,63}");
   }
@@ -253,7 +261,22 @@ Result<std::string> sign_envelope(const EnvelopeDraft& draft, const SecretKey& k
     text += ',';
   }
   text.append(signed_bytes, sig_at, std::string::npos);
-  return text;
+  return Signing{std::move(doc), sig, std::move(text)};
+}
+
+}  // namespace
+
+Result<std::string> sign_envelope(const EnvelopeDraft& draft, const SecretKey& key) {
+  BWOC_ASSIGN_OR_RETURN(Signing s, sign_draft(draft, key));
+  return std::move(s.text);
+}
+
+Result<SignedEnvelope> sign(const EnvelopeDraft& draft, const SecretKey& key) {
+  BWOC_ASSIGN_OR_RETURN(Signing s, sign_draft(draft, key));
+  s.doc.set("sig", s.sig.to_base64());
+  auto env = envelope_from_document(std::move(s.doc));
+  if (!env.ok()) return Error(Errc::internal, "a signed envelope does not read back: " + env.refusal().detail);
+  return SignedEnvelope{std::move(s.text), std::move(env).value()};
 }
 
 }  // namespace bwoc

@@ -68,6 +68,10 @@ void set_min_level(Level level) { min_level().store(static_cast<int>(level)); }
 bool enabled(Level level) { return static_cast<int>(level) >= min_level().load(std::memory_order_relaxed); }
 
 void event(Level level, std::string_view name, std::initializer_list<Field> fields) {
+  event(level, name, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+void event(Level level, std::string_view name, std::span<const Field> fields) {
   if (!enabled(level)) return;
   static constexpr const char* kNames[] = {"debug", "info", "warning", "error"};
   static constexpr const char* kPriorities[] = {"<7>", "<6>", "<4>", "<3>"};

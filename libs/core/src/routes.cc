@@ -19,7 +19,7 @@ constexpr std::int64_t kLiveMaxAgeMs = 300'000;            // A2A: live
 constexpr std::int64_t kStoredMaxAgeMs = 7 * 86'400'000LL;  // path and MQTT: store and forward
 
 const std::set<std::string, std::less<>> kPeerFields = {"key", "name", "pubkey", "allowlist", "path", "url",
-                                                        "mqtt", "tier", "max_age"};
+                                                        "mqtt", "tier", "max_age", "agent"};
 
 bool is_valid_mqtt_topic_root(std::string_view t) {
   if (t.empty() || t.size() > 200 || t.front() == '/' || t.back() == '/') return false;
@@ -44,7 +44,7 @@ Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const f
   for (const auto& [k, v] : t) {
     if (kPeerFields.count(k.str()) == 0) {
       return config_error(file, &v, "unknown field \"" + std::string(k.str()) +
-                                        "\" in [[peer]] (known: key, name, pubkey, allowlist, path, url, mqtt, tier, max_age)");
+                                        "\" in [[peer]] (known: key, name, pubkey, agent, allowlist, path, url, mqtt, tier, max_age)");
     }
   }
   BWOC_ASSIGN_OR_RETURN(p.key, required_string(file, t, "key", t.source()));
@@ -61,6 +61,11 @@ Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const f
   if (!parsed_key.ok()) return config_error(file, t.get("pubkey"), parsed_key.error().message());
   p.pubkey = *parsed_key;
 
+  if (const toml::node* n = t.get("agent")) {
+    auto a = n->value<std::string>();
+    if (!a || !is_valid_agent_name(*a)) return config_error(file, n, "\"agent\" must be an agent name, [a-z0-9][a-z0-9._-]{0,63}");
+    p.agent = *a;
+  }
   if (const toml::node* n = t.get("allowlist")) {
     auto b = n->value<bool>();
     if (!b) return config_error(file, n, "\"allowlist\" must be true or false");
@@ -213,6 +218,7 @@ std::int64_t Routes::longest_max_age_ms() const {
 std::string format_peer(const PeerRoute& p) {
   std::string t = "[[peer]]\nkey = " + toml_quote(p.key) + "\nname = " + toml_quote(p.name) +
                   "\npubkey = " + toml_quote(p.pubkey.to_text()) + "\n";
+  if (p.agent) t += "agent = " + toml_quote(*p.agent) + "\n";
   if (p.path) t += "path = " + toml_quote(p.path->string()) + "\n";
   if (p.url) t += "url = " + toml_quote(*p.url) + "\n";
   if (p.mqtt) t += "mqtt = { broker = " + toml_quote(p.mqtt->broker) + ", topic = " + toml_quote(p.mqtt->topic) + " }\n";

@@ -10,7 +10,10 @@
 #include <cstring>
 #include <string>
 
+#include "bwoc/core/files.h"
+#include "bwoc/core/json.h"
 #include "bwoc/core/log.h"
+#include "bwoc/core/timestamp.h"
 
 namespace bwoc::service {
 
@@ -63,15 +66,60 @@ void notify(std::string_view state) {
   ::close(fd);
 }
 
-void run_until_stopped(std::string_view name, const std::string& agent, const std::string& status,
-                       const std::function<void()>& report, const std::function<void()>& stop) {
-  notify("READY=1\nSTATUS=" + status);
-  std::string_view sig = wait_for_stop(std::chrono::seconds(60), report);
-  log::info(std::string(name) + ".stopping", {{"agent", agent}, {"signal", std::string(sig)}});
+std::filesystem::path state_file(const Workspace& ws, std::string_view kind, std::string_view agent) {
+  std::string name = std::string(kind) + "-" + (agent == "*" ? std::string("all") : std::string(agent)) + ".json";
+  return ws.state_dir() / "services" / name;
+}
+
+namespace {
+
+void publish_state(const Workspace& ws, const Service& service, UnixMillis started, std::string_view state) {
+  json::Value stats = json::Value::object();
+  std::string line;
+  for (const auto& [name, value] : service.stats()) stats.set(name, value);
+  json::Value doc = json::Value::object({{"kind", std::string(service.kind())},
+                                         {"agent", service.agent()},
+                                         {"pid", static_cast<double>(::getpid())},
+                                         {"state", std::string(state)},
+                                         {"status", service.status()},
+                                         {"started", format_timestamp(started)},
+                                         {"updated", format_timestamp(now_millis())},
+                                         {"stats", std::move(stats)}});
+  std::filesystem::path file = state_file(ws, service.kind(), service.agent());
+  Status st = ensure_directory(file.parent_path(), 0700);
+  if (st.ok()) st = write_file_atomic(file, json::write(doc) + "\n", 0600);
+  if (!st.ok()) log::warning("service.state_not_saved", {{"error", st.error().message()}});
+}
+
+void log_stats(const Service& service) {
+  std::vector<log::Field> fields;
+  std::vector<std::pair<std::string, std::string>> stats = service.stats();
+  fields.reserve(stats.size() + 1);
+  fields.emplace_back("agent", service.agent());
+  for (const auto& [name, value] : stats) fields.emplace_back(name, value);
+  log::event(log::Level::info, std::string(service.kind()) + ".stats", fields);
+}
+
+}  // namespace
+
+void run(const Workspace& ws, Service& service, std::chrono::milliseconds period) {
+  std::string kind(service.kind());
+  UnixMillis started = now_millis();
+  publish_state(ws, service, started, "running");
+  notify("READY=1\nSTATUS=" + service.status());
+  auto every = [&] {
+    log_stats(service);
+    publish_state(ws, service, started, "running");
+  };
+  std::string_view sig = wait_for_stop(period, every);
+  log::info(kind + ".stopping", {{"agent", service.agent()}, {"signal", std::string(sig)}});
   notify("STOPPING=1");
-  stop();
-  report();
-  log::info(std::string(name) + ".stopped", {{"agent", agent}});
+  publish_state(ws, service, started, "stopping");
+  service.stop();
+  log_stats(service);
+  std::error_code ec;
+  std::filesystem::remove(state_file(ws, service.kind(), service.agent()), ec);
+  log::info(kind + ".stopped", {{"agent", service.agent()}});
 }
 
 }  // namespace bwoc::service

@@ -23,6 +23,7 @@ WorkQueue::~WorkQueue() {
     stopping_ = true;
   }
   cv_.notify_all();
+  room_.notify_all();
   for (std::thread& t : threads_) t.join();
 }
 
@@ -36,6 +37,20 @@ bool WorkQueue::try_post(std::function<void()> work) {
   return true;
 }
 
+void WorkQueue::post(std::function<void()> work) {
+  {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [this] { return stopping_ || queue_.size() < max_queued_; });
+    if (stopping_) {
+      lock.unlock();
+      work();  // shutting down: run it here rather than lose it
+      return;
+    }
+    queue_.push_back(std::move(work));
+  }
+  cv_.notify_one();
+}
+
 void WorkQueue::run() {
   for (;;) {
     std::function<void()> work;
@@ -46,6 +61,7 @@ void WorkQueue::run() {
       work = std::move(queue_.front());
       queue_.pop_front();
     }
+    room_.notify_one();
     work();
   }
 }

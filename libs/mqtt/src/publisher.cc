@@ -112,10 +112,14 @@ Result<std::vector<std::string>> Publisher::wait(std::chrono::milliseconds timeo
 
 std::optional<std::string> Publisher::receipt(const std::string& id) const { return impl_->tracker.receipt(id); }
 
-Result<SendReport> MqttTransport::deliver(const PeerRoute& peer, const std::string& envelope_text,
-                                          const Envelope& envelope) {
+Result<SendReport> MqttTransport::deliver(const PeerRoute& peer, const SignedEnvelope& signed_envelope,
+                                          std::chrono::milliseconds timeout) {
+  const std::string& envelope_text = signed_envelope.text;
+  const Envelope& envelope = signed_envelope.envelope;
   if (!peer.mqtt) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no mqtt route");
-  auto publisher = Publisher::open(ws_, peer.mqtt->broker);
+  PublisherOptions po;
+  po.overrides = options_.overrides;
+  auto publisher = Publisher::open(ws_, peer.mqtt->broker, po);
   if (!publisher.ok()) {
     // Unreachable now: keep nothing, let the next transport try.
     return publisher.error().code() == Errc::unavailable || publisher.error().code() == Errc::timeout
@@ -127,10 +131,13 @@ Result<SendReport> MqttTransport::deliver(const PeerRoute& peer, const std::stri
   m.id = envelope.id;
   m.from = envelope.from;
   m.to = peer.key + "/" + envelope.to;
-  m.topic = agent_topic(peer.mqtt->topic, envelope.to, "inbox");
+  m.topic = options_.exact_topic.empty() ? agent_topic(peer.mqtt->topic, envelope.to, "inbox") : options_.exact_topic;
   m.peer_key = peer.pubkey;
+  if (!is_valid_topic_name(m.topic)) {
+    return Error(Errc::invalid_argument, "cannot publish to \"" + m.topic + "\": wildcards are for subscribing");
+  }
   BWOC_RETURN_IF_ERROR((*publisher)->publish(m));
-  BWOC_ASSIGN_OR_RETURN(std::vector<std::string> pending, (*publisher)->wait(receipt_timeout_));
+  BWOC_ASSIGN_OR_RETURN(std::vector<std::string> pending, (*publisher)->wait(std::min(options_.receipt_timeout, timeout)));
   SendReport report;
   report.via = Via::mqtt;
   if (pending.empty()) {

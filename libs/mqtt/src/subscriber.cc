@@ -9,12 +9,9 @@
 #include <thread>
 
 #include "bwoc/core/files.h"
+#include "bwoc/core/inbound.h"
 #include "bwoc/core/log.h"
-#include "bwoc/core/receipt.h"
-#include "bwoc/core/receiver.h"
-#include "bwoc/core/service.h"
 #include "bwoc/core/work_queue.h"
-#include "bwoc/skill/host.h"
 #include "bwoc/mqtt/publisher.h"
 #include "connection.h"
 #include "receipt_tracker.h"
@@ -31,10 +28,9 @@ constexpr std::size_t kMaxUnacknowledgedReceipts = 16'384;
 constexpr std::size_t kMaxPendingBytes = 64u << 20;
 
 struct ReceiptJob {
-  std::shared_ptr<const Envelope> envelope;
-  UnixMillis accepted_at = 0;
+  Delivery delivery;
   std::string topic;
-  std::optional<std::string> answer;  // a skill request's signed answer, sent instead of a receipt
+  std::optional<std::string> answer;  // the kind's signed answer, sent instead of a receipt
 };
 
 std::string default_client_id(const Workspace& ws, const PublicKey& self, const std::string& agent) {
@@ -48,7 +44,7 @@ std::string default_client_id(const Workspace& ws, const PublicKey& self, const 
 }  // namespace
 
 struct Subscriber::Impl {
-  explicit Impl(const Workspace& w) : ws(w) {}
+  Impl(const Workspace& w, Inbound& in) : ws(w), inbound(in) {}
 
   // On Paho's thread. Paho has already acknowledged the message to the
   // broker, so it is processed whatever happens; blocking here (when
@@ -86,49 +82,36 @@ struct Subscriber::Impl {
       lk.unlock();
       std::string reply_to = is_valid_topic_name(m.response_topic) ? std::move(m.response_topic) : std::string();
       std::size_t bytes = m.payload.size();
-      receiver->receive(m.payload, Via::mqtt, "mqtt " + m.topic,
-                        [this, bytes, reply_to = std::move(reply_to)](Delivery d) {
-                          on_delivery(std::move(d), reply_to, bytes);
-                        });
+      inbound.receive(m.payload, Via::mqtt, "mqtt " + m.topic,
+                      [this, bytes, reply_to = std::move(reply_to)](InboundResult r) {
+                        on_result(std::move(r), reply_to, bytes);
+                      });
       lk.lock();
     }
   }
 
-  // On the receiver's commit thread, after the fdatasync (or at once for a refusal).
-  // The slot is freed here, once the envelope is stored, whatever happens to
-  // its receipt: waiting for the broker here could wait for ourselves.
-  void on_delivery(Delivery d, const std::string& reply_to, std::size_t bytes) {
+  // Once the inbound layer decided: on the commit thread after the
+  // fdatasync, on a worker after an action, at once for a refusal. The slot
+  // is freed here whatever happens to the answer: waiting for the broker
+  // here could wait for ourselves.
+  void on_result(InboundResult r, const std::string& reply_to, std::size_t bytes) {
+    using D = InboundResult::Disposition;
     std::optional<std::string> topic;
-    if (d.delivered() && d.envelope) topic = receipt_topic_for(*d.envelope, d.peer, reply_to);
-    if (topic && skill::is_skill_request(d.envelope->kind)) {
-      // Answered by the skill host on its own threads; the answer goes to
-      // the same topic a receipt would.
-      auto env = d.envelope;
-      std::string peer = d.peer;
-      bool repeat = d.outcome == Delivery::Outcome::duplicate;
-      bool queued = skill_work->try_post([this, env, peer, repeat, topic = *topic] {
-        auto answer = skills->respond(*env, peer, *key, repeat);
-        if (!answer.ok()) {
-          log::error("mqtt.skill_answer_failed", {{"agent", options.agent}, {"error", answer.error().message()}});
-          return;
-        }
-        std::lock_guard<std::mutex> lk(mu);
-        jobs.push_back({env, 0, topic, std::move(answer).value()});
-        work.notify_one();
-      });
-      if (!queued) log::warning("mqtt.skill_busy", {{"agent", options.agent}, {"id", env->id}});
-      topic.reset();
+    if (r.disposition == D::answered || r.disposition == D::stored) {
+      topic = receipt_topic_for(*r.delivery.envelope, r.delivery.peer, reply_to);
     }
     std::lock_guard<std::mutex> lk(mu);
     outstanding_bytes -= bytes;
     release_locked();
     if (!topic) return;
     if (jobs.size() >= kMaxQueuedReceipts) {
-      // The sender's spool resends it; the repeat gets this same receipt.
+      // The sender's spool resends it; the repeat gets this same answer.
       ++receipts_lost;
       return;
     }
-    jobs.push_back({d.envelope, d.accepted_at, std::move(*topic), std::nullopt});
+    std::optional<std::string> answer;
+    if (r.disposition == D::answered) answer = std::move(r.answer);
+    jobs.push_back({std::move(r.delivery), std::move(*topic), std::move(answer)});
     work.notify_one();
   }
 
@@ -138,7 +121,7 @@ struct Subscriber::Impl {
                                                const std::string& reply_to) {
     if (!reply_to.empty()) return reply_to;
     if (peer == "self") return agent_topic(broker.topic_root, env.from, "receipts");
-    auto routes = receiver->routes();
+    auto routes = inbound.routes();
     const PeerRoute* route = routes ? routes->find(peer) : nullptr;
     if (route != nullptr && route->mqtt) return agent_topic(route->mqtt->topic, env.from, "receipts");
     return std::nullopt;
@@ -176,12 +159,12 @@ struct Subscriber::Impl {
   }
 
   void send_receipt(const ReceiptJob& job) {
-    auto receipt = job.answer ? Result<std::string>(*job.answer) : make_receipt(*key, *job.envelope, job.accepted_at);
+    auto receipt = job.answer ? Result<std::string>(*job.answer) : inbound.receipt(job.delivery);
     Status st = receipt.ok() ? Status(ok_status()) : Status(receipt.error());
     if (st.ok() && connection->unacknowledged() >= kMaxUnacknowledgedReceipts) {
       st = Error(Errc::unavailable, "too many receipts wait for the broker");
     }
-    if (st.ok()) st = connection->publish_async(job.topic, *receipt, job.envelope->id);
+    if (st.ok()) st = connection->publish_async(job.topic, *receipt, job.delivery.envelope->id);
     if (st.ok()) {
       ++receipts_sent;
       return;
@@ -190,7 +173,7 @@ struct Subscriber::Impl {
     // repeat is answered with this same receipt.
     // Under a flood this repeats: one line per thousand is enough.
     if (receipts_lost++ % 1000 != 0) return;
-    log::warning("mqtt.receipt_not_sent", {{"agent", options.agent}, {"id", job.envelope->id},
+    log::warning("mqtt.receipt_not_sent", {{"agent", options.agent}, {"id", job.delivery.envelope->id},
                                            {"error", st.error().message()}});
   }
 
@@ -220,8 +203,7 @@ struct Subscriber::Impl {
   void stop() {
     if (stopped.exchange(true)) return;
     // Whatever Paho hands over from now on is still stored and answered.
-    receiver->flush();
-    skill_work.reset();  // skill calls under way finish and queue their answers
+    inbound.flush();  // actions under way finish and queue their answers
     {
       std::unique_lock<std::mutex> lk(mu);
       work.wait_for(lk, std::chrono::seconds(5), [&] { return jobs.empty() && outstanding == 0; });
@@ -236,7 +218,7 @@ struct Subscriber::Impl {
     }
     arrived.notify_all();
     for (std::thread& t : checkers) t.join();
-    receiver->flush();
+    inbound.flush();
     {
       std::lock_guard<std::mutex> lk(mu);
       closing = true;
@@ -245,22 +227,19 @@ struct Subscriber::Impl {
     space.notify_all();
     work.notify_all();
     if (publisher.joinable()) publisher.join();
-    receiver->flush();
+    inbound.flush();
   }
 
   const Workspace& ws;
+  Inbound& inbound;
   SubscribeOptions options;
   BrokerSettings broker;
-  std::optional<SecretKey> key;
   std::string receipt_topic;
   std::vector<std::string> topics;
   std::string client_id;
   std::optional<FileLock> lock;
-  std::unique_ptr<Receiver> receiver;
   std::unique_ptr<ReceiptTracker> tracker;
   std::unique_ptr<Connection> connection;
-  std::unique_ptr<skill::SkillHost> skills;
-  std::unique_ptr<WorkQueue> skill_work;
 
   std::mutex mu;
   std::condition_variable space, work, arrived;
@@ -286,10 +265,17 @@ void Subscriber::stop() {
 
 const std::vector<std::string>& Subscriber::topics() const { return impl_->topics; }
 const std::string& Subscriber::client_id() const { return impl_->client_id; }
+const std::string& Subscriber::agent() const { return impl_->options.agent; }
 
-Subscriber::Stats Subscriber::stats() const {
-  Stats s;
-  Receiver::Stats r = impl_->receiver->stats();
+std::string Subscriber::status() const {
+  std::string topics;
+  for (const std::string& t : impl_->topics) topics += (topics.empty() ? "" : ",") + t;
+  return "subscribed to " + topics + " on " + impl_->broker.url.text();
+}
+
+Subscriber::Counts Subscriber::counts() const {
+  Counts s;
+  Receiver::Stats r = impl_->inbound.receiver_stats();
   s.received = impl_->received;
   s.accepted = r.accepted;
   s.duplicates = r.duplicates;
@@ -305,16 +291,28 @@ Subscriber::Stats Subscriber::stats() const {
   return s;
 }
 
-Result<std::unique_ptr<Subscriber>> Subscriber::start(const Workspace& ws, const SubscribeOptions& options) {
+std::vector<std::pair<std::string, std::string>> Subscriber::stats() const {
+  Counts s = counts();
+  return {{"received", std::to_string(s.received)},    {"accepted", std::to_string(s.accepted)},
+          {"duplicates", std::to_string(s.duplicates)}, {"refused", std::to_string(s.refused)},
+          {"denied", std::to_string(s.denied)},         {"failed", std::to_string(s.failed)},
+          {"commits", std::to_string(s.commits)},       {"receipts", std::to_string(s.receipts_sent)},
+          {"resent", std::to_string(s.resent)},         {"confirmed", std::to_string(s.confirmed)},
+          {"connected", s.connected ? "yes" : "no"}};
+}
+
+Result<std::unique_ptr<Subscriber>> Subscriber::start(const Workspace& ws, const SubscribeOptions& options,
+                                                      Inbound& inbound) {
   if (!ws.has_agent(options.agent)) {
     return Error(Errc::not_found, "no agent \"" + options.agent + "\" in workspace \"" + ws.name() + "\"");
   }
-  auto impl = std::make_unique<Impl>(ws);
+  if (inbound.agent() != options.agent) {
+    return Error(Errc::internal, "the inbound layer serves agent \"" + inbound.agent() + "\", not \"" + options.agent + "\"");
+  }
+  auto impl = std::make_unique<Impl>(ws, inbound);
   impl->options = options;
   BWOC_ASSIGN_OR_RETURN(impl->broker, broker_settings(ws, options.broker_url, options.overrides));
-  BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
-  impl->key.emplace(std::move(key));
-  PublicKey self = impl->key->public_key();
+  PublicKey self = inbound.public_key();
   impl->topics = options.topics;
   if (impl->topics.empty()) impl->topics.push_back(agent_topic(impl->broker.topic_root, options.agent, "inbox"));
   for (const std::string& t : impl->topics) {
@@ -334,21 +332,6 @@ Result<std::unique_ptr<Subscriber>> Subscriber::start(const Workspace& ws, const
     return lock.error();
   }
   impl->lock.emplace(std::move(lock).value());
-
-  ReceiverOptions ropts;
-  std::string agent = options.agent;
-  ropts.policy = [agent](const Envelope& env, const std::string&) -> std::optional<std::string> {
-    if (env.to != agent) return std::string("recipient");
-    return std::nullopt;
-  };
-  BWOC_ASSIGN_OR_RETURN(impl->receiver, Receiver::open(ws, std::move(ropts)));
-  {
-    skill::HostOptions hopts;
-    Receiver* rx = impl->receiver.get();
-    hopts.routes = [rx] { return rx->routes(); };
-    BWOC_ASSIGN_OR_RETURN(impl->skills, skill::SkillHost::open(ws, options.agent, std::move(hopts)));
-    impl->skill_work = std::make_unique<WorkQueue>(skill::HostOptions{}.max_concurrent_runs, 256);
-  }
   BWOC_ASSIGN_OR_RETURN(Spool spool, Spool::open(ws));
   impl->tracker = std::make_unique<ReceiptTracker>(std::move(spool), self);
 
@@ -379,35 +362,11 @@ Result<std::unique_ptr<Subscriber>> Subscriber::start(const Workspace& ws, const
   for (const std::string& t : impl->topics) {
     if (Status st = impl->connection->subscribe(t); !st.ok()) return fail(st.error());
   }
-  return std::unique_ptr<Subscriber>(new Subscriber(std::move(impl)));
-}
-
-Status subscribe(const Workspace& ws, const SubscribeOptions& options,
-                 const std::function<void(const Subscriber&)>& on_ready) {
-  service::block_stop_signals();
-  BWOC_ASSIGN_OR_RETURN(auto sub, Subscriber::start(ws, options));
   std::string topics;
-  for (const std::string& t : sub->topics()) topics += (topics.empty() ? "" : ",") + t;
+  for (const std::string& t : impl->topics) topics += (topics.empty() ? "" : ",") + t;
   log::info("mqtt.subscribed", {{"agent", options.agent}, {"broker", options.broker_url}, {"topics", topics},
-                                {"client_id", sub->client_id()}});
-  if (on_ready) on_ready(*sub);
-  auto report = [&] {
-    Subscriber::Stats s = sub->stats();
-    log::info("mqtt.stats", {{"agent", options.agent},
-                             {"received", std::to_string(s.received)},
-                             {"accepted", std::to_string(s.accepted)},
-                             {"duplicates", std::to_string(s.duplicates)},
-                             {"refused", std::to_string(s.refused)},
-                             {"denied", std::to_string(s.denied)},
-                             {"failed", std::to_string(s.failed)},
-                             {"commits", std::to_string(s.commits)},
-                             {"receipts", std::to_string(s.receipts_sent)},
-                             {"resent", std::to_string(s.resent)},
-                             {"confirmed", std::to_string(s.confirmed)},
-                             {"connected", s.connected ? "yes" : "no"}});
-  };
-  service::run_until_stopped("mqtt", options.agent, "subscribed to " + topics, report, [&] { sub->stop(); });
-  return ok_status();
+                                {"client_id", impl->client_id}});
+  return std::unique_ptr<Subscriber>(new Subscriber(std::move(impl)));
 }
 
 }  // namespace bwoc::mqtt

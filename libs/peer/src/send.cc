@@ -1,6 +1,20 @@
 #include "bwoc/peer/send.h"
 
+#include <algorithm>
+
 namespace bwoc::peer {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string via_label(Via v) { return v == Via::a2a ? "url" : std::string(via_name(v)); }
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  return std::to_string(ms.count() / 1000) + "." + std::to_string((ms.count() % 1000) / 100) + " s";
+}
+
+}  // namespace
 
 Result<std::pair<std::string, std::string>> split_peer_agent(std::string_view target) {
   std::size_t slash = target.find('/');
@@ -14,41 +28,94 @@ Result<std::pair<std::string, std::string>> split_peer_agent(std::string_view ta
   return std::make_pair(peer, agent);
 }
 
-Result<SendResult> deliver(const PeerRoute& peer, const std::string& envelope_text, std::optional<Via> via,
+std::string describe_skipped(const std::vector<std::string>& skipped) {
+  std::string out;
+  for (const std::string& s : skipped) out += (out.empty() ? "" : "; ") + s;
+  return out;
+}
+
+Result<SendResult> deliver(const PeerRoute& peer, const SignedEnvelope& envelope, const DeliverOptions& options,
                            const Network& network) {
-  auto parsed = parse_envelope(envelope_text);
-  if (!parsed.ok()) return Error(Errc::internal, "refusing to send a malformed envelope: " + parsed.refusal().detail);
   std::vector<Via> order = peer.transports();
-  if (via) {
+  if (options.via) {
     bool declared = false;
-    for (Via v : order) declared = declared || v == *via;
+    for (Via v : order) declared = declared || v == *options.via;
     if (!declared) {
-      return Error(Errc::invalid_argument, "peer \"" + peer.key + "\" declares no " +
-                                               std::string(*via == Via::a2a ? "url" : via_name(*via)) +
-                                               " in routes.toml");
+      return Error(Errc::invalid_argument,
+                   "peer \"" + peer.key + "\" declares no " + via_label(*options.via) + " in routes.toml");
     }
-    order = {*via};
+    order = {*options.via};
+  }
+  std::erase_if(order, [&](Via v) { return std::find(options.skip.begin(), options.skip.end(), v) != options.skip.end(); });
+  if (order.empty()) {
+    return Error(Errc::invalid_argument, "peer \"" + peer.key + "\" declares no way to reach it (path, url or mqtt)");
   }
   SendResult result;
-  result.envelope_text = envelope_text;
-  result.id = parsed.value().id;
-  for (Via v : order) {
+  result.envelope = envelope;
+  Clock::time_point deadline = Clock::now() + options.timeout;
+  bool timed_out = false;
+  bool attempted = false;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    Via v = order[i];
     EnvelopeTransport* t = network.find(v);
     if (t == nullptr) {
-      result.skipped.push_back(std::string(via_name(v)) + ": not available in this build");
+      result.skipped.push_back(via_label(v) + ": not available in this build");
       continue;
     }
-    auto report = t->deliver(peer, envelope_text, parsed.value());
-    if (report.ok()) {
+    auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
+                         std::chrono::milliseconds(0));
+    // The first transport is always tried (a timeout of 0 sends without waiting).
+    if (left.count() == 0 && attempted) {
+      result.skipped.push_back(via_label(v) + ": not tried, no time left");
+      timed_out = true;
+      continue;
+    }
+    attempted = true;
+    // An equal share of what is left for this one and each after it.
+    auto share = left / static_cast<long>(order.size() - i);
+    Clock::time_point attempt_deadline = Clock::now() + share;
+    auto report = t->deliver(peer, envelope, share);
+    if (!report.ok()) {
+      Errc code = report.error().code();
+      if (code != Errc::unavailable && code != Errc::timeout) return report.error();
+      timed_out = timed_out || code == Errc::timeout;
+      result.skipped.push_back(via_label(v) + ": " + report.error().message());
+      continue;
+    }
+    bool last = i + 1 == order.size();
+    if (options.want_answer) {
+      if (!report->reply && v == Via::path && options.await_path_answer) {
+        auto answer = options.await_path_answer(*report, attempt_deadline);
+        if (!answer.ok()) {
+          Errc code = answer.error().code();
+          if (code != Errc::unavailable && code != Errc::timeout) return answer.error();
+          timed_out = timed_out || code == Errc::timeout;
+          result.skipped.push_back(via_label(v) + ": " + answer.error().message());
+          continue;
+        }
+        report->reply = std::move(answer).value();
+      }
+      if (report->reply) {
+        result.report = std::move(report).value();
+        return result;
+      }
+      timed_out = true;
+      result.skipped.push_back(via_label(v) + ": no answer within " + seconds_text(share) + " (" + report->detail + ")");
+      continue;
+    }
+    // A plain envelope: a drop into a folder is a delivery; over the network
+    // only a verified receipt is, unless there is nothing left to try.
+    if (report->confirmed || v == Via::path || last) {
       result.report = std::move(report).value();
       return result;
     }
-    if (report.error().code() != Errc::unavailable) return report.error();
-    result.skipped.push_back(std::string(via_name(v)) + ": " + report.error().message());
+    result.skipped.push_back(via_label(v) + ": no receipt within " + seconds_text(share) + " (" + report->detail + ")");
   }
-  std::string why;
-  for (const std::string& s : result.skipped) why += (why.empty() ? "" : "; ") + s;
-  return Error(Errc::unavailable, "cannot reach peer \"" + peer.key + "\" (" + why + ")");
+  if (timed_out) {
+    return Error(Errc::timeout, std::string(options.want_answer ? "no answer from" : "no receipt from") + " peer \"" +
+                                    peer.key + "\" in time (" + describe_skipped(result.skipped) + ")");
+  }
+  return Error(Errc::unavailable, "cannot reach peer \"" + peer.key + "\" (" + describe_skipped(result.skipped) + ")");
 }
 
 Result<SendResult> send(const Workspace& ws, const SecretKey& key, const Routes& routes, const SendRequest& request,
@@ -58,6 +125,11 @@ Result<SendResult> send(const Workspace& ws, const SecretKey& key, const Routes&
     return Error(Errc::not_found, "no peer \"" + request.peer + "\" in " + ws.routes_file().string() +
                                       " (see `bwoc peer list`)");
   }
+  return send_to(ws, key, *peer, request, network);
+}
+
+Result<SendResult> send_to(const Workspace& ws, const SecretKey& key, const PeerRoute& peer,
+                           const SendRequest& request, const Network& network) {
   if (!ws.has_agent(request.from)) {
     return Error(Errc::not_found, "no agent \"" + request.from + "\" in this workspace to send from");
   }
@@ -65,11 +137,14 @@ Result<SendResult> send(const Workspace& ws, const SecretKey& key, const Routes&
   draft.kind = request.kind;
   draft.from = request.from;
   draft.to = request.agent;
-  draft.aud = peer->pubkey;
+  draft.aud = peer.pubkey;
   draft.payload = request.payload;
   draft.re = request.re;
-  BWOC_ASSIGN_OR_RETURN(std::string text, sign_envelope(draft, key));
-  return deliver(*peer, text, request.via, network);
+  BWOC_ASSIGN_OR_RETURN(SignedEnvelope signed_envelope, sign(draft, key));
+  DeliverOptions options;
+  options.via = request.via;
+  options.timeout = request.timeout;
+  return deliver(peer, signed_envelope, options, network);
 }
 
 }  // namespace bwoc::peer

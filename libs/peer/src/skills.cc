@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "bwoc/core/inbound.h"
 #include "bwoc/core/log.h"
 #include "bwoc/core/trust.h"
 #include "bwoc/skill/host.h"
@@ -21,6 +22,21 @@ SkillAnswer read_answer(AskResult ask, std::string_view ok_kind) {
   }
   out.ask = std::move(ask);
   return out;
+}
+
+// What a provider's signed error says, as a metering outcome.
+std::string outcome_of(const SkillAnswer& a) {
+  if (a.ok) return "ok";
+  const std::string& e = a.error;
+  auto is = [&](std::string_view prefix) { return e.rfind(prefix, 0) == 0; };
+  if (is(skill::kUnknownSkill)) return "unknown_skill";
+  if (is("Invalid input")) return "invalid_input";
+  if (is("Version mismatch")) return "version_mismatch";
+  if (is(kNotPermitted)) return "not_permitted";
+  if (is("Skill timed out")) return "timed_out";
+  if (is("Skill failed")) return "failed";
+  if (is("Busy")) return "busy";
+  return "error";
 }
 
 }  // namespace
@@ -46,32 +62,42 @@ Result<SkillAnswer> call_skill(const Workspace& ws, const SecretKey& key, const 
   record.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   record.bytes_in = bytes_in;
   std::optional<SkillAnswer> answer;
-  bool counts = true;  // a peer we could not reach at all is not a failed call
   if (asked.ok()) {
     record.bytes_out = asked->text.size();
     answer = read_answer(std::move(asked).value(), skill::kResultKind);
-    record.outcome = answer->ok ? "ok" : "error";
+    answer->outcome = outcome_of(*answer);
+    record.outcome = answer->outcome;
     if (answer->ok) {
       const json::Value* v = answer->payload.find("version");
       if (v && v->is_string()) record.version = v->as_string();
     }
   } else {
-    record.outcome = asked.error().code() == Errc::timeout ? "timed_out" : "unreachable";
-    counts = asked.error().code() != Errc::unavailable && asked.error().code() != Errc::not_found &&
-             asked.error().code() != Errc::invalid_argument;
+    Errc code = asked.error().code();
+    record.outcome = code == Errc::timeout ? "no_answer" : code == Errc::refused ? "invalid_answer" : "unreachable";
   }
-  if (peer != nullptr) {
-    if (Status st = skill::record_call(ws, record); !st.ok()) {
-      log::warning("skill.metering_failed", {{"error", st.error().message()}});
-    }
-    if (counts) {
-      auto routes_copy = std::make_shared<const Routes>(routes);
-      TrustStore trust(ws, routes_copy, false);
-      auto t = trust.record_outcome(peer->pubkey, answer && answer->ok, "its answers to our calls");
-      if (!t.ok()) log::warning("trust.update_failed", {{"error", t.error().message()}});
-    }
+  if (peer == nullptr) {
+    if (!answer) return asked.error();
+    return *answer;
+  }
+  if (Status st = skill::record_call(ws, record); !st.ok()) {
+    log::warning("skill.metering_failed", {{"error", st.error().message()}});
+  }
+  // Only what the provider signed counts for or against it.
+  bool provider_failed = record.outcome == "failed" || record.outcome == "timed_out";
+  if (record.outcome == "ok" || provider_failed) {
+    auto routes_copy = std::make_shared<const Routes>(routes);
+    TrustStore trust(ws, routes_copy, false);
+    auto t = trust.record_outcome(peer->pubkey, record.outcome == "ok", "its answers to our calls");
+    if (!t.ok()) log::warning("trust.update_failed", {{"error", t.error().message()}});
   }
   if (!answer) return asked.error();
+  if (skill::is_policy_refusal(record.outcome)) {
+    auto run = skill::refused_in_a_row(ws, request.peer);
+    if (run.ok() && *run >= static_cast<std::size_t>(kDecayRun)) {
+      answer->refusals_note = "your last " + std::to_string(*run) + " calls to " + request.peer +
+                              " were refused; " + request.peer + " may have lowered your tier";
+    }
+  }
   return *answer;
 }
 
@@ -80,7 +106,9 @@ Result<SkillAnswer> discover_skills(const Workspace& ws, const SecretKey& key, c
   request.kind = std::string(skill::kDiscoverKind);
   request.payload = json::Value::object();
   BWOC_ASSIGN_OR_RETURN(AskResult asked, ask(ws, key, routes, request, network, agent_of));
-  return read_answer(std::move(asked), skill::kDiscoverResultKind);
+  SkillAnswer answer = read_answer(std::move(asked), skill::kDiscoverResultKind);
+  answer.outcome = outcome_of(answer);
+  return answer;
 }
 
 }  // namespace bwoc::peer

@@ -175,83 +175,55 @@ Result<json::Value> SkillHost::discovery(int tier) {
   return impl_->discover(tier, *skills).payload;
 }
 
-Result<json::Value> SkillHost::card_skills(int tier) {
-  BWOC_ASSIGN_OR_RETURN(auto skills, impl_->current());
-  json::Value out = json::Value::array();
-  for (const Skill& s : *skills) {
-    if (s.visibility != Visibility::exposed || tier < s.min_tier) continue;
-    out.push_back(json::Value::object(
-        {{"id", s.name},
-         {"name", s.name},
-         {"description", s.when_to_use.empty() ? s.description : s.description + " When to use: " + s.when_to_use},
-         {"tags", json::Value::array({"bwoc-skill", "version:" + s.version})},
-         {"inputModes", json::Value::array({"application/json"})},
-         {"outputModes", json::Value::array({"application/json"})}}));
-  }
-  return out;
-}
-
 std::optional<std::string> SkillHost::earlier_answer(const PublicKey& key, std::string_view id) {
   return impl_->answers->find(key, id);
 }
 
-Result<std::string> SkillHost::respond(const Envelope& request, const std::string& peer, const SecretKey& key,
-                                       bool repeat) {
+Result<std::string> SkillHost::respond(const Envelope& request, const std::string& peer, int tier, bool repeat,
+                                       const AnswerSigner& sign) {
   if (auto earlier = earlier_answer(request.key, request.id)) return *earlier;
-  auto sign_answer = [&](std::string_view kind, json::Value payload) {
-    EnvelopeDraft draft;
-    draft.kind = std::string(kind);
-    draft.from = impl_->agent;
-    draft.to = request.from;
-    draft.aud = request.key;
-    draft.re = request.id;
-    draft.payload = std::move(payload);
-    return sign_envelope(draft, key);
-  };
   if (repeat) {
     // A repeat whose first answer is not kept (still running, or lost): never
     // run twice, and never counted, so replays cannot demote anyone.
-    return sign_answer(kErrorKind, error_payload("Already received: send a new request for a new answer"));
+    return sign(kErrorKind, error_payload("Already received: send a new request for a new answer"));
   }
   Clock::time_point start = Clock::now();
-  TrustStore trust(impl_->ws, impl_->routes());
-  BWOC_ASSIGN_OR_RETURN(std::optional<int> tier, trust.tier_of(request.key));
   BWOC_ASSIGN_OR_RETURN(auto skills, impl_->current());
   Answer answer;
   if (request.kind == kDiscoverKind) {
-    answer = impl_->discover(tier.value_or(kUntrusted), *skills);
+    answer = impl_->discover(std::max(tier, static_cast<int>(kUntrusted)), *skills);
   } else if (request.kind == kCallKind) {
     // An undeclared key never gets here (check 4); without a tier it sees nothing.
-    answer = impl_->call(request, peer, tier.value_or(-1), *skills);
+    answer = impl_->call(request, peer, tier, *skills);
   } else {
     return Error(Errc::invalid_argument, "not a skill request: " + request.kind);
   }
-  BWOC_ASSIGN_OR_RETURN(std::string text, sign_answer(answer.kind, answer.payload));
+  BWOC_ASSIGN_OR_RETURN(std::string text, sign(answer.kind, answer.payload));
+  if (request.kind != kCallKind) return text;
   // Kept for repeats, not synced: losing it in a crash only means a repeat
   // is told to send a new request.
   if (Status st = impl_->answers->append(request.key, request.id, text); !st.ok()) {
     log::warning("skill.answer_not_kept", {{"agent", impl_->agent}, {"error", st.error().message()}});
   }
-  if (request.kind == kCallKind) {
-    CallRecord record;
-    record.ts = now_millis();
-    record.side = "provider";
-    record.peer = peer;
-    record.agent = impl_->agent;
-    record.skill = answer.skill;
-    record.version = answer.version;
-    record.ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    const json::Value* input = request.payload().find("input");
-    record.bytes_in = input ? json::write(*input).size() : 0;
-    record.bytes_out = text.size();
-    record.outcome = answer.outcome;
-    if (Status st = record_call(impl_->ws, record); !st.ok()) {
-      log::warning("skill.metering_failed", {{"error", st.error().message()}});
-    }
-    if (peer != "self") {
-      auto decayed = trust.record_outcome(request.key, answer.outcome == "ok", "calls to " + impl_->agent);
-      if (!decayed.ok()) log::warning("trust.update_failed", {{"error", decayed.error().message()}});
-    }
+  CallRecord record;
+  record.ts = now_millis();
+  record.side = "provider";
+  record.peer = peer;
+  record.agent = impl_->agent;
+  record.skill = answer.skill;
+  record.version = answer.version;
+  record.ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  const json::Value* input = request.payload().find("input");
+  record.bytes_in = input ? json::write(*input).size() : 0;
+  record.bytes_out = text.size();
+  record.outcome = answer.outcome;
+  if (Status st = record_call(impl_->ws, record); !st.ok()) {
+    log::warning("skill.metering_failed", {{"error", st.error().message()}});
+  }
+  if (peer != "self" && (is_policy_refusal(answer.outcome) || answer.outcome == "ok")) {
+    TrustStore trust(impl_->ws, impl_->routes());
+    auto decayed = trust.record_outcome(request.key, answer.outcome == "ok", "calls to " + impl_->agent);
+    if (!decayed.ok()) log::warning("trust.update_failed", {{"error", decayed.error().message()}});
   }
   return text;
 }

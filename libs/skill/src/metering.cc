@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "bwoc/core/files.h"
@@ -51,12 +52,15 @@ Status record_call(const Workspace& ws, const CallRecord& r) {
   return append_line(calls_file(ws), json::write(line) + "\n");
 }
 
-Result<StatsReport> call_stats(const Workspace& ws, std::size_t max_records) {
-  StatsReport report;
+namespace {
+
+// Calls `visit` for each of the newest `max_records` lines, oldest first
+// (the file is read from its end, bounded).
+Status visit_recent(const Workspace& ws, std::size_t max_records, const std::function<void(const json::Value&)>& visit) {
   std::filesystem::path file = calls_file(ws);
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
-    if (errno == ENOENT) return report;
+    if (errno == ENOENT) return ok_status();
     return os_error("cannot open", file, errno);
   }
   struct stat st {};
@@ -69,32 +73,61 @@ Result<StatsReport> call_stats(const Workspace& ws, std::size_t max_records) {
   text.resize(static_cast<std::size_t>(got));
   // Starting mid-file: the first, partial line is skipped.
   std::size_t pos = want < static_cast<std::size_t>(st.st_size) ? text.find('\n') + 1 : 0;
-  std::map<std::string, std::pair<std::vector<double>, std::uint64_t>> skills, peers;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string::npos) break;
     auto line = json::parse(std::string_view(text).substr(pos, end - pos));
     pos = end + 1;
-    if (!line.ok() || !line->is_object()) continue;
-    auto field = [&](const char* name) {
-      const json::Value* v = line->find(name);
-      return v && v->is_string() ? v->as_string() : std::string();
-    };
-    const json::Value* ms = line->find("ms");
+    if (line.ok() && line->is_object()) visit(*line);
+  }
+  return ok_status();
+}
+
+std::string field(const json::Value& line, const char* name) {
+  const json::Value* v = line.find(name);
+  return v && v->is_string() ? v->as_string() : std::string();
+}
+
+}  // namespace
+
+bool is_policy_refusal(std::string_view outcome) {
+  return outcome == "unknown_skill" || outcome == "invalid_input" || outcome == "version_mismatch" ||
+         outcome == "not_permitted";
+}
+
+Result<StatsReport> call_stats(const Workspace& ws, std::size_t max_records) {
+  StatsReport report;
+  std::map<std::string, std::pair<std::vector<double>, std::uint64_t>> skills, peers;
+  BWOC_RETURN_IF_ERROR(visit_recent(ws, max_records, [&](const json::Value& line) {
+    const json::Value* ms = line.find("ms");
     double t = ms && ms->is_number() ? ms->as_number() : 0;
-    bool error = field("outcome") != "ok";
-    std::string side = field("side");
-    auto& s = skills[side + ":" + field("skill")];
+    bool error = field(line, "outcome") != "ok";
+    std::string side = field(line, "side");
+    auto& s = skills[side + ":" + field(line, "skill")];
     s.first.push_back(t);
     s.second += error;
-    auto& p = peers[side + ":" + field("peer")];
+    auto& p = peers[side + ":" + field(line, "peer")];
     p.first.push_back(t);
     p.second += error;
     ++report.records;
-  }
+  }));
   report.by_skill = summarize(skills);
   report.by_peer = summarize(peers);
   return report;
+}
+
+Result<std::size_t> refused_in_a_row(const Workspace& ws, std::string_view peer) {
+  std::size_t run = 0;
+  BWOC_RETURN_IF_ERROR(visit_recent(ws, 1000, [&](const json::Value& line) {
+    if (field(line, "side") != "caller" || field(line, "peer") != peer) return;
+    std::string outcome = field(line, "outcome");
+    if (is_policy_refusal(outcome)) {
+      ++run;
+    } else if (outcome == "ok") {
+      run = 0;
+    }
+  }));
+  return run;
 }
 
 json::Value stats_json(const StatsReport& report) {

@@ -38,7 +38,12 @@ struct CardInfo {
 
 json::Value agent_card(const CardInfo& info);
 
-// Reads what the card says about an agent from its manifest.
+// The skills of an offer (what the inbound layer says a tier may see: the
+// payload of a skill.discover answer) as A2A AgentSkill objects.
+json::Value card_skills(const json::Value& offer);
+
+// Reads what the card says about an agent from its manifest (not its skills:
+// those come from the node's offer).
 Result<CardInfo> card_info_for(const Workspace& ws, std::string_view agent, std::string_view base_url);
 
 }  // namespace bwoc::a2a

@@ -14,6 +14,7 @@
 #include "bwoc/core/json.h"
 #include "bwoc/core/keys.h"
 #include "bwoc/core/result.h"
+#include "bwoc/core/routes.h"
 #include "bwoc/core/transport.h"
 
 namespace bwoc::a2a {
@@ -27,6 +28,9 @@ struct ClientOptions {
 // GETs <base_url>/.well-known/agent-card.json.
 Result<json::Value> fetch_card(const std::string& base_url, const ClientOptions& options = {});
 
+// The card at `peer`'s url, once it publishes the key pinned for the peer.
+Result<json::Value> fetch_pinned_card(const PeerRoute& peer, const ClientOptions& options = {});
+
 // The public key a card publishes in its bwoc extension, if any.
 std::optional<PublicKey> card_public_key(const json::Value& card);
 // The agent a card serves, named in its bwoc extension ("" if none).
@@ -37,19 +41,13 @@ class A2aTransport : public EnvelopeTransport {
   // `self` is this workspace's key: receipts must be addressed to it.
   explicit A2aTransport(PublicKey self, ClientOptions options = {}) : self_(self), options_(options) {}
   Via via() const override { return Via::a2a; }
-  Result<SendReport> deliver(const PeerRoute& peer, const std::string& envelope_text, const Envelope& envelope) override;
+  Result<SendReport> deliver(const PeerRoute& peer, const SignedEnvelope& envelope,
+                             std::chrono::milliseconds timeout) override;
 
  private:
   PublicKey self_;
   ClientOptions options_;
 };
-
-// Asks the node at `peer`'s url a read-only question ("peer.status" or
-// "peer.learn"): signs `kind` with `payload` from our agent `from` to the
-// agent its card serves, and returns the payload of the node's answer, a
-// "<kind>.result" envelope signed by the pinned key, answering this request.
-Result<json::Value> ask_peer(const SecretKey& key, const PeerRoute& peer, const std::string& from,
-                             const std::string& kind, json::Value payload, const ClientOptions& options = {});
 
 }  // namespace bwoc::a2a
 

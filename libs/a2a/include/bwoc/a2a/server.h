@@ -1,9 +1,11 @@
 // `bwoc a2a serve`: one agent of a workspace, reachable over A2A.
 //
 // A Server listens (127.0.0.1 unless told otherwise), serves the agent card,
-// answers A2A JSON-RPC in the 0.3 and 1.0 generations, and delivers envelopes
-// to the agent's inbox through every check of spec §3. Every size, count and
-// time that comes from outside is bounded by ServeLimits.
+// answers A2A JSON-RPC in the 0.3 and 1.0 generations, and hands every
+// envelope to the node's inbound layer (bwoc/core/inbound.h), which decides
+// what it means; the server frames the answer. Every size, count and time
+// that comes from outside is bounded by ServeLimits. The rate per verified
+// key is the inbound layer's (InboundOptions::rate_per_key).
 #ifndef BWOC_A2A_SERVER_H_
 #define BWOC_A2A_SERVER_H_
 
@@ -13,7 +15,9 @@
 #include <memory>
 #include <string>
 
+#include "bwoc/core/inbound.h"
 #include "bwoc/core/result.h"
+#include "bwoc/core/service.h"
 #include "bwoc/core/workspace.h"
 
 namespace bwoc::a2a {
@@ -34,8 +38,6 @@ struct ServeLimits {
   std::size_t max_connections = 2048;
   double rate_per_address = 100;  // requests a second, before verification (429); 0: unlimited
   double burst_per_address = 200;
-  double rate_per_key = 50;       // envelopes a second from one verified key (429); 0: unlimited
-  double burst_per_key = 100;
   std::chrono::milliseconds drain_timeout{10'000};
   std::size_t max_tasks = 100'000;                     // kept for tasks/get, then the oldest go
   std::chrono::milliseconds task_max_age{7 * 86'400'000LL};
@@ -50,33 +52,36 @@ struct ServeOptions {
   ServeLimits limits;
 };
 
-class Server {
+class Server : public service::Service {
  public:
-  static Result<std::unique_ptr<Server>> start(const Workspace& ws, const ServeOptions& options);
-  ~Server();
+  // `inbound` serves options.agent and must outlive the server.
+  static Result<std::unique_ptr<Server>> start(const Workspace& ws, const ServeOptions& options, Inbound& inbound);
+  ~Server() override;
 
   std::uint16_t port() const;
   const std::string& base_url() const;
+
+  // service::Service
+  std::string_view kind() const override { return "a2a"; }
+  const std::string& agent() const override;
+  std::string status() const override;
+  std::vector<std::pair<std::string, std::string>> stats() const override;
   // Stops accepting, lets requests in progress finish (up to the drain
   // timeout) with every accepted envelope on disk, then stops.
-  void stop();
+  void stop() override;
 
-  struct Stats {
+  struct Counts {
     std::uint64_t accepted = 0, duplicates = 0, refused = 0, denied = 0, failed = 0;
     std::uint64_t commits = 0;  // fdatasyncs shared by the deliveries above
     std::size_t tasks = 0, connections = 0;
   };
-  Stats stats() const;
+  Counts counts() const;
 
  private:
   struct Impl;
   explicit Server(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// Runs a server until SIGTERM or SIGINT: says it is ready (a log line, and
-// READY=1 to systemd), logs a stats line every minute, then drains.
-Status serve(const Workspace& ws, const ServeOptions& options, const std::function<void(const Server&)>& on_ready);
 
 }  // namespace bwoc::a2a
 

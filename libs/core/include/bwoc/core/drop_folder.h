@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "bwoc/core/receiver.h"
+#include "bwoc/core/inbound.h"
 #include "bwoc/core/result.h"
 #include "bwoc/core/transport.h"
 
@@ -32,17 +32,18 @@ Result<std::filesystem::path> drop_envelope(const std::filesystem::path& peer_ro
 class PathTransport : public EnvelopeTransport {
  public:
   Via via() const override { return Via::path; }
-  Result<SendReport> deliver(const PeerRoute& peer, const std::string& envelope_text,
-                             const Envelope& envelope) override;
+  Result<SendReport> deliver(const PeerRoute& peer, const SignedEnvelope& envelope,
+                             std::chrono::milliseconds timeout) override;
 };
 
 struct IngestOptions {
   std::size_t batch = 256;            // entries read and checked per round
   std::size_t max_entries = 0;        // stop after this many (0: until new/ is empty)
   std::size_t quarantine_limit = 1000;  // beyond this, refused entries are deleted, not kept
-  // Called for each envelope now in the inbox (accepted or an exact repeat),
-  // once it is on disk: requests that want an answer (skill calls) start here.
-  std::function<void(const Delivery&)> on_delivered;
+  // Called with each result that has an answer for the sender (the path
+  // transport has no way back of its own: the caller sends it by the
+  // sender's route).
+  std::function<void(const InboundResult&)> on_answer;
 };
 
 struct IngestReport {
@@ -51,9 +52,12 @@ struct IngestReport {
   std::size_t refused = 0;
   std::size_t quarantined_unread = 0;  // not regular files, links, oversize
   std::size_t failed = 0;              // left in place to retry (the node could not store them)
+  std::size_t deferred = 0;            // left in place to retry (rate limited, or the node busy)
+  std::size_t answered = 0;            // answers handed to on_answer
   struct Item {
     std::string entry;
     Delivery::Outcome outcome;
+    InboundResult::Disposition disposition;
     std::string reason;  // reason code when refused
     std::string id;      // envelope id when known
     std::string to;
@@ -61,7 +65,8 @@ struct IngestReport {
   std::vector<Item> items;
 };
 
-Result<IngestReport> ingest_drop_folder(Receiver& receiver, const IngestOptions& options = {});
+// Takes what is in new/ through the inbound layer, in bounded batches.
+Result<IngestReport> ingest_drop_folder(Inbound& inbound, const IngestOptions& options = {});
 
 }  // namespace bwoc
 

@@ -117,6 +117,15 @@ struct EnvelopeDraft {
 // Returns the envelope as canonical JSON text (JCS, "sig" included).
 Result<std::string> sign_envelope(const EnvelopeDraft& draft, const SecretKey& key);
 
+// A signed envelope: the text that travels, and what it says.
+struct SignedEnvelope {
+  std::string text;
+  Envelope envelope;
+};
+// The same as sign_envelope(), with the envelope as read back from what was
+// signed, so that no sender parses its own text again.
+Result<SignedEnvelope> sign(const EnvelopeDraft& draft, const SecretKey& key);
+
 }  // namespace bwoc
 
 #endif  // BWOC_CORE_ENVELOPE_H_

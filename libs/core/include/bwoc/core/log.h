@@ -11,6 +11,7 @@
 #define BWOC_CORE_LOG_H_
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +23,7 @@ enum class Level { debug, info, warning, error };
 using Field = std::pair<std::string_view, std::string>;
 
 void event(Level level, std::string_view name, std::initializer_list<Field> fields = {});
+void event(Level level, std::string_view name, std::span<const Field> fields);
 inline void info(std::string_view name, std::initializer_list<Field> fields = {}) { event(Level::info, name, fields); }
 inline void warning(std::string_view name, std::initializer_list<Field> fields = {}) {
   event(Level::warning, name, fields);

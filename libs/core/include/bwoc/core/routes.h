@@ -32,6 +32,10 @@ struct PeerRoute {
   std::string key;   // local alias
   std::string name;  // a label for people
   PublicKey pubkey;
+  // The peer's agent to address when a command names none (an MQTT-only
+  // peer has no card or export to ask).
+  std::optional<std::string> agent;
+  // false: none of the peer's shared documents is read (`peer learn` refuses).
   bool allowlist = true;
   std::optional<std::filesystem::path> path;  // absolute
   std::optional<std::string> url;

@@ -8,6 +8,10 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include "bwoc/core/workspace.h"
 
 namespace bwoc::service {
 
@@ -22,12 +26,34 @@ std::string_view wait_for_stop(std::chrono::milliseconds period, const std::func
 // sd_notify: "READY=1", "STOPPING=1", "STATUS=...". Does nothing outside systemd.
 void notify(std::string_view state);
 
-// The life of a service once it has started: READY=1 with `status`, `report`
-// every minute; on SIGTERM or SIGINT the log lines "<name>.stopping" (with
-// the signal) and "<name>.stopped" around STOPPING=1, `stop` and a last
-// `report`. Each line names `agent`.
-void run_until_stopped(std::string_view name, const std::string& agent, const std::string& status,
-                       const std::function<void()>& report, const std::function<void()>& stop);
+// A long-running service of a node: `a2a serve`, `mqtt subscribe`, the
+// path ingest. Each runs through run() below, the one service loop.
+class Service {
+ public:
+  virtual ~Service() = default;
+  // "a2a", "mqtt" or "ingest": the log lines' prefix and the state file's name.
+  virtual std::string_view kind() const = 0;
+  // The agent it serves, or "*" for all of them.
+  virtual const std::string& agent() const = 0;
+  // What it does, for people: "serving agent-b at http://127.0.0.1:8080".
+  virtual std::string status() const = 0;
+  // Counters for the periodic stats line and the state file.
+  virtual std::vector<std::pair<std::string, std::string>> stats() const = 0;
+  // Stops: finishes what is under way, with everything accepted on disk.
+  virtual void stop() = 0;
+};
+
+// The life of a started service: READY=1 with its status, a stats line and
+// its state file refreshed every `period`; on SIGTERM or SIGINT the log lines
+// "<kind>.stopping" (with the signal) and "<kind>.stopped" around
+// STOPPING=1, stop() and a last stats line. Its state (pid, since when,
+// status, stats) is kept in .bwoc/state/services/<kind>-<agent>.json while it
+// runs, so that `bwoc status` finds it without a socket; the file is removed
+// when it stops. Call block_stop_signals() before the service starts its threads.
+void run(const Workspace& ws, Service& service, std::chrono::milliseconds period = std::chrono::seconds(60));
+
+// Where a service publishes its state.
+std::filesystem::path state_file(const Workspace& ws, std::string_view kind, std::string_view agent);
 
 }  // namespace bwoc::service
 

@@ -7,6 +7,8 @@
 #ifndef BWOC_CORE_TRANSPORT_H_
 #define BWOC_CORE_TRANSPORT_H_
 
+#include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -24,17 +26,21 @@ struct SendReport {
   bool confirmed = false;
   // The peer's signed answer, when the transport carries one.
   std::optional<std::string> reply;
+  // Path: the entry left in the peer's drop folder (gone once its node took it in).
+  std::optional<std::filesystem::path> dropped_at;
 };
 
 class EnvelopeTransport {
  public:
   virtual ~EnvelopeTransport() = default;
   virtual Via via() const = 0;
-  // Delivers one signed envelope to `peer`. Errc::unavailable means the peer
-  // could not be reached this way, and the next transport may be tried; any
-  // other error is final (a bad receipt is never papered over by a retry).
-  virtual Result<SendReport> deliver(const PeerRoute& peer, const std::string& envelope_text,
-                                     const Envelope& envelope) = 0;
+  // Delivers one signed envelope to `peer`, waiting at most `timeout` for
+  // its answer. Errc::unavailable (refused, unreachable) and Errc::timeout
+  // (no answer in time) mean the peer was not reached this way, and the next
+  // transport may be tried with the same envelope; any other error is final
+  // (a bad answer is never papered over by a retry).
+  virtual Result<SendReport> deliver(const PeerRoute& peer, const SignedEnvelope& envelope,
+                                     std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace bwoc

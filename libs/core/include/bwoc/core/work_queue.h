@@ -27,12 +27,16 @@ class WorkQueue {
 
   // False when the queue is full: the caller answers "busy" instead.
   bool try_post(std::function<void()> work);
+  // Waits for room in the queue (the caller's backpressure), then queues.
+  // Must not be called from one of this queue's own threads.
+  void post(std::function<void()> work);
 
  private:
   void run();
 
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable room_;
   std::deque<std::function<void()>> queue_;
   std::size_t max_queued_;
   bool stopping_ = false;

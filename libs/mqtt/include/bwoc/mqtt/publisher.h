@@ -64,20 +64,27 @@ class Publisher {
   std::unique_ptr<Impl> impl_;
 };
 
-// `bwoc send` to a peer declared with mqtt = { broker, topic }: publishes to
-// <topic>/<agent>/inbox and waits (bounded) for the signed receipt. Without a
-// receipt in time the envelope stays in the spool and the send reports it
-// as published, not confirmed.
+// Sending to a peer declared with mqtt = { broker, topic }: publishes to
+// <topic>/<agent>/inbox and waits (bounded) for the signed receipt or
+// answer. Without one in time the envelope stays in the spool and the
+// delivery reports it as published, not confirmed.
+struct MqttTransportOptions {
+  std::chrono::milliseconds receipt_timeout{10'000};
+  BrokerOverrides overrides;
+  // Publish to this topic instead of the route's <topic>/<agent>/inbox.
+  std::string exact_topic;
+};
+
 class MqttTransport : public EnvelopeTransport {
  public:
-  MqttTransport(const Workspace& ws, std::chrono::milliseconds receipt_timeout = std::chrono::seconds(10))
-      : ws_(ws), receipt_timeout_(receipt_timeout) {}
+  MqttTransport(const Workspace& ws, MqttTransportOptions options = {}) : ws_(ws), options_(std::move(options)) {}
   Via via() const override { return Via::mqtt; }
-  Result<SendReport> deliver(const PeerRoute& peer, const std::string& envelope_text, const Envelope& envelope) override;
+  Result<SendReport> deliver(const PeerRoute& peer, const SignedEnvelope& envelope,
+                             std::chrono::milliseconds timeout) override;
 
  private:
   const Workspace& ws_;
-  std::chrono::milliseconds receipt_timeout_;
+  MqttTransportOptions options_;
 };
 
 // <root>/<agent>/<slot>

@@ -1,11 +1,12 @@
 // `bwoc mqtt subscribe`: one agent's inbox, fed from an MQTT broker.
 //
-// Every payload that arrives on the subscribed topics goes through every
-// receiver check of spec §3; accepted envelopes are appended to the agent's
-// inbox exactly once (the receiver's replay guard drops what the broker
-// redelivers), refused ones go to the refusal log. Once an envelope is on
-// disk the subscriber publishes its signed receipt to the sender's Response
-// Topic, so that the sender can forget it (publisher.h).
+// Every payload that arrives on the subscribed topics goes to the node's
+// inbound layer (bwoc/core/inbound.h): every receiver check of spec §3, then
+// what its kind means. Stored envelopes are in the agent's inbox exactly
+// once (the replay guard drops what the broker redelivers), refused ones go
+// to the refusal log. The answer (a receipt once an envelope is on disk, or
+// the kind's own answer) is published to the sender's Response Topic, so
+// that the sender can forget it (publisher.h).
 //
 // The session is persistent (clean start off, with a session expiry), so the
 // broker keeps QoS 1 messages while the subscriber is away; reconnects back
@@ -22,7 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "bwoc/core/inbound.h"
 #include "bwoc/core/result.h"
+#include "bwoc/core/service.h"
 #include "bwoc/core/workspace.h"
 #include "bwoc/mqtt/broker.h"
 
@@ -40,33 +43,36 @@ struct SubscribeOptions {
   std::chrono::seconds retry_interval{30};
 };
 
-class Subscriber {
+class Subscriber : public service::Service {
  public:
-  static Result<std::unique_ptr<Subscriber>> start(const Workspace& ws, const SubscribeOptions& options);
-  // Stops reading, stores what arrived, sends the receipts it can, disconnects.
-  ~Subscriber();
-  void stop();
+  // `inbound` serves options.agent and must outlive the subscriber.
+  static Result<std::unique_ptr<Subscriber>> start(const Workspace& ws, const SubscribeOptions& options,
+                                                   Inbound& inbound);
+  // Stops reading, stores what arrived, sends the answers it can, disconnects.
+  ~Subscriber() override;
 
   const std::vector<std::string>& topics() const;
   const std::string& client_id() const;
 
-  struct Stats {
+  // service::Service
+  std::string_view kind() const override { return "mqtt"; }
+  const std::string& agent() const override;
+  std::string status() const override;
+  std::vector<std::pair<std::string, std::string>> stats() const override;
+  void stop() override;
+
+  struct Counts {
     std::uint64_t received = 0, accepted = 0, duplicates = 0, refused = 0, denied = 0, failed = 0;
     std::uint64_t commits = 0, receipts_sent = 0, receipts_lost = 0, resent = 0, confirmed = 0;
     bool connected = false;
   };
-  Stats stats() const;
+  Counts counts() const;
 
  private:
   struct Impl;
   explicit Subscriber(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// Runs a subscriber until SIGTERM or SIGINT: says it is ready (a log line,
-// and READY=1 to systemd), logs a stats line every minute, then stops cleanly.
-Status subscribe(const Workspace& ws, const SubscribeOptions& options,
-                 const std::function<void(const Subscriber&)>& on_ready);
 
 }  // namespace bwoc::mqtt
 

@@ -3,11 +3,14 @@
 // The envelope is signed once, so every transport tried carries the same id
 // and the peer's replay guard makes a retry harmless. Transports are tried in
 // the route's order (path, url, mqtt) unless `via` names one; a transport
-// that cannot reach the peer (Errc::unavailable) passes to the next, any other
-// failure (a refused or unverifiable receipt) stops.
+// that cannot reach the peer (refused, unreachable) or gets no answer in time
+// passes to the next; any other failure (a refused or unverifiable answer)
+// stops.
 #ifndef BWOC_PEER_SEND_H_
 #define BWOC_PEER_SEND_H_
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,12 +31,12 @@ struct SendRequest {
   json::Value payload;
   std::optional<std::string> re;
   std::optional<Via> via;
+  std::chrono::milliseconds timeout{30'000};
 };
 
 struct SendResult {
-  std::string envelope_text;
-  std::string id;
-  SendReport report;
+  SignedEnvelope envelope;  // what was sent
+  SendReport report;        // from the transport that carried it
   // Transports tried before the one that worked, and why they did not.
   std::vector<std::string> skipped;
 };
@@ -41,12 +44,37 @@ struct SendResult {
 // "PEER/AGENT" → {peer, agent}.
 Result<std::pair<std::string, std::string>> split_peer_agent(std::string_view target);
 
+// Signs and delivers to the peer `request.peer` names in `routes`.
 Result<SendResult> send(const Workspace& ws, const SecretKey& key, const Routes& routes, const SendRequest& request,
                         const Network& network);
+// The same to a route given whole (a declared peer seen another way, or this
+// workspace itself); `request.peer` is not looked up.
+Result<SendResult> send_to(const Workspace& ws, const SecretKey& key, const PeerRoute& route,
+                           const SendRequest& request, const Network& network);
 
-// Delivers an already signed envelope (same rules as send()).
-Result<SendResult> deliver(const PeerRoute& peer, const std::string& envelope_text, std::optional<Via> via,
+struct DeliverOptions {
+  std::optional<Via> via;                      // this transport only
+  std::vector<Via> skip;                       // transports already tried another way
+  std::chrono::milliseconds timeout{30'000};   // for every attempt together
+  // A request: only an answer counts. A2A and MQTT bring it back with the
+  // delivery; over the path transport it comes later into our own drop
+  // folder, and `await_path_answer` waits for it (until the deadline). Its
+  // Errc::timeout or Errc::unavailable passes to the next transport.
+  bool want_answer = false;
+  std::function<Result<std::optional<std::string>>(const SendReport& dropped,
+                                                   std::chrono::steady_clock::time_point deadline)>
+      await_path_answer;
+};
+
+// Delivers a signed envelope by the route's transports in order (or `via`
+// alone). Each gets an equal share of the time left; one that cannot reach
+// the peer, or gets no answer in its share, passes to the next with the same
+// envelope, and the peer's replay guard keeps delivery exactly once.
+Result<SendResult> deliver(const PeerRoute& peer, const SignedEnvelope& envelope, const DeliverOptions& options,
                            const Network& network);
+
+// "path: cannot reach …; url: …", for messages.
+std::string describe_skipped(const std::vector<std::string>& skipped);
 
 }  // namespace bwoc::peer
 

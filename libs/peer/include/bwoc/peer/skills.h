@@ -1,7 +1,13 @@
 // The caller side of skills: discover what a peer's agent offers, call one
-// skill, on whatever transport the peer's route gives. Every call is metered
-// (side "caller") and counts for the provider's decay in our trust store: an
-// answer that is an error, or none in time, is a failed call.
+// skill, on whatever transports the peer's route gives (with failover).
+//
+// Every call is metered (side "caller"). Decay in our own trust store blames
+// the provider only for what it provably did: a signed answer that its skill
+// failed or timed out counts against it, a signed result for it; a refusal
+// of our call (it was right to refuse), a slow answer, no answer, or one
+// that does not verify (anyone on the way could forge that) count for
+// nobody. A run of refusals is pointed out to us instead, since the
+// provider's decay may have lowered our tier there.
 #ifndef BWOC_PEER_SKILLS_H_
 #define BWOC_PEER_SKILLS_H_
 
@@ -17,6 +23,10 @@ struct SkillAnswer {
   bool ok = false;      // a skill.result came back
   json::Value payload;  // the answer's payload: {"skill","version","output"} or {"error", ...}
   std::string error;    // the error's text, when not ok
+  std::string outcome;  // as metered (metering.h)
+  // Set when our latest calls to this peer were refused several times in a
+  // row: "your last 3 calls to beta were refused; beta may have lowered your tier".
+  std::string refusals_note;
   AskResult ask;
 };
 

@@ -50,6 +50,9 @@ struct HostOptions {
   std::function<std::shared_ptr<const Routes>()> routes;
 };
 
+// Signs an answer to the request being answered: its kind and payload.
+using AnswerSigner = std::function<Result<std::string>(std::string_view kind, json::Value payload)>;
+
 class SkillHost {
  public:
   static Result<std::unique_ptr<SkillHost>> open(const Workspace& ws, std::string agent, HostOptions options = {});
@@ -57,15 +60,20 @@ class SkillHost {
 
   // The skills a caller of `tier` may see, as skill.discover answers them.
   Result<json::Value> discovery(int tier);
-  // The same list as A2A AgentSkill objects, for agent cards.
-  Result<json::Value> card_skills(int tier);
 
-  // The signed answer to a verified request from `peer` (its alias). Blocks
-  // while a skill runs; safe to call from several threads. A request answered
-  // before (the same key and id) gets the very answer it got then; a
-  // `repeat` (the receiver's duplicate) is never run again.
-  Result<std::string> respond(const Envelope& request, const std::string& peer, const SecretKey& key,
-                              bool repeat = false);
+  // The signed answer to a verified request from `peer` (its alias), whose
+  // tier now is `tier` (-1: none). Blocks while a skill runs; safe to call
+  // from several threads. A request answered before (the same key and id)
+  // gets the very answer it got then; a `repeat` (the receiver's duplicate)
+  // is never run again.
+  //
+  // Decay blames the caller only for what it did: a call refused by policy
+  // (an unknown, hidden or above-tier skill, input that fails the schema, a
+  // version that does not exist) counts against it, a success resets its
+  // run, and a skill that fails, times out or finds the node busy counts for
+  // nobody: that is this node's doing.
+  Result<std::string> respond(const Envelope& request, const std::string& peer, int tier, bool repeat,
+                              const AnswerSigner& sign);
 
   // An answer given earlier to (key, id), if it is still kept.
   std::optional<std::string> earlier_answer(const PublicKey& key, std::string_view id);

@@ -23,8 +23,14 @@ struct CallRecord {
   std::string version;
   double ms = 0;
   std::uint64_t bytes_in = 0, bytes_out = 0;
-  std::string outcome;  // ok, unknown_skill, invalid_input, version_mismatch, failed, timed_out, busy, ...
+  // ok; refused by policy: unknown_skill, invalid_input, version_mismatch,
+  // not_permitted; the skill's own doing: failed, timed_out; the node's:
+  // busy; and on the caller's side: invalid_answer, no_answer, unreachable.
+  std::string outcome;
 };
+
+// Whether an outcome is a refusal by the provider's policy (what the caller did).
+bool is_policy_refusal(std::string_view outcome);
 
 Status record_call(const Workspace& ws, const CallRecord& record);
 
@@ -44,6 +50,10 @@ struct StatsReport {
 Result<StatsReport> call_stats(const Workspace& ws, std::size_t max_records = 100'000);
 
 json::Value stats_json(const StatsReport& report);
+
+// How many of our latest calls to `peer` in a row it refused by policy (a
+// success ends the run; outcomes that are nobody's doing do not).
+Result<std::size_t> refused_in_a_row(const Workspace& ws, std::string_view peer);
 
 }  // namespace bwoc::skill
 

@@ -1,8 +1,8 @@
-#include "rate_limit.h"
+#include "bwoc/core/rate_limit.h"
 
 #include <algorithm>
 
-namespace bwoc::a2a {
+namespace bwoc {
 
 TokenBuckets::TokenBuckets(double rate, double burst, std::size_t max_entries)
     : rate_(rate), burst_(std::max(burst, 1.0)), max_entries_(max_entries) {}
@@ -38,4 +38,4 @@ void TokenBuckets::evict_refilled(std::chrono::steady_clock::time_point now) {
   }
 }
 
-}  // namespace bwoc::a2a
+}  // namespace bwoc

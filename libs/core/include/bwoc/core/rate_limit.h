@@ -1,8 +1,8 @@
 // Token buckets keyed by a client address or a sender's key, bounded in
 // memory: when the table is full, buckets that have refilled (and so carry no
 // state worth keeping) are dropped first.
-#ifndef BWOC_A2A_SRC_RATE_LIMIT_H_
-#define BWOC_A2A_SRC_RATE_LIMIT_H_
+#ifndef BWOC_CORE_RATE_LIMIT_H_
+#define BWOC_CORE_RATE_LIMIT_H_
 
 #include <chrono>
 #include <mutex>
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace bwoc::a2a {
+namespace bwoc {
 
 class TokenBuckets {
  public:
@@ -35,6 +35,6 @@ class TokenBuckets {
   std::unordered_map<std::string, Bucket> buckets_;
 };
 
-}  // namespace bwoc::a2a
+}  // namespace bwoc
 
-#endif  // BWOC_A2A_SRC_RATE_LIMIT_H_
+#endif  // BWOC_CORE_RATE_LIMIT_H_

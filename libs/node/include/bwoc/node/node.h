@@ -1,0 +1,20 @@
+// One node of a workspace: the inbound layer (bwoc/core/inbound.h) with
+// every kind this build of bwoc knows how to answer, ready for any transport.
+#ifndef BWOC_NODE_NODE_H_
+#define BWOC_NODE_NODE_H_
+
+#include <memory>
+
+#include "bwoc/core/inbound.h"
+#include "bwoc/core/result.h"
+#include "bwoc/core/workspace.h"
+
+namespace bwoc::node {
+
+// The inbound layer with the peer kinds (peer.status, peer.learn, feedback)
+// and the skill kinds (skill.discover, skill.call) registered.
+Result<std::unique_ptr<Inbound>> open_inbound(const Workspace& ws, InboundOptions options = {});
+
+}  // namespace bwoc::node
+
+#endif  // BWOC_NODE_NODE_H_

@@ -1,0 +1,96 @@
+#include "bwoc/node/path_service.h"
+
+#include "bwoc/core/dir_watch.h"
+#include "bwoc/core/log.h"
+#include "bwoc/peer/send.h"
+
+namespace bwoc::node {
+
+namespace {
+
+// How long one answer may take to reach its asker, every transport together.
+constexpr std::chrono::milliseconds kAnswerTimeout{15'000};
+
+}  // namespace
+
+void PathIngest::send_answer(const InboundResult& r) {
+  const Delivery& d = r.delivery;
+  auto routes = inbound_.routes();
+  const PeerRoute* route = routes ? routes->find(d.peer) : nullptr;
+  std::string detail;
+  bool sent = false;
+  if (d.peer == "self") {
+    // Our own request (an agent asking another of ours): the answer lands
+    // in our drop folder like any other.
+    auto dropped = drop_envelope(inbound_.workspace().root(), r.answer);
+    sent = dropped.ok();
+    detail = dropped.ok() ? "dropped into " + dropped->string() : dropped.error().message();
+  } else if (route == nullptr) {
+    detail = "the asker is not declared any more";
+  } else if (auto answer = parse_envelope(r.answer); !answer.ok()) {
+    detail = "the answer does not read back: " + answer.refusal().detail;
+  } else {
+    peer::DeliverOptions options;
+    options.timeout = kAnswerTimeout;
+    auto delivered = peer::deliver(*route, SignedEnvelope{r.answer, std::move(answer).value()}, options, network_);
+    sent = delivered.ok();
+    detail = delivered.ok() ? delivered->report.detail : delivered.error().message();
+  }
+  log::event(sent ? log::Level::info : log::Level::warning, "ingest.answered",
+             {{"id", d.envelope->id}, {"peer", d.peer}, {"kind", d.envelope->kind}, {"sent", sent ? "yes" : "no"},
+              {"detail", detail}});
+}
+
+Result<IngestReport> PathIngest::round(std::size_t max) {
+  IngestOptions options;
+  options.max_entries = max;
+  options.on_answer = [this](const InboundResult& r) { send_answer(r); };
+  return ingest_drop_folder(inbound_, options);
+}
+
+Result<std::unique_ptr<PathService>> PathService::start(Inbound& inbound, const peer::Network& network) {
+  if (!inbound.agent().empty()) {
+    return Error(Errc::internal, "the path ingest serves every agent, not only \"" + inbound.agent() + "\"");
+  }
+  std::unique_ptr<PathService> service(new PathService(inbound, network));
+  PathService* raw = service.get();
+  service->worker_ = std::thread([raw] { raw->loop(); });
+  return service;
+}
+
+PathService::~PathService() { stop(); }
+
+void PathService::loop() {
+  DirWatch watch({inbound_.workspace().drop_dir() / "new"});
+  while (!stopping_) {
+    auto report = ingest_.round(0);
+    if (!report.ok()) {
+      log::error("ingest.failed", {{"error", report.error().message()}});
+    } else {
+      accepted_ += report->accepted;
+      duplicates_ += report->duplicates;
+      refused_ += report->refused + report->quarantined_unread;
+      answered_ += report->answered;
+      failed_ += report->failed;
+    }
+    // Woken by anything landing in new/; a file system without events is
+    // looked at every second anyway.
+    watch.wait(std::chrono::milliseconds(1000));
+  }
+}
+
+std::string PathService::status() const { return "watching " + (inbound_.workspace().drop_dir() / "new").string(); }
+
+std::vector<std::pair<std::string, std::string>> PathService::stats() const {
+  return {{"accepted", std::to_string(accepted_)}, {"duplicates", std::to_string(duplicates_)},
+          {"refused", std::to_string(refused_)},   {"answered", std::to_string(answered_)},
+          {"failed", std::to_string(failed_)}};
+}
+
+void PathService::stop() {
+  stopping_ = true;
+  if (worker_.joinable()) worker_.join();
+  inbound_.flush();
+}
+
+}  // namespace bwoc::node
