@@ -1,5 +1,4 @@
 // bwoc demo: two workspaces talking, in a temporary folder, narrated.
-#include <fcntl.h>
 #include <stdlib.h>
 
 #include <chrono>
@@ -24,19 +23,8 @@
 #include "bwoc/a2a/server.h"
 #endif
 #ifdef BWOC_HAVE_MQTT
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <thread>
-
-#include <poll.h>
-
-extern char** environ;
+#include "bwoc/core/process.h"
+#include "bwoc/mqtt/local_broker.h"
 #endif
 #include "bwoc/node/network.h"
 #include "bwoc/node/node.h"
@@ -88,133 +76,6 @@ Result<IngestReport> ingest(const Workspace& ws) {
   node::PathIngest path(*inbound, network);
   return path.round();
 }
-
-#ifdef BWOC_HAVE_MQTT
-// A throwaway mosquitto for the demo's MQTT step, on a free loopback port,
-// stopped when this goes out of scope.
-class DemoBroker {
- public:
-  static std::optional<std::string> find_mosquitto() {
-    for (const char* p : {"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto"}) {
-      if (::access(p, X_OK) == 0) return std::string(p);
-    }
-    return std::nullopt;
-  }
-
-  Result<std::string> start(const std::string& binary, const fs::path& dir) {
-    int port = free_port();
-    if (port <= 0) return Error(Errc::unavailable, "no free port for mosquitto");
-    fs::path conf = dir / "mosquitto.conf";
-    std::string text = "listener " + std::to_string(port) + " 127.0.0.1\nallow_anonymous true\n";
-    if (::geteuid() == 0) text += "user root\n";
-    BWOC_RETURN_IF_ERROR(write_file_atomic(conf, text));
-    std::string conf_arg = conf.string();
-    std::string binary_arg = binary;
-    char* argv[] = {binary_arg.data(), const_cast<char*>("-c"), conf_arg.data(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return Error(Errc::unavailable, "cannot start mosquitto: " + errno_message(rc));
-    // Ready once it accepts connections; bounded at 5 s.
-    for (int i = 0; i < 500; ++i) {
-      if (accepts(port)) return "mqtt://127.0.0.1:" + std::to_string(port);
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return Error(Errc::unavailable, "mosquitto exited at once");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return Error(Errc::timeout, "mosquitto did not listen within 5 s");
-  }
-
-  // Starts `argv` with stderr to `log`, and returns its first stdout line
-  // once it holds `ready` (bounded at 10 s).
-  Result<std::string> spawn_ready(std::vector<std::string> argv, const std::string& ready, const fs::path& log) {
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return Error(Errc::io_error, "pipe: " + errno_message(errno));
-    std::vector<char*> args;
-    for (std::string& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    pid_t pid = -1;
-    int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    if (rc != 0) {
-      ::close(out[0]);
-      return Error(Errc::unavailable, "cannot start " + argv[0] + ": " + errno_message(rc));
-    }
-    children_.push_back(pid);
-    std::string line;
-    pollfd p{out[0], POLLIN, 0};
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (line.find('\n') == std::string::npos) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-      char buf[512];
-      ssize_t n = ::read(out[0], buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(out[0]);
-    if (line.find(ready) == std::string::npos) {
-      return Error(Errc::unavailable, argv[3] + " " + argv[4] + " did not start; see " + log.string());
-    }
-    return line.substr(0, line.find('\n'));
-  }
-
-  void stop_children() {
-    for (pid_t pid : children_) {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, nullptr, 0);
-    }
-    children_.clear();
-  }
-
-  ~DemoBroker() {
-    stop_children();
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
- private:
-  static int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-      port = ntohs(a.sin_port);
-    }
-    ::close(fd);
-    return port;
-  }
-  static bool accepts(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-  }
-  pid_t pid_ = -1;
-  std::vector<pid_t> children_;
-};
-#endif
 
 // Gives `agent` two skills: word-count, open to KNOWN peers, and
 // draft-report, for INTERNAL peers only. Their code is a two-line script.
@@ -451,30 +312,33 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
 #ifdef BWOC_HAVE_MQTT
   // 9. The same over MQTT, when mosquitto is installed: beta subscribes,
   // alpha publishes and checks the receipt that comes back on its topic.
-  if (auto mosquitto = DemoBroker::find_mosquitto()) {
+  if (mqtt::LocalBroker::find_mosquitto()) {
     t.step("beta subscribes agent-wenchang on a local mosquitto (MQTT 5)");
-    DemoBroker broker;
-    auto url = broker.start(*mosquitto, base);
-    if (!url.ok()) return fail(ctx, url.error());
+    auto broker = mqtt::LocalBroker::start(base / "broker");
+    if (!broker.ok()) return fail(ctx, broker.error());
+    const std::string& url = (*broker)->url();
     // A process of its own, as under systemd: `bwoc mqtt subscribe`.
     std::string self = fs::read_symlink("/proc/self/exe").string();
-    auto sub = broker.spawn_ready({self, "--workspace", beta->root().string(), "mqtt", "subscribe", "--agent",
-                                   "agent-wenchang", "--broker", *url},
-                                  "subscribed to", base / "subscriber.log");
+    auto sub = ChildProcess::spawn({self, "--workspace", beta->root().string(), "mqtt", "subscribe", "--agent",
+                                    "agent-wenchang", "--broker", url},
+                                   base / "subscriber.log");
     if (!sub.ok()) return fail(ctx, sub.error());
-    t.note(*sub);
+    auto ready = (*sub)->wait_for_line("subscribed to", std::chrono::seconds(10));
+    if (!ready.ok()) return fail(ctx, Error(ready.error().code(), "bwoc mqtt subscribe did not start; see " +
+                                                                      (base / "subscriber.log").string()));
+    t.note(*ready);
     t.step("alpha publishes over MQTT and verifies beta's signed receipt");
     PeerRoute beta_by_mqtt;
     beta_by_mqtt.key = "beta";
     beta_by_mqtt.name = "beta workspace";
     beta_by_mqtt.pubkey = *beta_pk;
-    beta_by_mqtt.mqtt = MqttRoute{*url, "bwoc/beta"};
+    beta_by_mqtt.mqtt = MqttRoute{url, "bwoc/beta"};
     if (int rc = check(write_file_atomic(alpha->routes_file(), format_peer(beta_by_mqtt)))) return rc;
     PeerRoute alpha_by_mqtt;
     alpha_by_mqtt.key = "alpha";
     alpha_by_mqtt.name = "alpha workspace";
     alpha_by_mqtt.pubkey = *alpha_pk;
-    alpha_by_mqtt.mqtt = MqttRoute{*url, "bwoc/alpha"};
+    alpha_by_mqtt.mqtt = MqttRoute{url, "bwoc/alpha"};
     if (int rc = check(write_file_atomic(beta->routes_file(), format_peer(alpha_by_mqtt)))) return rc;
     auto routes_now = Routes::load(alpha->routes_file(), alpha->root());
     if (!routes_now.ok()) return fail(ctx, routes_now.error());
@@ -483,7 +347,7 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
     auto over_mqtt = peer::send(*alpha, *alpha_key, *routes_now, req, network);
     if (!over_mqtt.ok()) return fail(ctx, over_mqtt.error());
     t.note(over_mqtt->report.detail);
-    broker.stop_children();
+    (*sub)->stop();
     mqtt_ok = over_mqtt->report.confirmed;
     mqtt_lines = 1;
   } else {
