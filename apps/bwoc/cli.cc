@@ -142,10 +142,4 @@ void print_peer_document(const std::string& text) {
   }
 }
 
-void refresh_export(const Context& ctx, const Workspace& ws) {
-  if (Status st = write_export(ws); !st.ok()) {
-    std::cerr << "bwoc " << ctx.command << ": warning: peers still see the old summary: " << st.error().message() << "\n";
-  }
-}
-
 }  // namespace bwoc::cli

@@ -46,10 +46,6 @@ std::string agent_name(std::string arg);
 // A duration option ("10s", "500ms", "2m"); errors name the option.
 Result<std::chrono::milliseconds> millis(const std::string& text, const char* option);
 
-// Rewrites .bwoc/export/status.json after a change peers may read about
-// (agents, tasks, shared documents). A failure is reported, never fatal.
-void refresh_export(const Context& ctx, const Workspace& ws);
-
 // Text that came from a peer, safe to print on a terminal: control
 // characters (escape sequences among them) are shown escaped.
 std::string terminal_safe(std::string_view text);

@@ -11,7 +11,6 @@ int run_agent_add(Context& ctx, const AgentOptions& o) {
   if (!ws.ok()) return fail(ctx, ws.error());
   Status st = ws->add_agent(o.name, o.description);
   if (!st.ok()) return fail(ctx, st.error());
-  refresh_export(ctx, *ws);
   std::cout << "Added agent \"" << o.name << "\": " << ws->manifest_file(o.name).string() << "\n";
   return 0;
 }

@@ -202,7 +202,6 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
     auto task = add_task(*beta, "research", "Write the root-cause analysis");
     if (!task.ok()) return fail(ctx, task.error());
     if (auto claimed = claim_task(*beta, task->id, "agent-wenchang"); !claimed.ok()) return fail(ctx, claimed.error());
-    if (int rc = check(write_export(*beta))) return rc;
     auto peers_now = Routes::load(alpha->routes_file(), alpha->root());
     if (!peers_now.ok()) return fail(ctx, peers_now.error());
     peer::Probers probers;

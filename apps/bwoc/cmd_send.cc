@@ -27,6 +27,9 @@ int run_send(Context& ctx, const SendOptions& o) {
     req.via = via_from_name(*o.via);
     if (!req.via) return usage(ctx, "--via is path, a2a or mqtt");
   }
+  auto timeout = millis(o.timeout, "--timeout");
+  if (!timeout.ok()) return fail(ctx, timeout.error());
+  req.timeout = *timeout;
   auto sent = (*client)->send(req);
   if (!sent.ok()) return fail(ctx, sent.error());
   const std::string& id = sent->envelope.envelope.id;

@@ -11,7 +11,6 @@ int run_share_add(Context& ctx, const ShareOptions& o) {
   if (!ws.ok()) return fail(ctx, ws.error());
   auto doc = add_share(*ws, o.file, o.name, o.description);
   if (!doc.ok()) return fail(ctx, doc.error());
-  refresh_export(ctx, *ws);
   std::cout << "sharing \"" << doc->name << "\" (" << doc->path << ") with every peer that allowlists this workspace\n";
   return 0;
 }
@@ -43,7 +42,6 @@ int run_share_remove(Context& ctx, const ShareOptions& o) {
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
   if (Status st = remove_share(*ws, o.name_arg); !st.ok()) return fail(ctx, st.error());
-  refresh_export(ctx, *ws);
   std::cout << "no longer sharing \"" << o.name_arg << "\"\n";
   return 0;
 }

@@ -20,7 +20,6 @@ int run_task_add(Context& ctx, const TaskOptions& o) {
   if (!ws.ok()) return fail(ctx, ws.error());
   auto task = add_task(*ws, o.team, o.title);
   if (!task.ok()) return fail(ctx, task.error());
-  refresh_export(ctx, *ws);
   if (o.json) {
     print_json(task_json(*task));
     return 0;
@@ -55,7 +54,6 @@ int run_task_claim(Context& ctx, const TaskOptions& o) {
   if (!ws.ok()) return fail(ctx, ws.error());
   auto task = claim_task(*ws, o.id, agent_name(o.agent));
   if (!task.ok()) return fail(ctx, task.error());
-  refresh_export(ctx, *ws);
   std::cout << task->id << " claimed by " << task->claimed_by << "\n";
   return 0;
 }
@@ -65,7 +63,6 @@ int run_task_done(Context& ctx, const TaskOptions& o) {
   if (!ws.ok()) return fail(ctx, ws.error());
   auto task = finish_task(*ws, o.id);
   if (!task.ok()) return fail(ctx, task.error());
-  refresh_export(ctx, *ws);
   std::cout << task->id << " done\n";
   return 0;
 }

@@ -98,6 +98,7 @@ int run_inbox_refusals(Context& ctx, const InboxOptions& o);
 
 struct SendOptions {
   std::string target, from, kind = "message";
+  std::string timeout = "30s";
   std::optional<std::string> payload, payload_file, re, via;
   bool json = false;
 };

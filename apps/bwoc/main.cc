@@ -290,9 +290,12 @@ void declare_send(CLI::App& app, Context& ctx) {
   CLI::App* cmd = app.add_subcommand("send", "Sign an envelope and deliver it to an agent of a peer");
   cmd->footer(
       "The peer is reached by the first of its routes.toml entry's path, url and mqtt\n"
-      "that works, unless --via says which. Over path the envelope lands in the peer's\n"
-      "drop folder and is delivered when the peer ingests it; over A2A and MQTT the\n"
-      "peer's signed receipt is verified.\n\n"
+      "that works, unless --via says which: one that cannot reach the peer, or gets no\n"
+      "receipt within its share of --timeout, passes the same envelope (the same id) to\n"
+      "the next, and the peer keeps it once however many attempts arrive. The output\n"
+      "says which transport carried it and which were tried first. Over path the\n"
+      "envelope lands in the peer's drop folder and is delivered when the peer ingests\n"
+      "it; over A2A and MQTT the peer's signed receipt is verified.\n\n"
       "Example:\n"
       "  bwoc send beta/agent-b --from agent-a --kind feedback --payload '{\"score\":4}'");
   cmd->add_option("target", o->target, "PEER/AGENT: a peer key from routes.toml and one of its agents")->required();
@@ -303,6 +306,7 @@ void declare_send(CLI::App& app, Context& ctx) {
   cmd->add_option("--re", o->re, "Id of the envelope this one answers");
   cmd->add_option("--via", o->via, "Use this transport only: path, a2a or mqtt")
       ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
+  cmd->add_option("--timeout", o->timeout, "How long to wait for receipts, every transport together (default 30s)");
   cmd->add_flag("--json", o->json, "Print JSON");
   on(cmd, ctx, "send", o, run_send);
 }

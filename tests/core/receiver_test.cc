@@ -290,6 +290,16 @@ TEST_F(ReceiverTest, RoutesChangesApplyWithoutRestart) {
   EXPECT_EQ(rx->receive_sync(envelope(), Via::path, "t").outcome, Delivery::Outcome::accepted);
 }
 
+TEST_F(ReceiverTest, APeerDeclaredAMomentAgoIsKnownAtOnce) {
+  ReceiverOptions options;
+  options.routes_recheck_ms = 3'600'000;  // unchanged routes are not looked at again for an hour
+  test::declare_peers(*beta_, {});
+  auto rx = open_beta(options);
+  EXPECT_EQ(refused_for(rx->receive_sync(envelope(), Via::path, "t")), Reason::unknown_sender);
+  test::declare_peers(*beta_, {&*alpha_});
+  EXPECT_EQ(rx->receive_sync(envelope(), Via::path, "t").outcome, Delivery::Outcome::accepted);
+}
+
 TEST_F(ReceiverTest, PeerMaxAgeOverridesTheTransportDefault) {
   test::declare_peers(*beta_, {&*alpha_}, "max_age = \"1h\"\n");
   auto rx = open_beta();

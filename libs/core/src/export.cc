@@ -2,7 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "bwoc/core/files.h"
+#include "bwoc/core/log.h"
 #include "bwoc/core/shares.h"
 #include "bwoc/core/tasks.h"
 #include "bwoc/core/timestamp.h"
@@ -14,6 +17,26 @@ namespace {
 constexpr std::size_t kMaxExportBytes = 1 << 20;
 
 std::filesystem::path export_file(const Workspace& ws) { return ws.export_dir() / "status.json"; }
+
+// When the summary's sources last changed: the agents folder (agents come
+// and go), every team's folder and task list, the shared documents' list.
+UnixMillis last_change(const Workspace& ws) {
+  UnixMillis newest = 0;
+  auto consider = [&](const std::filesystem::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) return;
+    UnixMillis t = static_cast<UnixMillis>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+    newest = std::max(newest, t);
+  };
+  consider(ws.root() / "agents");
+  consider(ws.shared_file());
+  consider(ws.root() / "teams");
+  for (const std::string& team : list_teams(ws)) {
+    consider(ws.root() / "teams" / team);
+    consider(ws.root() / "teams" / team / "tasks.toml");
+  }
+  return newest;
+}
 
 }  // namespace
 
@@ -40,7 +63,13 @@ Result<json::Value> status_summary(const Workspace& ws) {
                               {"agents", std::move(agents)},
                               {"teams", std::move(teams)},
                               {"shared", std::move(shared)},
-                              {"updated", format_timestamp(now_millis())}});
+                              {"updated", format_timestamp(last_change(ws))}});
+}
+
+void refresh_export(const Workspace& ws) {
+  if (Status st = write_export(ws); !st.ok()) {
+    log::warning("export.not_refreshed", {{"workspace", ws.name()}, {"error", st.error().message()}});
+  }
 }
 
 Status write_export(const Workspace& ws) {

@@ -79,9 +79,11 @@ struct Receiver::Impl {
   }
 
   // ---- routes, reloaded when routes.toml changes ----
-  std::shared_ptr<const Routes> current_routes(UnixMillis now) {
+  // `look_now`: look at the file whatever the interval (a key we do not
+  // know may be a peer declared a moment ago).
+  std::shared_ptr<const Routes> current_routes(UnixMillis now, bool look_now = false) {
     std::lock_guard<std::mutex> lk(routes_mu);
-    if (routes && now - routes_checked_at < opts.routes_recheck_ms) return routes;
+    if (routes && !look_now && now - routes_checked_at < opts.routes_recheck_ms) return routes;
     routes_checked_at = now;
     struct stat st {};
     bool exists = ::stat(ws.routes_file().c_str(), &st) == 0;
@@ -121,6 +123,9 @@ struct Receiver::Impl {
       d.peer = "self";
     } else if ((peer = rts->find_by_pubkey(env->key)) != nullptr) {
       d.peer = peer->key;
+    } else if (rts = current_routes(now, /*look_now=*/true); (peer = rts->find_by_pubkey(env->key)) != nullptr) {
+      d.peer = peer->key;
+      window_ms = rts->longest_max_age_ms() + kFutureToleranceMs;
     } else {
       d.refusal = Refusal{Reason::unknown_sender, "key is not pinned in routes.toml"};
       return nullptr;

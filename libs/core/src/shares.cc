@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "bwoc/core/export.h"
 #include "bwoc/core/files.h"
 #include "toml_file.h"
 
@@ -47,7 +48,9 @@ Status write_shares(const Workspace& ws, const std::vector<SharedDoc>& docs) {
             "\ndescription = " + toml_quote(d.description) + "\n";
   }
   BWOC_RETURN_IF_ERROR(ensure_directory(ws.shared_file().parent_path(), 0755));
-  return write_file_atomic(ws.shared_file(), text, 0644);
+  BWOC_RETURN_IF_ERROR(write_file_atomic(ws.shared_file(), text, 0644));
+  refresh_export(ws);
+  return ok_status();
 }
 
 }  // namespace

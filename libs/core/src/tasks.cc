@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bwoc/core/envelope.h"
+#include "bwoc/core/export.h"
 #include "bwoc/core/files.h"
 #include "bwoc/core/timestamp.h"
 #include "toml_file.h"
@@ -56,7 +57,9 @@ Status save_team(const Workspace& ws, const std::string& team, const std::vector
             toml_quote(t.created) + "\n";
   }
   BWOC_RETURN_IF_ERROR(ensure_directory(teams_dir(ws) / team, 0755));
-  return write_file_atomic(tasks_file(ws, team), text, 0644);
+  BWOC_RETURN_IF_ERROR(write_file_atomic(tasks_file(ws, team), text, 0644));
+  refresh_export(ws);
+  return ok_status();
 }
 
 // "<team>-<n>" → team

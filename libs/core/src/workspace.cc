@@ -1,5 +1,7 @@
 #include "bwoc/core/workspace.h"
 
+#include "bwoc/core/export.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -215,7 +217,9 @@ Status Workspace::add_agent(std::string_view name, std::string_view description)
   json::Value manifest = json::Value::object({{"name", std::string(name)},
                                               {"description", std::string(description)},
                                               {"skills", json::Value::array()}});
-  return write_file_exclusive(manifest_file(name), json::write_pretty(manifest) + "\n", 0644);
+  BWOC_RETURN_IF_ERROR(write_file_exclusive(manifest_file(name), json::write_pretty(manifest) + "\n", 0644));
+  refresh_export(*this);
+  return ok_status();
 }
 
 }  // namespace bwoc
