@@ -135,7 +135,10 @@ int run_demo_in(Context& ctx, const std::string& dir_arg, bool keep) {
   // 2. Each pins the other's key.
   t.step("exchange invite codes; each declares the other (routes.toml)");
   auto invite_into = [](const Workspace& from, const PublicKey& key, const Workspace& into) -> Result<std::string> {
-    peer::Invite invite{from.name(), key, from.root().string(), std::nullopt, std::nullopt};
+    peer::Invite invite;
+    invite.name = from.name();
+    invite.pubkey = key;
+    invite.path = from.root().string();
     std::string code = peer::encode_invite(invite);
     BWOC_ASSIGN_OR_RETURN(peer::Invite decoded, peer::decode_invite(code));
     BWOC_RETURN_IF_ERROR(peer::add_peer(into, decoded, from.name()));

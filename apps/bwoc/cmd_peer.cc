@@ -23,6 +23,14 @@ int run_invite(Context& ctx, const PeerOptions& o) {
   peer::Invite invite;
   invite.name = ws->name();
   invite.pubkey = *key;
+  if (o.agent.empty()) {
+    std::vector<std::string> agents = ws->agents();
+    if (agents.size() == 1) invite.agent = agents.front();
+  } else {
+    std::string agent = agent_name(o.agent);
+    if (!ws->has_agent(agent)) return fail(ctx, Error(Errc::not_found, "no agent \"" + agent + "\" in this workspace"));
+    invite.agent = agent;
+  }
   if (o.path) invite.path = std::filesystem::absolute(ws->root()).lexically_normal().string();
   if (o.url) invite.url = *o.url;
   if (o.mqtt_broker) invite.mqtt = MqttRoute{*o.mqtt_broker, o.mqtt_topic.value_or("bwoc/" + ws->name())};

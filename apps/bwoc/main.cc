@@ -484,6 +484,8 @@ void declare_peer(CLI::App& app, Context& ctx) {
   invite->add_option("--url", o->url, "The A2A base URL where `bwoc a2a serve` answers");
   invite->add_option("--mqtt-broker", o->mqtt_broker, "The MQTT broker this workspace subscribes on");
   invite->add_option("--mqtt-topic", o->mqtt_topic, "Its topic root (default bwoc/<workspace>)");
+  invite->add_option("--agent", o->agent,
+                     "The agent that answers for this workspace when a peer names none (default: the only one)");
   invite->add_flag("--json", o->json, "Print JSON, with the fingerprint");
   on(invite, ctx, "invite", o, run_invite);
 

@@ -129,6 +129,23 @@ calls=$(grep -c '"side":"provider".*"skill":"word-count"' beta/.bwoc/state/skill
 expect_eq "$calls" "$(grep -c '"skill":"word-count"' "$inbox")"
 expect_ok bwoc -w beta inbox verify agent-b
 
+# A peer reached only by MQTT, declared from its invite code (which names
+# the agent that answers for it): status, learn and calls work there too.
+new_workspace gamma agent-g
+start_subscriber gamma agent-g || finish
+SUB_GAMMA=$SUB_PID
+code=$(bwoc -w gamma invite --mqtt-broker "$BROKER_URL")
+expect_ok bwoc -w alpha peer add "$code"
+expect_ok bwoc -w gamma peer add "$(bwoc -w alpha invite --mqtt-broker "$BROKER_URL")"
+expect_contains "$(cat alpha/.bwoc/routes.toml)" 'agent = "agent-g"'
+run bwoc -w alpha peer status gamma
+expect_eq "$RC" 0
+expect_contains "$OUT" "peer gamma (workspace gamma), over mqtt"
+expect_contains "$OUT" "agents: agent-g"
+run bwoc -w alpha discover gamma --json
+expect_eq "$RC:$(echo "$OUT" | jq -r .agent)" "0:agent-g"
+stop_pid "$SUB_GAMMA" "mqtt subscribe"
+
 stop_pid "$SUB_BETA" "mqtt subscribe"
 stop_pid "$INGEST_BETA" "inbox ingest --watch"
 grep -q 'event=ingest.stats.* duplicates=1' "$WORK/beta-ingest.log" && pass || failed "the path attempt was not a repeat"

@@ -1,5 +1,7 @@
 #include "bwoc/peer/invite.h"
 
+#include "bwoc/core/envelope.h"
+
 #include <algorithm>
 
 #include "bwoc/core/encoding.h"
@@ -23,6 +25,7 @@ const std::string* string_member(const json::Value& v, const char* name) {
 
 std::string encode_invite(const Invite& invite) {
   json::Value v = json::Value::object({{"v", 1}, {"name", invite.name}, {"pubkey", invite.pubkey.to_text()}});
+  if (invite.agent) v.set("agent", *invite.agent);
   if (invite.path) v.set("path", *invite.path);
   if (invite.url) v.set("url", *invite.url);
   if (invite.mqtt) v.set("mqtt", json::Value::object({{"broker", invite.mqtt->broker}, {"topic", invite.mqtt->topic}}));
@@ -56,7 +59,7 @@ Result<Invite> decode_invite(std::string_view code) {
     return bad_code("it is of a version this bwoc does not know");
   }
   for (const auto& m : doc->members()) {
-    static constexpr std::string_view kKnown[] = {"v", "name", "pubkey", "path", "url", "mqtt"};
+    static constexpr std::string_view kKnown[] = {"v", "name", "pubkey", "agent", "path", "url", "mqtt"};
     if (std::find(std::begin(kKnown), std::end(kKnown), m.name) == std::end(kKnown)) {
       return bad_code("it holds an unknown field \"" + m.name + "\"");
     }
@@ -70,6 +73,10 @@ Result<Invite> decode_invite(std::string_view code) {
   if (!key.ok()) return bad_code(key.error().message());
   invite.name = *name;
   invite.pubkey = *key;
+  if (const std::string* a = string_member(*doc, "agent")) {
+    if (!is_valid_agent_name(*a)) return bad_code("its agent is not an agent name");
+    invite.agent = *a;
+  }
   if (const std::string* p = string_member(*doc, "path")) invite.path = *p;
   if (const std::string* u = string_member(*doc, "url")) invite.url = *u;
   if (const json::Value* m = doc->find("mqtt")) {
@@ -92,6 +99,7 @@ std::string peer_table(const Invite& invite, const std::string& alias) {
   p.key = alias;
   p.name = invite.name;
   p.pubkey = invite.pubkey;
+  p.agent = invite.agent;
   if (invite.path) p.path = *invite.path;
   p.url = invite.url;
   p.mqtt = invite.mqtt;

@@ -26,6 +26,9 @@ namespace bwoc::peer {
 struct Invite {
   std::string name;
   PublicKey pubkey;
+  // The agent that answers for the workspace (peer status, an MQTT-only
+  // peer's requests); a peer names another as PEER/AGENT.
+  std::optional<std::string> agent;
   std::optional<std::string> path;  // absolute
   std::optional<std::string> url;
   std::optional<MqttRoute> mqtt;
