@@ -9,6 +9,7 @@
 #include "bwoc/core/receipt.h"
 #include "bwoc/core/trust.h"
 #include "bwoc/core/work_queue.h"
+#include "wait_for_callback.h"
 
 namespace bwoc {
 
@@ -93,14 +94,7 @@ struct Inbound::Impl {
   }
 
   Result<std::string> sign_answer(const Envelope& request, std::string_view kind, json::Value payload) const {
-    EnvelopeDraft draft;
-    draft.kind = std::string(kind);
-    draft.from = request.to;
-    draft.to = request.from;
-    draft.aud = request.key;
-    draft.re = request.id;
-    draft.payload = std::move(payload);
-    return sign_envelope(draft, key);
+    return sign_envelope(answer_draft(request, kind, std::move(payload)), key);
   }
 
   // A policy refusal of a verified sender: a signed error (spec §3), or
@@ -279,17 +273,7 @@ void Inbound::dispatch(Checked<Envelope> parsed, std::string text, Via via, std:
 }
 
 InboundResult Inbound::receive_sync(std::string_view text, Via via, std::string_view source) {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<InboundResult> result;
-  receive(text, via, source, [&](InboundResult r) {
-    std::lock_guard lk(mu);
-    result = std::move(r);
-    cv.notify_one();
-  });
-  std::unique_lock lk(mu);
-  cv.wait(lk, [&] { return result.has_value(); });
-  return std::move(*result);
+  return wait_for_callback<InboundResult>([&](auto done) { receive(text, via, source, std::move(done)); });
 }
 
 Result<std::string> Inbound::receipt(const Delivery& delivery) const {

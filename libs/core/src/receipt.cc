@@ -20,16 +20,21 @@ std::string derived_id(const SecretKey& node, std::string_view purpose, const Pu
   return hex_encode(out);
 }
 
-Result<std::string> make_receipt(const SecretKey& node, const Envelope& request, UnixMillis accepted_at) {
+EnvelopeDraft answer_draft(const Envelope& request, std::string_view kind, json::Value payload) {
   EnvelopeDraft d;
-  d.kind = std::string(kReceiptKind);
+  d.kind = std::string(kind);
   d.from = request.to;
   d.to = request.from;
   d.aud = request.key;
   d.re = request.id;
+  d.payload = std::move(payload);
+  return d;
+}
+
+Result<std::string> make_receipt(const SecretKey& node, const Envelope& request, UnixMillis accepted_at) {
+  EnvelopeDraft d = answer_draft(request, kReceiptKind, json::Value::object({{"status", "accepted"}, {"agent", request.to}}));
   d.id = derived_id(node, "bwoc receipt id v1", request.key, request.id);
   d.ts = accepted_at;
-  d.payload = json::Value::object({{"status", "accepted"}, {"agent", request.to}});
   return sign_envelope(d, node);
 }
 

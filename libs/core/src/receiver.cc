@@ -19,6 +19,7 @@
 #include "bwoc/core/inbox.h"
 #include "bwoc/core/refusal_log.h"
 #include "bwoc/core/replay_guard.h"
+#include "wait_for_callback.h"
 
 namespace bwoc {
 
@@ -649,17 +650,7 @@ void Receiver::submit(std::shared_ptr<const Envelope> env, std::string text, Via
 }
 
 Delivery Receiver::receive_sync(std::string_view text, Via via, std::string_view source) {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<Delivery> result;
-  receive(text, via, source, [&](Delivery d) {
-    std::lock_guard<std::mutex> lk(mu);
-    result = std::move(d);
-    cv.notify_one();
-  });
-  std::unique_lock<std::mutex> lk(mu);
-  cv.wait(lk, [&] { return result.has_value(); });
-  return std::move(*result);
+  return wait_for_callback<Delivery>([&](auto done) { receive(text, via, source, std::move(done)); });
 }
 
 Delivery Receiver::check(std::string_view text, Via via) {

@@ -20,6 +20,10 @@ inline constexpr std::string_view kReceiptKind = "receipt";
 std::string derived_id(const SecretKey& node, std::string_view purpose, const PublicKey& sender,
                        std::string_view request_id);
 
+// What an answer to `request` is: from its recipient agent to its sender, for
+// the sender's workspace (`aud`), answering its id (`re`).
+EnvelopeDraft answer_draft(const Envelope& request, std::string_view kind, json::Value payload);
+
 // The node's signed receipt for an accepted envelope: kind "receipt", `re` the
 // request's id, from the receiving agent to the sending one. Its id is derived
 // and its ts is when the request was accepted, so a repeated request is
