@@ -2,6 +2,7 @@
 
 #include "bwoc/core/files.h"
 #include "bwoc/core/trust.h"
+#include "bwoc/core/version.h"
 #include "bwoc/skill/host.h"
 #include "url.h"
 
@@ -28,7 +29,7 @@ json::Value agent_card(const CardInfo& info) {
   return json::Value::object({
       {"name", info.workspace + "/" + info.agent},
       {"description", info.description.empty() ? "A bwoc agent" : info.description},
-      {"version", "0.1.0"},
+      {"version", std::string(kVersion)},
       {"supportedInterfaces",
        json::Value::array({json::Value::object({{"url", rpc_url}, {"protocolBinding", "JSONRPC"}, {"protocolVersion", "1.0"}}),
                            json::Value::object({{"url", rpc_url}, {"protocolBinding", "JSONRPC"}, {"protocolVersion", "0.3"}})})},
