@@ -25,5 +25,5 @@ macro(bwoc_find_pkg_config prefix module)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(${prefix} REQUIRED IMPORTED_TARGET ${module})
   set_property(GLOBAL APPEND PROPERTY BWOC_CONFIG_DEPENDENCIES
-    "bwoc_find_pkg_config(${prefix} \"${module}\")")
+    "bwoc_find_dependency_pkg_config(${prefix} \"${module}\")")
 endmacro()

@@ -2,12 +2,12 @@
 
 # What counts as a network library: HTTP, TLS and MQTT stacks, and bwoc's own
 # transports. Regular expressions matched against each link item (target
-# names, -l flags, library paths).
+# names, -l flags, library paths, generator expressions).
 set(BWOC_NETWORK_LIBRARIES
-  "^Boost::" "boost_"
-  "^OpenSSL::" "(^|/|-l)(lib)?(ssl|curl)([.]|$)"
+  "Boost::" "boost_"
+  "OpenSSL::" "(^|[/:]|-l)(lib)?(ssl|curl)[0-9]*([.>]|$)"
   "[Pp]aho"
-  "^bwoc(_|::)(a2a|mqtt)$")
+  "bwoc(_|::)(a2a|mqtt)([^a-z_]|$)")
 
 # bwoc_forbid_links(<target> REASON <why> FORBIDDEN <regex>...): fails the
 # configure step when <target> links an item matching one of the regexes,
