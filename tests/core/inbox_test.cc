@@ -26,21 +26,6 @@ void append_raw(const fs::path& file, const std::string& text) {
   ASSERT_TRUE(out.good()) << file;
 }
 
-// Every line a scan visits, with its envelope copied out of the callback.
-struct Visited {
-  std::vector<std::string> envelopes;
-  std::vector<std::uint64_t> offsets;
-  std::vector<Via> vias;
-};
-
-Result<InboxScan> scan(const fs::path& file, std::uint64_t from, Visited& out) {
-  return scan_inbox(file, from, [&](const InboxLine& line) {
-    out.envelopes.emplace_back(line.envelope);
-    out.offsets.push_back(line.offset);
-    out.vias.push_back(line.via);
-  });
-}
-
 TEST(InboxLine, WrapsTheEnvelopeWithWhenAndHow) {
   std::string line = format_inbox_line("{\"v\":1}", kReceived, Via::mqtt);
   EXPECT_EQ(line, "{\"received\":\"2026-11-28T08:00:00.123Z\",\"via\":\"mqtt\",\"envelope\":{\"v\":1}}\n");
@@ -91,169 +76,162 @@ TEST(InboxLine, RefusesLinesBwocDidNotWrite) {
   }
 }
 
-TEST(InboxScan, AMissingFileIsAnEmptyInbox) {
-  test::TempDir dir;
-  Visited visited;
-  auto s = scan(dir.path() / "inbox.jsonl", 0, visited);
-  ASSERT_TRUE(s.ok()) << s.error().message();
-  EXPECT_EQ(s->lines, 0u);
-  EXPECT_EQ(s->end_offset, 0u);
-  EXPECT_EQ(s->torn_tail_bytes, 0u);
-  EXPECT_TRUE(visited.envelopes.empty());
-}
-
-TEST(InboxScan, VisitsEveryLineWithItsOffset) {
-  test::TempDir dir;
-  fs::path file = dir.path() / "inbox.jsonl";
-  std::vector<std::string> lines;
-  std::uint64_t size = 0;
-  std::vector<std::uint64_t> starts;
-  for (int i = 0; i < 3; ++i) {
-    lines.push_back(format_inbox_line("{\"n\":" + std::to_string(i) + "}", kReceived + i, Via::a2a));
-    starts.push_back(size);
-    size += lines.back().size();
-    append_raw(file, lines.back());
+// A scan of one inbox file in a temporary folder, keeping what it visited.
+class InboxScanTest : public ::testing::Test {
+ protected:
+  fs::path file() const { return dir_.path() / "inbox.jsonl"; }
+  // Appends an inbox line for `envelope`; returns the line.
+  std::string append_line_for(const std::string& envelope, Via via = Via::path) {
+    std::string line = format_inbox_line(envelope, kReceived, via);
+    append_raw(file(), line);
+    return line;
   }
-  Visited visited;
-  auto s = scan(file, 0, visited);
-  ASSERT_TRUE(s.ok()) << s.error().message();
-  EXPECT_EQ(s->lines, 3u);
-  EXPECT_EQ(s->unreadable, 0u);
-  EXPECT_EQ(s->end_offset, size);
-  EXPECT_EQ(s->torn_tail_bytes, 0u);
-  EXPECT_EQ(visited.envelopes, (std::vector<std::string>{"{\"n\":0}", "{\"n\":1}", "{\"n\":2}"}));
-  EXPECT_EQ(visited.offsets, starts);
-  EXPECT_EQ(visited.vias, (std::vector<Via>{Via::a2a, Via::a2a, Via::a2a}));
+  InboxScan scan(std::uint64_t from = 0) {
+    envelopes_.clear();
+    offsets_.clear();
+    numbers_.clear();
+    vias_.clear();
+    auto result = scan_inbox(file(), from, [&](const InboxLine& line) {
+      envelopes_.emplace_back(line.envelope);
+      offsets_.push_back(line.offset);
+      numbers_.push_back(line.number);
+      vias_.push_back(line.via);
+    });
+    EXPECT_TRUE(result.ok()) << result.error().message();
+    return result.ok() ? *result : InboxScan{};
+  }
+
+  test::TempDir dir_;
+  std::vector<std::string> envelopes_;
+  std::vector<std::uint64_t> offsets_, numbers_;
+  std::vector<Via> vias_;
+};
+
+using Envelopes = std::vector<std::string>;
+using Offsets = std::vector<std::uint64_t>;
+
+TEST_F(InboxScanTest, AMissingFileIsAnEmptyInbox) {
+  InboxScan s = scan();
+  EXPECT_EQ(s.lines, 0u);
+  EXPECT_EQ(s.end_offset, 0u);
+  EXPECT_EQ(s.torn_tail_bytes, 0u);
+  EXPECT_TRUE(envelopes_.empty());
 }
 
-TEST(InboxScan, ATornTailIsReportedNotVisited) {
-  test::TempDir dir;
-  fs::path file = dir.path() / "inbox.jsonl";
-  std::string first = format_inbox_line("{\"n\":1}", kReceived, Via::path);
+TEST_F(InboxScanTest, VisitsEveryLineWithItsOffsetAndNumber) {
+  Offsets starts;
+  std::uint64_t size = 0;
+  for (int i = 0; i < 3; ++i) {
+    starts.push_back(size);
+    size += append_line_for("{\"n\":" + std::to_string(i) + "}", Via::a2a).size();
+  }
+  InboxScan s = scan();
+  EXPECT_EQ(s.lines, 3u);
+  EXPECT_EQ(s.unreadable, 0u);
+  EXPECT_EQ(s.complete_lines, 3u);
+  EXPECT_EQ(s.end_offset, size);
+  EXPECT_EQ(s.torn_tail_bytes, 0u);
+  EXPECT_EQ(envelopes_, (Envelopes{"{\"n\":0}", "{\"n\":1}", "{\"n\":2}"}));
+  EXPECT_EQ(offsets_, starts);
+  EXPECT_EQ(numbers_, (Offsets{1, 2, 3}));
+  EXPECT_EQ(vias_, (std::vector<Via>{Via::a2a, Via::a2a, Via::a2a}));
+}
+
+TEST_F(InboxScanTest, ATornTailIsReportedNotVisited) {
+  std::string first = append_line_for("{\"n\":1}");
   std::string torn = format_inbox_line("{\"n\":2}", kReceived, Via::path);
   torn.resize(torn.size() - 5);  // a crash in the middle of the write
-  append_raw(file, first);
-  append_raw(file, torn);
-  Visited visited;
-  auto s = scan(file, 0, visited);
-  ASSERT_TRUE(s.ok()) << s.error().message();
-  EXPECT_EQ(s->lines, 1u);
-  EXPECT_EQ(s->end_offset, first.size());
-  EXPECT_EQ(s->torn_tail_bytes, torn.size());
-  EXPECT_EQ(visited.envelopes, std::vector<std::string>{"{\"n\":1}"});
-  EXPECT_EQ(test::read_file(file), first + torn) << "a reader never modifies the file";
+  append_raw(file(), torn);
+  InboxScan s = scan();
+  EXPECT_EQ(s.lines, 1u);
+  EXPECT_EQ(s.end_offset, first.size());
+  EXPECT_EQ(s.torn_tail_bytes, torn.size());
+  EXPECT_EQ(envelopes_, Envelopes{"{\"n\":1}"});
+  EXPECT_EQ(test::read_file(file()), first + torn) << "a reader never modifies the file";
 }
 
-TEST(InboxScan, ATailWithoutItsNewlineIsTornEvenWhenItLooksWhole) {
-  test::TempDir dir;
-  fs::path file = dir.path() / "inbox.jsonl";
+TEST_F(InboxScanTest, ATailWithoutItsNewlineIsTornEvenWhenItLooksWhole) {
   std::string line = format_inbox_line("{\"n\":1}", kReceived, Via::path);
   line.pop_back();
-  append_raw(file, line);
-  Visited visited;
-  auto s = scan(file, 0, visited);
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->lines, 0u);
-  EXPECT_EQ(s->end_offset, 0u);
-  EXPECT_EQ(s->torn_tail_bytes, line.size());
-  EXPECT_TRUE(visited.envelopes.empty());
+  append_raw(file(), line);
+  InboxScan s = scan();
+  EXPECT_EQ(s.lines, 0u);
+  EXPECT_EQ(s.end_offset, 0u);
+  EXPECT_EQ(s.torn_tail_bytes, line.size());
+  EXPECT_TRUE(envelopes_.empty());
 }
 
-TEST(InboxScan, ContinuesFromWhereAnEarlierScanEnded) {
-  test::TempDir dir;
-  fs::path file = dir.path() / "inbox.jsonl";
-  std::string first = format_inbox_line("{\"n\":1}", kReceived, Via::path);
-  append_raw(file, first);
-  Visited before;
-  auto s1 = scan(file, 0, before);
-  ASSERT_TRUE(s1.ok());
-  std::string second = format_inbox_line("{\"n\":2}", kReceived, Via::mqtt);
-  append_raw(file, second);
-  Visited after;
-  auto s2 = scan(file, s1->end_offset, after);
-  ASSERT_TRUE(s2.ok());
-  EXPECT_EQ(s2->lines, 1u);
-  EXPECT_EQ(after.envelopes, std::vector<std::string>{"{\"n\":2}"});
-  EXPECT_EQ(after.offsets, std::vector<std::uint64_t>{first.size()});
-  EXPECT_EQ(s2->end_offset, first.size() + second.size());
+TEST_F(InboxScanTest, ContinuesFromWhereAnEarlierScanEnded) {
+  std::string first = append_line_for("{\"n\":1}");
+  InboxScan before = scan();
+  std::string second = append_line_for("{\"n\":2}", Via::mqtt);
+  InboxScan after = scan(before.end_offset);
+  EXPECT_EQ(after.lines, 1u);
+  EXPECT_EQ(envelopes_, Envelopes{"{\"n\":2}"});
+  EXPECT_EQ(offsets_, Offsets{first.size()});
+  EXPECT_EQ(numbers_, Offsets{1}) << "numbers count from where the scan starts";
+  EXPECT_EQ(after.end_offset, first.size() + second.size());
 
-  Visited past_the_end;
-  auto s3 = scan(file, s2->end_offset, past_the_end);
-  ASSERT_TRUE(s3.ok());
-  EXPECT_EQ(s3->lines, 0u);
-  EXPECT_EQ(s3->end_offset, s2->end_offset);
+  InboxScan at_the_end = scan(after.end_offset);
+  EXPECT_EQ(at_the_end.lines, 0u);
+  EXPECT_EQ(at_the_end.end_offset, after.end_offset);
 }
 
-TEST(InboxScan, CountsLinesThatAreNotInboxLinesAndGoesOn) {
-  test::TempDir dir;
-  fs::path file = dir.path() / "inbox.jsonl";
-  append_raw(file, "not json at all\n");
-  append_raw(file, format_inbox_line("{\"n\":1}", kReceived, Via::path));
-  append_raw(file, "{\"received\":\"yesterday\"}\n");
-  append_raw(file, format_inbox_line("{\"n\":2}", kReceived, Via::path));
-  Visited visited;
-  auto s = scan(file, 0, visited);
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->lines, 2u);
-  EXPECT_EQ(s->unreadable, 2u);
-  EXPECT_EQ(s->end_offset, fs::file_size(file));
-  EXPECT_EQ(visited.envelopes, (std::vector<std::string>{"{\"n\":1}", "{\"n\":2}"}));
+TEST_F(InboxScanTest, CountsAndNumbersLinesThatAreNotInboxLinesAndGoesOn) {
+  append_raw(file(), "not json at all\n");
+  append_line_for("{\"n\":1}");
+  append_raw(file(), "\n{\"received\":\"yesterday\"}\n");
+  append_line_for("{\"n\":2}");
+  append_raw(file(), "{\"rec");
+  InboxScan s = scan();
+  EXPECT_EQ(s.lines, 2u);
+  EXPECT_EQ(s.unreadable, 2u);
+  EXPECT_EQ(s.complete_lines, 5u);
+  EXPECT_EQ(s.torn_tail_bytes, 5u);
+  EXPECT_EQ(envelopes_, (Envelopes{"{\"n\":1}", "{\"n\":2}"}));
+  EXPECT_EQ(numbers_, (Offsets{2, 5}));
 }
 
 // Lines are read in 1 MiB chunks: lines that straddle a chunk's end must
 // come out whole, with their offsets.
-TEST(InboxScan, LinesAcrossReadChunksComeOutWhole) {
-  test::TempDir dir;
-  fs::path file = dir.path() / "inbox.jsonl";
-  std::vector<std::string> envelopes;
-  std::vector<std::uint64_t> starts;
+TEST_F(InboxScanTest, LinesAcrossReadChunksComeOutWhole) {
+  Envelopes envelopes;
+  Offsets starts;
   std::uint64_t size = 0;
   for (int i = 0; i < 9; ++i) {
     envelopes.push_back("{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(300'000 + 7 * i, 'x') + "\"}");
-    std::string line = format_inbox_line(envelopes.back(), kReceived, Via::path);
     starts.push_back(size);
-    size += line.size();
-    append_raw(file, line);
+    size += append_line_for(envelopes.back()).size();
   }
-  Visited visited;
-  auto s = scan(file, 0, visited);
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->lines, 9u);
-  EXPECT_EQ(s->end_offset, size);
-  EXPECT_EQ(visited.envelopes, envelopes);
-  EXPECT_EQ(visited.offsets, starts);
+  InboxScan s = scan();
+  EXPECT_EQ(s.lines, 9u);
+  EXPECT_EQ(s.end_offset, size);
+  EXPECT_EQ(envelopes_, envelopes);
+  EXPECT_EQ(offsets_, starts);
 }
 
-TEST(InboxScan, ALineLongerThanAnyEnvelopeIsSkippedWithoutBeingHeld) {
-  test::TempDir dir;
-  fs::path file = dir.path() / "inbox.jsonl";
+TEST_F(InboxScanTest, ALineLongerThanAnyEnvelopeIsSkippedWithoutBeingHeld) {
   std::string huge = "{\"received\":\"" + std::string(kMaxInboxLineBytes + 4096, 'x') + "\n";
-  std::string after = format_inbox_line("{\"n\":1}", kReceived, Via::path);
-  append_raw(file, huge);
-  append_raw(file, after);
-  Visited visited;
-  auto s = scan(file, 0, visited);
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->lines, 1u);
-  EXPECT_EQ(s->unreadable, 1u);
-  EXPECT_EQ(visited.envelopes, std::vector<std::string>{"{\"n\":1}"});
-  EXPECT_EQ(visited.offsets, std::vector<std::uint64_t>{huge.size()});
-  EXPECT_EQ(s->end_offset, huge.size() + after.size());
+  append_raw(file(), huge);
+  std::string after = append_line_for("{\"n\":1}");
+  InboxScan s = scan();
+  EXPECT_EQ(s.lines, 1u);
+  EXPECT_EQ(s.unreadable, 1u);
+  EXPECT_EQ(envelopes_, Envelopes{"{\"n\":1}"});
+  EXPECT_EQ(offsets_, Offsets{huge.size()});
+  EXPECT_EQ(numbers_, Offsets{2});
+  EXPECT_EQ(s.end_offset, huge.size() + after.size());
 }
 
-TEST(InboxScan, AnUnterminatedOverlongTailIsTorn) {
-  test::TempDir dir;
-  fs::path file = dir.path() / "inbox.jsonl";
-  std::string first = format_inbox_line("{\"n\":1}", kReceived, Via::path);
+TEST_F(InboxScanTest, AnUnterminatedOverlongTailIsTorn) {
+  std::string first = append_line_for("{\"n\":1}");
   std::string huge(kMaxInboxLineBytes + 4096, 'x');
-  append_raw(file, first);
-  append_raw(file, huge);
-  Visited visited;
-  auto s = scan(file, 0, visited);
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->lines, 1u);
-  EXPECT_EQ(s->end_offset, first.size());
-  EXPECT_EQ(s->torn_tail_bytes, huge.size());
+  append_raw(file(), huge);
+  InboxScan s = scan();
+  EXPECT_EQ(s.lines, 1u);
+  EXPECT_EQ(s.complete_lines, 1u);
+  EXPECT_EQ(s.end_offset, first.size());
+  EXPECT_EQ(s.torn_tail_bytes, huge.size());
 }
 
 // alpha/agent-a sends to beta/agent-b; the lines are written to beta's inbox
@@ -437,26 +415,6 @@ TEST_F(InboxOfAgent, ProblemLinesCountLinesThatAreNotInboxLines) {
   EXPECT_EQ(v->problems[1].problem, "a line that is not an inbox line");
   EXPECT_EQ(v->problems[2].line, 4u);
   EXPECT_EQ(v->problems[2].problem.rfind("torn last line (12 bytes)", 0), 0u) << v->problems[2].problem;
-}
-
-TEST(InboxScan, NumbersEveryLineFromWhereItStarts) {
-  test::TempDir dir;
-  fs::path file = dir.path() / "inbox.jsonl";
-  std::string first = format_inbox_line("{\"n\":1}", kReceived, Via::path);
-  append_raw(file, first);
-  append_raw(file, "\nnot an inbox line\n");
-  append_raw(file, format_inbox_line("{\"n\":2}", kReceived, Via::path));
-  append_raw(file, "{\"rec");
-  std::vector<std::uint64_t> numbers;
-  auto s = scan_inbox(file, 0, [&](const InboxLine& line) { numbers.push_back(line.number); });
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(numbers, (std::vector<std::uint64_t>{1, 4}));
-  EXPECT_EQ(s->complete_lines, 4u);
-  numbers.clear();
-  auto rest = scan_inbox(file, first.size(), [&](const InboxLine& line) { numbers.push_back(line.number); });
-  ASSERT_TRUE(rest.ok());
-  EXPECT_EQ(numbers, std::vector<std::uint64_t>{3});
-  EXPECT_EQ(rest->complete_lines, 3u);
 }
 
 TEST_F(InboxOfAgent, VerifyingNeedsTheWorkspaceKey) {
