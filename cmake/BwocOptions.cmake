@@ -1,5 +1,11 @@
-# Compiler settings shared by every bwoc target, applied through an interface
-# library so that a consumer embedding bwoc keeps its own flags.
+# The project's own compiler settings: warnings, -Werror and the sanitizers.
+#
+# They belong to bwoc's targets alone. Every target of this project links
+# bwoc::options; the libraries do so as $<BUILD_INTERFACE:bwoc::options>
+# PRIVATE, so no compile flag reaches a consumer and the installed package
+# does not mention bwoc::options at all. (A static library compiled with
+# BWOC_SANITIZE=ON does hand on the sanitizers' link flags inside a build
+# tree: its objects cannot link without their runtime.)
 add_library(bwoc_options INTERFACE)
 add_library(bwoc::options ALIAS bwoc_options)
 
@@ -20,9 +26,3 @@ if(BWOC_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(bwoc_options INTERFACE -fsanitize=address,undefined)
 endif()
-
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(sodium REQUIRED IMPORTED_TARGET libsodium>=1.0.18)
-find_package(tomlplusplus REQUIRED)
-find_package(nlohmann_json 3.10 REQUIRED)
-find_package(Threads REQUIRED)

@@ -6,7 +6,9 @@
 #include <signal.h>
 
 #include <iostream>
+#include <string>
 
+#include "bwoc/core/version.h"
 #include "commands.h"
 
 namespace bwoc::cli {
@@ -613,7 +615,7 @@ int main(int argc, char** argv) {
 
   using namespace bwoc::cli;
   CLI::App app(kDescription, "bwoc");
-  app.set_version_flag("--version", "bwoc 0.1.0 (envelope v1)");
+  app.set_version_flag("--version", "bwoc " + std::string(bwoc::kVersion) + " (envelope v1)");
   app.require_subcommand(1);
   app.fallthrough();
   app.get_formatter()->column_width(34);

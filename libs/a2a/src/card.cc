@@ -1,6 +1,7 @@
 #include "bwoc/a2a/card.h"
 
 #include "bwoc/core/files.h"
+#include "bwoc/core/version.h"
 #include "url.h"
 
 namespace bwoc::a2a {
@@ -26,7 +27,7 @@ json::Value agent_card(const CardInfo& info) {
   return json::Value::object({
       {"name", info.workspace + "/" + info.agent},
       {"description", info.description.empty() ? "A bwoc agent" : info.description},
-      {"version", "0.1.0"},
+      {"version", std::string(kVersion)},
       {"supportedInterfaces",
        json::Value::array({json::Value::object({{"url", rpc_url}, {"protocolBinding", "JSONRPC"}, {"protocolVersion", "1.0"}}),
                            json::Value::object({{"url", rpc_url}, {"protocolBinding", "JSONRPC"}, {"protocolVersion", "0.3"}})})},

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 
+#include "bwoc/core/version.h"
 #include "http.h"
 #include "url.h"
 
@@ -29,6 +30,8 @@ using tcp = net::ip::tcp;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+const std::string kUserAgent = "bwoc/" + std::string(kVersion);
 
 class Call : public std::enable_shared_from_this<Call> {
  public:
@@ -123,7 +126,7 @@ class Call : public std::enable_shared_from_this<Call> {
     bool v6 = url_.host.find(':') != std::string::npos;
     std::string host = v6 ? "[" + url_.host + "]" : url_.host;
     request_.set(http::field::host, default_port ? host : host + ":" + std::to_string(url_.port));
-    request_.set(http::field::user_agent, "bwoc/0.1");
+    request_.set(http::field::user_agent, kUserAgent);
     for (const auto& [name, value] : call_.headers) request_.set(name, value);
     request_.body() = call_.body;
     request_.prepare_payload();

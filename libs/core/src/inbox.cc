@@ -77,6 +77,7 @@ Result<InboxScan> scan_inbox(const fs::path& file, std::uint64_t from_offset,
   buf.reserve(kChunk);
   std::uint64_t buf_offset = from_offset;  // file offset of buf[0]
   std::uint64_t read_offset = from_offset;
+  std::uint64_t line_number = 0;
   bool eof = false;
   Status failure;
   while (!eof) {
@@ -101,9 +102,11 @@ Result<InboxScan> scan_inbox(const fs::path& file, std::uint64_t from_offset,
       if (nl == nullptr) break;
       std::size_t len = static_cast<std::size_t>(nl - (buf.data() + line_start));
       std::string_view text(buf.data() + line_start, len);
+      ++line_number;
       auto line = parse_inbox_line(text);
       if (line.ok()) {
         line->offset = buf_offset + line_start;
+        line->number = line_number;
         ++scan.lines;
         visit(*line);
       } else if (!text.empty()) {
@@ -132,17 +135,20 @@ Result<InboxScan> scan_inbox(const fs::path& file, std::uint64_t from_offset,
       if (!found) {
         // Unterminated: a torn tail, left for the receiver to repair.
         ::close(fd);
+        scan.complete_lines = line_number;
         scan.end_offset = bad_line_start;
         scan.torn_tail_bytes = read_offset - bad_line_start;
         return scan;
       }
       ++scan.unreadable;
+      ++line_number;
       buf_offset = read_offset;
       scan.end_offset = buf_offset;
     }
   }
   ::close(fd);
   if (!failure.ok()) return std::move(failure).error();
+  scan.complete_lines = line_number;
   scan.torn_tail_bytes = buf.size();
   return scan;
 }
@@ -168,9 +174,7 @@ Result<InboxListing> list_inbox(const Workspace& ws, const Routes& routes, std::
   BWOC_RETURN_IF_ERROR(require_agent(ws, agent));
   InboxListing listing;
   std::deque<InboxEntry> newest;
-  std::uint64_t line_no = 0;
   auto scan = scan_inbox(ws.inbox_file(agent), 0, [&](const InboxLine& line) {
-    ++line_no;
     auto env = parse_envelope(line.envelope);
     if (!env.ok()) {
       ++listing.unreadable;
@@ -178,7 +182,7 @@ Result<InboxListing> list_inbox(const Workspace& ws, const Routes& routes, std::
     }
     const Envelope& e = env.value();
     InboxEntry entry;
-    entry.line = line_no;
+    entry.line = line.number;
     entry.received = line.received;
     entry.via = line.via;
     entry.id = e.id;
@@ -206,9 +210,8 @@ Result<InboxVerification> verify_inbox(const Workspace& ws, const Routes& routes
   BWOC_ASSIGN_OR_RETURN(PublicKey self, ws.public_key());
   InboxVerification v;
   std::string scratch;
-  std::uint64_t line_no = 0;
   auto scan = scan_inbox(ws.inbox_file(agent), 0, [&](const InboxLine& line) {
-    ++line_no;
+    std::uint64_t line_no = line.number;
     ++v.lines;
     auto env = parse_envelope(line.envelope);
     if (!env.ok()) {
@@ -235,7 +238,7 @@ Result<InboxVerification> verify_inbox(const Workspace& ws, const Routes& routes
   v.lines += scan->unreadable;
   for (std::uint64_t i = 0; i < scan->unreadable; ++i) v.problems.push_back({0, "", "a line that is not an inbox line"});
   if (scan->torn_tail_bytes > 0) {
-    v.problems.push_back({line_no + 1, "", "torn last line (" + std::to_string(scan->torn_tail_bytes) +
+    v.problems.push_back({scan->complete_lines + 1, "", "torn last line (" + std::to_string(scan->torn_tail_bytes) +
                                                " bytes): the next delivery repairs it"});
   }
   return v;

@@ -38,6 +38,8 @@ Result<std::string> required_string(const fs::path& file, const toml::table& pee
   return *value;
 }
 
+// Typed fields are read with value_exact: toml++'s value<T>() converts, so
+// `tier = true` would read as tier 1 and `max_age = 600.0` as 600 seconds.
 Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const fs::path& root) {
   PeerRoute p;
   p.line = static_cast<int>(t.source().begin.line);
@@ -67,7 +69,7 @@ Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const f
     p.agent = *a;
   }
   if (const toml::node* n = t.get("allowlist")) {
-    auto b = n->value<bool>();
+    auto b = n->value_exact<bool>();
     if (!b) return config_error(file, n, "\"allowlist\" must be true or false");
     p.allowlist = *b;
   }
@@ -98,7 +100,8 @@ Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const f
       return config_error(file, n, "mqtt.broker must be an mqtt:// or mqtts:// URL");
     }
     route.broker = *broker;
-    route.topic = (*m)["topic"].value_or(std::string("bwoc/") + p.key);
+    route.topic = "bwoc/" + p.key;
+    if (const toml::node* topic = m->get("topic")) route.topic = topic->value_exact<std::string>().value_or("");
     if (!is_valid_mqtt_topic_root(route.topic)) {
       return config_error(file, n, "mqtt.topic must be a topic root without wildcards, such as \"bwoc/" + p.key + "\"");
     }
@@ -108,15 +111,15 @@ Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const f
     return config_error(file, t.source(), "peer \"" + p.key + "\" has no way to reach it: give path, url or mqtt");
   }
   if (const toml::node* n = t.get("tier")) {
-    auto tier = n->value<std::int64_t>();
+    auto tier = n->value_exact<std::int64_t>();
     if (!tier || *tier < 0 || *tier > 3) return config_error(file, n, "\"tier\" must be 0, 1, 2 or 3");
     p.tier = static_cast<int>(*tier);
   }
   if (const toml::node* n = t.get("max_age")) {
     Result<std::int64_t> ms = Error(Errc::invalid_argument, "");
-    if (auto s = n->value<std::string>()) {
+    if (auto s = n->value_exact<std::string>()) {
       ms = parse_duration(*s);
-    } else if (auto i = n->value<std::int64_t>(); i && *i >= 0 && *i < 315'360'000) {
+    } else if (auto i = n->value_exact<std::int64_t>(); i && *i >= 0 && *i < 315'360'000) {
       ms = *i * 1000;
     }
     if (!ms.ok() || *ms <= 0) return config_error(file, n, "\"max_age\" must be a duration such as \"300s\" or \"7d\"");

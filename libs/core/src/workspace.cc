@@ -212,8 +212,8 @@ Status Workspace::add_agent(std::string_view name, std::string_view description)
                  "\"" + std::string(name) + "\" is not an agent name: use [a-z0-9][a-z0-9._-]{0,63}");
   }
   if (has_agent(name)) return Error(Errc::already_exists, "agent \"" + std::string(name) + "\" already exists");
-  BWOC_RETURN_IF_ERROR(ensure_directory(agent_dir(name) / "memories", 0755));
   if (!json::is_valid_utf8(description)) return Error(Errc::invalid_argument, "the description is not valid UTF-8");
+  BWOC_RETURN_IF_ERROR(ensure_directory(agent_dir(name) / "memories", 0755));
   json::Value manifest = json::Value::object({{"name", std::string(name)},
                                               {"description", std::string(description)},
                                               {"skills", json::Value::array()}});

@@ -32,6 +32,7 @@ struct InboxLine {
   Via via = Via::path;
   std::string_view envelope;  // the envelope text, valid during the callback
   std::uint64_t offset = 0;   // where the line starts in the file
+  std::uint64_t number = 0;   // 1-based, counting every line from the scan's start, readable or not
 };
 
 // One inbox line for `envelope_text`, newline included. Line breaks in the
@@ -46,6 +47,7 @@ Result<InboxLine> parse_inbox_line(std::string_view line);
 struct InboxScan {
   std::uint64_t lines = 0;
   std::uint64_t unreadable = 0;     // complete lines that are not inbox lines
+  std::uint64_t complete_lines = 0;  // newline-terminated lines scanned, inbox lines or not
   std::uint64_t end_offset = 0;     // after the last complete line
   std::uint64_t torn_tail_bytes = 0;  // bytes after the last newline
 };
