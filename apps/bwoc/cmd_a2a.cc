@@ -62,9 +62,9 @@ int run_a2a_card(Context& ctx, const A2aOptions& o) {
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
   std::string base = o.public_url.empty() ? "http://" + o.bind + ":" + std::to_string(o.port) : o.public_url;
-  auto info = a2a::card_info_for(*ws, agent_name(o.agent), base);
-  if (!info.ok()) return fail(ctx, info.error());
-  print_json(a2a::agent_card(*info));
+  auto card = node::public_agent_card(*ws, agent_name(o.agent), base);
+  if (!card.ok()) return fail(ctx, card.error());
+  print_json(*card);
   return 0;
 }
 

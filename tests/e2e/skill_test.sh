@@ -277,6 +277,9 @@ expect_not_contains "$OUT" "SECRET-TOKEN"
 expect_ok bwoc -w beta trust set alpha 1
 # The public card lists only what tier 0 may call; the extended one, by tier.
 expect_eq "$(curl -s "$A2A_URL/.well-known/agent-card.json" | jq -c '[.skills[].id]')" '["echo"]'
+# `bwoc a2a card` prints the card the node serves, skills included.
+expect_eq "$(bwoc -w beta a2a card --agent agent-b --public-url "$A2A_URL" | jq -c .skills)" \
+  "$(curl -s "$A2A_URL/.well-known/agent-card.json" | jq -c .skills)"
 expect_eq "$(curl -s "$A2A_URL/.well-known/agent-card.json" | jq .capabilities.extendedAgentCard)" "true"
 rpc "$A2A_URL" '{"jsonrpc":"2.0","id":1,"method":"GetExtendedAgentCard","params":{}}' -H 'A2A-Version: 1.0' >"$WORK/ext0.json"
 expect_eq "$(jq -c '[.result.skills[].id]' "$WORK/ext0.json")" '["echo"]'  # no proof: the public view

@@ -15,6 +15,11 @@ namespace bwoc::node {
 // and the skill kinds (skill.discover, skill.call) registered.
 Result<std::unique_ptr<Inbound>> open_inbound(const Workspace& ws, InboundOptions options = {});
 
+// The public A2A agent card `bwoc a2a serve` would serve for `agent` at
+// `base_url` (with the skills open to tier 0). Errc::unavailable when this
+// build has no A2A transport.
+Result<json::Value> public_agent_card(const Workspace& ws, const std::string& agent, const std::string& base_url);
+
 }  // namespace bwoc::node
 
 #endif  // BWOC_NODE_NODE_H_
