@@ -252,6 +252,17 @@ Result<RunOutcome> run_sandboxed(const RunSpec& spec) {
   } catch (const std::system_error& e) {
     return Error(Errc::io_error, std::string("cannot start a thread for a skill: ") + e.what());
   }
+  // However this function is left, the run is ended and its thread joined.
+  struct EndOfRun {
+    std::thread& launcher;
+    UniqueFd& stop_w;
+    ~EndOfRun() {
+      if (stop_w.valid()) {
+        [[maybe_unused]] ssize_t w = ::write(stop_w.get(), "x", 1);
+      }
+      if (launcher.joinable()) launcher.join();
+    }
+  } end_of_run{launcher, stop_w};
 
   set_nonblocking(in_w.get());
   set_nonblocking(out_r.get());
@@ -293,10 +304,7 @@ Result<RunOutcome> run_sandboxed(const RunSpec& spec) {
       wait_ms = static_cast<int>(std::min<long long>(left, 60'000));
     }
     int ready = ::poll(fds, n, wait_ms);
-    if (ready < 0 && errno != EINTR) {
-      stop(outcome.end);
-      break;
-    }
+    if (ready < 0 && errno != EINTR) return os_error("cannot wait for", spec.argv[0], errno);
     if (ended && ready == 0) break;  // a pipe held open past the run's end (another run starting)
     if (in_at >= 0 && fds[in_at].revents) {
       ssize_t w = ::write(in_w.get(), spec.input.data() + written, spec.input.size() - written);
@@ -337,7 +345,6 @@ Result<RunOutcome> run_sandboxed(const RunSpec& spec) {
       in_w.reset();
     }
   }
-  stop_w.reset();
   launcher.join();
   outcome.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   if (launch_errno != 0) {

@@ -309,7 +309,12 @@ Result<Schema> Schema::compile(const json::Value& document) {
 }
 
 Status Schema::validate(const json::Value& instance, const ValidationLimits& limits, std::uint64_t* work) const {
-  nlohmann::json doc = to_nlohmann(instance);
+  nlohmann::json doc;
+  try {
+    doc = to_nlohmann(instance);
+  } catch (const std::exception& e) {
+    return Error(Errc::invalid_argument, std::string("input: cannot be validated: ") + e.what());
+  }
   valijson::adapters::NlohmannJsonAdapter adapter(doc);
   bool valid = false;
   {
