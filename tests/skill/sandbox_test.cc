@@ -18,9 +18,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "../core/test_util.h"
 #include "bwoc/skill/manifest.h"
 #include "bwoc/skill/runner.h"
+#include "script_skills.h"
 
 namespace bwoc::skill {
 namespace {
@@ -30,17 +30,9 @@ class SandboxTest : public ::testing::Test {
   void SetUp() override {
     report_ = sandbox_report();
     if (report_.landlock_abi < 1) GTEST_SKIP() << "no Landlock on this kernel: skills are not run at all";
-    agent_ = dir_.path() / "ws" / "agents" / "a";
-    std::filesystem::create_directories(agent_);
   }
   RunSpec script(const std::string& body, Network network = Network::none) {
-    std::filesystem::path file = agent_ / ("s" + std::to_string(++n_) + ".sh");
-    std::ofstream(file) << "#!/bin/sh\n" << body << "\n";
-    std::filesystem::permissions(file, std::filesystem::perms::owner_all);
-    RunSpec spec;
-    spec.argv = {file.string()};
-    spec.readable = agent_;
-    spec.scratch = dir_.path() / "ws" / ".bwoc" / "state" / "runs";
+    RunSpec spec = skills_.script(body);
     spec.timeout = std::chrono::seconds(10);
     spec.network = network;
     return spec;
@@ -52,9 +44,7 @@ class SandboxTest : public ::testing::Test {
   }
 
   SandboxReport report_;
-  test::TempDir dir_;
-  std::filesystem::path agent_;
-  int n_ = 0;
+  test::ScriptSkills skills_;
 };
 
 // Waits, at most `bound`, for `pid` to be gone; true once it is (or was

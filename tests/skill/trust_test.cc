@@ -157,12 +157,14 @@ TEST_F(TrustTest, StateWithoutVersionLoadsAndItsGoalsNeverRaiseATier) {
            "\",\"objective\":\"x\",\"grant\":" + std::to_string(grant) + ",\"before\":" +
            std::to_string(before) + ",\"started\":\"2026-01-01T00:00:00.000Z\",\"state\":\"active\",\"key_results\":[]}";
   };
-  // Two overlapping goals, as the version before wrote them.
-  ASSERT_TRUE(write_file_atomic(t.state_file(), "{\"keys\":{\"" + beta +
-                                                    "\":{\"peer\":\"beta\",\"tier\":2,\"consecutive_failures\":1,"
-                                                    "\"total_failures\":4}},\"goals\":[" +
-                                                    goal("g1", 2, 1) + "," + goal("g2", 2, 2) + "],\"next_goal\":3}\n")
-                  .ok());
+  // What a bwoc before version 2 wrote: beta's tier as it stood, and its goals.
+  auto write_version_1 = [&](int tier, int total_failures, const std::string& goals) {
+    std::string keys = "{\"" + beta + "\":{\"peer\":\"beta\",\"tier\":" + std::to_string(tier) +
+                       ",\"consecutive_failures\":1,\"total_failures\":" + std::to_string(total_failures) + "}}";
+    return write_file_atomic(t.state_file(), "{\"keys\":" + keys + ",\"goals\":[" + goals + "],\"next_goal\":3}\n");
+  };
+  // Two overlapping goals.
+  ASSERT_TRUE(write_version_1(kInternal, 4, goal("g1", 2, 1) + "," + goal("g2", 2, 2)).ok());
   EXPECT_EQ(tier(t, *beta_), kInternal);
   EXPECT_EQ(t.list().value()[0].total_failures, 4);
   ASSERT_TRUE(t.finish_goal("g2").ok());
@@ -173,20 +175,13 @@ TEST_F(TrustTest, StateWithoutVersionLoadsAndItsGoalsNeverRaiseATier) {
   EXPECT_NE(test::read_file(t.state_file()).find("\"version\": 2"), std::string::npos);
 
   // Set to UNTRUSTED by hand while a goal ran: it stays there when the goal ends.
-  ASSERT_TRUE(write_file_atomic(t.state_file(), "{\"keys\":{\"" + beta +
-                                                    "\":{\"peer\":\"beta\",\"tier\":0,\"consecutive_failures\":0,"
-                                                    "\"total_failures\":0}},\"goals\":[" +
-                                                    goal("g1", 2, 1) + "],\"next_goal\":2}\n")
-                  .ok());
+  ASSERT_TRUE(write_version_1(kUntrusted, 0, goal("g1", 2, 1)).ok());
   EXPECT_EQ(tier(t, *beta_), kUntrusted);
   ASSERT_TRUE(t.finish_goal("g1").ok());
   EXPECT_EQ(tier(t, *beta_), kUntrusted);
 
   // Set to PRIVILEGED by hand while a goal ran: no goal explains it, it stands.
-  ASSERT_TRUE(write_file_atomic(t.state_file(), "{\"keys\":{\"" + beta +
-                                                    "\":{\"peer\":\"beta\",\"tier\":3}},\"goals\":[" +
-                                                    goal("g1", 2, 1) + "],\"next_goal\":2}\n")
-                  .ok());
+  ASSERT_TRUE(write_version_1(kPrivileged, 0, goal("g1", 2, 1)).ok());
   EXPECT_EQ(tier(t, *beta_), kPrivileged);
   ASSERT_TRUE(t.finish_goal("g1").ok());
   EXPECT_EQ(tier(t, *beta_), kPrivileged);

@@ -57,6 +57,7 @@
 #include <unordered_map>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/adapters/std_string_adapter.hpp>
+#include <valijson/validation_results.hpp>
 #include <valijson/validation_visitor.hpp>
 #include <vector>
 
@@ -264,6 +265,28 @@ inline bool pattern_matches(const std::string& pattern, const std::string& text)
   return re2::RE2::PartialMatch(text, *re);
 }
 
+// pattern, maxLength and minLength on a string, whichever visitor reads it:
+// a failure is recorded as valijson words it.
+inline bool check_pattern(const valijson::constraints::PatternConstraint& constraint, const std::string& text,
+                          valijson::ValidationResults* results, const std::vector<std::string>& context) {
+  charge_bytes(text.size());
+  if (pattern_matches(constraint.getPattern<std::string::allocator_type>(), text)) return true;
+  if (results) results->pushError(context, "does not match the pattern");
+  return false;
+}
+
+inline bool check_length(const std::string& text, std::uint64_t limit, bool at_most,
+                         valijson::ValidationResults* results, const std::vector<std::string>& context) {
+  charge_bytes(text.size());
+  std::uint64_t length = code_points(text);
+  if (at_most ? length <= limit : length >= limit) return true;
+  if (results) {
+    results->pushError(context, std::string("String should be no ") + (at_most ? "more" : "fewer") + " than " +
+                                    std::to_string(limit) + " characters in length.");
+  }
+  return false;
+}
+
 // Applies `subschema` through `visitor`, counted and bounded in depth. Each
 // application costs valijson a copy of the path to the value (`context`).
 template <typename Visitor>
@@ -313,21 +336,13 @@ inline bool ValidationVisitor<adapters::StdStringAdapter>::validateSchema(const 
 
 template <>
 inline bool ValidationVisitor<adapters::NlohmannJsonAdapter>::visit(const constraints::PatternConstraint& constraint) {
-  if (!m_target.isString()) return true;
-  std::string text = m_target.asString();
-  bwoc::skill::bounded::charge_bytes(text.size());
-  if (bwoc::skill::bounded::pattern_matches(constraint.getPattern<std::string::allocator_type>(), text)) return true;
-  if (m_results) m_results->pushError(m_context, "does not match the pattern");
-  return false;
+  return !m_target.isString() ||
+         bwoc::skill::bounded::check_pattern(constraint, m_target.asString(), m_results, m_context);
 }
 
 template <>
 inline bool ValidationVisitor<adapters::StdStringAdapter>::visit(const constraints::PatternConstraint& constraint) {
-  std::string text = m_target.asString();
-  bwoc::skill::bounded::charge_bytes(text.size());
-  if (bwoc::skill::bounded::pattern_matches(constraint.getPattern<std::string::allocator_type>(), text)) return true;
-  if (m_results) m_results->pushError(m_context, "does not match the pattern");
-  return false;
+  return bwoc::skill::bounded::check_pattern(constraint, m_target.asString(), m_results, m_context);
 }
 
 template <>
@@ -349,52 +364,24 @@ inline bool ValidationVisitor<adapters::NlohmannJsonAdapter>::visit(const constr
 
 template <>
 inline bool ValidationVisitor<adapters::NlohmannJsonAdapter>::visit(const constraints::MaxLengthConstraint& constraint) {
-  if (!m_target.isString()) return true;
-  const std::string s = m_target.asString();
-  bwoc::skill::bounded::charge_bytes(s.size());
-  if (bwoc::skill::bounded::code_points(s) <= constraint.getMaxLength()) return true;
-  if (m_results) {
-    m_results->pushError(m_context, "String should be no more than " + std::to_string(constraint.getMaxLength()) +
-                                        " characters in length.");
-  }
-  return false;
+  return !m_target.isString() || bwoc::skill::bounded::check_length(m_target.asString(), constraint.getMaxLength(),
+                                                                    true, m_results, m_context);
 }
 
 template <>
 inline bool ValidationVisitor<adapters::StdStringAdapter>::visit(const constraints::MaxLengthConstraint& constraint) {
-  const std::string s = m_target.asString();
-  bwoc::skill::bounded::charge_bytes(s.size());
-  if (bwoc::skill::bounded::code_points(s) <= constraint.getMaxLength()) return true;
-  if (m_results) {
-    m_results->pushError(m_context, "String should be no more than " + std::to_string(constraint.getMaxLength()) +
-                                        " characters in length.");
-  }
-  return false;
+  return bwoc::skill::bounded::check_length(m_target.asString(), constraint.getMaxLength(), true, m_results, m_context);
 }
 
 template <>
 inline bool ValidationVisitor<adapters::NlohmannJsonAdapter>::visit(const constraints::MinLengthConstraint& constraint) {
-  if (!m_target.isString()) return true;
-  const std::string s = m_target.asString();
-  bwoc::skill::bounded::charge_bytes(s.size());
-  if (bwoc::skill::bounded::code_points(s) >= constraint.getMinLength()) return true;
-  if (m_results) {
-    m_results->pushError(m_context, "String should be no fewer than " + std::to_string(constraint.getMinLength()) +
-                                        " characters in length.");
-  }
-  return false;
+  return !m_target.isString() || bwoc::skill::bounded::check_length(m_target.asString(), constraint.getMinLength(),
+                                                                    false, m_results, m_context);
 }
 
 template <>
 inline bool ValidationVisitor<adapters::StdStringAdapter>::visit(const constraints::MinLengthConstraint& constraint) {
-  const std::string s = m_target.asString();
-  bwoc::skill::bounded::charge_bytes(s.size());
-  if (bwoc::skill::bounded::code_points(s) >= constraint.getMinLength()) return true;
-  if (m_results) {
-    m_results->pushError(m_context, "String should be no fewer than " + std::to_string(constraint.getMinLength()) +
-                                        " characters in length.");
-  }
-  return false;
+  return bwoc::skill::bounded::check_length(m_target.asString(), constraint.getMinLength(), false, m_results, m_context);
 }
 
 template <>
