@@ -8,13 +8,19 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <fstream>
 #include <sstream>
 
@@ -150,6 +156,32 @@ TEST_F(SandboxTest, NoCapabilityAndNoNewPrivileges) {
   r = run(script("cat /proc/self/status", Network::open));
   EXPECT_EQ(status_line(r.output, "CapEff"), "0000000000000000");
   EXPECT_EQ(status_line(r.output, "Seccomp"), "0");
+}
+
+// As bwoc's systemd unit runs the node: no capability, and capset()
+// forbidden (SystemCallFilter=~@privileged, failing with EPERM).
+[[noreturn]] void run_as_the_service_unit_would(const RunSpec& spec) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[2]{};
+  sock_filter deny_capset[] = {
+      {BPF_LD | BPF_W | BPF_ABS, 0, 0, static_cast<unsigned>(offsetof(seccomp_data, nr))},
+      {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, SYS_capset},
+      {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | EPERM},
+      {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW},
+  };
+  sock_fprog filter{static_cast<unsigned short>(std::size(deny_capset)), deny_capset};
+  if (::syscall(SYS_capset, &header, none) != 0 || ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter, 0, 0) != 0) {
+    std::_Exit(2);
+  }
+  auto r = run_sandboxed(spec);
+  std::_Exit(r.ok() && r->succeeded() && r->output.find("0000000000000000") != std::string::npos ? 0 : 1);
+}
+
+TEST_F(SandboxTest, RunsUnderTheServiceUnitsSystemCallFilter) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  RunSpec spec = script("grep CapEff /proc/self/status");
+  EXPECT_EXIT(run_as_the_service_unit_would(spec), ::testing::ExitedWithCode(0), "");
 }
 
 class Listener {

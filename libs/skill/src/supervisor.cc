@@ -39,7 +39,14 @@ bool drop_capabilities() {
   }
   if (errno != EINVAL && errno != EPERM) return false;
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return false;
+  // Only a process that holds some capability sets its sets: bwoc's systemd
+  // unit runs the node with none and forbids capset() (~@privileged).
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct held[2]{};
+  if (::syscall(SYS_capget, &header, held) != 0) return false;
+  bool any = false;
+  for (const auto& half : held) any = any || half.effective != 0 || half.permitted != 0 || half.inheritable != 0;
+  if (!any) return true;
   __user_cap_data_struct none[2]{};
   return ::syscall(SYS_capset, &header, none) == 0;
 }
