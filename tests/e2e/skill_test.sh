@@ -30,6 +30,18 @@ cat "$WORK/beta/.bwoc/routes.toml" >/dev/null 2>&1 && r=yes
 touch "$WORK/beta/planted" 2>/dev/null && w=yes
 printf '{"key":"%s","routes":"%s","write":"%s","env":"%s"}' "\$k" "\$r" "\$w" "\$(env | sort | tr '\n' ' ')"
 EOF
+cat >"$skills/contained.sh" <<'EOF'
+#!/bin/sh
+# Tries to get out of its run: privileges, its node, a process left behind.
+node=$(sed -n 's/.*"node": *\([0-9]*\).*/\1/p')
+eff=$(sed -n 's/^CapEff:\t//p' /proc/self/status)
+bnd=$(sed -n 's/^CapBnd:\t//p' /proc/self/status)
+kill -0 "$node" 2>/dev/null; probe=$?
+mkfifo "$HOME/pid"
+setsid sh -c 'echo $$ >"$HOME/pid"; exec sleep 60' </dev/null >/dev/null 2>&1 &
+read grandchild <"$HOME/pid"
+printf '{"eff":"%s","bnd":"%s","probe":%s,"grandchild":%s}' "$eff" "$bnd" "$probe" "$grandchild"
+EOF
 printf '#!/bin/sh\nsleep 5\necho "{}"\n' >"$skills/slow.sh"
 printf '#!/bin/sh\necho "{\\"nope\\":1}"\n' >"$skills/bad-output.sh"
 printf '#!/bin/sh\ncat\n' >"$skills/echo.sh"
@@ -42,6 +54,8 @@ jq --argjson ex "$(jq .skills "$TESTS_DIR/../.bwoc-example/agents/agent-wenchang
    visibility:"exposed", run:["skills/leaky.sh"]},
   {name:"snoop", version:"1.0.0", description:"Looks around", input_schema:$any,
    output_schema:{type:"object", required:["key","routes","write"]}, visibility:"exposed", run:["skills/snoop.sh"]},
+  {name:"contained", version:"1.0.0", description:"Tries to get out", input_schema:$any, output_schema:$any,
+   visibility:"exposed", run:["skills/contained.sh"]},
   {name:"slow", version:"1.0.0", description:"Takes too long", input_schema:$any, output_schema:$any,
    visibility:"exposed", run:["skills/slow.sh"], timeout:"1s"},
   {name:"bad-output", version:"1.0.0", description:"Breaks its contract", input_schema:$any,
@@ -55,12 +69,12 @@ mv "$WORK/m.json" beta/agents/agent-b/config.manifest.json
 # --- What beta itself sees, and what each tier would see.
 run bwoc -w beta skills list --json
 expect_eq "$(echo "$OUT" | jq -r '.[] | select(.name == "secret-sauce") | .visibility')" "hidden"
-expect_eq "$(echo "$OUT" | jq length)" "8"
+expect_eq "$(echo "$OUT" | jq length)" "9"
 expect_eq "$(bwoc -w beta skills preview --tier 0 --json | jq -c '[.[0].skills[].name]')" '["echo"]'
 tier1=$(bwoc -w beta skills preview --tier 1 --json | jq -c '[.[0].skills[].name] | sort')
-expect_eq "$tier1" '["bad-output","echo","leaky","slow","snoop","word-count"]'
+expect_eq "$tier1" '["bad-output","contained","echo","leaky","slow","snoop","word-count"]'
 expect_eq "$(bwoc -w beta skills preview --tier 2 --json | jq -c '[.[0].skills[].name] | sort')" \
-  '["bad-output","echo","leaky","slow","snoop","uppercase","word-count"]'
+  '["bad-output","contained","echo","leaky","slow","snoop","uppercase","word-count"]'
 run bwoc -w beta skills preview --tier 2
 expect_contains "$OUT" "agent-b/uppercase 1.0.0"
 expect_not_contains "$OUT" "skills/"
@@ -94,7 +108,7 @@ expect_not_contains "$OUT" "run"
 expect_not_contains "$OUT" "word-count.sh"
 expect_not_contains "$OUT" "$WORK"
 run bwoc -w alpha discover beta
-expect_contains "$OUT" "beta/agent-b offers 6 skills (over path"
+expect_contains "$OUT" "beta/agent-b offers 7 skills (over path"
 
 expect_eq "$(bwoc -w alpha call beta word-count --input '{"text":"three small words"}' | jq -c .)" \
   '{"characters":17,"words":3}'
@@ -157,6 +171,21 @@ expect_eq "$(echo "$OUT" | jq -r .write)" "no"
 [ ! -e beta/planted ] && pass || failed "a skill wrote into the workspace"
 expect_not_contains "$(echo "$OUT" | jq -r .env)" "BWOC"
 expect_contains "$(echo "$OUT" | jq -r .env)" "PATH=/usr/local/bin:/usr/bin:/bin"
+
+# Contained: no capability (as root too), its node out of reach, nothing left
+# running once it has answered.
+run bwoc -w alpha call beta contained --input "{\"node\":$INGEST_PID}"
+expect_eq "$(echo "$OUT" | jq -r .eff)" "0000000000000000"
+if [ "$(id -u)" = 0 ]; then expect_eq "$(echo "$OUT" | jq -r .bnd)" "0000000000000000"; fi
+# Signal scoping needs Landlock ABI 6 (Linux 6.12).
+if printf '%s\n' 6.12 "$(uname -r | cut -d- -f1)" | sort -V -C; then expect_eq "$(echo "$OUT" | jq -r .probe)" "1"; fi
+kill -0 "$INGEST_PID" && pass || failed "the ingest service is gone"
+grandchild=$(echo "$OUT" | jq -r .grandchild)
+for _ in $(seq 1 50); do
+  [ -e "/proc/$grandchild" ] || break
+  timeout 0.1 tail -f /dev/null
+done
+[ -n "$grandchild" ] && [ ! -e "/proc/$grandchild" ] && pass || failed "the skill's grandchild $grandchild outlived its run"
 
 # An undeclared key gets nothing at all: no answer, only silence.
 error_of 1 bwoc -w gamma call beta word-count --input '{"text":"x"}' --timeout 2s

@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "../core/test_util.h"
+#include "script_skills.h"
 
 namespace bwoc::skill {
 namespace {
@@ -15,26 +15,14 @@ class RunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!sandbox_available()) GTEST_SKIP() << "no Landlock on this kernel";
-    agent_ = dir_.path() / "ws" / "agents" / "a";
-    std::filesystem::create_directories(agent_);
-    std::filesystem::create_directories(dir_.path() / "ws" / ".bwoc" / "credentials");
-    std::ofstream(dir_.path() / "ws" / ".bwoc" / "credentials" / "secret") << "top secret\n";
+    agent_ = skills_.agent();
+    std::filesystem::create_directories(skills_.workspace() / ".bwoc" / "credentials");
+    std::ofstream(skills_.workspace() / ".bwoc" / "credentials" / "secret") << "top secret\n";
   }
-  RunSpec script(const std::string& body) {
-    std::filesystem::path file = agent_ / ("s" + std::to_string(++n_) + ".sh");
-    std::ofstream(file) << "#!/bin/sh\n" << body << "\n";
-    std::filesystem::permissions(file, std::filesystem::perms::owner_all);
-    RunSpec spec;
-    spec.argv = {file.string()};
-    spec.readable = agent_;
-    spec.scratch = dir_.path() / "ws" / ".bwoc" / "state" / "runs";
-    spec.timeout = std::chrono::seconds(5);
-    return spec;
-  }
+  RunSpec script(const std::string& body) { return skills_.script(body); }
 
-  test::TempDir dir_;
+  test::ScriptSkills skills_;
   std::filesystem::path agent_;
-  int n_ = 0;
 };
 
 TEST_F(RunnerTest, PassesStdinAndReturnsStdout) {
@@ -84,8 +72,8 @@ TEST_F(RunnerTest, ReportsExitStatusAndSignalsLocally) {
 }
 
 TEST_F(RunnerTest, CannotReachTheWorkspaceOrItsSecrets) {
-  std::string secret = (dir_.path() / "ws" / ".bwoc" / "credentials" / "secret").string();
-  std::string outside = (dir_.path() / "ws" / "planted").string();
+  std::string secret = (skills_.workspace() / ".bwoc" / "credentials" / "secret").string();
+  std::string outside = (skills_.workspace() / "planted").string();
   auto r = run_sandboxed(script("cat " + secret + " && echo READ; touch " + outside + " && echo WROTE; "
                                 "touch ./mine && echo OWN; cat /etc/hostname >/dev/null && echo SYSTEM; env"));
   ASSERT_TRUE(r.ok());
@@ -116,7 +104,7 @@ TEST_F(RunnerTest, AMissingExecutableIsAnErrorNotACrash) {
   RunSpec spec;
   spec.argv = {(agent_ / "nope").string()};
   spec.readable = agent_;
-  spec.scratch = dir_.path() / "runs";
+  spec.scratch = skills_.workspace() / "runs";
   auto r = run_sandboxed(spec);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), Errc::not_found);

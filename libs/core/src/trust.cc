@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 
 #include "bwoc/core/files.h"
 #include "bwoc/core/log.h"
@@ -15,10 +16,14 @@ constexpr std::size_t kMaxStateBytes = 8u << 20;
 constexpr std::size_t kMaxGoals = 10'000;
 constexpr std::size_t kMaxKeyResults = 100;
 constexpr std::size_t kMaxTextBytes = 2'000;
+// 1 (no "version" member): "tier" was the tier that held, goals included, and
+// a goal stepped it down on its end. 2: "base" and each goal's "lift".
+constexpr int kStateVersion = 2;
 
 struct KeyState {
   std::string peer;
-  std::optional<int> tier;  // unset: what routes.toml declares
+  std::optional<int> base;         // the tier without goals; unset: what routes.toml declares
+  std::optional<int> legacy_tier;  // version 1 only, until migrated
   int consecutive = 0;
   int total = 0;
 };
@@ -66,6 +71,7 @@ json::Value goal_json(const Goal& g) {
                                          {"objective", g.objective},
                                          {"grant", g.grant},
                                          {"before", g.before},
+                                         {"lift", g.lift},
                                          {"started", format_timestamp(g.started)},
                                          {"state", g.state},
                                          {"key_results", std::move(krs)}});
@@ -91,8 +97,10 @@ Result<Goal> goal_from_json(const json::Value& v) {
   g.peer = as_text(v.find("peer"));
   g.key = as_text(v.find("key"));
   g.objective = as_text(v.find("objective"));
-  g.grant = as_int(v.find("grant"), kKnown);
-  g.before = as_int(v.find("before"), kKnown);
+  // A goal never lifts above INTERNAL, whatever a hand-edited file says.
+  g.grant = std::clamp<int>(as_int(v.find("grant"), kKnown), kKnown, kInternal);
+  g.before = std::clamp<int>(as_int(v.find("before"), kKnown), kUntrusted, kPrivileged);
+  g.lift = std::clamp<int>(as_int(v.find("lift"), kUntrusted), kUntrusted, kInternal);
   g.state = as_text(v.find("state"));
   auto started = parse_timestamp(as_text(v.find("started")));
   if (g.id.empty() || g.key.empty() || !started.ok()) return Error(Errc::corrupt, "a goal without id, key or start");
@@ -113,10 +121,66 @@ Result<Goal> goal_from_json(const json::Value& v) {
 
 int declared_tier(const PeerRoute& p) { return p.tier.value_or(kKnown); }
 
+int declared_tier_of(const Routes* routes, const std::string& key_text) {
+  auto key = PublicKey::from_text(key_text);
+  const PeerRoute* route = routes != nullptr && key.ok() ? routes->find_by_pubkey(*key) : nullptr;
+  return route != nullptr ? declared_tier(*route) : kKnown;
+}
+
+bool is_active_goal_of(const Goal& g, const std::string& key) { return g.state == "active" && g.key == key; }
+
 Result<Goal*> find_goal(std::vector<Goal>& goals, std::string_view id) {
   auto it = std::find_if(goals.begin(), goals.end(), [&](const Goal& g) { return g.id == id; });
   if (it == goals.end()) return Error(Errc::not_found, "no goal \"" + std::string(id) + "\"");
   return &*it;
+}
+
+// The tier that holds: the base, raised to the lift of each active goal.
+int tier_in(const std::map<std::string, KeyState>& keys, const std::vector<Goal>& goals, const std::string& key,
+            int declared) {
+  auto it = keys.find(key);
+  int tier = it != keys.end() && it->second.base ? *it->second.base : declared;
+  for (const Goal& g : goals) {
+    if (is_active_goal_of(g, key)) tier = std::max(tier, g.lift);
+  }
+  return tier;
+}
+
+// Decay: the base and every active goal's lift come down to at most `tier`,
+// so that ending one of those goals later cannot bring the old tier back.
+void lower_to(std::map<std::string, KeyState>& keys, std::vector<Goal>& goals, const std::string& key, int declared,
+              int tier) {
+  KeyState& k = keys[key];
+  k.base = std::min(k.base.value_or(declared), tier);
+  for (Goal& g : goals) {
+    if (is_active_goal_of(g, key)) g.lift = std::min(g.lift, tier);
+  }
+}
+
+// Version 1 kept only the tier that held. Read so that nothing changes now and
+// nothing rises later: goals that explain that tier lift it, and without them
+// the peer falls back no higher than where the earliest of them found it.
+void migrate_from_version_1(std::map<std::string, KeyState>& keys, std::vector<Goal>& goals, const Routes* routes) {
+  std::set<std::string> with_goals;
+  for (Goal& g : goals) {
+    if (g.state == "active") with_goals.insert(g.key);
+    g.lift = kUntrusted;
+  }
+  for (auto& [key, k] : keys) k.base = k.legacy_tier;
+  for (const std::string& key : with_goals) {
+    KeyState& k = keys[key];
+    int held = k.legacy_tier.value_or(declared_tier_of(routes, key));
+    int lowest_before = kPrivileged;
+    bool explained = false;
+    for (Goal& g : goals) {
+      if (!is_active_goal_of(g, key)) continue;
+      g.lift = std::min(g.grant, held);
+      explained = explained || g.grant >= held;
+      lowest_before = std::min(lowest_before, g.before);
+    }
+    if (explained) k.base = std::min(held, lowest_before);
+  }
+  for (auto& [key, k] : keys) k.legacy_tier.reset();
 }
 
 json::Value audit_line(UnixMillis now, const std::string& peer, const std::string& key, int from, int to,
@@ -141,11 +205,19 @@ Status TrustStore::update(UnixMillis now, const std::function<Result<bool>(State
     if (!doc.ok() || !doc->is_object()) {
       return Error(Errc::corrupt, state_file().string() + " does not parse; move it aside to start from routes.toml");
     }
+    int version = as_int(doc->find("version"), 1);
+    if (version > kStateVersion) {
+      return Error(Errc::corrupt, state_file().string() + " was written by a newer bwoc (state version " +
+                                      std::to_string(version) + ")");
+    }
     if (const json::Value* keys = doc->find("keys"); keys && keys->is_object()) {
       for (const json::Member& m : keys->members()) {
         KeyState k;
         k.peer = as_text(m.value.find("peer"));
-        if (const json::Value* t = m.value.find("tier"); t && t->is_number()) k.tier = std::clamp(as_int(t, kKnown), 0, 3);
+        const char* base_member = version == 1 ? "tier" : "base";
+        if (const json::Value* t = m.value.find(base_member); t && t->is_number()) {
+          (version == 1 ? k.legacy_tier : k.base) = std::clamp<int>(as_int(t, kKnown), kUntrusted, kPrivileged);
+        }
         k.consecutive = as_int(m.value.find("consecutive_failures"), 0);
         k.total = as_int(m.value.find("total_failures"), 0);
         state.keys[m.name] = std::move(k);
@@ -158,6 +230,7 @@ Status TrustStore::update(UnixMillis now, const std::function<Result<bool>(State
       }
     }
     state.next_goal = std::max(1, as_int(doc->find("next_goal"), 1));
+    if (version == 1) migrate_from_version_1(state.keys, state.goals, routes_.get());
   } else if (text.error().code() != Errc::not_found) {
     return text.error();
   }
@@ -166,16 +239,12 @@ Status TrustStore::update(UnixMillis now, const std::function<Result<bool>(State
   bool changed = false;
   for (Goal& g : state.goals) {
     if (g.state != "active" || !g.expires || *g.expires > now) continue;
+    int declared = declared_tier_of(routes_.get(), g.key);
+    int from = tier_in(state.keys, state.goals, g.key, declared);
     g.state = "expired";
-    KeyState& k = state.keys[g.key];
-    auto key = PublicKey::from_text(g.key);
-    const PeerRoute* route = routes_ && key.ok() ? routes_->find_by_pubkey(*key) : nullptr;
-    int current = k.tier.value_or(route ? declared_tier(*route) : kKnown);
-    int lowered = std::max(g.before, current - 1);
-    if (lowered != current) {
-      k.tier = lowered;
-      state.audit.push_back(audit_line(now, g.peer, g.key, current, lowered, "goal " + g.id + " expired"));
-    }
+    g.lift = kUntrusted;
+    int to = tier_in(state.keys, state.goals, g.key, declared);
+    if (to != from) state.audit.push_back(audit_line(now, g.peer, g.key, from, to, "goal " + g.id + " expired"));
     changed = true;
   }
 
@@ -187,12 +256,19 @@ Status TrustStore::update(UnixMillis now, const std::function<Result<bool>(State
     json::Value v = json::Value::object({{"peer", k.peer},
                                          {"consecutive_failures", k.consecutive},
                                          {"total_failures", k.total}});
-    if (k.tier) v.set("tier", *k.tier);
+    if (k.base) v.set("base", *k.base);
+    // "tier" is what a bwoc that knows only version 1 reads.
+    int declared = declared_tier_of(routes_.get(), key);
+    int tier = tier_in(state.keys, state.goals, key, declared);
+    if (k.base || tier != declared) v.set("tier", tier);
     keys.set(key, std::move(v));
   }
   json::Value goals = json::Value::array();
   for (const Goal& g : state.goals) goals.push_back(goal_json(g));
-  json::Value doc = json::Value::object({{"keys", std::move(keys)}, {"goals", std::move(goals)}, {"next_goal", state.next_goal}});
+  json::Value doc = json::Value::object({{"version", kStateVersion},
+                                         {"keys", std::move(keys)},
+                                         {"goals", std::move(goals)},
+                                         {"next_goal", state.next_goal}});
   BWOC_RETURN_IF_ERROR(write_file_atomic(state_file(), json::write_pretty(doc) + "\n", 0600));
   for (const json::Value& line : state.audit) {
     BWOC_RETURN_IF_ERROR(append_line(audit_file(), json::write(line) + "\n"));
@@ -203,31 +279,29 @@ Status TrustStore::update(UnixMillis now, const std::function<Result<bool>(State
   return Status();
 }
 
-Result<std::optional<int>> TrustStore::tier_of(const PublicKey& key, UnixMillis now) {
+Result<std::optional<int>> TrustStore::tier_of(const PublicKey& key, std::optional<UnixMillis> now) {
   BWOC_ASSIGN_OR_RETURN(PublicKey self, ws_.public_key());
   if (key == self) return std::optional<int>(kPrivileged);
   const PeerRoute* route = routes_ ? routes_->find_by_pubkey(key) : nullptr;
   if (route == nullptr) return std::optional<int>();
   std::optional<int> tier;
-  BWOC_RETURN_IF_ERROR(update(now, [&](State& s) -> Result<bool> {
-    auto it = s.keys.find(key.to_text());
-    tier = it != s.keys.end() && it->second.tier ? *it->second.tier : declared_tier(*route);
+  BWOC_RETURN_IF_ERROR(update(now.value_or(clock_()), [&](State& s) -> Result<bool> {
+    tier = tier_in(s.keys, s.goals, key.to_text(), declared_tier(*route));
     return false;
   }));
   return tier;
 }
 
-Result<std::vector<PeerTrust>> TrustStore::list(UnixMillis now) {
+Result<std::vector<PeerTrust>> TrustStore::list(std::optional<UnixMillis> now) {
   std::vector<PeerTrust> out;
-  BWOC_RETURN_IF_ERROR(update(now, [&](State& s) -> Result<bool> {
+  BWOC_RETURN_IF_ERROR(update(now.value_or(clock_()), [&](State& s) -> Result<bool> {
     for (const PeerRoute& p : routes_ ? routes_->peers() : std::vector<PeerRoute>{}) {
       PeerTrust t;
       t.peer = p.key;
       t.key = p.pubkey.to_text();
       t.declared = declared_tier(p);
-      t.tier = t.declared;
+      t.tier = tier_in(s.keys, s.goals, t.key, t.declared);
       if (auto it = s.keys.find(t.key); it != s.keys.end()) {
-        if (it->second.tier) t.tier = *it->second.tier;
         t.consecutive_failures = it->second.consecutive;
         t.total_failures = it->second.total;
       }
@@ -243,15 +317,20 @@ Result<PeerTrust> TrustStore::set(std::string_view peer, int tier, std::string_v
   if (route == nullptr) return Error(Errc::not_found, "no peer \"" + std::string(peer) + "\" in routes.toml");
   if (tier < kUntrusted || tier > kPrivileged) return Error(Errc::invalid_argument, "a tier is 0 to 3");
   PeerTrust out;
-  UnixMillis now = now_millis();
+  UnixMillis now = clock_();
   BWOC_RETURN_IF_ERROR(update(now, [&](State& s) -> Result<bool> {
-    KeyState& k = s.keys[route->pubkey.to_text()];
-    int before = k.tier.value_or(declared_tier(*route));
+    const std::string key = route->pubkey.to_text();
+    int before = tier_in(s.keys, s.goals, key, declared_tier(*route));
+    KeyState& k = s.keys[key];
     k.peer = route->key;
-    k.tier = tier;
+    k.base = tier;
     k.consecutive = 0;
     k.total = 0;
-    s.audit.push_back(audit_line(now, route->key, route->pubkey.to_text(), before, tier, why));
+    // The operator's word stands: goals active now lift it no more.
+    for (Goal& g : s.goals) {
+      if (is_active_goal_of(g, key)) g.lift = kUntrusted;
+    }
+    s.audit.push_back(audit_line(now, route->key, key, before, tier, why));
     out = {route->key, route->pubkey.to_text(), declared_tier(*route), tier, 0, 0};
     return true;
   }));
@@ -262,11 +341,12 @@ Result<std::optional<int>> TrustStore::record_outcome(const PublicKey& key, bool
   const PeerRoute* route = routes_ ? routes_->find_by_pubkey(key) : nullptr;
   if (route == nullptr) return std::optional<int>();
   std::optional<int> tier;
-  UnixMillis now = now_millis();
+  UnixMillis now = clock_();
   BWOC_RETURN_IF_ERROR(update(now, [&](State& s) -> Result<bool> {
-    KeyState& k = s.keys[key.to_text()];
+    const std::string key_text = key.to_text();
+    int current = tier_in(s.keys, s.goals, key_text, declared_tier(*route));
+    KeyState& k = s.keys[key_text];
     k.peer = route->key;
-    int current = k.tier.value_or(declared_tier(*route));
     tier = current;
     if (success) {
       if (k.consecutive == 0) return false;
@@ -286,8 +366,8 @@ Result<std::optional<int>> TrustStore::record_outcome(const PublicKey& key, bool
       k.consecutive = 0;
     }
     if (lowered != current) {
-      k.tier = lowered;
-      s.audit.push_back(audit_line(now, route->key, key.to_text(), current, lowered, why));
+      lower_to(s.keys, s.goals, key_text, declared_tier(*route), lowered);
+      s.audit.push_back(audit_line(now, route->key, key_text, current, lowered, why));
     }
     tier = lowered;
     return true;
@@ -307,25 +387,26 @@ Result<Goal> TrustStore::start_goal(std::string_view peer, std::string objective
   }
   if (expires_in_ms && *expires_in_ms <= 0) return Error(Errc::invalid_argument, "--expires must be a positive duration");
   Goal goal;
-  UnixMillis now = now_millis();
+  UnixMillis now = clock_();
   BWOC_RETURN_IF_ERROR(update(now, [&](State& s) -> Result<bool> {
     if (s.goals.size() >= kMaxGoals) return Error(Errc::invalid_argument, "too many goals are kept; finish some first");
-    KeyState& k = s.keys[route->pubkey.to_text()];
-    k.peer = route->key;
-    int current = k.tier.value_or(declared_tier(*route));
+    const std::string key = route->pubkey.to_text();
+    s.keys[key].peer = route->key;
+    int current = tier_in(s.keys, s.goals, key, declared_tier(*route));
     goal.id = "g" + std::to_string(s.next_goal++);
     goal.peer = route->key;
-    goal.key = route->pubkey.to_text();
+    goal.key = key;
     goal.objective = std::move(objective);
     goal.grant = grant;
     goal.before = current;
+    goal.lift = grant;
     goal.started = now;
     if (expires_in_ms) goal.expires = now + *expires_in_ms;
-    if (grant > current) {
-      k.tier = grant;
-      s.audit.push_back(audit_line(now, route->key, goal.key, current, grant, "goal " + goal.id + " started"));
-    }
     s.goals.push_back(goal);
+    int raised = tier_in(s.keys, s.goals, key, declared_tier(*route));
+    if (raised != current) {
+      s.audit.push_back(audit_line(now, route->key, key, current, raised, "goal " + goal.id + " started"));
+    }
     return true;
   }));
   return goal;
@@ -333,20 +414,16 @@ Result<Goal> TrustStore::start_goal(std::string_view peer, std::string objective
 
 Result<Goal> TrustStore::finish_goal(std::string_view id) {
   Goal out;
-  UnixMillis now = now_millis();
+  UnixMillis now = clock_();
   BWOC_RETURN_IF_ERROR(update(now, [&](State& s) -> Result<bool> {
     BWOC_ASSIGN_OR_RETURN(Goal* it, find_goal(s.goals, id));
     if (it->state != "active") return Error(Errc::invalid_argument, "goal " + it->id + " is already " + it->state);
+    int declared = declared_tier_of(routes_.get(), it->key);
+    int from = tier_in(s.keys, s.goals, it->key, declared);
     it->state = "done";
-    KeyState& k = s.keys[it->key];
-    auto key = PublicKey::from_text(it->key);
-    const PeerRoute* route = routes_ && key.ok() ? routes_->find_by_pubkey(*key) : nullptr;
-    int current = k.tier.value_or(route ? declared_tier(*route) : kKnown);
-    int lowered = std::max(it->before, current - 1);
-    if (lowered != current) {
-      k.tier = lowered;
-      s.audit.push_back(audit_line(now, it->peer, it->key, current, lowered, "goal " + it->id + " done"));
-    }
+    it->lift = kUntrusted;
+    int to = tier_in(s.keys, s.goals, it->key, declared);
+    if (to != from) s.audit.push_back(audit_line(now, it->peer, it->key, from, to, "goal " + it->id + " done"));
     out = *it;
     return true;
   }));
@@ -358,7 +435,7 @@ Result<Goal> TrustStore::add_key_result(std::string_view id, std::string text) {
     return Error(Errc::invalid_argument, "a key result must be 1 to 2000 bytes of text");
   }
   Goal out;
-  BWOC_RETURN_IF_ERROR(update(now_millis(), [&](State& s) -> Result<bool> {
+  BWOC_RETURN_IF_ERROR(update(clock_(), [&](State& s) -> Result<bool> {
     BWOC_ASSIGN_OR_RETURN(Goal* it, find_goal(s.goals, id));
     if (it->key_results.size() >= kMaxKeyResults) return Error(Errc::invalid_argument, "a goal has at most 100 key results");
     it->key_results.push_back({std::move(text), false});
@@ -370,7 +447,7 @@ Result<Goal> TrustStore::add_key_result(std::string_view id, std::string text) {
 
 Result<Goal> TrustStore::tick_key_result(std::string_view id, std::size_t number) {
   Goal out;
-  BWOC_RETURN_IF_ERROR(update(now_millis(), [&](State& s) -> Result<bool> {
+  BWOC_RETURN_IF_ERROR(update(clock_(), [&](State& s) -> Result<bool> {
     BWOC_ASSIGN_OR_RETURN(Goal* it, find_goal(s.goals, id));
     if (number == 0 || number > it->key_results.size()) {
       return Error(Errc::not_found, "goal " + it->id + " has no key result " + std::to_string(number));
@@ -382,9 +459,9 @@ Result<Goal> TrustStore::tick_key_result(std::string_view id, std::size_t number
   return out;
 }
 
-Result<std::vector<Goal>> TrustStore::goals(UnixMillis now) {
+Result<std::vector<Goal>> TrustStore::goals(std::optional<UnixMillis> now) {
   std::vector<Goal> out;
-  BWOC_RETURN_IF_ERROR(update(now, [&](State& s) -> Result<bool> {
+  BWOC_RETURN_IF_ERROR(update(now.value_or(clock_()), [&](State& s) -> Result<bool> {
     out = s.goals;
     return false;
   }));

@@ -123,6 +123,7 @@ struct SkillHost::Impl {
     spec.input = json::write(input ? *input : null_input);
     spec.timeout = skill->timeout;
     spec.max_output_bytes = skill->max_output_bytes;
+    spec.network = skill->network;
     auto run = run_sandboxed(spec);
     runs->release();
     auto failed = [&](std::string_view outcome, std::string_view message, std::string detail) {

@@ -22,7 +22,7 @@ constexpr std::size_t kMaxOutputLimit = 1u << 20;  // a skill.result must fit on
 
 const std::set<std::string, std::less<>> kFields = {
     "name", "version", "description", "when_to_use", "input_schema", "output_schema",
-    "min_tier", "visibility", "run", "timeout", "max_output_bytes"};
+    "min_tier", "visibility", "run", "timeout", "max_output_bytes", "network"};
 
 std::string hash_of(const json::Value& v) {
   std::string canonical = jcs::canonicalize(v);
@@ -101,6 +101,12 @@ Result<Skill> parse_skill(const json::Value& v, const std::filesystem::path& age
       return Error(Errc::invalid_argument, in("timeout is a duration such as \"10s\", at most 10m"));
     }
     s.timeout = std::chrono::milliseconds(*ms);
+  }
+  if (const json::Value* n = v.find("network")) {
+    if (!n->is_string() || (n->as_string() != "none" && n->as_string() != "open")) {
+      return Error(Errc::invalid_argument, in("network is \"none\" or \"open\""));
+    }
+    s.network = n->as_string() == "open" ? Network::open : Network::none;
   }
   if (const json::Value* m = v.find("max_output_bytes")) {
     if (!m->is_number() || !m->is_safe_integer() || m->as_number() < 1 || m->as_number() > kMaxOutputLimit) {

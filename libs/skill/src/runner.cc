@@ -1,19 +1,19 @@
 #include "bwoc/skill/runner.h"
 
 #include <fcntl.h>
-#include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -21,6 +21,10 @@
 
 #include "bwoc/core/files.h"
 #include "bwoc/core/keys.h"
+#include "landlock.h"
+#include "network_filter.h"
+#include "supervisor.h"
+#include "unique_fd.h"
 
 namespace bwoc::skill {
 
@@ -29,136 +33,37 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-int landlock_abi() {
-  static const int abi = [] {
-    long v = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-    return v < 0 ? 0 : static_cast<int>(v);
-  }();
-  return abi;
-}
-
-std::uint64_t handled_rights(int abi) {
-  std::uint64_t r = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
-                    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
-                    LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
-                    LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
-                    LANDLOCK_ACCESS_FS_MAKE_SYM;
-#ifdef LANDLOCK_ACCESS_FS_REFER
-  if (abi >= 2) r |= LANDLOCK_ACCESS_FS_REFER;
-#endif
-#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
-  if (abi >= 3) r |= LANDLOCK_ACCESS_FS_TRUNCATE;
-#endif
-  return r;
-}
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    reset();
-    fd_ = o.fd_;
-    o.fd_ = -1;
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-// Grants `rights` beneath `path` (a folder) or on it (a file). A path that
-// does not exist is skipped.
-Status allow(int ruleset, const fs::path& path, std::uint64_t rights, std::uint64_t handled) {
-  Fd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
-  if (fd.get() < 0) return Status();
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return Status();
-  if (!S_ISDIR(st.st_mode)) {
-    rights &= LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE;
-  }
-  landlock_path_beneath_attr attr{};
-  attr.allowed_access = rights & handled;
-  attr.parent_fd = fd.get();
-  if (::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) != 0) {
-    return os_error("cannot add a sandbox rule for", path, errno);
-  }
-  return Status();
-}
-
-bool is_within(const fs::path& inner, const fs::path& outer) {
-  auto i = inner.begin();
-  for (auto o = outer.begin(); o != outer.end(); ++o, ++i) {
-    if (i == inner.end() || *i != *o) return false;
-  }
-  return true;
-}
-
-Result<Fd> make_ruleset(const RunSpec& spec, const fs::path& workdir) {
-  int abi = landlock_abi();
-  if (abi < 1) return Error(Errc::unavailable, "this kernel has no Landlock: skills are not run unconfined");
-  std::uint64_t handled = handled_rights(abi);
-  landlock_ruleset_attr attr{};
-  attr.handled_access_fs = handled;
-  Fd ruleset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
-  if (ruleset.get() < 0) return os_error("cannot make a sandbox", workdir, errno);
-  const std::uint64_t read_run = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
-  std::error_code ec;
-  fs::path agent = fs::weakly_canonical(spec.readable, ec);
-  fs::path scratch = fs::weakly_canonical(spec.scratch, ec);
-  for (const char* system : {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/proc"}) {
-    // A system folder that holds the workspace would open all of it.
-    fs::path dir(system);
-    if (is_within(agent, dir) || is_within(scratch, dir)) continue;
-    BWOC_RETURN_IF_ERROR(allow(ruleset.get(), dir, read_run, handled));
-  }
-  BWOC_RETURN_IF_ERROR(allow(ruleset.get(), "/dev/null",
-                             LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE, handled));
-  BWOC_RETURN_IF_ERROR(allow(ruleset.get(), "/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE, handled));
-  BWOC_RETURN_IF_ERROR(allow(ruleset.get(), spec.readable, read_run, handled));
-  BWOC_RETURN_IF_ERROR(allow(ruleset.get(), spec.argv[0], read_run, handled));
-  BWOC_RETURN_IF_ERROR(allow(ruleset.get(), workdir, handled, handled));
-  return ruleset;
-}
-
 void ignore_sigpipe_once() {
   static std::once_flag once;
   std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
 }
 
+// A node that runs skills is not dumpable: its /proc files (environ, mem,
+// fd, ...) belong to root and open only to a process with CAP_SYS_PTRACE,
+// which no skill has; and it leaves no core file with its secrets in it.
+void make_node_undumpable_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); });
+}
+
+bool children_listed() {
+  static const bool listed = ::access("/proc/thread-self/children", R_OK) == 0;
+  return listed;
+}
+
+bool seccomp_available() {
+  static const bool available = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 && !no_network_filter().empty();
+  return available;
+}
+
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
-// What the child needs, made before clone(): after it, only system calls.
-struct ChildSetup {
-  int in, out, err, ruleset;
-  const char* workdir;
-  char** argv;
-  char** envp;
-  int error;  // set by the child when it cannot exec (we share its memory)
-};
-
-int child_main(void* arg) {
-  auto* s = static_cast<ChildSetup*>(arg);
-  ::setpgid(0, 0);
-  ::dup2(s->in, 0);
-  ::dup2(s->out, 1);
-  ::dup2(s->err, 2);
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::syscall(SYS_landlock_restrict_self, s->ruleset, 0) != 0 ||
-      ::chdir(s->workdir) != 0) {
-    s->error = errno;
-  } else {
-    ::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
-    ::execve(s->argv[0], s->argv, s->envp);
-    s->error = errno;
-  }
-  ::_exit(127);
+Status make_pipe(UniqueFd& read_end, UniqueFd& write_end, const fs::path& for_what) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return os_error("cannot make a pipe for", for_what, errno);
+  read_end = UniqueFd(fds[0]);
+  write_end = UniqueFd(fds[1]);
+  return Status();
 }
 
 // Fresh working folders made ahead of time by a background thread: on a
@@ -235,7 +140,17 @@ class ScratchPool {
 
 }  // namespace
 
-bool sandbox_available() { return landlock_abi() >= 1; }
+bool sandbox_available() { return landlock::abi() >= 1; }
+
+SandboxReport sandbox_report() {
+  SandboxReport r;
+  r.landlock_abi = landlock::abi();
+  r.tcp_rules = r.landlock_abi >= 4;
+  r.signal_scoping = r.abstract_unix_scoping = r.landlock_abi >= 6;
+  r.network_filter = seccomp_available();
+  r.children_listed = children_listed();
+  return r;
+}
 
 std::string describe(const RunOutcome& o) {
   switch (o.end) {
@@ -252,7 +167,23 @@ Result<RunOutcome> run_sandboxed(const RunSpec& spec) {
   if (::access(spec.argv[0].c_str(), X_OK) != 0) {
     return Error(Errc::not_found, "cannot run " + spec.argv[0] + ": " + errno_message(errno));
   }
+  if (!children_listed()) {
+    return Error(Errc::unavailable, "this kernel does not list a process's children (/proc/thread-self/children): "
+                                    "a skill's processes could outlive its run, so skills are not run");
+  }
+  std::vector<sock_filter> filter;
+  sock_fprog filter_program{};
+  if (spec.network == Network::none) {
+    if (!seccomp_available()) {
+      return Error(Errc::unavailable, "the network of a skill cannot be closed here (no seccomp filter for this "
+                                      "kernel or architecture): skills without network are not run");
+    }
+    filter = no_network_filter();
+    filter_program.len = static_cast<unsigned short>(filter.size());
+    filter_program.filter = filter.data();
+  }
   ignore_sigpipe_once();
+  make_node_undumpable_once();
   BWOC_RETURN_IF_ERROR(ensure_directory(spec.scratch, 0700));
   BWOC_ASSIGN_OR_RETURN(fs::path workdir, ScratchPool::instance().take(spec.scratch));
   struct Cleanup {
@@ -262,74 +193,119 @@ Result<RunOutcome> run_sandboxed(const RunSpec& spec) {
       fs::remove_all(dir, ec);
     }
   } cleanup{workdir};
-  BWOC_ASSIGN_OR_RETURN(Fd ruleset, make_ruleset(spec, workdir));
+  BWOC_ASSIGN_OR_RETURN(landlock::Ruleset ruleset,
+                        landlock::make_ruleset({spec.readable, spec.scratch, spec.argv[0], workdir,
+                                                spec.network == Network::none}));
 
-  // Everything the child needs is made before fork(): after it, only
-  // async-signal-safe calls.
+  // Everything the supervisor and the skill need is made now: after clone()
+  // they only make system calls.
   std::vector<char*> argv;
   for (const std::string& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  std::string home = "HOME=" + workdir.string();
-  std::string tmp = "TMPDIR=" + workdir.string();
-  std::vector<std::string> env_text = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", home, tmp};
+  std::vector<std::string> env_text = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
+                                       "HOME=" + workdir.string(), "TMPDIR=" + workdir.string()};
   std::vector<char*> envp;
   for (std::string& e : env_text) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) != 0) return os_error("cannot make a pipe for", workdir, errno);
-  Fd in_r(in[0]), in_w(in[1]);
-  if (::pipe2(out, O_CLOEXEC) != 0) return os_error("cannot make a pipe for", workdir, errno);
-  Fd out_r(out[0]), out_w(out[1]);
-  if (::pipe2(err, O_CLOEXEC) != 0) return os_error("cannot make a pipe for", workdir, errno);
-  Fd err_r(err[0]), err_w(err[1]);
+  UniqueFd in_r, in_w, out_r, out_w, err_r, err_w, stop_r, stop_w;
+  BWOC_RETURN_IF_ERROR(make_pipe(in_r, in_w, workdir));
+  BWOC_RETURN_IF_ERROR(make_pipe(out_r, out_w, workdir));
+  BWOC_RETURN_IF_ERROR(make_pipe(err_r, err_w, workdir));
+  BWOC_RETURN_IF_ERROR(make_pipe(stop_r, stop_w, workdir));
+  UniqueFd done(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!done.valid()) return os_error("cannot make an event for", workdir, errno);
 
+  constexpr std::size_t kStack = 64 * 1024;
+  std::vector<char> stacks(2 * kStack);
+  supervision::Launch launch;
+  launch.stdin_fd = in_r.get();
+  launch.stdout_fd = out_w.get();
+  launch.stderr_fd = err_w.get();
+  launch.ruleset_fd = ruleset.fd.get();
+  launch.network_filter = spec.network == Network::none ? &filter_program : nullptr;
+  launch.workdir = workdir.c_str();
+  launch.argv = argv.data();
+  launch.envp = envp.data();
+  launch.skill_stack = stacks.data() + 2 * kStack;
+  launch.stop_fd = stop_r.get();
+
+  // The thread that starts the supervisor lends it its memory and its
+  // thread-local storage, and waits in clone() until it is gone: it must do
+  // nothing else meanwhile, so it is a thread of its own.
   Clock::time_point start = Clock::now();
-  ChildSetup setup{in_r.get(), out_w.get(), err_w.get(), ruleset.get(), workdir.c_str(), argv.data(), envp.data(), 0};
-  // The child shares our memory until it calls execve (as posix_spawn does):
-  // no copy of a large server's page tables for every call.
-  std::vector<char> child_stack(64 * 1024);
-  pid_t pid = ::clone(child_main, child_stack.data() + child_stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &setup);
-  if (pid < 0) return os_error("cannot start", spec.argv[0], errno);
-  if (setup.error != 0) {
-    ::waitpid(pid, nullptr, 0);
-    return Error(Errc::io_error, "cannot start " + spec.argv[0] + ": " + errno_message(setup.error));
+  int launch_errno = 0;
+  std::thread launcher;
+  try {
+    launcher = std::thread([&] {
+      pid_t supervisor = ::clone(supervision::supervise, stacks.data() + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                                 &launch);
+      if (supervisor < 0) {
+        launch_errno = errno;
+      } else {
+        while (::waitpid(supervisor, nullptr, 0) < 0 && errno == EINTR) {
+        }
+      }
+      std::uint64_t one = 1;
+      [[maybe_unused]] ssize_t w = ::write(done.get(), &one, sizeof one);
+    });
+  } catch (const std::system_error& e) {
+    return Error(Errc::io_error, std::string("cannot start a thread for a skill: ") + e.what());
   }
-  in_r.reset();
-  out_w.reset();
-  err_w.reset();
-  ruleset.reset();
+  // However this function is left, the run is ended and its thread joined.
+  struct EndOfRun {
+    std::thread& launcher;
+    UniqueFd& stop_w;
+    ~EndOfRun() {
+      if (stop_w.valid()) {
+        [[maybe_unused]] ssize_t w = ::write(stop_w.get(), "x", 1);
+      }
+      if (launcher.joinable()) launcher.join();
+    }
+  } end_of_run{launcher, stop_w};
 
-  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   set_nonblocking(in_w.get());
   set_nonblocking(out_r.get());
   set_nonblocking(err_r.get());
   RunOutcome outcome;
   std::size_t written = 0;
-  bool exited = false;
+  bool ended = false, stop_sent = false;
   Clock::time_point deadline = start + spec.timeout;
+  auto stop = [&](RunOutcome::End why) {
+    if (outcome.end == RunOutcome::End::exited) outcome.end = why;
+    if (!stop_sent) {
+      [[maybe_unused]] ssize_t w = ::write(stop_w.get(), "x", 1);
+    }
+    stop_sent = true;
+  };
   char buf[65536];
   if (spec.input.empty()) in_w.reset();
   while (true) {
     pollfd fds[4];
     int n = 0;
-    int in_at = -1, out_at = -1, err_at = -1, pid_at = -1;
-    if (in_w.get() >= 0) fds[in_at = n++] = {in_w.get(), POLLOUT, 0};
-    if (out_r.get() >= 0) fds[out_at = n++] = {out_r.get(), POLLIN, 0};
-    if (err_r.get() >= 0) fds[err_at = n++] = {err_r.get(), POLLIN, 0};
-    if (!exited && pidfd.get() >= 0) fds[pid_at = n++] = {pidfd.get(), POLLIN, 0};
-    // Done once it exited and its output is drained (stragglers holding the
-    // pipes open are killed below).
-    if (exited && out_r.get() < 0 && err_r.get() < 0) break;
+    int in_at = -1, out_at = -1, err_at = -1, done_at = -1;
+    if (in_w.valid()) fds[in_at = n++] = {in_w.get(), POLLOUT, 0};
+    if (out_r.valid()) fds[out_at = n++] = {out_r.get(), POLLIN, 0};
+    if (err_r.valid()) fds[err_at = n++] = {err_r.get(), POLLIN, 0};
+    if (!ended) fds[done_at = n++] = {done.get(), POLLIN, 0};
     if (n == 0) break;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) {
-      outcome.end = RunOutcome::End::timed_out;
-      break;
+    int wait_ms;
+    if (ended) {
+      // Everything of the run is gone; what it wrote is still in the pipes.
+      wait_ms = 1000;
+    } else if (stop_sent) {
+      wait_ms = -1;  // the supervisor ends it at once
+    } else {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) {
+        stop(RunOutcome::End::timed_out);
+        continue;
+      }
+      wait_ms = static_cast<int>(std::min<long long>(left, 60'000));
     }
-    int ready = ::poll(fds, n, static_cast<int>(std::min<long long>(left, exited ? 50 : 1000)));
+    int ready = ::poll(fds, n, wait_ms);
     if (ready < 0 && errno != EINTR) return os_error("cannot wait for", spec.argv[0], errno);
-    if (exited && ready == 0) break;  // exited; a child of it still holds the pipes
+    if (ended && ready == 0) break;  // a pipe held open past the run's end (another run starting)
     if (in_at >= 0 && fds[in_at].revents) {
       ssize_t w = ::write(in_w.get(), spec.input.data() + written, spec.input.size() - written);
       if (w > 0) written += static_cast<std::size_t>(w);
@@ -341,8 +317,8 @@ Result<RunOutcome> run_sandboxed(const RunSpec& spec) {
       if (r > 0) {
         outcome.output.append(buf, static_cast<std::size_t>(r));
         if (outcome.output.size() > spec.max_output_bytes) {
-          outcome.end = RunOutcome::End::output_too_large;
-          break;
+          stop(RunOutcome::End::output_too_large);
+          out_r.reset();
         }
       } else if (r == 0 || errno != EAGAIN) {
         out_r.reset();
@@ -359,20 +335,34 @@ Result<RunOutcome> run_sandboxed(const RunSpec& spec) {
         err_r.reset();
       }
     }
-    if (pid_at >= 0 && fds[pid_at].revents) exited = true;
+    if (done_at >= 0 && fds[done_at].revents) {
+      ended = true;
+      // The supervisor is gone, and all it watched over: our copies of the
+      // skill's ends are the last, and once closed the pipes reach their end.
+      in_r.reset();
+      out_w.reset();
+      err_w.reset();
+      in_w.reset();
+    }
   }
-  // The whole group goes: nothing it started outlives the call.
-  ::kill(-pid, SIGKILL);
-  int wstatus = 0;
-  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-  }
+  launcher.join();
   outcome.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  if (launch_errno != 0) {
+    return Error(Errc::io_error, "cannot start " + spec.argv[0] + ": " + errno_message(launch_errno));
+  }
+  if (launch.failed_step != supervision::Step::none) {
+    return Error(Errc::io_error, "cannot start " + spec.argv[0] + " (" + supervision::step_name(launch.failed_step) +
+                                     "): " + errno_message(launch.failed_errno));
+  }
   if (outcome.end == RunOutcome::End::exited) {
-    if (WIFEXITED(wstatus)) {
-      outcome.exit_code = WEXITSTATUS(wstatus);
-    } else if (WIFSIGNALED(wstatus)) {
+    if (!launch.ended_by_itself) {
       outcome.end = RunOutcome::End::signaled;
-      outcome.signal = WTERMSIG(wstatus);
+      outcome.signal = SIGKILL;
+    } else if (WIFEXITED(launch.wait_status)) {
+      outcome.exit_code = WEXITSTATUS(launch.wait_status);
+    } else if (WIFSIGNALED(launch.wait_status)) {
+      outcome.end = RunOutcome::End::signaled;
+      outcome.signal = WTERMSIG(launch.wait_status);
     }
   }
   return outcome;

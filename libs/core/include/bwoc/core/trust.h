@@ -10,8 +10,13 @@
 // one is a line in .bwoc/state/trust-audit.jsonl. An undeclared key has no
 // tier at all. This workspace's own key is PRIVILEGED.
 //
-// Goals raise a peer for one collaboration and step it down one tier when
-// done or expired, never below where it stood before. Decay counts calls that
+// A peer's tier is its base (what holds without goals: declared, set by
+// hand, lowered by decay) raised to the lift of each of its active goals.
+// A goal's lift starts at its grant; `trust set` drops the lift of every goal
+// active at that moment to nothing, and decay lowers every lift with the tier.
+// So ending or expiring a goal only ever takes its own lift away: it never
+// raises a tier, and neither a hand-set tier nor decay since the goal began
+// is undone by it (docs/SKILLS.md states the rules). Decay counts calls that
 // passed every receiver check and then failed or were refused: 3 in a row
 // lower a peer one tier, 10 in all lower it to UNTRUSTED; a success resets
 // the run. Every change happens under .bwoc/state/trust.lock, so concurrent
@@ -64,6 +69,7 @@ struct Goal {
   std::string objective;
   int grant = kKnown;
   int before = kKnown;  // the tier it had when the goal started
+  int lift = kKnown;    // while active: the tier it holds the peer at (its grant, lowered by decay, 0 after `trust set`)
   UnixMillis started = 0;
   std::optional<UnixMillis> expires;
   std::string state = "active";  // active, done, expired
@@ -77,11 +83,15 @@ class TrustStore {
   TrustStore(Workspace ws, std::shared_ptr<const Routes> routes, bool log_changes = true)
       : ws_(std::move(ws)), routes_(std::move(routes)), log_changes_(log_changes) {}
 
+  // What "now" is for every change and read without an explicit time (tests
+  // drive expiries with it instead of waiting).
+  void set_clock(std::function<UnixMillis()> clock) { clock_ = std::move(clock); }
+
   // The tier of a verified key: nullopt for a key that is not declared.
   // Applies goal expiries first.
-  Result<std::optional<int>> tier_of(const PublicKey& key, UnixMillis now = now_millis());
+  Result<std::optional<int>> tier_of(const PublicKey& key, std::optional<UnixMillis> now = std::nullopt);
 
-  Result<std::vector<PeerTrust>> list(UnixMillis now = now_millis());
+  Result<std::vector<PeerTrust>> list(std::optional<UnixMillis> now = std::nullopt);
   // By hand: any tier, PRIVILEGED included. Resets the failure counts.
   Result<PeerTrust> set(std::string_view peer, int tier, std::string_view why = "set by hand");
 
@@ -93,7 +103,7 @@ class TrustStore {
   Result<Goal> finish_goal(std::string_view id);
   Result<Goal> add_key_result(std::string_view id, std::string text);
   Result<Goal> tick_key_result(std::string_view id, std::size_t number);  // 1-based
-  Result<std::vector<Goal>> goals(UnixMillis now = now_millis());
+  Result<std::vector<Goal>> goals(std::optional<UnixMillis> now = std::nullopt);
 
   std::filesystem::path state_file() const { return ws_.state_dir() / "trust.json"; }
   std::filesystem::path audit_file() const { return ws_.state_dir() / "trust-audit.jsonl"; }
@@ -106,6 +116,7 @@ class TrustStore {
   Workspace ws_;
   std::shared_ptr<const Routes> routes_;
   bool log_changes_ = true;
+  std::function<UnixMillis()> clock_ = now_millis;
 };
 
 json::Value goal_json(const Goal& goal);

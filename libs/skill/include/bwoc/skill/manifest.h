@@ -6,10 +6,11 @@
 //     "input_schema": {...}, "output_schema": {...},      (JSON Schema draft 7)
 //     "min_tier": 1, "visibility": "exposed",             (default: 1, hidden)
 //     "run": ["skills/summarize.sh"],                     (private: argv, no shell)
-//     "timeout": "10s", "max_output_bytes": 1048576       (private, optional)
+//     "timeout": "10s", "max_output_bytes": 1048576,      (private, optional)
+//     "network": "none"                                   (private: "none", the default, or "open")
 //   }]
 //
-// The contract (everything but `run`, `timeout` and `max_output_bytes`) is
+// The contract (everything but `run`, `timeout`, `max_output_bytes` and `network`) is
 // what callers may see; the private part and the manifest's location never
 // leave the node. A skill without `visibility` is hidden until exposed.
 // Loading refuses the whole list on the first problem, naming the file and
@@ -26,6 +27,7 @@
 #include "bwoc/core/json.h"
 #include "bwoc/core/result.h"
 #include "bwoc/core/workspace.h"
+#include "bwoc/skill/runner.h"
 #include "bwoc/skill/schema.h"
 
 namespace bwoc::skill {
@@ -47,6 +49,7 @@ struct Skill {
   std::vector<std::string> run;  // run[0] absolute, or relative to the agent's folder
   std::chrono::milliseconds timeout{10'000};
   std::size_t max_output_bytes = 1u << 20;
+  Network network = Network::none;  // no socket at all unless declared "open"
   // Compiled, and the contract's hash ("blake2b-256:" + hex of its JCS).
   Schema input;
   Schema output;

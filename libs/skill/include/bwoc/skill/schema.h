@@ -1,17 +1,25 @@
 // JSON Schema draft 7, checked with valijson (Debian's libvalijson-dev).
 //
 // A caller's input is validated against a schema the skill's owner wrote, so
-// the validator must stay bounded whatever the input: `pattern` is evaluated
-// with RE2, which runs in time linear in the input and never recurses on it
-// (valijson's default, std::regex, backtracks recursively and can be driven
-// into a stack overflow), and the `format`s valijson checks with std::regex
-// (date, time, date-time) are refused beyond 64 bytes before the regex runs.
-// Schemas that would need an unbounded engine are refused when they are
-// loaded: `patternProperties`, patterns RE2 cannot compile, and `$ref`s that
-// leave the document.
+// the validator must stay bounded whatever the input:
+//   - every keyword costs at most about linear time in the size of the value
+//     it checks (docs/SKILLS.md lists how: RE2 for `pattern`, hashed keys for
+//     `uniqueItems`, literals compared only to values no larger, ...);
+//   - each validation has a budget (ValidationLimits): counted work, CPU time
+//     and nesting. What runs over it is refused like any other invalid input
+//     ("input: too costly to validate") and logged locally
+//     (schema.too_costly), so nesting allOf/anyOf/oneOf/not or recursing
+//     through $ref cannot multiply the work without end;
+//   - what cannot be bounded is refused when the schema is loaded:
+//     `patternProperties` (valijson would run std::regex), patterns RE2
+//     cannot compile, `$ref`s that leave the document or loop back to the
+//     same value without descending into it, and `multipleOf` that is not a
+//     positive number.
 #ifndef BWOC_SKILL_SCHEMA_H_
 #define BWOC_SKILL_SCHEMA_H_
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -20,6 +28,16 @@
 
 namespace bwoc::skill {
 
+struct ValidationLimits {
+  // Units of about one subschema applied to one value (tens of nanoseconds):
+  // a 1 MiB input checked by a plain schema needs a few million.
+  std::uint64_t max_work = 32'000'000;
+  // CPU time of the validating thread.
+  std::chrono::milliseconds max_cpu{1'000};
+  // Subschemas applied one inside another ($ref recursion, combinators).
+  int max_depth = 256;
+};
+
 class Schema {
  public:
   // Errors are Errc::invalid_argument and say what in the schema is wrong.
@@ -27,7 +45,9 @@ class Schema {
 
   // Ok, or Errc::invalid_argument naming where the instance fails (a JSON
   // path into the instance, and the rule) — safe to show to whoever sent it.
-  Status validate(const json::Value& instance) const;
+  // `work`, when given, receives the work counted to reach the verdict.
+  Status validate(const json::Value& instance, const ValidationLimits& limits = {},
+                  std::uint64_t* work = nullptr) const;
 
  private:
   struct Impl;
