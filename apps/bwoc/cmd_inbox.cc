@@ -4,6 +4,7 @@
 #include <map>
 #include <thread>
 
+#include "bwoc/core/backoff.h"
 #include "bwoc/core/dir_watch.h"
 #include "bwoc/core/drop_folder.h"
 #include "bwoc/core/inbox.h"
@@ -127,14 +128,23 @@ int watch_drop_folder(Context& ctx, const Workspace& ws, Ingester& ingester) {
   std::atomic<std::uint64_t> accepted{0}, refused{0};
   std::thread worker([&] {
     DirWatch watch({ws.drop_dir() / "new"});
+    // A round that fails (a full disk, no descriptors left) fails again if
+    // tried at once: wait longer each time, and say so a few times a minute.
+    Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(2));
+    log::Throttle failures(3, std::chrono::seconds(60));
     while (!stop) {
       auto report = ingester.round(0);
       if (!report.ok()) {
-        log::error("ingest.failed", {{"error", report.error().message()}});
+        log::error(failures, "ingest.failed", {{"error", report.error().message()}});
       } else {
         accepted += report->accepted;
         refused += report->refused + report->quarantined_unread;
       }
+      if (!report.ok() || report->failed > 0) {
+        std::this_thread::sleep_for(backoff.next());
+        continue;
+      }
+      backoff.reset();
       watch.wait(std::chrono::milliseconds(1000));
     }
   });
