@@ -99,6 +99,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // that closing does not reset the connection before the client reads our
   // answer (a close with unread input sends RST, which discards it).
   void linger();
+  void discard();  // one read of linger()
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -116,6 +117,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string client_;
   std::string client_address_;
   std::size_t body_reserved_ = 0;  // of the server's body budget
+  std::size_t linger_left_ = 0;    // bytes linger() may still drop
   bool busy_ = false;
   bool first_request_ = true;
   bool closed_ = false;
@@ -561,21 +563,21 @@ void Session::linger() {
   // sending is cut off after two seconds either way. What arrives goes into
   // the connection's own read buffer and is dropped: a flood of refused
   // bodies costs no memory beyond the connections.
-  auto budget = std::make_shared<std::size_t>(std::size_t{1} << 30);
+  linger_left_ = std::size_t{1} << 30;
   buffer_.clear();
-  auto sink = buffer_.prepare(std::max<std::size_t>(buffer_.capacity(), 4096));
   stream_.expires_after(std::chrono::seconds(2));
-  auto drain = std::make_shared<std::function<void(beast::error_code, std::size_t)>>();
-  *drain = [self = shared_from_this(), budget, sink, drain](beast::error_code rec, std::size_t n) {
-    if (rec || n >= *budget) {
-      self->shutdown();
-      *drain = nullptr;  // break the cycle
-      return;
-    }
-    *budget -= n;
-    self->stream_.async_read_some(sink, *drain);
-  };
-  stream_.async_read_some(sink, *drain);
+  discard();
+}
+
+void Session::discard() {
+  // Each read holds the session, and nothing holds the read: a server
+  // stopped meanwhile frees both (a handler holding itself would leak).
+  auto sink = buffer_.prepare(std::max<std::size_t>(buffer_.capacity(), 4096));
+  stream_.async_read_some(sink, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    if (ec || n >= self->linger_left_) return self->shutdown();
+    self->linger_left_ -= n;
+    self->discard();
+  });
 }
 
 void Session::refuse(int status, const std::string& message, std::vector<std::pair<std::string, std::string>> headers) {
