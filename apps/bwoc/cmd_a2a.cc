@@ -34,6 +34,7 @@ int run_a2a_serve(Context& ctx, const A2aOptions& o) {
   so.limits.burst_per_address = o.rate_per_address * 2;
   so.limits.max_connections = o.max_connections;
   so.limits.max_body_bytes = o.max_body;
+  so.limits.body_budget_bytes = o.body_budget;
   so.limits.max_tasks = o.max_tasks;
   for (auto [text, field, name] : {std::tuple{&o.header_timeout, &so.limits.header_timeout, "--header-timeout"},
                                    std::tuple{&o.body_timeout, &so.limits.body_timeout, "--body-timeout"},

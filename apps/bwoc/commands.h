@@ -113,6 +113,7 @@ struct A2aOptions {
   double rate_per_address = 100, rate_per_key = 50;
   std::size_t max_connections = 2048;
   std::size_t max_body = (1u << 20) + 64 * 1024;
+  std::size_t body_budget = 64u << 20;
   std::string header_timeout = "10s", body_timeout = "30s", idle_timeout = "60s", drain_timeout = "10s";
   std::size_t max_tasks = 100'000;
   // a2a send

@@ -341,6 +341,9 @@ void declare_a2a(CLI::App& app, Context& ctx) {
       ->check(kNotNegative);
   serve->add_option("--max-body", o->max_body, "Request body bytes at most (default 1 MiB + 64 KiB; 413 beyond)")
       ->check(kNotNegative);
+  serve->add_option("--body-budget", o->body_budget,
+                    "Request body bytes in flight over all connections (default 64 MiB; 503 beyond)")
+      ->check(kNotNegative);
   serve->add_option("--header-timeout", o->header_timeout, "Time to receive a request's headers (default 10s)");
   serve->add_option("--body-timeout", o->body_timeout, "Time to receive a request's body (default 30s)");
   serve->add_option("--idle-timeout", o->idle_timeout, "Time a kept-alive connection may wait (default 60s)");

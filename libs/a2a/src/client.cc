@@ -121,6 +121,7 @@ Result<Answer> exchange(const PeerRoute& peer, const json::Value& card, const st
   call.body = std::move(body);
   BWOC_ASSIGN_OR_RETURN(HttpResult r, http_call(call, http_options(options)));
   if (r.status == 429) return Error(Errc::unavailable, "peer \"" + peer.key + "\" asks us to slow down (HTTP 429): retry later");
+  if (r.status == 503) return Error(Errc::unavailable, "peer \"" + peer.key + "\" is busy (HTTP 503): retry later");
   if (r.status == 413) return Error(Errc::refused, "peer \"" + peer.key + "\" refused the request as too large (HTTP 413)");
   if (r.status >= 500) {
     // Not handled now (starting, stopping, a full disk): another way, or later, may work.

@@ -58,6 +58,11 @@ struct HttpServerLimits {
   std::chrono::milliseconds idle_timeout{60'000};       // between requests on a kept-alive connection
   std::chrono::milliseconds write_timeout{30'000};
   std::size_t max_connections = 2048;
+  // Request bodies being received or handled, all connections together:
+  // beyond it a request is answered 503 with Retry-After before its body is
+  // read. Counted by what each request announces (its Content-Length, or
+  // max_body_bytes for a chunked one).
+  std::size_t body_budget_bytes = 64u << 20;
   double rate_per_address = 100;   // requests a second from one address, before any verification
   double burst_per_address = 200;  // 0 rate: unlimited
 };
@@ -79,6 +84,10 @@ class HttpServer {
   // finish (up to `timeout`), then stops. Returns how many were cut off.
   virtual std::size_t drain(std::chrono::milliseconds timeout) = 0;
   virtual std::size_t open_connections() const = 0;
+  // Bytes of the body budget held by requests now.
+  virtual std::size_t body_bytes_in_flight() const = 0;
+  // Accepts that failed (out of descriptors and the like) since the start.
+  virtual std::uint64_t failed_accepts() const = 0;
 };
 
 struct HttpClientOptions {

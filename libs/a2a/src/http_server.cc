@@ -6,12 +6,18 @@
 #include <utility>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <array>
 #include <atomic>
@@ -24,6 +30,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "bwoc/core/backoff.h"
 #include "bwoc/core/log.h"
 #include "bwoc/core/work_queue.h"
 #include "http.h"
@@ -46,6 +53,25 @@ const std::string& HttpRequest::header(std::string_view lowercase_name) const {
 
 namespace {
 
+void return_free_memory() {
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
+}
+
+// glibc serves a block above its mmap threshold from a mapping of its own,
+// given back when freed, but raises that threshold to the size of any such
+// block freed (up to 32 MiB): after the first large body, every later one
+// comes from the heap and stays there when freed. A fixed threshold keeps
+// each body above it in its own mapping. Process-wide, once: the listener is
+// what a serving process is for.
+void fit_allocator_to_bodies() {
+#ifdef __GLIBC__
+  static std::once_flag once;
+  std::call_once(once, [] { ::mallopt(M_MMAP_THRESHOLD, 128 * 1024); });
+#endif
+}
+
 class ServerImpl;
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -61,14 +87,19 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(beast::error_code ec);
   void on_body(beast::error_code ec);
   void dispatch_request();
-  void send(HttpResponse response, bool keep_alive);
+  // `unread_input`: the request's body was not read (a refusal), so linger.
+  void send(HttpResponse response, bool keep_alive, bool unread_input = false);
   void refuse(int status, const std::string& message, std::vector<std::pair<std::string, std::string>> headers = {});
   void shutdown();
+  // Takes the request's share of the body budget; false when it is spent.
+  bool reserve_body();
+  void release_body();
   // After refusing a request whose body we will not read: stop sending, and
   // read and drop what the client still sends for a short, bounded while, so
   // that closing does not reset the connection before the client reads our
   // answer (a close with unread input sends RST, which discards it).
   void linger();
+  void discard();  // one read of linger()
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -85,6 +116,8 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerImpl& server_;
   std::string client_;
   std::string client_address_;
+  std::size_t body_reserved_ = 0;  // of the server's body budget
+  std::size_t linger_left_ = 0;    // bytes linger() may still drop
   bool busy_ = false;
   bool first_request_ = true;
   bool closed_ = false;
@@ -101,12 +134,17 @@ class ServerImpl : public HttpServer {
       : handler_(handler),
         limits_(options.limits),
         ioc_(std::max(1, options.threads)),
-        acceptor_(net::make_strand(ioc_)),
-        per_address_(options.limits.rate_per_address, options.limits.burst_per_address) {}
+        acceptor_(accept_ioc_),
+        accept_retry_(accept_ioc_),
+        per_address_(options.limits.rate_per_address, options.limits.burst_per_address) {
+    accepted_.reserve(256);
+    starting_.reserve(256);
+  }
 
   ~ServerImpl() override { drain(std::chrono::milliseconds(0)); }
 
   Status listen(const HttpServerOptions& options) {
+    fit_allocator_to_bodies();
     beast::error_code ec;
     auto address = net::ip::make_address(options.bind, ec);
     if (ec) return Error(Errc::invalid_argument, "invalid bind address \"" + options.bind + "\"");
@@ -122,7 +160,9 @@ class ServerImpl : public HttpServer {
     port_ = acceptor_.local_endpoint().port();
     thread_count_ = options.threads > 0 ? options.threads : static_cast<int>(usable_cores());
     accept();
+    return_memory_later();
     try {
+      accept_thread_ = std::thread([this] { accept_ioc_.run(); });
       for (int i = 0; i < thread_count_; ++i) {
         threads_.emplace_back([this] {
           serving_on_this_thread = this;
@@ -131,7 +171,7 @@ class ServerImpl : public HttpServer {
       }
     } catch (const std::system_error& e) {
       // The caller drops this server; drain() stops and joins the threads already started.
-      return Error(Errc::unavailable, "cannot start " + std::to_string(thread_count_) + " I/O threads: " + e.what());
+      return Error(Errc::unavailable, "cannot start " + std::to_string(thread_count_ + 1) + " I/O threads: " + e.what());
     }
     return ok_status();
   }
@@ -139,13 +179,17 @@ class ServerImpl : public HttpServer {
   std::uint16_t port() const override { return port_; }
   int threads() const override { return thread_count_; }
   std::size_t open_connections() const override { return connections_.load(); }
+  std::size_t body_bytes_in_flight() const override { return body_bytes_.load(); }
+  std::uint64_t failed_accepts() const override { return failed_accepts_.load(); }
 
   std::size_t drain(std::chrono::milliseconds timeout) override {
     if (stopped_.exchange(true)) return 0;
     draining_ = true;
-    net::dispatch(acceptor_.get_executor(), [this] {
+    net::dispatch(accept_ioc_, [this] {
       beast::error_code ec;
       acceptor_.close(ec);
+      accept_retry_.cancel();
+      memory_timer_.cancel();
     });
     for (const auto& s : snapshot()) s->close_if_idle();
     std::size_t cut = 0;
@@ -153,6 +197,9 @@ class ServerImpl : public HttpServer {
       std::unique_lock<std::mutex> lock(mu_);
       if (!idle_cv_.wait_for(lock, timeout, [this] { return sessions_.empty(); })) cut = sessions_.size();
     }
+    accept_ioc_.stop();
+    if (accept_thread_.joinable()) accept_thread_.join();
+    io_work_.reset();
     ioc_.stop();
     for (auto& t : threads_) {
       if (t.joinable()) t.join();
@@ -164,16 +211,30 @@ class ServerImpl : public HttpServer {
   const HttpServerLimits& limits() const { return limits_; }
   bool draining() const { return draining_.load(); }
   TokenBuckets& per_address() { return per_address_; }
+  log::Throttle& refusals_log() { return refusals_log_; }
 
-  void add(Session* s, const std::shared_ptr<Session>& sp) {
-    std::lock_guard<std::mutex> lock(mu_);
-    sessions_[s] = sp;
+  bool reserve_body(std::size_t bytes) {
+    std::size_t held = body_bytes_.load();
+    do {
+      if (bytes > limits_.body_budget_bytes - std::min(held, limits_.body_budget_bytes)) return false;
+    } while (!body_bytes_.compare_exchange_weak(held, held + bytes));
+    return true;
+  }
+  void release_body(std::size_t bytes) {
+    body_bytes_.fetch_sub(bytes);
+    memory_freed_ = true;
   }
   void remove(Session* s) {
     std::lock_guard<std::mutex> lock(mu_);
     sessions_.erase(s);
     connections_.fetch_sub(1);
+    memory_freed_ = true;
     if (sessions_.empty()) idle_cv_.notify_all();
+  }
+
+  void add(Session* s, const std::shared_ptr<Session>& sp) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_[s] = sp;
   }
 
  private:
@@ -187,32 +248,102 @@ class ServerImpl : public HttpServer {
   }
 
   void accept() {
-    // One I/O thread needs no strand to keep a connection's handlers in order.
-    auto executor = thread_count_ > 1 ? net::any_io_executor(net::make_strand(ioc_)) : net::any_io_executor(ioc_.get_executor());
-    acceptor_.async_accept(executor, [this](beast::error_code ec, tcp::socket socket) {
+    acceptor_.async_accept(ioc_.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-        // Out of file descriptors and the like: log, and keep accepting.
-        log::warning("http.accept_failed", {{"error", ec.message()}});
-      } else if (draining_) {
+        // Out of file descriptors (or memory, or socket buffers): the
+        // connection waits in the backlog, the listener stays readable, and
+        // accepting again at once would fail again at once, forever. Wait,
+        // longer each time, until a connection closes and gives one back.
+        // Asio already retries the errors that are about one connection
+        // (ECONNABORTED), so whatever comes here waits too.
+        failed_accepts_.fetch_add(1);
+        bool exhausted = ec.category() == boost::system::system_category() && is_resource_exhaustion(ec.value());
+        auto delay = accept_backoff_.next();
+        if (exhausted) {
+          log::warning(accept_failed_log_, "http.accept_failed",
+                       {{"error", ec.message()},
+                        {"open", std::to_string(connections_.load())},
+                        {"retry_ms", std::to_string(delay.count())},
+                        {"hint", "raise LimitNOFILE or lower --max-connections"}});
+        } else {
+          log::warning(accept_failed_log_, "http.accept_failed",
+                       {{"error", ec.message()}, {"retry_ms", std::to_string(delay.count())}});
+        }
+        accept_retry_.expires_after(delay);
+        accept_retry_.async_wait([this](beast::error_code wec) {
+          if (!wec && acceptor_.is_open() && !draining_) accept();
+        });
+        return;
+      }
+      accept_backoff_.reset();
+      if (draining_) {
         return;
       } else if (connections_.load() >= limits_.max_connections) {
         beast::error_code ignored;
         socket.close(ignored);
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_cap_log_ > std::chrono::seconds(1)) {
-          last_cap_log_ = now;
-          log::warning("http.connection_cap", {{"open", std::to_string(connections_.load())},
-                                               {"max", std::to_string(limits_.max_connections)}});
-        }
+        log::warning(connection_cap_log_, "http.connection_cap",
+                     {{"open", std::to_string(connections_.load())}, {"max", std::to_string(limits_.max_connections)}});
       } else {
         connections_.fetch_add(1);
-        auto session = std::make_shared<Session>(std::move(socket), *this);
-        add(session.get(), session);
-        session->start();
+        hand_over(std::move(socket));
       }
       accept();
     });
+  }
+
+  // Memory freed by bodies and connections stays with the allocator, which
+  // gives it back to the system only at the top of a heap: after a burst of
+  // large bodies, sitting idle at the burst's size. Once no body is in
+  // flight, at most every few seconds, it is handed back (malloc_trim), on
+  // this thread, away from the requests. See also fit_allocator_to_bodies.
+  void return_memory_later() {
+    memory_timer_.expires_after(std::chrono::seconds(5));
+    memory_timer_.async_wait([this](beast::error_code ec) {
+      if (ec || draining_) return;
+      if (body_bytes_.load() == 0 && memory_freed_.exchange(false)) return_free_memory();
+      return_memory_later();
+    });
+  }
+
+  // Sessions are made on an I/O thread, so that their memory comes from that
+  // thread's heap (see accept_ioc_); the sockets wait in a list reserved
+  // once, and one trip to the I/O threads takes all that are waiting.
+  void hand_over(tcp::socket socket) {
+    bool first;
+    {
+      std::lock_guard<std::mutex> lock(accepted_mu_);
+      first = accepted_.empty();
+      accepted_.push_back(std::move(socket));
+    }
+    if (first) net::post(starter_, [this] { start_sessions(); });
+  }
+
+  // On starter_: one at a time, so that starting_ is this function's own.
+  void start_sessions() {
+    {
+      std::lock_guard<std::mutex> lock(accepted_mu_);
+      accepted_.swap(starting_);
+    }
+    for (tcp::socket& socket : starting_) {
+      if (thread_count_ > 1) {
+        // Its handlers in order on a strand of its own (one I/O thread needs
+        // none), made here and not where it was accepted: see accept_ioc_.
+        beast::error_code ec;
+        auto protocol = socket.local_endpoint(ec).protocol();
+        tcp::socket stranded(net::make_strand(ioc_));
+        if (!ec) stranded.assign(protocol, socket.release(ec), ec);
+        if (ec) {
+          connections_.fetch_sub(1);
+          continue;
+        }
+        socket = std::move(stranded);
+      }
+      auto session = std::make_shared<Session>(std::move(socket), *this);
+      add(session.get(), session);
+      session->start();
+    }
+    starting_.clear();
   }
 
   HttpHandler& handler_;
@@ -223,15 +354,39 @@ class ServerImpl : public HttpServer {
   std::condition_variable idle_cv_;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
   std::atomic<std::size_t> connections_{0};
+  std::atomic<std::size_t> body_bytes_{0};
+  std::atomic<std::uint64_t> failed_accepts_{0};
+  log::Throttle accept_failed_log_{1, std::chrono::seconds(1)};
+  log::Throttle connection_cap_log_{1, std::chrono::seconds(1)};
+  log::Throttle refusals_log_{10, std::chrono::seconds(1)};
   net::io_context ioc_;
+  // Accepting has a thread of its own. Asio keeps the state of every socket
+  // it has registered for reuse, never freeing it, and allocates it on the
+  // thread that accepts: on an I/O thread those small blocks would sit among
+  // the sessions' buffers and request bodies and pin their pages after a
+  // burst of connections has gone (2,000 slow bodies: 3.5 MiB stayed above
+  // idle after malloc_trim, against 2.4 MiB this way). Here they stay
+  // together, apart. It also keeps accepting (and its back-off) away from
+  // busy I/O threads.
+  net::io_context accept_ioc_{1};
+  // The I/O threads wait for sessions even when none is open.
+  net::executor_work_guard<net::io_context::executor_type> io_work_{ioc_.get_executor()};
   tcp::acceptor acceptor_;
+  net::steady_timer accept_retry_;
+  net::steady_timer memory_timer_{accept_ioc_};
+  std::atomic<bool> memory_freed_{false};
+  std::thread accept_thread_;
+  std::mutex accepted_mu_;
+  std::vector<tcp::socket> accepted_;  // guarded by accepted_mu_
+  std::vector<tcp::socket> starting_;  // on starter_
+  net::strand<net::io_context::executor_type> starter_{ioc_.get_executor()};
+  Backoff accept_backoff_{std::chrono::milliseconds(10), std::chrono::seconds(1)};
   TokenBuckets per_address_;
   std::vector<std::thread> threads_;
   int thread_count_ = 1;
   std::uint16_t port_ = 0;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
-  std::chrono::steady_clock::time_point last_cap_log_{};
 };
 
 Session::Session(tcp::socket&& socket, ServerImpl& server) : stream_(std::move(socket)), server_(server) {
@@ -245,7 +400,10 @@ Session::Session(tcp::socket&& socket, ServerImpl& server) : stream_(std::move(s
   }
 }
 
-Session::~Session() { server_.remove(this); }
+Session::~Session() {
+  release_body();
+  server_.remove(this);
+}
 
 void Session::start() {
   // A flat_buffer reads at most 512 bytes at a time until it has grown: room
@@ -293,6 +451,10 @@ void Session::on_header(beast::error_code ec) {
   auto& req = parser_->get();
   if (auto length = parser_->content_length(); length && *length > server_.limits().max_body_bytes) {
     return refuse(413, "request body too large");
+  }
+  // Before the body takes memory (the parser reserves what it announces).
+  if (!reserve_body()) {
+    return refuse(503, "too many request bodies in flight; try again shortly", {{"Retry-After", "1"}});
   }
   if (req[http::field::expect] == "100-continue") {
     continue_ = http::response<http::empty_body>(http::status::continue_, req.version());
@@ -364,11 +526,11 @@ void Session::dispatch_request() {
   dispatching_ = std::thread::id();
 }
 
-void Session::send(HttpResponse r, bool keep_alive) {
+void Session::send(HttpResponse r, bool keep_alive, bool unread_input) {
   // One gathered write of a head serialized here and the body: Beast's
   // general serializer cost more than the rest of serving the agent card.
   keep_alive = keep_alive && !r.close && !server_.draining();
-  bool unread_input = r.status == 413 || r.status == 431 || r.status == 429;
+  unread_input = unread_input || r.status == 413 || r.status == 431 || r.status == 429;
   std::string_view reason = http::obsolete_reason(static_cast<http::status>(r.status));
   shared_body_ = std::move(r.shared_body);
   body_ = std::move(r.body);
@@ -387,6 +549,7 @@ void Session::send(HttpResponse r, bool keep_alive) {
   net::async_write(stream_, buffers, [self = shared_from_this(), unread_input, keep_alive](beast::error_code ec, std::size_t) {
     self->busy_ = false;
     self->shared_body_.reset();
+    self->release_body();
     if (!ec && unread_input) return self->linger();
     if (ec || !keep_alive) return self->shutdown();
     self->read_header();
@@ -397,21 +560,24 @@ void Session::linger() {
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   // Bounded by time above all: discarding is cheap, and a client that keeps
-  // sending is cut off after two seconds either way.
-  auto budget = std::make_shared<std::size_t>(std::size_t{1} << 30);
-  auto sink = std::make_shared<std::array<char, 64 * 1024>>();
+  // sending is cut off after two seconds either way. What arrives goes into
+  // the connection's own read buffer and is dropped: a flood of refused
+  // bodies costs no memory beyond the connections.
+  linger_left_ = std::size_t{1} << 30;
+  buffer_.clear();
   stream_.expires_after(std::chrono::seconds(2));
-  auto drain = std::make_shared<std::function<void(beast::error_code, std::size_t)>>();
-  *drain = [self = shared_from_this(), budget, sink, drain](beast::error_code rec, std::size_t n) {
-    if (rec || n >= *budget) {
-      self->shutdown();
-      *drain = nullptr;  // break the cycle
-      return;
-    }
-    *budget -= n;
-    self->stream_.async_read_some(net::buffer(*sink), *drain);
-  };
-  stream_.async_read_some(net::buffer(*sink), *drain);
+  discard();
+}
+
+void Session::discard() {
+  // Each read holds the session, and nothing holds the read: a server
+  // stopped meanwhile frees both (a handler holding itself would leak).
+  auto sink = buffer_.prepare(std::max<std::size_t>(buffer_.capacity(), 4096));
+  stream_.async_read_some(sink, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    if (ec || n >= self->linger_left_) return self->shutdown();
+    self->linger_left_ -= n;
+    self->discard();
+  });
 }
 
 void Session::refuse(int status, const std::string& message, std::vector<std::pair<std::string, std::string>> headers) {
@@ -422,8 +588,29 @@ void Session::refuse(int status, const std::string& message, std::vector<std::pa
   r.body = message + "\n";
   r.headers = std::move(headers);
   r.close = true;
-  log::info("http.refused", {{"status", std::to_string(status)}, {"client", client_}, {"why", message}});
-  send(std::move(r), false);
+  log::info(server_.refusals_log(), "http.refused",
+            {{"status", std::to_string(status)}, {"client", client_}, {"why", message}});
+  send(std::move(r), false, true);
+}
+
+bool Session::reserve_body() {
+  // A chunked body says nothing of its size: it is counted at the most it may be.
+  std::size_t bytes = 0;
+  if (auto length = parser_->content_length()) {
+    bytes = static_cast<std::size_t>(*length);
+  } else if (parser_->chunked()) {
+    bytes = server_.limits().max_body_bytes;
+  }
+  if (bytes == 0) return true;
+  if (!server_.reserve_body(bytes)) return false;
+  body_reserved_ = bytes;
+  return true;
+}
+
+void Session::release_body() {
+  if (body_reserved_ == 0) return;
+  server_.release_body(body_reserved_);
+  body_reserved_ = 0;
 }
 
 void Session::shutdown() {

@@ -78,11 +78,9 @@ Result<std::unique_ptr<Node>> Node::open(const Workspace& ws, const NodeOptions&
 void Node::flush() { inbound_.flush(); }
 
 void Node::log_not_accepted(std::string_view what, std::string_view client) {
-  // A flood must not become a flood of log lines: at most 20 a second.
-  std::int64_t second = now_millis() / 1000;
-  if (last_log_second_.exchange(second) != second) logged_this_second_ = 0;
-  if (++logged_this_second_ > 20) return;
-  log::info("a2a.not_accepted", {{"agent", options_.agent}, {"why", std::string(what)}, {"client", std::string(client)}});
+  // A flood must not become a flood of log lines.
+  log::info(not_accepted_lines_, "a2a.not_accepted",
+            {{"agent", options_.agent}, {"why", std::string(what)}, {"client", std::string(client)}});
 }
 
 void Node::handle(HttpRequest request, std::function<void(HttpResponse)> reply) {

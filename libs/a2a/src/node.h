@@ -17,6 +17,7 @@
 #include "bwoc/a2a/card.h"
 #include "bwoc/core/files.h"
 #include "bwoc/core/inbound.h"
+#include "bwoc/core/log.h"
 #include "bwoc/core/workspace.h"
 #include "http.h"
 #include "jsonrpc.h"
@@ -95,8 +96,7 @@ class Node : public HttpHandler {
   std::mutex pending_mu_;
   std::vector<Pending> pending_;  // waiting for an I/O thread
   bool finisher_posted_ = false;
-  std::atomic<std::int64_t> last_log_second_{0};
-  std::atomic<int> logged_this_second_{0};
+  log::Throttle not_accepted_lines_{20, std::chrono::seconds(1)};
 };
 
 HttpResponse json_response(std::string body, int status = 200);

@@ -1,5 +1,6 @@
 #include "bwoc/a2a/server.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -83,6 +84,10 @@ Status check_options(const ServeOptions& o) {
     return refuse("max body must be " + std::to_string(kMinBodyBytes) + " to " + std::to_string(kMaxBodyBytes) +
                   " bytes, not " + std::to_string(l.max_body_bytes));
   }
+  if (l.body_budget_bytes < l.max_body_bytes || l.body_budget_bytes > kMaxBodyBudgetBytes) {
+    return refuse("body budget must be at least the max body (" + std::to_string(l.max_body_bytes) + " bytes) and at most " +
+                  std::to_string(kMaxBodyBudgetBytes) + ", not " + std::to_string(l.body_budget_bytes));
+  }
   if (l.max_tasks < 1 || l.max_tasks > kMaxTasks) {
     return refuse("max tasks must be 1 to " + std::to_string(kMaxTasks) + ", not " + std::to_string(l.max_tasks));
   }
@@ -101,8 +106,54 @@ Status check_options(const ServeOptions& o) {
 
 }  // namespace
 
-Result<std::unique_ptr<Server>> Server::start(const Workspace& ws, const ServeOptions& options, Inbound& inbound) {
+namespace {
+
+// Descriptors the node needs besides its connections: the listener and the
+// reactor's, the workspace's files (inbox, seen ids, refusals, locks, the
+// task store's segments), routes' watch, the pipes of skills being run.
+constexpr rlim_t kReservedDescriptors = 128;
+constexpr std::size_t kMinConnections = 8;
+
+// Out of descriptors, a server cannot accept and cannot open the inbox: make
+// room for every connection allowed before the first is accepted.
+Status fit_descriptor_limit(ServeLimits& limits) {
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) != 0) return ok_status();
+  const rlim_t wanted = static_cast<rlim_t>(limits.max_connections) + kReservedDescriptors;
+  if (nofile.rlim_cur >= wanted) return ok_status();
+  const rlim_t was = nofile.rlim_cur;
+  rlimit raised = nofile;
+  raised.rlim_cur = std::min(wanted, nofile.rlim_max);
+  if (raised.rlim_cur > was && ::setrlimit(RLIMIT_NOFILE, &raised) == 0) nofile.rlim_cur = raised.rlim_cur;
+  if (nofile.rlim_cur >= wanted) {
+    log::info("a2a.descriptors", {{"limit", std::to_string(nofile.rlim_cur)},
+                                  {"was", std::to_string(was)},
+                                  {"why", "raised the soft limit (ulimit -n) to fit max connections " +
+                                              std::to_string(limits.max_connections) + " and " +
+                                              std::to_string(kReservedDescriptors) + " for files"}});
+    return ok_status();
+  }
+  if (nofile.rlim_cur < kReservedDescriptors + kMinConnections) {
+    return Error(Errc::unavailable, "only " + std::to_string(nofile.rlim_cur) +
+                                        " file descriptors allowed (ulimit -n, LimitNOFILE=): serving needs at least " +
+                                        std::to_string(kReservedDescriptors + kMinConnections));
+  }
+  std::size_t fits = static_cast<std::size_t>(nofile.rlim_cur - kReservedDescriptors);
+  log::warning("a2a.descriptors", {{"limit", std::to_string(nofile.rlim_cur)},
+                                   {"max_connections", std::to_string(fits)},
+                                   {"was", std::to_string(limits.max_connections)},
+                                   {"why", "lowered max connections to fit the hard file descriptor limit; raise "
+                                           "LimitNOFILE= (systemd) or ulimit -Hn to serve more"}});
+  limits.max_connections = fits;
+  return ok_status();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::start(const Workspace& ws, const ServeOptions& requested, Inbound& inbound) {
+  ServeOptions options = requested;
   BWOC_RETURN_IF_ERROR(check_options(options));
+  BWOC_RETURN_IF_ERROR(fit_descriptor_limit(options.limits));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->inbound = &inbound;
@@ -118,6 +169,7 @@ Result<std::unique_ptr<Server>> Server::start(const Workspace& ws, const ServeOp
   http.limits.idle_timeout = l.idle_timeout;
   http.limits.write_timeout = l.write_timeout;
   http.limits.max_connections = l.max_connections;
+  http.limits.body_budget_bytes = l.body_budget_bytes;
   http.limits.rate_per_address = l.rate_per_address;
   http.limits.burst_per_address = l.burst_per_address;
 
@@ -167,15 +219,18 @@ Server::Counts Server::counts() const {
   s.commits = r.commits;
   s.tasks = impl_->node->tasks();
   s.connections = impl_->http ? impl_->http->open_connections() : 0;
+  s.body_bytes = impl_->http ? impl_->http->body_bytes_in_flight() : 0;
   return s;
 }
+
 
 std::vector<std::pair<std::string, std::string>> Server::stats() const {
   Counts s = counts();
   return {{"accepted", std::to_string(s.accepted)}, {"duplicates", std::to_string(s.duplicates)},
           {"refused", std::to_string(s.refused)},   {"denied", std::to_string(s.denied)},
           {"failed", std::to_string(s.failed)},     {"commits", std::to_string(s.commits)},
-          {"tasks", std::to_string(s.tasks)},       {"connections", std::to_string(s.connections)}};
+          {"tasks", std::to_string(s.tasks)},       {"connections", std::to_string(s.connections)},
+          {"body_bytes", std::to_string(s.body_bytes)}};
 }
 
 }  // namespace bwoc::a2a

@@ -43,7 +43,9 @@ std::string render(const TaskRecord& t) {
 }
 
 std::optional<TaskRecord> parse_record(std::string_view line) {
-  std::size_t at = line.rfind(kReceiptMember);
+  // The first one: the fields before it are JSON strings, where a quote is
+  // always escaped, while the receipt (a skill's answer) may hold this text.
+  std::size_t at = line.find(kReceiptMember);
   if (at == std::string_view::npos || line.size() < at + kReceiptMember.size() + 2 || line.back() != '}') {
     return std::nullopt;
   }

@@ -1,5 +1,6 @@
 #include "url.h"
 
+#include <cctype>
 #include <charconv>
 
 namespace bwoc::a2a {
@@ -9,16 +10,40 @@ std::string Url::origin() const {
   return std::string(tls ? "https://" : "http://") + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+namespace {
+
+// What an error may show of a URL: it can come from a peer (a card, a route)
+// and the message can reach a terminal.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 200)) {
+    auto u = static_cast<unsigned char>(c);
+    out += u < 0x20 || u >= 0x7F ? '?' : c;
+  }
+  if (text.size() > 200) out += "...";
+  return out;
+}
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<Url> parse_url(std::string_view text) {
   auto bad = [&](const char* why) {
-    return Error(Errc::invalid_argument, "invalid URL \"" + std::string(text.substr(0, 200)) + "\": " + why);
+    return Error(Errc::invalid_argument, "invalid URL \"" + printable(text) + "\": " + why);
   };
   if (text.size() > 2048) return bad("too long");
   Url url;
   std::string_view rest;
-  if (text.rfind("http://", 0) == 0) {
+  if (starts_with_ignoring_case(text, "http://")) {
     rest = text.substr(7);
-  } else if (text.rfind("https://", 0) == 0) {
+  } else if (starts_with_ignoring_case(text, "https://")) {
     url.tls = true;
     rest = text.substr(8);
   } else {
@@ -37,6 +62,7 @@ Result<Url> parse_url(std::string_view text) {
     std::size_t close = authority.find(']');
     if (close == std::string_view::npos) return bad("unclosed IPv6 address");
     host = authority.substr(1, close - 1);
+    if (!host.empty() && host.find(':') == std::string_view::npos) return bad("not an IPv6 address in brackets");
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') return bad("junk after the IPv6 address");
@@ -45,6 +71,7 @@ Result<Url> parse_url(std::string_view text) {
   } else if (std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return bad("an IPv6 address needs brackets: http://[::1]:8080/");
   }
   if (host.empty()) return bad("no host");
   url.host = std::string(host);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <mutex>
 
+#include "bwoc/core/backoff.h"
 #include "bwoc/core/files.h"
 #include "bwoc/core/refusal_log.h"
 #include "bwoc/core/workspace.h"
@@ -173,6 +174,13 @@ Result<IngestReport> ingest_drop_folder(Inbound& inbound, const IngestOptions& o
     for (std::size_t i = 0; i < names.size(); ++i) {
       slots[i].name = names[i];
       int fd = ::openat(dir.fd, names[i].c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0 && is_resource_exhaustion(errno)) {
+        // Out of descriptors or memory: nothing is wrong with the entry,
+        // which stays for a later round.
+        ++report.failed;
+        report.items.push_back({names[i], Delivery::Outcome::failed, InboundResult::Disposition::failed, "", "", ""});
+        continue;
+      }
       struct stat st {};
       bool readable = fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
                       static_cast<std::uint64_t>(st.st_size) <= kMaxEnvelopeBytes;

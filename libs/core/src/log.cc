@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
@@ -62,17 +63,7 @@ void append_value(std::string& line, std::string_view v) {
   line += '"';
 }
 
-}  // namespace
-
-void set_min_level(Level level) { min_level().store(static_cast<int>(level)); }
-bool enabled(Level level) { return static_cast<int>(level) >= min_level().load(std::memory_order_relaxed); }
-
-void event(Level level, std::string_view name, std::initializer_list<Field> fields) {
-  event(level, name, std::span<const Field>(fields.begin(), fields.size()));
-}
-
-void event(Level level, std::string_view name, std::span<const Field> fields) {
-  if (!enabled(level)) return;
+void write_line(Level level, std::string_view name, std::span<const Field> fields, std::uint64_t suppressed) {
   static constexpr const char* kNames[] = {"debug", "info", "warning", "error"};
   static constexpr const char* kPriorities[] = {"<7>", "<6>", "<4>", "<3>"};
   std::string line;
@@ -94,6 +85,10 @@ void event(Level level, std::string_view name, std::span<const Field> fields) {
     line += '=';
     append_value(line, f.second);
   }
+  if (suppressed > 0) {
+    line += " suppressed=";
+    line += std::to_string(suppressed);
+  }
   line += '\n';
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
@@ -102,6 +97,45 @@ void event(Level level, std::string_view name, std::span<const Field> fields) {
     ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);
     if (n <= 0) break;
     done += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+void set_min_level(Level level) { min_level().store(static_cast<int>(level)); }
+bool enabled(Level level) { return static_cast<int>(level) >= min_level().load(std::memory_order_relaxed); }
+
+void event(Level level, std::string_view name, std::initializer_list<Field> fields) {
+  event(level, name, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+void event(Level level, std::string_view name, std::span<const Field> fields) {
+  if (enabled(level)) write_line(level, name, fields, 0);
+}
+
+Throttle::Throttle(std::uint32_t lines, std::chrono::milliseconds interval)
+    : lines_(lines), interval_(std::max(interval, std::chrono::milliseconds(1))) {}
+
+bool Throttle::admit(std::uint64_t* suppressed, std::chrono::steady_clock::time_point now) {
+  // Lock-free, as it sits on paths a flood takes: a race at the turn of an
+  // interval can let a line or two more through, never hold one forever.
+  std::int64_t window = now.time_since_epoch() / interval_;
+  std::int64_t seen = window_.load(std::memory_order_relaxed);
+  if (window > seen && window_.compare_exchange_strong(seen, window)) used_.store(0);
+  if (used_.fetch_add(1) >= lines_) {
+    held_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  std::uint64_t held = held_.exchange(0);
+  if (suppressed != nullptr) *suppressed = held;
+  return true;
+}
+
+void event(Throttle& throttle, Level level, std::string_view name, std::initializer_list<Field> fields) {
+  if (!enabled(level)) return;
+  std::uint64_t suppressed = 0;
+  if (throttle.admit(&suppressed)) {
+    write_line(level, name, std::span<const Field>(fields.begin(), fields.size()), suppressed);
   }
 }
 

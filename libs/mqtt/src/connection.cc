@@ -86,7 +86,9 @@ struct Connection::Impl : public virtual ::mqtt::callback {
       try {
         client.subscribe(f, 1);
       } catch (const ::mqtt::exception& e) {
-        log::warning("mqtt.resubscribe_failed", {{"topic", f}, {"error", e.get_error_str()}});
+        // Once per filter on every reconnect, and a broker that drops us at
+        // once brings a reconnect a second.
+        log::warning(resubscribe_failed_log, "mqtt.resubscribe_failed", {{"topic", f}, {"error", e.get_error_str()}});
       }
     }
     (void)cause;  // Paho's wording varies; what matters is whether this is the first time
@@ -120,6 +122,8 @@ struct Connection::Impl : public virtual ::mqtt::callback {
     opts.set_clean_start(!options.persistent_session);
     opts.set_keep_alive_interval(options.keep_alive);
     opts.set_connect_timeout(options.connect_timeout);
+    // Paho's own back-off: a failed reconnect (the broker away, or this
+    // process out of descriptors) waits twice as long as the last, up to 30 s.
     opts.set_automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30));
     // Below mosquitto's receive maximum of 20: beyond it Paho C stalls a second at a time.
     opts.set_max_inflight(static_cast<int>(kWindow));
@@ -200,6 +204,7 @@ struct Connection::Impl : public virtual ::mqtt::callback {
   std::set<std::string> subscriptions;
   std::deque<::mqtt::delivery_token_ptr> in_flight;
   std::atomic<bool> ever_connected{false};
+  log::Throttle resubscribe_failed_log{5, std::chrono::seconds(60)};
 
   // Counts asynchronous publishes until the broker acknowledges them (or Paho gives up).
   struct AsyncListener : public virtual ::mqtt::iaction_listener {

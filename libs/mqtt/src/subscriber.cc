@@ -171,9 +171,9 @@ struct Subscriber::Impl {
     }
     // The sender keeps the envelope in its spool and sends it again; the
     // repeat is answered with this same receipt.
-    // Under a flood this repeats: one line per thousand is enough.
-    if (receipts_lost++ % 1000 != 0) return;
-    log::warning("mqtt.receipt_not_sent", {{"agent", options.agent}, {"id", job.delivery.envelope->id},
+    ++receipts_lost;
+    // Under a flood this repeats: the throttle counts what it holds back.
+    log::warning(receipt_lines, "mqtt.receipt_not_sent", {{"agent", options.agent}, {"id", job.delivery.envelope->id},
                                            {"error", st.error().message()}});
   }
 
@@ -253,6 +253,7 @@ struct Subscriber::Impl {
   std::atomic<bool> stopped{false};
   std::thread publisher;
   std::atomic<std::uint64_t> received{0}, receipts_sent{0}, receipts_lost{0}, resent{0}, confirmed{0};
+  log::Throttle receipt_lines{5, std::chrono::seconds(60)};
 };
 
 Subscriber::Subscriber(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -342,11 +343,13 @@ Result<std::unique_ptr<Subscriber>> Subscriber::start(const Workspace& ws, const
   co.session_expiry = options.session_expiry;
   Impl* raw = impl.get();
   std::string agent_name = options.agent;
-  auto on_event = [agent_name](const std::string& what) {
+  // A flapping broker repeats these about once a second.
+  auto connection_lines = std::make_shared<log::Throttle>(6, std::chrono::seconds(60));
+  auto on_event = [agent_name, connection_lines](const std::string& what) {
     if (what.rfind("connection lost", 0) == 0) {
-      log::warning("mqtt.disconnected", {{"agent", agent_name}, {"why", what}});
+      log::warning(*connection_lines, "mqtt.disconnected", {{"agent", agent_name}, {"why", what}});
     } else {
-      log::info("mqtt.connected", {{"agent", agent_name}, {"how", what}});
+      log::info(*connection_lines, "mqtt.connected", {{"agent", agent_name}, {"how", what}});
     }
   };
   BWOC_ASSIGN_OR_RETURN(impl->connection,

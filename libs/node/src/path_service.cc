@@ -1,5 +1,6 @@
 #include "bwoc/node/path_service.h"
 
+#include "bwoc/core/backoff.h"
 #include "bwoc/core/dir_watch.h"
 #include "bwoc/core/log.h"
 #include "bwoc/peer/send.h"
@@ -62,10 +63,14 @@ PathService::~PathService() { stop(); }
 
 void PathService::loop() {
   DirWatch watch({inbound_.workspace().drop_dir() / "new"});
+  // A round that fails (a full disk, no descriptors left) fails again if
+  // tried at once: wait longer each time, and say so a few times a minute.
+  Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(2));
+  log::Throttle failures(3, std::chrono::seconds(60));
   while (!stopping_) {
     auto report = ingest_.round(0);
     if (!report.ok()) {
-      log::error("ingest.failed", {{"error", report.error().message()}});
+      log::error(failures, "ingest.failed", {{"error", report.error().message()}});
     } else {
       accepted_ += report->accepted;
       duplicates_ += report->duplicates;
@@ -73,6 +78,12 @@ void PathService::loop() {
       answered_ += report->answered;
       failed_ += report->failed;
     }
+    if (!report.ok() || report->failed > 0) {
+      // Bounded, and stop() waits for it: the loop checks stopping_ after.
+      watch.wait(backoff.next());
+      continue;
+    }
+    backoff.reset();
     // Woken by anything landing in new/; a file system without events is
     // looked at every second anyway.
     watch.wait(std::chrono::milliseconds(1000));

@@ -28,6 +28,7 @@ inline constexpr std::size_t kMaxConnections = 1'000'000;
 inline constexpr std::size_t kMinBodyBytes = 4096;
 inline constexpr std::size_t kMaxBodyBytes = 16u << 20;
 inline constexpr std::size_t kMaxTasks = 100'000'000;
+inline constexpr std::size_t kMaxBodyBudgetBytes = std::size_t{64} << 30;
 
 struct ServeLimits {
   std::size_t max_body_bytes = (1u << 20) + 64 * 1024;  // 413 beyond: a 1 MiB envelope and its wrapper
@@ -36,6 +37,10 @@ struct ServeLimits {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds write_timeout{30'000};
   std::size_t max_connections = 2048;
+  // Bytes of request bodies received or being handled at once, over all
+  // connections (what each announces): beyond it, 503 with Retry-After
+  // before the body is read. At least max_body_bytes.
+  std::size_t body_budget_bytes = 64u << 20;
   double rate_per_address = 100;  // requests a second, before verification (429); 0: unlimited
   double burst_per_address = 200;
   std::chrono::milliseconds drain_timeout{10'000};
@@ -74,6 +79,7 @@ class Server : public service::Service {
     std::uint64_t accepted = 0, duplicates = 0, refused = 0, denied = 0, failed = 0;
     std::uint64_t commits = 0;  // fdatasyncs shared by the deliveries above
     std::size_t tasks = 0, connections = 0;
+    std::size_t body_bytes = 0;  // of the body budget, held now
   };
   Counts counts() const;
 

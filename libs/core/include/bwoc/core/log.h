@@ -10,6 +10,9 @@
 #ifndef BWOC_CORE_LOG_H_
 #define BWOC_CORE_LOG_H_
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <span>
 #include <string>
@@ -29,6 +32,42 @@ inline void warning(std::string_view name, std::initializer_list<Field> fields =
   event(Level::warning, name, fields);
 }
 inline void error(std::string_view name, std::initializer_list<Field> fields = {}) { event(Level::error, name, fields); }
+
+// A budget for a line that can repeat without bound (one per refused
+// request, per failed accept, per lost receipt): at most `lines` in each
+// `interval`. The next line let through after some were held back carries
+// suppressed=N: what is held back is counted, not hidden. Keep one Throttle
+// per kind of line (a static at the call site, or a member); any thread may
+// use it.
+//
+//   static log::Throttle accept_failed;  // 10 a second
+//   log::warning(accept_failed, "http.accept_failed", {{"error", ec.message()}});
+class Throttle {
+ public:
+  explicit Throttle(std::uint32_t lines = 10, std::chrono::milliseconds interval = std::chrono::seconds(1));
+  // Whether a line may go out at `now`; if so, `*suppressed` (when given)
+  // receives how many were held back since the last one that went out.
+  bool admit(std::uint64_t* suppressed = nullptr,
+             std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+
+ private:
+  const std::uint32_t lines_;
+  const std::chrono::steady_clock::duration interval_;
+  std::atomic<std::int64_t> window_{-1};  // which interval since the clock's epoch
+  std::atomic<std::uint64_t> used_{0};    // lines let through in it
+  std::atomic<std::uint64_t> held_{0};    // held back since the last one let through
+};
+
+void event(Throttle& throttle, Level level, std::string_view name, std::initializer_list<Field> fields = {});
+inline void info(Throttle& t, std::string_view name, std::initializer_list<Field> fields = {}) {
+  event(t, Level::info, name, fields);
+}
+inline void warning(Throttle& t, std::string_view name, std::initializer_list<Field> fields = {}) {
+  event(t, Level::warning, name, fields);
+}
+inline void error(Throttle& t, std::string_view name, std::initializer_list<Field> fields = {}) {
+  event(t, Level::error, name, fields);
+}
 
 // Lines below this level are dropped (default info; BWOC_LOG_LEVEL=debug|info|warning|error).
 void set_min_level(Level level);

@@ -33,6 +33,7 @@ class TokenBuckets {
   std::size_t max_entries_;
   std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;
+  std::chrono::steady_clock::time_point no_eviction_before_{};
 };
 
 }  // namespace bwoc
