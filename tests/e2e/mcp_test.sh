@@ -34,7 +34,7 @@ jq '.skills += [
 
 for p in beta gamma delta; do declare_peer "$p" alpha; done
 declare_peer alpha beta 'agent = "agent-b"'
-bwoc -w beta inbox ingest --watch >beta-ingest.out 2>beta-ingest.log &
+"$BWOC" -w beta inbox ingest --watch >beta-ingest.out 2>beta-ingest.log &
 start_a2a gamma agent-g || finish
 cat >>alpha/.bwoc/routes.toml <<EOT
 

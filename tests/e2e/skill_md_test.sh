@@ -73,7 +73,7 @@ timeout = "3s"
 credentials = "llm-api-key"
 EOT
 
-bwoc -w beta inbox ingest --watch >ingest.out 2>ingest.log &
+"$BWOC" -w beta inbox ingest --watch >ingest.out 2>ingest.log &
 INGEST_PID=$!
 
 # Discovery shows the contract only.
@@ -109,7 +109,7 @@ call_mode drip "Skill timed out"
 
 # The instructions are nowhere on the caller's side, the key nowhere but its file.
 if grep -rqF "present tense" alpha; then failed "the instructions reached alpha"; else pass; fi
-if grep -rqF -- "$key" alpha beta --exclude=llm-api-key; then failed "the key was written somewhere"; else pass; fi
+if grep -rqF --exclude=llm-api-key -- "$key" alpha beta; then failed "the key was written somewhere"; else pass; fi
 if grep -qF -- "$key" ingest.log standin.log; then failed "the key was logged"; else pass; fi
 if grep -qF "present tense" ingest.log; then failed "the instructions were logged"; else pass; fi
 expect_contains "$(cat ingest.log)" "repeats the skill's instructions"
@@ -125,11 +125,12 @@ chmod 600 beta/.bwoc/credentials/llm-api-key
 mkdir -p creds && printf 'sk-from-systemd\n' >creds/llm-api-key
 kill "$INGEST_PID"
 wait "$INGEST_PID" 2>/dev/null
-CREDENTIALS_DIRECTORY="$WORK/creds" bwoc -w beta inbox ingest --watch >>ingest.out 2>>ingest.log &
+CREDENTIALS_DIRECTORY="$WORK/creds" "$BWOC" -w beta inbox ingest --watch >>ingest.out 2>>ingest.log &
 INGEST_PID=$!
 run bwoc -w alpha call beta headline --input '{"text":"from systemd"}' --timeout 20s
 expect_eq "$RC" 0
 expect_eq "$(tail -1 auth.log)" "Bearer sk-from-systemd"
 
 kill "$INGEST_PID" "$STANDIN_PID"
+[ -n "${KEEP_WORK:-}" ] && echo "work: $WORK"
 finish

@@ -69,6 +69,13 @@ for (const [peer, via] of [["beta", "path"], ["gamma", "a2a"], ["delta", "mqtt"]
   check(JSON.parse(text(r)).words === 4, `text content over ${via}`);
 }
 
+// Progress while a long call runs, when asked for.
+let progress = 0;
+const slow = await client.callTool({ name: "beta__slow", arguments: {} }, undefined,
+                                   { onprogress: () => progress++, timeout: 60000 });
+check(!slow.isError && slow.structuredContent?.done === true, "slow call", JSON.stringify(slow));
+check(progress >= 1, "progress notifications", String(progress));
+
 // Refusals are tool errors with clear text, never protocol errors.
 const hidden = await client.callTool({ name: "beta__secret-sauce", arguments: {} });
 check(hidden.isError === true && text(hidden) === "beta answered: Unknown skill", "hidden skill", text(hidden));
@@ -83,13 +90,6 @@ check(badLocal.isError === true && text(badLocal).startsWith("Invalid input: "),
 const offline = await client.callTool({ name: "omega__word-count", arguments: { text: "x" } });
 check(offline.isError === true && /omega is offline/.test(text(offline)) && /not in this build/.test(text(offline)),
       "offline peer", text(offline));
-
-// Progress while a long call runs, when asked for.
-let progress = 0;
-const slow = await client.callTool({ name: "beta__slow", arguments: {} }, undefined,
-                                   { onprogress: () => progress++, timeout: 60000 });
-check(!slow.isError && slow.structuredContent?.done === true, "slow call", JSON.stringify(slow));
-check(progress >= 1, "progress notifications", String(progress));
 
 // list_changed: gamma raises us to INTERNAL, its uppercase skill appears.
 const appeared = new Promise((resolve) => {
