@@ -25,51 +25,51 @@ json::Value contract(const std::string& name, const std::string& hash) {
 }
 
 // A network of `peers` peers of which the last `down` never answer (each
-// attempt blocks until released or 3 s pass, then fails).
+// attempt blocks until released or 3 s pass, then fails). Its state is
+// shared with the discoverer: discoveries run detached and may outlive a test.
 class FakeNetwork {
  public:
-  FakeNetwork(int peers, int down) : peers_(peers), down_(down) {}
+  FakeNetwork(int peers, int down) : s_(std::make_shared<State>()) {
+    s_->peers = peers;
+    s_->down = down;
+  }
   ~FakeNetwork() { release(); }
 
   Discoverer discoverer() {
-    return [this](const std::string& peer, std::chrono::milliseconds) -> Result<Discovery> {
+    return [s = s_](const std::string& peer, std::chrono::milliseconds) -> Result<Discovery> {
       int n = std::stoi(peer.substr(1));
-      if (n >= peers_ - down_) {
-        std::unique_lock lock(mu_);
-        cv_.wait_for(lock, std::chrono::seconds(3), [this] { return released_; });
+      std::unique_lock lock(s->mu);
+      if (n >= s->peers - s->down) {
+        s->cv.wait_for(lock, std::chrono::seconds(3), [&] { return s->released; });
         return Error(Errc::unavailable, "cannot connect");
       }
-      std::lock_guard lock(mu_);
-      ++asked_;
       Discovery d;
       d.agent = "agent-x";
-      d.skills = json::Value::array({contract("word-count", "h" + std::to_string(version_))});
-      d.set_hash = "set" + std::to_string(version_);
+      d.skills = json::Value::array({contract("word-count", "h" + std::to_string(s->version))});
+      d.set_hash = "set" + std::to_string(s->version);
       d.via = "a2a";
       return d;
     };
   }
   void bump() {
-    std::lock_guard lock(mu_);
-    ++version_;
+    std::lock_guard lock(s_->mu);
+    ++s_->version;
   }
   void release() {
-    std::lock_guard lock(mu_);
-    released_ = true;
-    cv_.notify_all();
-  }
-  int asked() {
-    std::lock_guard lock(mu_);
-    return asked_;
+    std::lock_guard lock(s_->mu);
+    s_->released = true;
+    s_->cv.notify_all();
   }
 
  private:
-  int peers_, down_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool released_ = false;
-  int version_ = 1;
-  int asked_ = 0;
+  struct State {
+    int peers = 0, down = 0;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool released = false;
+    int version = 1;
+  };
+  std::shared_ptr<State> s_;
 };
 
 class CatalogueTest : public ::testing::Test {
@@ -162,16 +162,14 @@ TEST_F(CatalogueTest, MarksStaleToolsAndNoticesChangedContracts) {
 
 TEST_F(CatalogueTest, APeerThatStopsAnsweringKeepsItsToolsMarkedStale) {
   declare(1);
-  std::atomic<bool> up{true};
+  auto up = std::make_shared<std::atomic<bool>>(true);
   CatalogueOptions o;
   o.agent = "agent-a";
   o.refresh = std::chrono::milliseconds(30);
   o.retry = std::chrono::milliseconds(30);
   o.watch_interval = std::chrono::milliseconds(20);
-  std::atomic<int> failures{0};
-  o.discover = [&](const std::string&, std::chrono::milliseconds) -> Result<Discovery> {
-    if (!up) {
-      ++failures;
+  o.discover = [up](const std::string&, std::chrono::milliseconds) -> Result<Discovery> {
+    if (!*up) {
       return Error(Errc::unavailable, "cannot connect");
     }
     Discovery d;
@@ -183,7 +181,7 @@ TEST_F(CatalogueTest, APeerThatStopsAnsweringKeepsItsToolsMarkedStale) {
   auto catalogue = Catalogue::open(*ws_, o);
   ASSERT_TRUE(catalogue.ok());
   ASSERT_EQ((*catalogue)->tools().size(), 1u);
-  up = false;
+  *up = false;
   (*catalogue)->refresh_now();
   auto tool = (*catalogue)->find("p0__echo");
   ASSERT_TRUE(tool.has_value());

@@ -61,7 +61,6 @@ struct PeerEntry {
   bool fresh = false;
   bool in_flight = false;
   std::uint64_t attempts = 0;  // finished since start
-  bool tried_before = false;   // an earlier run asked it (the cache says so)
   std::string error;
   Clock::time_point due;
 };
@@ -85,7 +84,9 @@ struct Catalogue::Shared {
   std::function<void()> on_change;
   std::string signature;
   bool cache_dirty = false;
+  std::mutex cache_mu;  // one writer of the cache file at a time; taken before mu
   std::size_t in_flight = 0;
+  bool first_start = false;  // no cache yet: listing may wait (list_wait) for first answers
   std::thread refresher;
 
   explicit Shared(Workspace w) : ws(std::move(w)) {}
@@ -215,8 +216,6 @@ struct Catalogue::Shared {
       auto key = PublicKey::from_text(text_of(m.value, "pubkey"));
       // Only what the key pinned now said.
       if (!key.ok() || !(*key == it->second.pubkey)) continue;
-      it->second.tried_before = true;
-      if (m.value.find("skills") == nullptr) continue;  // asked, never answered
       Discovery d;
       d.agent = text_of(m.value, "agent");
       d.set_hash = text_of(m.value, "set_hash");
@@ -228,16 +227,17 @@ struct Catalogue::Shared {
     }
   }
 
+  // Takes `lock` (on mu) through cache_mu: the newest state is the last written.
   void write_cache(std::unique_lock<std::mutex>& lock) {
+    if (!cache_dirty) return;
+    lock.unlock();
+    std::lock_guard writing(cache_mu);
+    lock.lock();
     if (!cache_dirty) return;
     cache_dirty = false;
     json::Value list = json::Value::object();
     for (const auto& [key, e] : peers) {
-      if (!e.known) {
-        // Remembered so that the next start does not wait for it again.
-        if (e.attempts > 0 || e.tried_before) list.set(key, json::Value::object({{"pubkey", e.pubkey.to_text()}}));
-        continue;
-      }
+      if (!e.known) continue;
       list.set(key, json::Value::object({{"pubkey", e.pubkey.to_text()},
                                          {"agent", e.known->agent},
                                          {"set_hash", e.known->set_hash},
@@ -299,7 +299,6 @@ struct Catalogue::Shared {
       } else {
         e.error = result.error().message();
         e.due = Clock::now() + std::min(self->options.retry, self->options.refresh);
-        if (e.attempts == 1 && !e.known) self->cache_dirty = true;
         log::info("mcp.discover_failed", {{"peer", peer}, {"error", e.error}});
       }
     }
@@ -348,6 +347,10 @@ Result<std::unique_ptr<Catalogue>> Catalogue::open(const Workspace& ws, Catalogu
     std::unique_lock lock(shared->mu);
     shared->load_routes();
     shared->load_local();
+    std::error_code ec;
+    shared->first_start = !std::filesystem::exists(shared->cache_file(), ec);
+    // Written at the first step, answered or not: the next start lists at once.
+    shared->cache_dirty = shared->first_start;
     shared->read_cache();
     shared->signature = shared->signature_locked();
   }
@@ -378,9 +381,9 @@ std::vector<Tool> Catalogue::tools() {
   std::unique_lock lock(shared_->mu);
   Clock::time_point deadline = Clock::now() + shared_->options.list_wait;
   auto waiting_for_first = [&] {
-    if (!shared_->client && !shared_->options.discover) return false;
+    if (!shared_->first_start || (!shared_->client && !shared_->options.discover)) return false;
     for (const auto& [key, e] : shared_->peers) {
-      if (!e.known && e.attempts == 0 && !e.tried_before) return true;
+      if (!e.known && e.attempts == 0) return true;
     }
     return false;
   };

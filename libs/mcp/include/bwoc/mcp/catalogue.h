@@ -10,8 +10,10 @@
 // added or removed, a skill exposed, hidden or changed here or there, our
 // tier at a peer changed: anything that moves a set hash), `on_change` runs.
 //
-// Listing waits only for peers never discovered before, and at most
-// `list_wait` (one second by default); everything else answers from memory.
+// Listing never waits on the network, except on the very first start in a
+// workspace (no cache yet), for peers not discovered yet, and then at most
+// `list_wait` (one second by default): tools that arrive later are announced
+// with list_changed.
 #ifndef BWOC_MCP_CATALOGUE_H_
 #define BWOC_MCP_CATALOGUE_H_
 
