@@ -7,6 +7,8 @@
 #define BWOC_A2A_CHAT_H_
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "bwoc/core/result.h"
@@ -25,6 +27,17 @@ struct ChatPost {
 // Errc::unavailable when the endpoint cannot be reached, Errc::refused for
 // any other status or an answer past the size bound.
 Result<std::string> post_chat_completion(const ChatPost& post);
+
+// A chat-completions endpoint on 127.0.0.1 whose "model" is `reply`: a
+// stand-in for `bwoc demo` and for trying a SKILL.md before a real model is
+// at hand. It answers POST /v1/chat/completions with reply(system, user).
+class ChatStandIn {
+ public:
+  using Reply = std::function<std::string(const std::string& system, const std::string& user)>;
+  static Result<std::unique_ptr<ChatStandIn>> start(Reply reply);
+  virtual ~ChatStandIn() = default;
+  virtual std::string base_url() const = 0;  // "http://127.0.0.1:PORT/v1"
+};
 
 }  // namespace bwoc::a2a
 
