@@ -13,22 +13,27 @@ namespace bwoc::cli {
 
 namespace {
 
-Result<std::string> agent_of(const Workspace& ws, const McpOptions& o) {
-  if (!o.agent) return mcp::default_agent(ws);
-  std::string agent = agent_name(*o.agent);
-  if (!ws.has_agent(agent)) return Error(Errc::not_found, "no agent \"" + agent + "\" in this workspace");
-  return agent;
+// The workspace, and the agent --agent names (default: the first).
+Result<std::pair<Workspace, std::string>> open_for(const Context& ctx, const McpOptions& o) {
+  BWOC_ASSIGN_OR_RETURN(Workspace ws, ctx.open_workspace());
+  std::string agent;
+  if (o.agent) {
+    agent = agent_name(*o.agent);
+    if (!ws.has_agent(agent)) return Error(Errc::not_found, "no agent \"" + agent + "\" in this workspace");
+  } else {
+    BWOC_ASSIGN_OR_RETURN(agent, mcp::default_agent(ws));
+  }
+  return std::pair{std::move(ws), std::move(agent)};
 }
 
 }  // namespace
 
 int run_mcp_serve(Context& ctx, const McpOptions& o) {
-  auto ws = ctx.open_workspace();
-  if (!ws.ok()) return fail(ctx, ws.error());
-  auto agent = agent_of(*ws, o);
-  if (!agent.ok()) return fail(ctx, agent.error());
+  auto opened = open_for(ctx, o);
+  if (!opened.ok()) return fail(ctx, opened.error());
+  auto& [ws, agent] = *opened;
   mcp::ServeOptions options;
-  options.catalogue.agent = *agent;
+  options.catalogue.agent = agent;
   for (auto [text, name, out] : {std::tuple{&o.refresh, "--refresh", &options.catalogue.refresh},
                                  std::tuple{&o.list_wait, "--list-wait", &options.catalogue.list_wait},
                                  std::tuple{&o.discover_timeout, "--discover-timeout", &options.catalogue.discover_timeout},
@@ -40,7 +45,7 @@ int run_mcp_serve(Context& ctx, const McpOptions& o) {
     *out = *ms;
   }
   options.catalogue.retry = std::min(options.catalogue.refresh, options.catalogue.retry);
-  auto end = mcp::serve(*ws, options, STDIN_FILENO, STDOUT_FILENO);
+  auto end = mcp::serve(ws, options, STDIN_FILENO, STDOUT_FILENO);
   if (!end.ok()) return fail(ctx, end.error());
   if (end->abandoned > 0) {
     // Calls still running belong to threads that cannot be stopped from
@@ -52,19 +57,18 @@ int run_mcp_serve(Context& ctx, const McpOptions& o) {
 }
 
 int run_mcp_test(Context& ctx, const McpOptions& o) {
-  auto ws = ctx.open_workspace();
-  if (!ws.ok()) return fail(ctx, ws.error());
-  auto agent = agent_of(*ws, o);
-  if (!agent.ok()) return fail(ctx, agent.error());
+  auto opened = open_for(ctx, o);
+  if (!opened.ok()) return fail(ctx, opened.error());
+  auto& [ws, agent] = *opened;
   auto timeout = millis(o.timeout, "--timeout");
   if (!timeout.ok()) return fail(ctx, timeout.error());
-  auto report = mcp::check_setup(*ws, *agent, *timeout);
+  auto report = mcp::check_setup(ws, agent, *timeout);
   if (!report.ok()) return fail(ctx, report.error());
   if (o.json) {
     print_json(mcp::report_json(*report));
     return report->ok() ? 0 : 1;
   }
-  std::cout << "bwoc mcp serve for " << ws->name() << ", speaking as " << *agent << ":\n";
+  std::cout << "bwoc mcp serve for " << ws.name() << ", speaking as " << agent << ":\n";
   std::vector<std::vector<std::string>> checks;
   for (const mcp::SetupCheck& c : report->checks) checks.push_back({c.ok ? "ok" : "FAIL", c.what, terminal_safe(c.detail)});
   print_table({"", "CHECK", "DETAIL"}, checks);
@@ -92,14 +96,13 @@ int run_mcp_test(Context& ctx, const McpOptions& o) {
 }
 
 int run_mcp_config(Context& ctx, const McpOptions& o) {
-  auto ws = ctx.open_workspace();
-  if (!ws.ok()) return fail(ctx, ws.error());
-  auto agent = agent_of(*ws, o);
-  if (!agent.ok()) return fail(ctx, agent.error());
+  auto opened = open_for(ctx, o);
+  if (!opened.ok()) return fail(ctx, opened.error());
+  auto& [ws, agent] = *opened;
   std::error_code ec;
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) self = "bwoc";
-  print_json(mcp::client_config(*ws, *agent, self));
+  print_json(mcp::client_config(ws, agent, self));
   return 0;
 }
 

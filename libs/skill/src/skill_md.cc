@@ -166,16 +166,23 @@ Result<SkillMd> read_skill_md(const fs::path& dir_or_file) {
   return md;
 }
 
+// The manifest entry that declares `md`, naming its file as `instructions`.
+static json::Value manifest_entry(const SkillMd& md, int min_tier, const std::string& instructions) {
+  return json::Value::object({{"name", md.name},
+                              {"version", md.version},
+                              {"description", md.description},
+                              {"when_to_use", md.when_to_use},
+                              {"input_schema", md.input_schema},
+                              {"output_schema", md.output_schema},
+                              {"min_tier", min_tier},
+                              {"visibility", "hidden"},
+                              {"instructions", instructions},
+                              {"timeout", std::string(kDefaultTimeout)}});
+}
+
 Result<json::Value> skill_md_contract(const SkillMd& md, int min_tier) {
-  json::Value manifest = json::Value::object({{"skills", json::Value::array({json::Value::object(
-                                                  {{"name", md.name},
-                                                   {"version", md.version},
-                                                   {"description", md.description},
-                                                   {"when_to_use", md.when_to_use},
-                                                   {"input_schema", md.input_schema},
-                                                   {"output_schema", md.output_schema},
-                                                   {"min_tier", min_tier},
-                                                   {"instructions", md.file.string()}})})}});
+  json::Value manifest = json::Value::object(
+      {{"skills", json::Value::array({manifest_entry(md, min_tier, md.file.string())})}});
   BWOC_ASSIGN_OR_RETURN(std::vector<Skill> skills, parse_skills(manifest, md.file.parent_path(), md.file.string()));
   json::Value contract = contract_json(skills.front());
   contract.set("hash", skills.front().hash);
@@ -200,17 +207,7 @@ Result<AddedSkill> add_skill_md(const Workspace& ws, const std::string& agent, c
 
   AddedSkill added;
   added.visibility = "hidden";
-  int min_tier = 1;
-  json::Value entry = json::Value::object({{"name", md.name},
-                                           {"version", md.version},
-                                           {"description", md.description},
-                                           {"when_to_use", md.when_to_use},
-                                           {"input_schema", md.input_schema},
-                                           {"output_schema", md.output_schema},
-                                           {"min_tier", min_tier},
-                                           {"visibility", added.visibility},
-                                           {"instructions", instructions},
-                                           {"timeout", std::string(kDefaultTimeout)}});
+  json::Value entry = manifest_entry(md, 1, instructions);
   json::Value* skills = nullptr;
   for (json::Member& m : doc->members()) {
     if (m.name == "skills") skills = &m.value;
