@@ -39,6 +39,17 @@ std::string error_text(const json::Value& payload, const std::string& fallback) 
 
 }  // namespace
 
+json::Value result_tool_json() {
+  json::Value id = json::Value::object({{"type", "string"}, {"description", "the id an offline call was given"}});
+  return json::Value::object(
+      {{"name", std::string(kResultTool)},
+       {"title", "Result of an earlier call"},
+       {"description", "The result of a call that waited for an offline peer, by the id it was given."},
+       {"inputSchema", json::Value::object({{"type", "object"},
+                                            {"properties", json::Value::object({{"id", std::move(id)}})},
+                                            {"required", json::Value::array({"id"})}})}});
+}
+
 json::Value tool_error(std::string text) {
   return json::Value::object(
       {{"content", json::Value::array({json::Value::object({{"type", "text"}, {"text", std::move(text)}})})},
@@ -67,9 +78,14 @@ json::Value ToolCaller::call(const std::string& name, const json::Value& argumen
   std::optional<ToolAddress> address;
   std::string agent;
   if (listed) {
-    address = ToolAddress{listed->owner, listed->name.substr(listed->owner.size() + kSeparator.size())};
-    address->skill = text_of(listed->contract, "name");
+    address = ToolAddress{listed->owner, text_of(listed->contract, "name")};
     agent = listed->agent;
+  } else if (name == kResultTool && deferral_.result) {
+    const json::Value* id = arguments.find("id");
+    if (id == nullptr || !id->is_string()) return tool_error("bwoc_result needs the request's id");
+    auto result = deferral_.result(id->as_string());
+    if (!result.ok()) return tool_error(result.error().message());
+    return tool_result(*result, false, json::Value::object({{"bwoc/request", id->as_string()}}));
   } else {
     address = parse_tool_name(name, catalogue_.owners());
   }

@@ -45,6 +45,11 @@ class ToolCaller {
   std::unique_ptr<skill::SkillHost> host_;
 };
 
+// The tool that reads a deferred call's result; listed only when the
+// server has a Deferral (async requests) to read it from.
+inline constexpr std::string_view kResultTool = "bwoc_result";
+json::Value result_tool_json();
+
 // A CallToolResult that is a tool error with `text`.
 json::Value tool_error(std::string text);
 

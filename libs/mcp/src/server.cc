@@ -37,9 +37,10 @@ Result<ServeEnd> serve(const Workspace& ws, ServeOptions options, int in_fd, int
                                                 options.call_timeout, options.deferral);
 
   auto writer = std::make_shared<LineWriter>(out_fd);
-  ToolList list = [served] {
+  ToolList list = [served, results = static_cast<bool>(options.deferral.result)] {
     json::Value tools = json::Value::array();
     for (const Tool& t : served->catalogue->tools()) tools.push_back(tool_json(t));
+    if (results) tools.push_back(result_tool_json());
     return json::Value::object({{"tools", std::move(tools)}});
   };
   ToolCall call = [served](const std::string& name, const json::Value& arguments) {
