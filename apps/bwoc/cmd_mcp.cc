@@ -28,6 +28,10 @@ Result<std::pair<Workspace, std::string>> open_for(const Context& ctx, const Mcp
 
 }  // namespace
 
+// Prints `mcp test`'s report; returns the exit code.
+// Prints `mcp test`'s report; returns the exit code.
+static int print_setup(const mcp::SetupReport& r, const Workspace& ws, const std::string& agent, bool json);
+
 int run_mcp_serve(Context& ctx, const McpOptions& o) {
   auto opened = open_for(ctx, o);
   if (!opened.ok()) return fail(ctx, opened.error());
@@ -47,9 +51,10 @@ int run_mcp_serve(Context& ctx, const McpOptions& o) {
   options.catalogue.retry = std::min(options.catalogue.refresh, options.catalogue.retry);
   auto end = mcp::serve(ws, options, STDIN_FILENO, STDOUT_FILENO);
   if (!end.ok()) return fail(ctx, end.error());
-  if (end->abandoned > 0) {
-    // Calls still running belong to threads that cannot be stopped from
-    // here; their client is gone, so end the process without waiting.
+  if (end->unfinished > 0) {
+    // Calls or discoveries still running belong to threads that cannot be
+    // stopped from here, and their client is gone: end without waiting, and
+    // without static destructors pulling what they use from under them.
     std::fflush(nullptr);
     std::_Exit(0);
   }
@@ -64,7 +69,17 @@ int run_mcp_test(Context& ctx, const McpOptions& o) {
   if (!timeout.ok()) return fail(ctx, timeout.error());
   auto report = mcp::check_setup(ws, agent, *timeout);
   if (!report.ok()) return fail(ctx, report.error());
-  if (o.json) {
+  int rc = print_setup(*report, ws, agent, o.json);
+  if (report->unfinished > 0) {
+    std::fflush(nullptr);
+    std::_Exit(rc);  // as in run_mcp_serve: a discovery still runs on its own thread
+  }
+  return rc;
+}
+
+static int print_setup(const mcp::SetupReport& r, const Workspace& ws, const std::string& agent, bool json) {
+  const mcp::SetupReport* report = &r;
+  if (json) {
     print_json(mcp::report_json(*report));
     return report->ok() ? 0 : 1;
   }

@@ -367,7 +367,9 @@ Result<std::unique_ptr<Catalogue>> Catalogue::open(const Workspace& ws, Catalogu
   return std::unique_ptr<Catalogue>(new Catalogue(std::move(shared)));
 }
 
-Catalogue::~Catalogue() {
+Catalogue::~Catalogue() { stop(); }
+
+std::size_t Catalogue::stop() {
   {
     std::lock_guard lock(shared_->mu);
     shared_->stopping = true;
@@ -375,6 +377,8 @@ Catalogue::~Catalogue() {
     shared_->cv.notify_all();
   }
   if (shared_->refresher.joinable()) shared_->refresher.join();
+  std::lock_guard lock(shared_->mu);
+  return shared_->in_flight;
 }
 
 std::vector<Tool> Catalogue::tools() {
@@ -445,6 +449,7 @@ void Catalogue::refresh_now() {
     return true;
   };
   while (!done()) {
+    if (shared_->stopping) break;
     if (!shared_->options.background) {
       // No background loop: start what is due from here.
       shared_->step(shared_, lock);

@@ -49,6 +49,7 @@ Result<SetupReport> check_setup(const Workspace& ws, const std::string& agent, s
   for (const Tool& t : report.tools) {
     if (!is_legal_tool_name(t.name)) report.checks.push_back({"tool " + t.name, false, "not a legal MCP tool name"});
   }
+  report.unfinished = catalogue->stop();
   return report;
 }
 

@@ -71,9 +71,9 @@ Result<ServeEnd> serve(const Workspace& ws, ServeOptions options, int in_fd, int
         break;
     }
   }
-  end.abandoned = session->drain(options.drain);
-  served->catalogue->on_change(nullptr);
-  log::info("mcp.stopped", {{"messages", std::to_string(end.messages)}, {"abandoned", std::to_string(end.abandoned)}});
+  end.unfinished = session->drain(options.drain);
+  end.unfinished += served->catalogue->stop();
+  log::info("mcp.stopped", {{"messages", std::to_string(end.messages)}, {"unfinished", std::to_string(end.unfinished)}});
   return end;
 }
 

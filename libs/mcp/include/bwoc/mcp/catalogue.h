@@ -83,7 +83,12 @@ struct CatalogueOptions {
 class Catalogue {
  public:
   static Result<std::unique_ptr<Catalogue>> open(const Workspace& ws, CatalogueOptions options);
-  ~Catalogue();  // stops the background work; discoveries in flight finish on their own
+  ~Catalogue();  // stop()
+
+  // Stops the background refresh (nothing new starts) and returns how many
+  // discoveries are still in flight: they finish on threads of their own,
+  // which a process must not outlive by running its static destructors.
+  std::size_t stop();
   Catalogue(const Catalogue&) = delete;
   Catalogue& operator=(const Catalogue&) = delete;
 

@@ -32,6 +32,7 @@ struct SetupReport {
   std::vector<SetupCheck> checks;
   std::vector<Tool> tools;
   std::vector<PeerState> peers;
+  std::size_t unfinished = 0;  // discoveries still running past their bound (see ServeEnd)
   bool ok() const;
 };
 

@@ -62,7 +62,10 @@ struct ServeOptions {
 
 struct ServeEnd {
   std::uint64_t messages = 0;
-  std::size_t abandoned = 0;  // calls still running when the server returned (the process should exit now)
+  // Calls and discoveries still running on threads of their own when the
+  // server returned: the process should end at once (std::_Exit), without
+  // running the static destructors they may still use.
+  std::size_t unfinished = 0;
 };
 
 // Serves until `in_fd` ends. `out_fd` carries only protocol messages; logs go to stderr.
