@@ -131,6 +131,12 @@ run bwoc -w alpha call beta headline --input '{"text":"from systemd"}' --timeout
 expect_eq "$RC" 0
 expect_eq "$(tail -1 auth.log)" "Bearer sk-from-systemd"
 
+# mcp test reads the endpoint's configuration of our SKILL.md skill, and calls nothing.
+run bwoc -w beta mcp test --json --timeout 1s
+expect_eq "$(echo "$OUT" | jq -c '.checks[] | select(.what == "chat endpoint") | .ok')" "true"
+expect_contains "$(echo "$OUT" | jq -r '.checks[] | select(.what == "chat endpoint") | .detail')" "(not called)"
+expect_eq "$(echo "$OUT" | jq -r '.tools[0].name')" "self__headline"
+
 kill "$INGEST_PID" "$STANDIN_PID"
 [ -n "${KEEP_WORK:-}" ] && echo "work: $WORK"
 finish

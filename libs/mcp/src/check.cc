@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bwoc/skill/llm.h"
 #include "bwoc/skill/manifest.h"
 #include "bwoc/skill/runner.h"
 #include "tool_names.h"
@@ -25,6 +26,16 @@ Result<SetupReport> check_setup(const Workspace& ws, const std::string& agent, s
     bool executable = std::any_of(skills->begin(), skills->end(), [](const skill::Skill& s) {
       return s.visibility == skill::Visibility::exposed && !s.run.empty();
     });
+    bool instructed = std::any_of(skills->begin(), skills->end(), [](const skill::Skill& s) {
+      return s.visibility == skill::Visibility::exposed && !s.instructions.empty();
+    });
+    if (instructed) {
+      // Read, never called: a call would cost a model run.
+      auto endpoint = skill::load_chat_endpoint(ws);
+      report.checks.push_back({"chat endpoint", endpoint.ok(),
+                               endpoint.ok() ? "model " + endpoint->model + " at " + endpoint->base_url + " (not called)"
+                                             : endpoint.error().message()});
+    }
     if (executable) {
       bool sandbox = skill::sandbox_available();
       report.checks.push_back({"sandbox", sandbox,
