@@ -8,8 +8,10 @@
 #include "bwoc/peer/send.h"
 #include "bwoc/peer/skills.h"
 #include "bwoc/skill/host.h"
+#include "bwoc/skill/llm.h"
 #include "bwoc/skill/manifest.h"
 #include "bwoc/skill/metering.h"
+#include "bwoc/skill/skill_md.h"
 #include "bwoc/node/client.h"
 #include "commands.h"
 
@@ -199,6 +201,57 @@ int run_skills_stats(Context& ctx, const SkillsOptions& o) {
   table(report->by_skill, "SKILL");
   std::cout << "\n";
   table(report->by_peer, "PEER");
+  return 0;
+}
+
+int run_skills_wrap(Context& ctx, const SkillsOptions& o) {
+  auto md = skill::read_skill_md(o.dir);
+  if (!md.ok()) return fail(ctx, md.error());
+  auto contract = skill::skill_md_contract(*md);
+  if (!contract.ok()) return fail(ctx, contract.error());
+  if (o.json) {
+    print_json(*contract);
+    return 0;
+  }
+  std::cout << "What a peer discovers of \"" << md->name << "\" (from " << md->file.string() << "):\n";
+  print_json(*contract);
+  std::cout << "The instructions (" << md->instructions.size()
+            << " bytes, the SKILL.md body) are not in it: they stay on this machine as the system prompt of the\n"
+               "chat-completions endpoint in .bwoc/llm.toml, and a reply that repeats them is refused.\n"
+               "Declare it with `bwoc skills add "
+            << o.dir << "`.\n";
+  return 0;
+}
+
+int run_skills_add(Context& ctx, const SkillsOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  std::string agent;
+  if (o.agent) {
+    agent = agent_name(*o.agent);
+  } else {
+    std::vector<std::string> agents = ws->agents();
+    if (agents.size() != 1) {
+      return usage(ctx, agents.empty() ? "this workspace has no agent: `bwoc agent add NAME`"
+                                       : "several agents: say which with --agent agents/NAME");
+    }
+    agent = agents.front();
+  }
+  auto md = skill::read_skill_md(o.dir);
+  if (!md.ok()) return fail(ctx, md.error());
+  auto added = skill::add_skill_md(*ws, agent, *md);
+  if (!added.ok()) return fail(ctx, added.error());
+  std::cout << "Skill \"" << md->name << "\" of " << agent << " " << (added->replaced ? "updated" : "declared")
+            << ": answered by an LLM with the SKILL.md body as its instructions, which never leave this machine.\n";
+  auto endpoint = skill::load_chat_endpoint(*ws);
+  if (endpoint.ok()) {
+    std::cout << "Endpoint: model " << endpoint->model << " at " << endpoint->base_url << " (.bwoc/llm.toml).\n";
+  } else {
+    std::cout << "No endpoint yet: " << endpoint.error().message() << ".\n";
+  }
+  if (added->visibility != "exposed") {
+    std::cout << "It is hidden: `bwoc skills expose " << md->name << "` lets peers of its min_tier call it.\n";
+  }
   return 0;
 }
 

@@ -45,6 +45,7 @@ int run_goal_kr_done(Context& ctx, const GoalOptions& o);
 
 struct SkillsOptions {
   std::string name;
+  std::string dir;  // skills wrap / add: a SKILL.md's folder
   std::optional<std::string> agent;
   int tier = 1;
   bool json = false;
@@ -54,6 +55,8 @@ int run_skills_expose(Context& ctx, const SkillsOptions& o);
 int run_skills_hide(Context& ctx, const SkillsOptions& o);
 int run_skills_preview(Context& ctx, const SkillsOptions& o);
 int run_skills_stats(Context& ctx, const SkillsOptions& o);
+int run_skills_wrap(Context& ctx, const SkillsOptions& o);
+int run_skills_add(Context& ctx, const SkillsOptions& o);
 
 struct CallOptions {
   std::string target;  // PEER or PEER/AGENT

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "bwoc/core/version.h"
+#include "cmd_mcp.h"
 #include "commands.h"
 
 namespace bwoc::cli {
@@ -129,6 +130,24 @@ void declare_goal(CLI::App& app, Context& ctx) {
   on(kr_done, ctx, "goal kr done", o, run_goal_kr_done);
 }
 
+// SKILL.md skills: `skills wrap DIR` and `skills add DIR`.
+void declare_skill_md(CLI::App* skills, Context& ctx, const std::shared_ptr<SkillsOptions>& o) {
+  CLI::App* wrap = skills->add_subcommand("wrap", "Read a SKILL.md and print exactly what peers would see of it");
+  wrap->footer(
+      "The front matter gives name, description and optionally when_to_use, version,\n"
+      "input_schema and output_schema; the body is the instructions, which stay here.");
+  wrap->add_option("dir", o->dir, "The SKILL.md's folder (or the file)")->required();
+  wrap->add_flag("--json", o->json, "Print only the contract, as JSON");
+  on(wrap, ctx, "skills wrap", o, run_skills_wrap);
+  CLI::App* add = skills->add_subcommand("add", "Declare a SKILL.md as an LLM-backed skill of an agent (hidden until exposed)");
+  add->footer(
+      "Calls send the SKILL.md body as the system prompt and the input as the user message\n"
+      "to the OpenAI-compatible endpoint in .bwoc/llm.toml (see docs/WORKSPACE.md).");
+  add->add_option("dir", o->dir, "The SKILL.md's folder (or the file)")->required();
+  add->add_option("--agent", o->agent, "The agent that offers it (needed when there are several)");
+  on(add, ctx, "skills add", o, run_skills_add);
+}
+
 void declare_skills(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<SkillsOptions>();
   CLI::App* skills = app.add_subcommand("skills", "This workspace's skills: list, expose, hide, preview, stats");
@@ -159,6 +178,7 @@ void declare_skills(CLI::App& app, Context& ctx) {
   CLI::App* stats = skills->add_subcommand("stats", "Calls per skill and per peer: counts, error rate, p50/p95/p99");
   stats->add_flag("--json", o->json, "Print JSON");
   on(stats, ctx, "skills stats", o, run_skills_stats);
+  declare_skill_md(skills, ctx, o);
 }
 
 void declare_call(CLI::App& app, Context& ctx) {
@@ -599,6 +619,38 @@ void declare_task(CLI::App& app, Context& ctx) {
   on(done, ctx, "task done", o, run_task_done);
 }
 
+void declare_mcp(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<McpOptions>();
+  CLI::App* mcp = app.add_subcommand("mcp", "This workspace's and its peers' skills as MCP tools (serve, test, config)");
+  mcp->require_subcommand(1);
+  mcp->footer(
+      "  bwoc mcp config >> your client's MCP settings   (Claude Desktop, Cursor, VS Code, ...)\n"
+      "  bwoc mcp test                                   what a client would get, calling nothing\n\n"
+      "Tools: self__SKILL for our agent's exposed skills (run here, sandboxed), PEER__SKILL for\n"
+      "each skill a peer lets us see at our tier there (a signed call that runs on the peer).");
+  CLI::App* serve = mcp->add_subcommand("serve", "An MCP server over stdio (what an MCP client starts)");
+  serve->footer(
+      "Speaks MCP (JSON-RPC 2.0, one message a line) on stdin and stdout; logs go to stderr.\n"
+      "Peers' skills are cached in .bwoc/state/mcp/ and asked again every --refresh in the\n"
+      "background; tools/list never waits on the network longer than --list-wait, and a\n"
+      "change sends notifications/tools/list_changed. See docs/MCP.md.");
+  serve->add_option("--agent", o->agent, "Our agent: whose skills are self__ tools, and who calls peers (default: the first)");
+  serve->add_option("--refresh", o->refresh, "How often peers are asked for their skills again (default 30s)");
+  serve->add_option("--list-wait", o->list_wait, "The longest tools/list waits for a peer never asked before (default 1s)");
+  serve->add_option("--discover-timeout", o->discover_timeout, "How long one peer may take to list its skills (default 10s)");
+  serve->add_option("--call-timeout", o->call_timeout, "How long a peer's skill may take to answer (default 60s)");
+  serve->add_option("--progress-interval", o->progress_interval, "How often a running call reports progress (default 1s)");
+  on(serve, ctx, "mcp serve", o, run_mcp_serve);
+  CLI::App* test = mcp->add_subcommand("test", "Check the set-up: ask each peer for its skills and list the tools, calling none");
+  test->add_option("--agent", o->agent, "Our agent (default: the first)");
+  test->add_option("--timeout", o->timeout, "How long each peer may take to answer (default 10s)");
+  test->add_flag("--json", o->json, "Print JSON");
+  on(test, ctx, "mcp test", o, run_mcp_test);
+  CLI::App* config = mcp->add_subcommand("config", "Print the JSON an MCP client needs to start `bwoc mcp serve`");
+  config->add_option("--agent", o->agent, "Our agent (default: the first)");
+  on(config, ctx, "mcp config", o, run_mcp_config);
+}
+
 void declare_demo(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<DemoOptions>();
   CLI::App* cmd = app.add_subcommand("demo", "Two workspaces exchange signed envelopes, narrated step by step");
@@ -645,6 +697,7 @@ int main(int argc, char** argv) {
   declare_goal(app, ctx);
   declare_skills(app, ctx);
   declare_call(app, ctx);
+  declare_mcp(app, ctx);
   declare_demo(app, ctx);
 
   try {

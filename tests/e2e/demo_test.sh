@@ -15,12 +15,16 @@ expect_contains "$OUT" "receipt"
 expect_contains "$OUT" "discovered (tier 1, KNOWN): word-count"
 expect_contains "$OUT" 'word-count answered {"words":5}'
 expect_contains "$OUT" 'both answer {"error":"Unknown skill"}, byte for byte'
+# A SKILL.md skill behind a stand-in LLM endpoint; a reply that leaks its instructions is refused.
+expect_contains "$OUT" 'headline answered {"headline":"Payments API rejects cards after a certificate expiry"}'
+expect_contains "$OUT" 'beta refused the reply: {"error":"Skill failed"}'
+expect_not_contains "$OUT" "present tense"
 # A2A always (with the skill calls); MQTT too when mosquitto is installed (the test setup installs it).
 if command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; then
   expect_contains "$OUT" "alpha publishes over MQTT and verifies beta's signed receipt"
-  expect_contains "$OUT" "6 of 6 lines verify"
+  expect_contains "$OUT" "8 of 8 lines verify"
 else
-  expect_contains "$OUT" "5 of 5 lines verify"
+  expect_contains "$OUT" "7 of 7 lines verify"
 fi
 expect_contains "$OUT" "Every step behaved as the spec says"
 expect_contains "$OUT" " ms"

@@ -32,6 +32,7 @@ Result<std::string> Client::speaker(const std::string& chosen) const {
 }
 
 Status Client::pump() {
+  std::lock_guard lock(pump_mu_);
   if (!inbound_) {
     BWOC_ASSIGN_OR_RETURN(inbound_, open_inbound(ws_));
     ingest_ = std::make_unique<PathIngest>(*inbound_, network_);

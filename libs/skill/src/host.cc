@@ -124,7 +124,7 @@ struct SkillHost::Impl {
     spec.timeout = skill->timeout;
     spec.max_output_bytes = skill->max_output_bytes;
     spec.network = skill->network;
-    auto run = run_sandboxed(spec);
+    auto run = skill->instructions.empty() ? run_sandboxed(spec) : run_instructed(ws, *skill, spec.input, options.chat);
     runs->release();
     auto failed = [&](std::string_view outcome, std::string_view message, std::string detail) {
       log::warning("skill.failed", {{"agent", agent}, {"skill", skill->name}, {"peer", peer}, {"why", std::move(detail)}});

@@ -22,7 +22,7 @@ constexpr std::size_t kMaxOutputLimit = 1u << 20;  // a skill.result must fit on
 
 const std::set<std::string, std::less<>> kFields = {
     "name", "version", "description", "when_to_use", "input_schema", "output_schema",
-    "min_tier", "visibility", "run", "timeout", "max_output_bytes", "network"};
+    "min_tier", "visibility", "run", "instructions", "timeout", "max_output_bytes", "network"};
 
 std::string hash_of(const json::Value& v) {
   std::string canonical = jcs::canonicalize(v);
@@ -83,17 +83,29 @@ Result<Skill> parse_skill(const json::Value& v, const std::filesystem::path& age
   }
 
   const json::Value* run = v.find("run");
-  if (run == nullptr || !run->is_array() || run->items().empty() || run->items().size() > kMaxArgs) {
+  const json::Value* instructions = v.find("instructions");
+  if ((run == nullptr) == (instructions == nullptr)) {
+    return Error(Errc::invalid_argument, in("a skill has either \"run\" (an executable) or \"instructions\" (a SKILL.md)"));
+  }
+  if (instructions != nullptr) {
+    if (!instructions->is_string() || instructions->as_string().empty() || instructions->as_string().size() > kMaxTextBytes) {
+      return Error(Errc::invalid_argument, in("\"instructions\" is the path of a SKILL.md"));
+    }
+    std::filesystem::path p = instructions->as_string();
+    s.instructions = (p.is_absolute() ? p : agent_dir / p).lexically_normal();
+  } else if (!run->is_array() || run->items().empty() || run->items().size() > kMaxArgs) {
     return Error(Errc::invalid_argument, in("\"run\" is the argv of an executable: a list of 1 to 64 strings"));
   }
-  for (const json::Value& arg : run->items()) {
+  for (const json::Value& arg : run ? run->items() : json::Value::Array()) {
     if (!arg.is_string() || arg.as_string().size() > kMaxTextBytes || arg.as_string().find('\0') != std::string::npos) {
       return Error(Errc::invalid_argument, in("\"run\" holds strings only"));
     }
     s.run.push_back(arg.as_string());
   }
-  if (s.run[0].empty()) return Error(Errc::invalid_argument, in("run[0] names the executable"));
-  if (s.run[0][0] != '/') s.run[0] = (agent_dir / s.run[0]).lexically_normal().string();
+  if (run != nullptr) {
+    if (s.run[0].empty()) return Error(Errc::invalid_argument, in("run[0] names the executable"));
+    if (s.run[0][0] != '/') s.run[0] = (agent_dir / s.run[0]).lexically_normal().string();
+  }
 
   if (const json::Value* t = v.find("timeout")) {
     auto ms = t->is_string() ? parse_duration(t->as_string()) : Result<std::int64_t>(Error(Errc::invalid_argument, ""));

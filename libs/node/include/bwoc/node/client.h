@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,8 @@ namespace bwoc::node {
 
 class PathIngest;
 
+// Safe to use from several threads at once (`bwoc mcp serve` asks many peers
+// together): the drop folder is taken in by one of them at a time.
 class Client {
  public:
   // `timeout`: how long a transport waits for a peer's answer.
@@ -58,6 +61,7 @@ class Client {
   std::chrono::milliseconds timeout_;
   peer::Network network_;
   peer::AgentResolver agent_of_;
+  std::mutex pump_mu_;  // guards inbound_ and ingest_
   std::unique_ptr<Inbound> inbound_;
   std::unique_ptr<PathIngest> ingest_;
 };

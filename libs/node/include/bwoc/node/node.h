@@ -8,6 +8,7 @@
 #include "bwoc/core/inbound.h"
 #include "bwoc/core/result.h"
 #include "bwoc/core/workspace.h"
+#include "bwoc/skill/host.h"
 
 namespace bwoc::node {
 
@@ -19,6 +20,11 @@ Result<std::unique_ptr<Inbound>> open_inbound(const Workspace& ws, InboundOption
 // `base_url` (with the skills open to tier 0). Errc::unavailable when this
 // build has no A2A transport.
 Result<json::Value> public_agent_card(const Workspace& ws, const std::string& agent, const std::string& base_url);
+
+// What a skill host of this build runs skills with (the chat-completions
+// client for SKILL.md skills among it), for hosts outside the inbound layer
+// (`bwoc mcp serve` running our own skills).
+skill::HostOptions skill_host_options(const Workspace& ws, std::size_t max_concurrent_runs = 8);
 
 }  // namespace bwoc::node
 

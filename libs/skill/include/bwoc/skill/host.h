@@ -31,6 +31,7 @@
 #include "bwoc/core/result.h"
 #include "bwoc/core/routes.h"
 #include "bwoc/core/workspace.h"
+#include "bwoc/skill/llm.h"
 #include "bwoc/skill/manifest.h"
 
 namespace bwoc::skill {
@@ -48,6 +49,9 @@ struct HostOptions {
   std::size_t max_concurrent_runs = 8;
   // The routes a tier is looked up in; by default routes.toml as loaded at open().
   std::function<std::shared_ptr<const Routes>()> routes;
+  // How SKILL.md skills reach their chat-completions endpoint (llm.h); unset,
+  // they fail ("Skill failed") and the log says why.
+  ChatCompletion chat;
 };
 
 // Signs an answer to the request being answered: its kind and payload.

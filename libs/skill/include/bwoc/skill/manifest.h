@@ -6,11 +6,12 @@
 //     "input_schema": {...}, "output_schema": {...},      (JSON Schema draft 7)
 //     "min_tier": 1, "visibility": "exposed",             (default: 1, hidden)
 //     "run": ["skills/summarize.sh"],                     (private: argv, no shell)
+//       or "instructions": "skills/summarize/SKILL.md"    (private: an LLM-backed skill, llm.h)
 //     "timeout": "10s", "max_output_bytes": 1048576,      (private, optional)
 //     "network": "none"                                   (private: "none", the default, or "open")
 //   }]
 //
-// The contract (everything but `run`, `timeout`, `max_output_bytes` and `network`) is
+// The contract (everything but `run`, `instructions`, `timeout`, `max_output_bytes` and `network`) is
 // what callers may see; the private part and the manifest's location never
 // leave the node. A skill without `visibility` is hidden until exposed.
 // Loading refuses the whole list on the first problem, naming the file and
@@ -47,6 +48,7 @@ struct Skill {
   Visibility visibility = Visibility::hidden;
   // The private part.
   std::vector<std::string> run;  // run[0] absolute, or relative to the agent's folder
+  std::filesystem::path instructions;  // or: a SKILL.md whose body an LLM follows (absolute)
   std::chrono::milliseconds timeout{10'000};
   std::size_t max_output_bytes = 1u << 20;
   Network network = Network::none;  // no socket at all unless declared "open"
