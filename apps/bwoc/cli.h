@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bwoc/core/json.h"
@@ -33,10 +34,17 @@ int exit_code_for(Errc code);
 int fail(const Context& ctx, const Error& error);
 int usage(const Context& ctx, const std::string& message);
 
+// Output that may hold what a peer wrote goes through terminal_safe()
+// (bwoc/core/terminal_text.h): fail(), usage(), print_table() and
+// print_json() do it for every message, cell and JSON string they print.
+
 // Prints rows under a header, columns aligned; the last column is not padded.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 // Prints --json output, indented.
 void print_json(const json::Value& value);
+// Prints a document's text as it is when stdout is not a terminal (a file or
+// a pipe gets the exact bytes), and with its controls escaped when it is.
+void print_document(std::string_view text);
 // A one-line summary of a payload for tables.
 std::string summarize(const json::Value& value, std::size_t width = 48);
 

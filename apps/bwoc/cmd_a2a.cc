@@ -6,6 +6,7 @@
 #include "bwoc/a2a/server.h"
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/routes.h"
+#include "bwoc/core/terminal_text.h"
 #include "commands.h"
 
 namespace bwoc::cli {
@@ -65,6 +66,7 @@ int run_a2a_card(Context& ctx, const A2aOptions& o) {
 int run_a2a_send(Context& ctx, const A2aOptions& o) {
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
+  if (url_has_user_info(o.url)) return fail(ctx, url_user_info_error("the URL"));
   auto routes = Routes::load(ws->routes_file(), ws->root());
   if (!routes.ok()) return fail(ctx, routes.error());
   // Only a declared peer's key is trusted; a card alone never introduces one.
@@ -101,7 +103,7 @@ int run_a2a_send(Context& ctx, const A2aOptions& o) {
     return 0;
   }
   std::cout << "sent " << parse_envelope(*text).value().id << " to " << declared->key << "/" << o.to << " at " << o.url
-            << ": " << sent->detail << "\n";
+            << ": " << terminal_safe(sent->detail) << "\n";
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "bwoc/core/refusal_log.h"
 #include "bwoc/core/routes.h"
 #include "bwoc/core/service.h"
+#include "bwoc/core/terminal_text.h"
 #include "bwoc/peer/ask.h"
 #include "commands.h"
 #include "network.h"
@@ -90,7 +91,8 @@ int run_inbox_verify(Context& ctx, const InboxOptions& o) {
                                     {"problems", problems}}));
   } else {
     for (const auto& p : v->problems) {
-      std::cout << "line " << p.line << (p.id.empty() ? "" : " (" + p.id + ")") << ": " << p.problem << "\n";
+      std::cout << "line " << p.line << (p.id.empty() ? "" : " (" + terminal_safe(p.id) + ")") << ": "
+                << terminal_safe(p.problem) << "\n";
     }
     std::cout << plural(v->lines, "line") << ", " << v->verified << " verified";
     if (v->unpinned > 0) std::cout << " (" << v->unpinned << " from senders no longer declared)";

@@ -3,8 +3,9 @@
 #include <iostream>
 
 #include "bwoc/core/routes.h"
-#include "bwoc/peer/invite.h"
+#include "bwoc/core/terminal_text.h"
 #include "bwoc/core/timestamp.h"
+#include "bwoc/peer/invite.h"
 #include "bwoc/peer/learn.h"
 #include "bwoc/peer/reach.h"
 #include "bwoc/peer/send.h"
@@ -30,6 +31,7 @@ int run_invite(Context& ctx, const PeerOptions& o) {
   if (!invite.path && !invite.url && !invite.mqtt) {
     return usage(ctx, "say how peers reach this workspace: --path, --url URL or --mqtt-broker URL");
   }
+  if (Status st = peer::check_invite(invite); !st.ok()) return fail(ctx, st.error());
   std::string code = peer::encode_invite(invite);
   // What we print must be what `peer add` accepts.
   if (auto check = peer::decode_invite(code); !check.ok()) return fail(ctx, check.error());
@@ -178,13 +180,14 @@ int run_peer_status(Context& ctx, const PeerOptions& o) {
     print_json(out);
     return 0;
   }
-  auto str = [](const json::Value* v) { return v != nullptr && v->is_string() ? v->as_string() : std::string("?"); };
+  // Everything below is the peer's own text.
+  auto str = [](const json::Value* v) { return v != nullptr && v->is_string() ? terminal_safe(v->as_string()) : std::string("?"); };
   std::cout << "peer " << o.key << " (workspace " << str(summary->find("workspace")) << "), key verified at " << verified
             << ", summary updated " << str(summary->find("updated")) << "\n";
   if (const json::Value* agents = summary->find("agents"); agents != nullptr && agents->is_array()) {
     std::string names;
     for (const auto& a : agents->items()) {
-      if (a.is_string()) names += (names.empty() ? "" : ", ") + a.as_string();
+      if (a.is_string()) names += (names.empty() ? "" : ", ") + terminal_safe(a.as_string());
     }
     std::cout << "agents: " << (names.empty() ? "-" : names) << "\n";
   }
@@ -218,7 +221,7 @@ int run_peer_learn(Context& ctx, const PeerOptions& o) {
     if (p->path) {
       auto text = peer::read_shared_by_path(*p, *o.doc);
       if (!text.ok()) return fail(ctx, text.error());
-      std::cout << *text;
+      print_document(*text);
       return 0;
     }
     auto answer = ask(*ws, *p, "peer.learn", json::Value::object({{"doc", *o.doc}}), o.from, timeout);
@@ -228,7 +231,7 @@ int run_peer_learn(Context& ctx, const PeerOptions& o) {
     if (found == nullptr || !found->is_bool() || !found->as_bool() || text == nullptr || !text->is_string()) {
       return not_shared(*o.doc);
     }
-    std::cout << text->as_string();
+    print_document(text->as_string());
     return 0;
   }
   Result<std::vector<peer::SharedInfo>> docs = std::vector<peer::SharedInfo>();
@@ -297,7 +300,7 @@ int run_peer_feedback(Context& ctx, const PeerOptions& o) {
   auto sent = peer::send(*ws, *key, *routes, req, network);
   if (!sent.ok()) return fail(ctx, sent.error());
   std::cout << "feedback " << sent->id << " to " << o.key << "/" << o.agent << " via " << via_name(sent->report.via)
-            << ": " << sent->report.detail << "\n";
+            << ": " << terminal_safe(sent->report.detail) << "\n";
   return 0;
 }
 

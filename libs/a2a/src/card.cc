@@ -1,6 +1,7 @@
 #include "bwoc/a2a/card.h"
 
 #include "bwoc/core/files.h"
+#include "bwoc/core/routes.h"
 #include "bwoc/core/trust.h"
 #include "bwoc/skill/host.h"
 #include "url.h"
@@ -51,6 +52,8 @@ Result<CardInfo> card_info_for(const Workspace& ws, std::string_view agent, std:
   if (!ws.has_agent(agent)) {
     return Error(Errc::not_found, "no agent \"" + std::string(agent) + "\" in workspace \"" + ws.name() + "\"");
   }
+  // The card is public: a password in its URL would be given to everyone.
+  if (url_has_user_info(base_url)) return url_user_info_error("--public-url");
   BWOC_ASSIGN_OR_RETURN(PublicKey key, ws.public_key());
   CardInfo info;
   info.workspace = ws.name();

@@ -369,12 +369,9 @@ Result<json::Value> Node::peer_request_payload(const Envelope& request) {
     }
     return json::Value::object({{"docs", std::move(list)}});
   }
-  auto file = resolve_share(ws_, doc->as_string());
   std::optional<std::string> text;
-  if (file.ok()) {
-    auto read = read_file_bounded(*file, 1 << 20);
-    if (read.ok() && json::is_valid_utf8(*read)) text = std::move(read).value();
-  }
+  auto read = read_share(ws_, doc->as_string(), 1 << 20);
+  if (read.ok() && json::is_valid_utf8(*read)) text = std::move(read).value();
   if (!text) return json::Value::object({{"doc", doc->as_string()}, {"found", false}});
   return json::Value::object({{"doc", doc->as_string()}, {"found", true}, {"text", std::move(*text)}});
 }

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "bwoc/core/routes.h"
+
 namespace bwoc::a2a {
 
 std::string Url::origin() const {
@@ -10,6 +12,8 @@ std::string Url::origin() const {
 }
 
 Result<Url> parse_url(std::string_view text) {
+  // Before anything quotes the text: it may hold a password.
+  if (url_has_user_info(text)) return url_user_info_error("the URL");
   auto bad = [&](const char* why) {
     return Error(Errc::invalid_argument, "invalid URL \"" + std::string(text.substr(0, 200)) + "\": " + why);
   };
@@ -30,7 +34,6 @@ Result<Url> parse_url(std::string_view text) {
   std::size_t slash = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
-  if (authority.find('@') != std::string_view::npos) return bad("user information is not allowed");
   std::string_view host = authority;
   std::string_view port;
   if (!authority.empty() && authority.front() == '[') {
