@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <ostream>
 
 #include <gtest/gtest.h>
 
@@ -15,6 +16,10 @@
 #include "test_util.h"
 
 namespace bwoc {
+namespace beneath {
+// For test names: "Openat2" rather than the bytes of the enum.
+void PrintTo(Way way, std::ostream* out) { *out << (way == Way::openat2 ? "openat2" : "component walk"); }
+}  // namespace beneath
 namespace {
 
 namespace fs = std::filesystem;

@@ -28,13 +28,13 @@ for broker in "mqtt://user:$PW@127.0.0.1:1883" "mqtts://user:pa/$PW@broker.examp
   refused 2 bwoc -w alpha invite --path --mqtt-broker "$broker"
   refused 2 bwoc -w beta service print mqtt --agent agents/agent-b --broker "$broker"
   refused 2 bwoc -w alpha mqtt publish --agent agent-a --broker "$broker" --topic bwoc/alpha/agent-a/inbox --payload '{}'
-  refused 2 timeout 30 "$BWOC" -w beta mqtt subscribe --agent agent-b --broker "$broker"
+  refused 2 timeout "$WAIT_SECONDS" "$BWOC" -w beta mqtt subscribe --agent agent-b --broker "$broker"
 done
 for url in "http://user:$PW@127.0.0.1:8080" "https://user:pa#$PW@a2a.example/bwoc"; do
   refused 2 bwoc -w alpha invite --url "$url"
   refused 2 bwoc -w alpha a2a send "$url" --from agent-a --to agent-b
   refused 2 bwoc -w beta a2a card --agent agent-b --public-url "$url"
-  refused 2 timeout 30 "$BWOC" -w beta a2a serve --agent agent-b --port 0 --public-url "$url"
+  refused 2 timeout "$WAIT_SECONDS" "$BWOC" -w beta a2a serve --agent agent-b --port 0 --public-url "$url"
 done
 expect_eq "$(bwoc -w alpha mqtt spool --json | jq length)" "0"
 
