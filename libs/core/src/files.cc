@@ -348,17 +348,4 @@ Result<FileLock> FileLock::try_acquire(const fs::path& path) {
   return FileLock(fd);
 }
 
-FileLock& FileLock::operator=(FileLock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.fd_;
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
-}
-
 }  // namespace bwoc

@@ -93,15 +93,12 @@ class FileLock {
   // Like acquire(), but fails at once (Errc::already_exists) when another
   // process holds the lock.
   static Result<FileLock> try_acquire(const std::filesystem::path& path);
-  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  FileLock& operator=(FileLock&& other) noexcept;
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  ~FileLock();
+  FileLock(FileLock&&) noexcept = default;
+  FileLock& operator=(FileLock&&) noexcept = default;
 
  private:
   explicit FileLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  UniqueFd fd_;  // closing it releases the flock
 };
 
 }  // namespace bwoc
