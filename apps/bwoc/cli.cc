@@ -9,6 +9,7 @@
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/export.h"
 #include "bwoc/core/files.h"
+#include "bwoc/core/terminal_text.h"
 #include "bwoc/core/timestamp.h"
 
 namespace bwoc::cli {
@@ -30,12 +31,13 @@ int exit_code_for(Errc code) {
 }
 
 int fail(const Context& ctx, const Error& error) {
-  std::cerr << "bwoc " << ctx.command << ": " << error.message() << "\n";
+  // Messages quote what peers sent (answers, names, details): shown safely.
+  std::cerr << "bwoc " << ctx.command << ": " << terminal_safe(error.message()) << "\n";
   return exit_code_for(error.code());
 }
 
 int usage(const Context& ctx, const std::string& message) {
-  std::cerr << "bwoc " << ctx.command << ": " << message << " (see `bwoc " << ctx.command << " --help`)\n";
+  std::cerr << "bwoc " << ctx.command << ": " << terminal_safe(message) << " (see `bwoc " << ctx.command << " --help`)\n";
   return 2;
 }
 
@@ -50,7 +52,12 @@ std::size_t display_width(const std::string& s) {
 
 }  // namespace
 
-void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& raw_rows) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& raw : raw_rows) {
+    std::vector<std::string>& row = rows.emplace_back();
+    for (const std::string& cell : raw) row.push_back(terminal_safe(cell));
+  }
   std::vector<std::size_t> width(header.size(), 0);
   for (std::size_t i = 0; i < header.size(); ++i) width[i] = display_width(header[i]);
   for (const auto& row : rows) {
@@ -68,7 +75,15 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
   for (const auto& row : rows) print_row(row);
 }
 
-void print_json(const json::Value& value) { std::cout << json::write_pretty(value) << "\n"; }
+void print_json(const json::Value& value) { std::cout << terminal_safe_json(json::write_pretty(value)) << "\n"; }
+
+void print_document(std::string_view text) {
+  if (::isatty(STDOUT_FILENO) == 1) {
+    std::cout << terminal_safe(text, TextLayout::multi_line);
+  } else {
+    std::cout << text;
+  }
+}
 
 std::string summarize(const json::Value& value, std::size_t width) {
   std::string text = json::write(value);
@@ -115,31 +130,6 @@ Result<std::chrono::milliseconds> millis(const std::string& text, const char* op
   auto ms = parse_duration(text);
   if (!ms.ok()) return ms.error().context(option);
   return std::chrono::milliseconds(*ms);
-}
-
-std::string terminal_safe(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7F) {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-void print_peer_document(const std::string& text) {
-  if (::isatty(STDOUT_FILENO)) {
-    std::cout << terminal_safe(text);
-  } else {
-    std::cout << text;
-  }
 }
 
 }  // namespace bwoc::cli

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bwoc/core/json.h"
@@ -33,10 +34,17 @@ int exit_code_for(Errc code);
 int fail(const Context& ctx, const Error& error);
 int usage(const Context& ctx, const std::string& message);
 
+// Output that may hold what a peer wrote goes through terminal_safe()
+// (bwoc/core/terminal_text.h): fail(), usage(), print_table() and
+// print_json() do it for every message, cell and JSON string they print.
+
 // Prints rows under a header, columns aligned; the last column is not padded.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 // Prints --json output, indented.
 void print_json(const json::Value& value);
+// Prints a document's text as it is when stdout is not a terminal (a file or
+// a pipe gets the exact bytes), and with its controls escaped when it is.
+void print_document(std::string_view text);
 // A one-line summary of a payload for tables.
 std::string summarize(const json::Value& value, std::size_t width = 48);
 
@@ -45,12 +53,6 @@ std::string agent_name(std::string arg);
 
 // A duration option ("10s", "500ms", "2m"); errors name the option.
 Result<std::chrono::milliseconds> millis(const std::string& text, const char* option);
-
-// Text that came from a peer, safe to print on a terminal: control
-// characters (escape sequences among them) are shown escaped.
-std::string terminal_safe(std::string_view text);
-// A peer's document on stdout: as it is into a pipe or file, made safe on a terminal.
-void print_peer_document(const std::string& text);
 
 // Reads --payload or --payload-file (FILE or - for stdin), strictly.
 Result<json::Value> read_payload(const std::optional<std::string>& inline_json,

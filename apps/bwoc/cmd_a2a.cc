@@ -7,6 +7,7 @@
 #include "bwoc/core/routes.h"
 #include "bwoc/node/node.h"
 #include "bwoc/peer/send.h"
+#include "bwoc/core/terminal_text.h"
 #include "commands.h"
 
 namespace bwoc::cli {
@@ -72,6 +73,7 @@ int run_a2a_card(Context& ctx, const A2aOptions& o) {
 int run_a2a_send(Context& ctx, const A2aOptions& o) {
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
+  if (url_has_user_info(o.url)) return fail(ctx, url_user_info_error("the URL"));
   auto routes = Routes::load(ws->routes_file(), ws->root());
   if (!routes.ok()) return fail(ctx, routes.error());
   // Only a declared peer's key is trusted; a card alone never introduces one.
@@ -107,8 +109,8 @@ int run_a2a_send(Context& ctx, const A2aOptions& o) {
     print_json(out);
     return 0;
   }
-  std::cout << "sent " << id << " to " << declared->key << "/" << o.to << " at " << o.url << ": " << sent->report.detail
-            << "\n";
+  std::cout << "sent " << id << " to " << declared->key << "/" << o.to << " at " << o.url << ": "
+            << terminal_safe(sent->report.detail) << "\n";
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "bwoc/core/files.h"
 #include "bwoc/core/receiver.h"
 #include "bwoc/core/routes.h"
+#include "bwoc/core/terminal_text.h"
 #include "commands.h"
 
 namespace bwoc::cli {
@@ -85,12 +86,12 @@ int run_envelope_verify(Context& ctx, const EnvelopeOptions& o) {
   Delivery d = (*rx)->check(*text, *via_from_name(o.via));
   if (d.outcome == Delivery::Outcome::accepted) {
     std::cout << "ok\n";
-    if (o.explain) std::cerr << "bwoc envelope verify: every check passed; sender: " << d.peer << "\n";
+    if (o.explain) std::cerr << "bwoc envelope verify: every check passed; sender: " << terminal_safe(d.peer) << "\n";
     return 0;
   }
   Reason reason = d.refusal ? d.refusal->reason : Reason::malformed;
   std::cout << reason_code(reason) << "\n";
-  if (o.explain && d.refusal) std::cerr << "bwoc envelope verify: " << d.refusal->detail << "\n";
+  if (o.explain && d.refusal) std::cerr << "bwoc envelope verify: " << terminal_safe(d.refusal->detail) << "\n";
   return 1;
 }
 

@@ -10,6 +10,7 @@
 #include "bwoc/node/network.h"
 #include "bwoc/node/node.h"
 #include "bwoc/node/path_service.h"
+#include "bwoc/core/terminal_text.h"
 #include "commands.h"
 
 namespace bwoc::cli {
@@ -86,7 +87,8 @@ int run_inbox_verify(Context& ctx, const InboxOptions& o) {
                                     {"problems", problems}}));
   } else {
     for (const auto& p : v->problems) {
-      std::cout << "line " << p.line << (p.id.empty() ? "" : " (" + p.id + ")") << ": " << p.problem << "\n";
+      std::cout << "line " << p.line << (p.id.empty() ? "" : " (" + terminal_safe(p.id) + ")") << ": "
+                << terminal_safe(p.problem) << "\n";
     }
     std::cout << plural(v->lines, "line") << ", " << v->verified << " verified";
     if (v->unpinned > 0) std::cout << " (" << v->unpinned << " from senders no longer declared)";

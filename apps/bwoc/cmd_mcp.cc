@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "bwoc/core/terminal_text.h"
 #include "bwoc/mcp/check.h"
 #include "bwoc/mcp/server.h"
 #include "cmd_mcp.h"

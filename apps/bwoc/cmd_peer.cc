@@ -4,6 +4,7 @@
 
 #include "bwoc/core/peer_kinds.h"
 #include "bwoc/core/routes.h"
+#include "bwoc/core/terminal_text.h"
 #include "bwoc/core/timestamp.h"
 #include "bwoc/node/client.h"
 #include "bwoc/node/network.h"
@@ -37,6 +38,7 @@ int run_invite(Context& ctx, const PeerOptions& o) {
   if (!invite.path && !invite.url && !invite.mqtt) {
     return usage(ctx, "say how peers reach this workspace: --path, --url URL or --mqtt-broker URL");
   }
+  if (Status st = peer::check_invite(invite); !st.ok()) return fail(ctx, st.error());
   std::string code = peer::encode_invite(invite);
   // What we print must be what `peer add` accepts.
   if (auto check = peer::decode_invite(code); !check.ok()) return fail(ctx, check.error());
@@ -185,6 +187,7 @@ int run_peer_status(Context& ctx, const PeerOptions& o) {
     print_json(out);
     return 0;
   }
+  // Everything below is the peer's own text.
   auto str = [](const json::Value* v) {
     return v != nullptr && v->is_string() ? terminal_safe(v->as_string()) : std::string("?");
   };
@@ -233,7 +236,7 @@ int run_peer_learn(Context& ctx, const PeerOptions& o) {
     if (found == nullptr || !found->is_bool() || !found->as_bool() || text == nullptr || !text->is_string()) {
       return fail(ctx, Error(Errc::not_found, "peer \"" + o.key + "\" shares no document \"" + *o.doc + "\""));
     }
-    print_peer_document(text->as_string());
+    print_document(text->as_string());
     return 0;
   }
   auto from_folder = [](const PeerRoute& p) -> Result<json::Value> {
@@ -303,8 +306,8 @@ int run_peer_feedback(Context& ctx, const PeerOptions& o) {
   req.payload = json::Value::object({{"score", o.score}, {"comment", o.comment}});
   auto sent = (*client)->send(req);
   if (!sent.ok()) return fail(ctx, sent.error());
-  std::cout << "feedback " << sent->envelope.envelope.id << " to " << o.key << "/" << o.agent << " via " << via_name(sent->report.via)
-            << ": " << sent->report.detail << "\n";
+  std::cout << "feedback " << sent->envelope.envelope.id << " to " << o.key << "/" << o.agent << " via "
+            << via_name(sent->report.via) << ": " << terminal_safe(sent->report.detail) << "\n";
   return 0;
 }
 

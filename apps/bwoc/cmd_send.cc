@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "bwoc/node/client.h"
+#include "bwoc/core/terminal_text.h"
 #include "bwoc/peer/send.h"
 #include "commands.h"
 
@@ -50,8 +51,8 @@ int run_send(Context& ctx, const SendOptions& o) {
     return 0;
   }
   std::cout << "sent " << id << " to " << o.target << " via " << via_name(sent->report.via) << ": "
-            << sent->report.detail << "\n";
-  for (const std::string& s : sent->skipped) std::cout << "  (tried first: " << s << ")\n";
+            << terminal_safe(sent->report.detail) << "\n";
+  for (const std::string& s : sent->skipped) std::cout << "  (tried first: " << terminal_safe(s) << ")\n";
   if (sent->report.via == Via::path && !sent->report.confirmed) {
     std::cout << "  the peer delivers it to " << req.agent << "'s inbox when it ingests its drop folder\n";
   }

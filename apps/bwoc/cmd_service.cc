@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "bwoc/core/routes.h"
 #include "commands.h"
 
 namespace bwoc::cli {
@@ -58,6 +59,7 @@ int run_service_print(Context& ctx, const ServiceOptions& o) {
     return fail(ctx, Error(Errc::not_found, "no agent \"" + agent + "\" in this workspace"));
   }
   if (mqtt && !o.broker) return usage(ctx, "a unit for mqtt needs --broker mqtt://HOST:PORT");
+  if (mqtt && url_has_user_info(*o.broker)) return fail(ctx, url_user_info_error("--broker"));
   if (o.port < 1 || o.port > 65535) return usage(ctx, "--port must be 1 to 65535");
   std::filesystem::path root = std::filesystem::absolute(ws->root()).lexically_normal();
   std::string root_text = root.string();

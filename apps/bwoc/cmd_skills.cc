@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "bwoc/core/files.h"
+#include "bwoc/core/terminal_text.h"
 #include "bwoc/core/trust.h"
 #include "bwoc/peer/send.h"
 #include "bwoc/peer/skills.h"
@@ -267,18 +268,21 @@ int run_discover(Context& ctx, const CallOptions& o) {
   }
   const json::Value* skills = answer->payload.find("skills");
   std::size_t n = skills && skills->is_array() ? skills->items().size() : 0;
-  std::cout << a->request.peer << "/" << answer->ask.agent << " offers " << n << (n == 1 ? " skill" : " skills")
-            << " (" << carried_by(answer->ask) << ", answer signed by the pinned key)\n";
+  // Names, descriptions and schemas below are the peer's own text.
+  std::cout << a->request.peer << "/" << terminal_safe(answer->ask.agent) << " offers " << n << (n == 1 ? " skill" : " skills")
+            << " (" << terminal_safe(carried_by(answer->ask)) << ", answer signed by the pinned key)\n";
   for (std::size_t i = 0; i < n; ++i) {
     const json::Value& s = skills->items()[i];
     auto text = [&](const char* f) {
       const json::Value* v = s.find(f);
-      return v && v->is_string() ? v->as_string() : std::string();
+      return v && v->is_string() ? terminal_safe(v->as_string()) : std::string();
     };
     std::cout << "  " << text("name") << " " << text("version") << "  " << text("description") << "\n";
     if (!text("when_to_use").empty()) std::cout << "      when: " << text("when_to_use") << "\n";
-    if (const json::Value* in = s.find("input_schema")) std::cout << "      input " << schema_summary(*in);
-    if (const json::Value* out = s.find("output_schema")) std::cout << "  output " << schema_summary(*out) << "\n";
+    if (const json::Value* in = s.find("input_schema")) std::cout << "      input " << terminal_safe(schema_summary(*in));
+    if (const json::Value* out = s.find("output_schema")) {
+      std::cout << "  output " << terminal_safe(schema_summary(*out)) << "\n";
+    }
   }
   return 0;
 }

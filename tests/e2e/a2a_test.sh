@@ -8,7 +8,7 @@ INTEROP="$TESTS_DIR/interop"
 new_workspace alpha agent-a
 new_workspace beta agent-b agent-c
 declare_peer beta alpha
-start_a2a beta agent-b --header-timeout 2s --rate-per-address 0 || finish
+start_a2a beta agent-b --rate-per-address 0 || finish
 URL=$A2A_URL
 BETA_PID=$A2A_PID
 PORT=${URL##*:}
@@ -119,8 +119,10 @@ expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/nowhere")" "404"
 # --- Transport limits: bodies, slow headers, idle connections; the server stays up.
 run node "$INTEROP/abuse.mjs" huge 127.0.0.1 "$PORT" 100
 expect_eq "$(echo "$OUT" | jq -r .status)" "413"
+# Headers at one byte a second would take about 100 s; the 2 s header timeout
+# closes the connection long before, however slow the machine is.
 run node "$INTEROP/abuse.mjs" slow 127.0.0.1 "$PORT"
-expect_eq "$(echo "$OUT" | jq -r '.sent < .of and (.closed_after_ms < 6000)')" "true"
+expect_eq "$(echo "$OUT" | jq -r '.sent < .of / 2')" "true"
 run node "$INTEROP/abuse.mjs" idle 127.0.0.1 "$PORT" 1000 "$A2A_PID"
 expect_eq "$(echo "$OUT" | jq -r .card_ok)" "true"
 expect_eq "$(echo "$OUT" | jq -r '(.rss_during_kb - .rss_before_kb) < 65536')" "true"   # 1,000 idle connections: < 64 MiB
@@ -129,20 +131,22 @@ expect_eq "$(rpc "$URL" "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tasks/get\",
 stop_a2a "$A2A_PID"
 
 # --- Rate limits answer 429 with Retry-After, per address and per verified key.
-start_a2a beta agent-b --rate-per-address 5 || finish
-# Keep every response's headers: the bucket refills while curl starts, so the
-# one that is refused is not known in advance.
-headers=$(for i in $(seq 1 30); do curl -s -D - -o /dev/null "$A2A_URL/.well-known/agent-card.json"; done)
+# At 0.01 a second a bucket holds one request and refills the next after
+# 100 s: the first request passes and the others are refused, however long
+# the machine takes between them. Envelopes are signed before any is sent.
+start_a2a beta agent-b --rate-per-address 0.01 || finish
+statuses=$(for i in 1 2 3; do curl -s -o /dev/null -w '%{http_code} ' "$A2A_URL/.well-known/agent-card.json"; done)
+expect_eq "$statuses" "200 429 429 "
+headers=$(curl -s -D - -o /dev/null "$A2A_URL/.well-known/agent-card.json")
 expect_contains "$headers" "HTTP/1.1 429"
-expect_contains "$(echo "$headers" | grep -A8 'HTTP/1.1 429' | head -9)" "Retry-After:"
+expect_contains "$headers" "Retry-After:"
 stop_a2a "$A2A_PID"
-start_a2a beta agent-b --rate-per-address 0 --rate-per-key 2 || finish
-statuses=""
-for i in $(seq 1 12); do
-  statuses+="$(curl -s -o /dev/null -w '%{http_code} ' -X POST "$A2A_URL/a2a" --data-binary "$(msg "$(sign --payload "{\"i\":$i}")")")"
-done
-expect_contains "$statuses" "429"
-expect_contains "$statuses" "200"
+for i in 1 2 3; do msg "$(sign --payload "{\"i\":$i}")" >"rated$i.json"; done
+start_a2a beta agent-b --rate-per-address 0 --rate-per-key 0.01 || finish
+statuses=$(for i in 1 2 3; do
+  curl -s -o /dev/null -w '%{http_code} ' -X POST "$A2A_URL/a2a" --data-binary "@rated$i.json"
+done)
+expect_eq "$statuses" "200 429 429 "
 stop_a2a "$A2A_PID"
 
 # --- Limits that would not serve, or are no limits, are refused before
@@ -150,12 +154,12 @@ stop_a2a "$A2A_PID"
 for bad in "--threads -3" "--threads 100000" "--max-connections 0" "--max-body 10" "--max-tasks 0" \
   "--rate-per-address -5" "--rate-per-key nan" "--header-timeout 0s"; do
   # shellcheck disable=SC2086
-  error_of 2 timeout 10 "$BWOC" -w beta a2a serve --agent agent-b --port 0 $bad
+  error_of 2 timeout "$WAIT_SECONDS" "$BWOC" -w beta a2a serve --agent agent-b --port 0 $bad
   expect_contains "$ERR" "must"
 done
-error_of 2 timeout 10 "$BWOC" -w beta a2a serve --agent agent-b --port 0 --max-connections -1
+error_of 2 timeout "$WAIT_SECONDS" "$BWOC" -w beta a2a serve --agent agent-b --port 0 --max-connections -1
 expect_contains "$ERR" "--max-connections: must not be negative"
-error_of 2 timeout 10 "$BWOC" -w beta a2a serve --agent agent-b --port 0 --threads 300
+error_of 2 timeout "$WAIT_SECONDS" "$BWOC" -w beta a2a serve --agent agent-b --port 0 --threads 300
 expect_contains "$ERR" "threads must be 1 to 256 (0: one per CPU), not 300"
 
 # --- SIGTERM in the middle of a burst: every envelope acknowledged with a

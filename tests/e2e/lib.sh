@@ -125,9 +125,14 @@ start_a2a() {
   [ -n "$A2A_URL" ] || failed "no URL in: $READY_LINE"
 }
 
+# Every wait below is for a condition, never for a time: its bound only stops
+# a test that would hang, and is generous, so that a slow machine (a busy CI
+# runner, a sanitizer build) passes or fails exactly as a fast one does.
+WAIT_SECONDS=${BWOC_TEST_WAIT_SECONDS:-120}
+
 # start_ready LOG COMMAND...: starts a service in the background with stderr
-# to LOG, and waits (at most 15 s) for the line it prints on stdout when it
-# is ready. Sets READY_PID and READY_LINE.
+# to LOG, and waits (at most WAIT_SECONDS) for the line it prints on stdout
+# when it is ready. Sets READY_PID and READY_LINE.
 start_ready() {
   local log=$1
   shift
@@ -136,7 +141,7 @@ start_ready() {
   "$@" >"$fifo" 2>>"$log" &
   READY_PID=$!
   READY_LINE=""
-  if ! read -r -t 15 READY_LINE <"$fifo"; then
+  if ! read -r -t "$WAIT_SECONDS" READY_LINE <"$fifo"; then
     failed "$(basename "$1") ${*:4:2} did not start: $(tail -3 "$log")"
     rm -f "$fifo"
     return 1
@@ -144,14 +149,14 @@ start_ready() {
   rm -f "$fifo"
 }
 
-# stop_a2a PID: SIGTERM, then wait at most 15 s for a clean exit.
+# stop_a2a PID: SIGTERM, then wait (at most WAIT_SECONDS) for a clean exit.
 stop_a2a() { stop_pid "$1" "a2a serve"; }
 
 # rpc URL JSON [curl options...]: one JSON-RPC call, the answer on stdout.
 rpc() {
   local url=$1 body=$2
   shift 2
-  curl -s --max-time 20 -X POST "$url/a2a" -H 'Content-Type: application/json' "$@" --data-binary "$body"
+  curl -s --max-time "$WAIT_SECONDS" -X POST "$url/a2a" -H 'Content-Type: application/json' "$@" --data-binary "$body"
 }
 
 # start_broker NAME [config lines...]: a real mosquitto on a free loopback port,
@@ -189,7 +194,7 @@ start_broker() {
     stdbuf -oL mosquitto -c "$dir/mosquitto.conf" >"$fifo" 2>&1 &
     BROKER_PID=$!
     local line started=""
-    while read -r -t 10 line; do
+    while read -r -t "$WAIT_SECONDS" line; do
       echo "$line" >>"$dir/log"
       case "$line" in
         *" running"*) started=yes; break ;;
@@ -212,14 +217,14 @@ start_broker() {
   return 1
 }
 
-# stop_pid PID [WHAT]: SIGTERM, then wait at most 15 s for a clean exit.
+# stop_pid PID [WHAT]: SIGTERM, then wait (at most WAIT_SECONDS) for a clean exit.
 stop_pid() {
   local pid=$1 what=${2:-process}
   kill -TERM "$pid" 2>/dev/null
   local rc=0
-  timeout 15 tail --pid="$pid" -f /dev/null || rc=$?
+  timeout "$WAIT_SECONDS" tail --pid="$pid" -f /dev/null || rc=$?
   if [ "$rc" -ne 0 ]; then
-    failed "$what $pid did not stop within 15 s"
+    failed "$what $pid did not stop within $WAIT_SECONDS s"
     kill -KILL "$pid" 2>/dev/null
   fi
   wait "$pid" 2>/dev/null
@@ -238,9 +243,9 @@ start_subscriber() {
 }
 
 # wait_lines FILE N [SECONDS]: returns once FILE has at least N lines (inotify,
-# no polling), or fails after SECONDS (default 20).
+# no polling), or fails after SECONDS (default WAIT_SECONDS).
 wait_lines() {
-  local file=$1 n=$2 secs=${3:-20}
+  local file=$1 n=$2 secs=${3:-$WAIT_SECONDS}
   [ "$n" -le 0 ] && return 0
   # head returns at line N, or at EOF when timeout ends tail; the leftover
   # tail exits by itself when its time is up.
@@ -253,14 +258,28 @@ wait_lines() {
 }
 
 # wait_for_text FILE TEXT [SECONDS]: returns once FILE holds TEXT (inotify, no
-# polling), or fails after SECONDS (default 20).
+# polling), or fails after SECONDS (default WAIT_SECONDS).
 wait_for_text() {
-  local file=$1 text=$2 secs=${3:-20}
+  local file=$1 text=$2 secs=${3:-$WAIT_SECONDS}
   if ! grep -q -m1 -F -- "$text" < <(timeout "$secs" tail -F -n +1 "$file" 2>/dev/null); then
     failed "\"$text\" did not appear in $file within $secs s"
     return 1
   fi
   pass
+}
+
+# eventually COMMAND...: returns once COMMAND succeeds, trying again every
+# 0.1 s for at most WAIT_SECONDS (for state no file change announces, such as
+# a clock passing an expiry); fails the check otherwise.
+eventually() {
+  local deadline=$(($(date +%s) + WAIT_SECONDS))
+  until "$@"; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      failed "not true within $WAIT_SECONDS s: $*"
+      return 1
+    fi
+    read -r -t 0.1 <> <(:) || true
+  done
 }
 
 # error_of CODE COMMAND...: runs it, expects exit CODE and one line on stderr.

@@ -43,7 +43,7 @@ ca = "$WORK/pki/ca.pem"
 cert = "$WORK/pki/client.pem"
 key = "$WORK/pki/client.key"
 EOT
-run bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-b --payload '{"over":"tls"}' --json
+run bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-b --payload '{"over":"tls"}' --json --wait "${WAIT_SECONDS}s"
 expect_eq "$RC" "0"
 expect_eq "$(echo "$OUT" | jq -r .confirmed)" "true"
 expect_eq "$(jq -r .envelope.payload.over beta/agents/agent-b/memories/inbox.jsonl)" "tls"
@@ -54,10 +54,10 @@ expect_ok mosquitto_pub -p "$BROKER_PORT" -h 127.0.0.1 --cafile pki/ca.pem --cer
 wait_lines beta/agents/agent-b/memories/inbox.jsonl 2
 stop_pid $SUB_PID subscriber
 # A CA that did not sign the broker's certificate; no client certificate; no CA at all.
-error_of 1 timeout 30 "$BWOC" -w beta mqtt subscribe --agent agent-c --broker "$TLS_URL" --ca pki/evil.pem \
+error_of 1 timeout "$WAIT_SECONDS" "$BWOC" -w beta mqtt subscribe --agent agent-c --broker "$TLS_URL" --ca pki/evil.pem \
   --cert pki/client.pem --key pki/client.key
 expect_contains "$ERR" "TLS"
-error_of 1 timeout 30 "$BWOC" -w beta mqtt subscribe --agent agent-c --broker "$TLS_URL" --ca pki/ca.pem
+error_of 1 timeout "$WAIT_SECONDS" "$BWOC" -w beta mqtt subscribe --agent agent-c --broker "$TLS_URL" --ca pki/ca.pem
 error_of 2 bwoc -w beta mqtt subscribe --agent agent-c --broker "$TLS_URL" --ca pki/ca.pem --cert pki/client.pem
 expect_contains "$ERR" "needs its key"
 error_of 2 bwoc -w beta mqtt subscribe --agent agent-c --broker "$TLS_URL" --ca pki/missing.pem
@@ -90,16 +90,17 @@ url = "$AUTH_URL"
 credentials = "$WORK/alpha.credentials"
 EOT
 start_subscriber beta agent-b --credentials beta.credentials || finish
-run bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-b --payload '{"over":"password"}' --json
+run bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-b --payload '{"over":"password"}' --json \
+  --wait "${WAIT_SECONDS}s"
 expect_eq "$RC" "0"
 expect_eq "$(echo "$OUT" | jq -r .confirmed)" "true"
 expect_eq "$(tail -n 1 beta/agents/agent-b/memories/inbox.jsonl | jq -r .envelope.payload.over)" "password"
 
 # Wrong password, none, a file others can read: refused, and the error names
 # the file, never the password.
-error_of 1 timeout 30 "$BWOC" -w beta mqtt subscribe --agent agent-c --broker "$AUTH_URL" --credentials wrong.credentials
+error_of 1 timeout "$WAIT_SECONDS" "$BWOC" -w beta mqtt subscribe --agent agent-c --broker "$AUTH_URL" --credentials wrong.credentials
 expect_contains "$ERR" "refused the user name or password from wrong.credentials"
-error_of 1 timeout 30 "$BWOC" -w beta mqtt subscribe --agent agent-c --broker "$AUTH_URL"
+error_of 1 timeout "$WAIT_SECONDS" "$BWOC" -w beta mqtt subscribe --agent agent-c --broker "$AUTH_URL"
 chmod 644 wrong.credentials
 error_of 1 bwoc -w beta mqtt subscribe --agent agent-c --broker "$AUTH_URL" --credentials wrong.credentials
 expect_contains "$ERR" "can be read by others"

@@ -20,9 +20,11 @@ refusal_count() { lines_of "$REFUSALS"; }
 ids_in_inbox() { jq -r .envelope.id "$INBOX" | sort; }
 
 start_subscriber beta agent-b || finish
+# Publishing waits for the receipt until it comes: a slow machine only waits longer.
+RECEIPT_WAIT="${WAIT_SECONDS}s"
 
 # --- Delivery, with a verified receipt, by mqtt publish and by send.
-run bwoc -w alpha mqtt publish --agent agents/agent-a --to beta/agent-b --payload '{"n":1}' --json
+run bwoc -w alpha mqtt publish --agent agents/agent-a --to beta/agent-b --payload '{"n":1}' --json --wait "$RECEIPT_WAIT"
 expect_eq "$RC" "0"
 expect_eq "$(echo "$OUT" | jq -r .confirmed)" "true"
 expect_eq "$(echo "$OUT" | jq -r .topic)" "bwoc/beta/agent-b/inbox"
@@ -43,7 +45,7 @@ bwoc -w alpha envelope sign --from agent-a --to agent-b --aud beta --payload '{"
 watch_receipts() { mosquitto_sub -p "$BROKER_PORT" -V mqttv5 -c -i "watch-$1" -q 1 -t "$2" "${@:3}"; }
 watch_receipts a bwoc/alpha/agent-a/receipts -E
 expect_ok mosquitto_pub -p "$BROKER_PORT" -q 1 -t bwoc/beta/agent-b/inbox -f presigned.json
-expect_ok watch_receipts a bwoc/alpha/agent-a/receipts -C 1 -W 20
+expect_ok watch_receipts a bwoc/alpha/agent-a/receipts -C 1 -W "$WAIT_SECONDS"
 echo "$OUT" >receipt.json
 expect_eq "$(jq -r .re receipt.json)" "$(jq -r .id presigned.json)"
 expect_eq "$(jq -r .kind receipt.json)" "receipt"
@@ -84,7 +86,8 @@ kill -0 $SUB_PID && pass || failed "the subscriber died on bad input"
 # --- An envelope for another agent of beta, on agent-b's topic: not delivered.
 bwoc -w alpha envelope sign --from agent-a --to agent-c --aud beta --payload '{}' >other_agent.json
 pub -f other_agent.json
-expect_ok bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-b --payload '{"n":5}'
+expect_ok bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-b --payload '{"n":5}' --wait "$RECEIPT_WAIT" \
+  --require-receipt
 expect_eq "$(lines_of $INBOX)" "5"
 expect_eq "$(lines_of beta/agents/agent-c/memories/inbox.jsonl)" "0"
 
@@ -104,7 +107,7 @@ start_subscriber beta agent-b || finish
 wait_lines $INBOX 25
 # The receipts went to a topic nobody listened on: the spool resends, the
 # subscriber answers the repeats with the original receipts, nothing is added.
-run bwoc -w alpha mqtt spool --retry --json
+run bwoc -w alpha mqtt spool --retry --wait "$RECEIPT_WAIT" --json
 expect_eq "$RC" "0"
 expect_eq "$(echo "$OUT" | jq -c .)" '{"resent":20,"confirmed":20,"pending":0}'
 expect_eq "$(bwoc -w alpha mqtt spool --json | jq length)" "0"
@@ -119,15 +122,12 @@ RESENT_ID=$(echo "$OUT" | jq -r .id)
 start_ready "$WORK/alpha-agent-a.sub.log" "$BWOC" -w "$WORK/alpha" mqtt subscribe --agent agent-a \
   --broker "$BROKER_URL" --retry-interval 1s || finish
 ALPHA_SUB=$READY_PID
-wait_for_text alpha-agent-a.sub.log "event=mqtt.resent" 30
+wait_for_text alpha-agent-a.sub.log "event=mqtt.resent"
 start_subscriber beta agent-b || finish
 wait_lines $INBOX 26
 expect_eq "$(tail -n 1 $INBOX | jq -r .envelope.id)" "$RESENT_ID"
-for _ in $(seq 1 100); do
-  [ "$(bwoc -w alpha mqtt spool --json | jq length)" = 0 ] && break
-  read -r -t 0.1 <> <(:) || true   # bounded: 100 looks over at most 10 s
-done
-expect_eq "$(bwoc -w alpha mqtt spool --json | jq length)" "0"
+spool_is_empty() { [ "$(bwoc -w alpha mqtt spool --json | jq length)" = 0 ]; }
+eventually spool_is_empty && pass
 expect_eq "$(lines_of $INBOX)" "26"   # the original and the resend: one line
 stop_pid $ALPHA_SUB "alpha's subscriber"
 
@@ -136,7 +136,8 @@ start_ready "$WORK/beta-agent-c.sub.log" "$BWOC" -w "$WORK/beta" mqtt subscribe 
   --broker "$BROKER_URL" --topic 'bwoc/beta/agent-c/#' || finish
 C_SUB=$READY_PID
 expect_contains "$READY_LINE" "bwoc/beta/agent-c/#"
-expect_ok bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-c --topic bwoc/beta/agent-c/urgent --payload '{"slot":"urgent"}'
+expect_ok bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-c --topic bwoc/beta/agent-c/urgent \
+  --payload '{"slot":"urgent"}' --wait "$RECEIPT_WAIT"
 expect_contains "$OUT" "receipt verified"
 expect_eq "$(jq -r .envelope.payload.slot beta/agents/agent-c/memories/inbox.jsonl)" "urgent"
 stop_pid $C_SUB "agent-c's subscriber"
@@ -156,7 +157,7 @@ publish_burst() {
 # every_published LABEL: after the spool is retried, each id published is in
 # the inbox exactly once, and nothing is twice.
 every_published() {
-  run bwoc -w alpha mqtt spool --retry --wait 20s --json
+  run bwoc -w alpha mqtt spool --retry --wait "$RECEIPT_WAIT" --json
   expect_eq "$(echo "$OUT" | jq -r .pending)" "0"
   local missing
   missing=$(comm -23 <(sort "$1.ids") <(ids_in_inbox))
@@ -168,7 +169,7 @@ every_published() {
 # --- The subscriber killed (SIGKILL) mid-stream and restarted.
 publish_burst 40 sigkill &
 BURST=$!
-wait_lines sigkill.ids 15 60
+wait_lines sigkill.ids 15
 kill -KILL $SUB_PID
 wait $SUB_PID 2>/dev/null
 start_subscriber beta agent-b || finish
@@ -180,15 +181,19 @@ expect_eq "$(wc -l <sigkill.ids)" "40"
 # the subscriber reconnects and subscribes again by itself.
 publish_burst 40 brokerkill &
 BURST=$!
-wait_lines brokerkill.ids 15 60
+wait_lines brokerkill.ids 15
 kill -KILL $BROKER_MAIN_PID
 wait $BROKER_MAIN_PID 2>/dev/null
 BROKER_FIXED_PORT=$BROKER_PORT start_broker main || finish
 wait $BURST
-wait_for_text beta-agent-b.sub.log "how=reconnected" 60
+wait_for_text beta-agent-b.sub.log "how=reconnected"
 every_published brokerkill
 kill -0 $SUB_PID && pass || failed "the subscriber exited when the broker went away"
-[ "$(wc -l <brokerkill.ids)" -ge 20 ] && pass || failed "too few publishes went through: $(wc -l <brokerkill.ids)"
+# How many of the burst met the broker down depends on the machine's speed;
+# that publishing works again once it is back does not.
+run bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-b --payload '{"after":"the restart"}' --json \
+  --wait "$RECEIPT_WAIT"
+expect_eq "$(echo "$OUT" | jq -r .confirmed)" "true"
 
 # --- Bad input on the command line: one line on stderr, the right exit code.
 error_of 2 bwoc -w alpha mqtt publish --agent agent-a --to nobody/agent-b --payload '{}'
@@ -205,7 +210,7 @@ error_of 2 bwoc -w beta mqtt subscribe --agent nobody --broker "$BROKER_URL"
 error_of 1 bwoc -w beta mqtt subscribe --agent agent-b --broker "$BROKER_URL"
 expect_contains "$ERR" "already has a running"
 # An unreachable broker: a bounded wait, then a clear error.
-error_of 1 timeout 30 "$BWOC" -w beta mqtt subscribe --agent agent-c --broker mqtt://127.0.0.1:1
+error_of 1 timeout "$WAIT_SECONDS" "$BWOC" -w beta mqtt subscribe --agent agent-c --broker mqtt://127.0.0.1:1
 expect_contains "$ERR" "cannot connect to the broker (mqtt://127.0.0.1:1)"
 error_of 1 bwoc -w alpha mqtt publish --agent agent-a --broker mqtt://127.0.0.1:1 --to beta/agent-b
 expect_eq "$(bwoc -w alpha mqtt spool --json | jq length)" "0"

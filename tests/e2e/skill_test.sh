@@ -42,7 +42,7 @@ setsid sh -c 'echo $$ >"$HOME/pid"; exec sleep 60' </dev/null >/dev/null 2>&1 &
 read grandchild <"$HOME/pid"
 printf '{"eff":"%s","bnd":"%s","probe":%s,"grandchild":%s}' "$eff" "$bnd" "$probe" "$grandchild"
 EOF
-printf '#!/bin/sh\nsleep 5\necho "{}"\n' >"$skills/slow.sh"
+printf '#!/bin/sh\nsleep 30\necho "{}"\n' >"$skills/slow.sh"
 printf '#!/bin/sh\necho "{\\"nope\\":1}"\n' >"$skills/bad-output.sh"
 printf '#!/bin/sh\ncat\n' >"$skills/echo.sh"
 chmod +x "$skills"/*.sh
@@ -136,11 +136,11 @@ done
 expect_eq "${payloads[secret-sauce]}" '{"error":"Unknown skill"}'
 expect_eq "${payloads[no-such-skill]}" "${payloads[secret-sauce]}"
 expect_eq "${payloads[uppercase]}" "${payloads[secret-sauce]}"
-# ... and the provider spent about the same time on each (no skill ran).
-run bwoc -w beta skills stats --json
+# ... and the provider took the same path for each, the one that runs
+# nothing (its metering says so; a time limit would depend on the machine).
 for s in secret-sauce no-such-skill uppercase; do
-  ms=$(echo "$OUT" | jq ".skills[] | select(.side == \"provider\" and .skill == \"$s\") | .p50_ms")
-  [ "$(echo "$ms < 50" | bc)" = 1 ] && pass || failed "$s took $ms ms"
+  expect_eq "$(jq -r "select(.side == \"provider\" and .skill == \"$s\") | .outcome" beta/.bwoc/state/skill-calls.jsonl)" \
+    "unknown_skill"
 done
 
 # A crash inside a skill: a generic error; its stderr, exit code and paths stay home.
@@ -160,7 +160,8 @@ expect_eq "$(echo "$OUT" | jq -c .payload)" '{"error":"Skill failed"}'
 start=$(date +%s%N)
 run bwoc -w alpha call beta slow --json
 expect_eq "$(echo "$OUT" | jq -c .payload)" '{"error":"Skill timed out"}'
-[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 4000 ] && pass || failed "the 1 s time limit did not hold"
+# The skill sleeps 30 s: well before that, the 1 s limit has stopped it.
+[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 20000 ] && pass || failed "the 1 s time limit did not hold"
 expect_ok bwoc -w beta trust set alpha 1
 
 # The sandbox: no credential store, no workspace, no environment of ours.
@@ -214,14 +215,13 @@ expect_ok bwoc -w beta goal start alpha --objective "Same level" --grant 2
 expect_ok bwoc -w beta goal done g2
 expect_eq "$(bwoc -w beta trust list --json | jq -r '.[0].tier')" "2"
 expect_ok bwoc -w beta trust set alpha 1
-# Expiry steps it down by itself (bounded wait for the clock to pass it).
+# Expiry steps it down by itself (bounded wait for the clock to pass it). The
+# raise is read from what `goal start` says, not later: on a slow machine the
+# 2 s may be over before another command runs.
 expect_ok bwoc -w beta goal start alpha --objective "Short" --grant 2 --expires 2s
-expect_eq "$(bwoc -w beta trust list --json | jq -r '.[0].tier')" "2"
-for _ in $(seq 1 40); do
-  [ "$(bwoc -w beta trust list --json | jq -r '.[0].tier')" = 1 ] && break
-  timeout 0.2 tail -f /dev/null
-done
-expect_eq "$(bwoc -w beta trust list --json | jq -r '.[0].tier')" "1"
+expect_contains "$OUT" "\"alpha\" is tier 2 until it is done or expires"
+alpha_tier_is_1() { [ "$(bwoc -w beta trust list --json | jq -r '.[0].tier')" = 1 ]; }
+eventually alpha_tier_is_1 && pass
 expect_eq "$(bwoc -w beta goal list --json | jq -r '.[2].state')" "expired"
 grep -q '"why":"goal g3 expired"' beta/.bwoc/state/trust-audit.jsonl && pass || failed "no audit line for the expiry"
 
@@ -239,10 +239,8 @@ answered=$(grep -c ingest.answered "$WORK/beta-ingest.log")
 for i in 1 2 3; do
   echo "$last" >"beta/.bwoc/drop/tmp/replay$i" && mv "beta/.bwoc/drop/tmp/replay$i" "beta/.bwoc/drop/new/replay$i"
 done
-for _ in $(seq 1 100); do
-  [ "$(grep -c ingest.answered "$WORK/beta-ingest.log")" -ge $((answered + 3)) ] && break
-  timeout 0.1 tail -f /dev/null
-done
+three_more_answered() { [ "$(grep -c ingest.answered "$WORK/beta-ingest.log")" -ge $((answered + 3)) ]; }
+eventually three_more_answered
 expect_eq "$(grep -c ingest.answered "$WORK/beta-ingest.log")" "$((answered + 3))"
 expect_eq "$(bwoc -w beta trust list --json | jq -c '.[0] | [.tier, .consecutive_failures, .total_failures]')" '[2,2,4]'
 expect_exit 1 bwoc -w alpha call beta no-such-skill

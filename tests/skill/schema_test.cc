@@ -119,7 +119,9 @@ TEST(Schema, PatternsStayLinearOnHostileInput) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(s->validate(json::Value(hostile)).ok());
   EXPECT_TRUE(s->validate(json::Value(std::string(200'000, 'a'))).ok());
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  // Backtracking would take longer than the universe has; linear is well
+  // under a second, so a bound for the slowest machine still tells them apart.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
 }
 
 TEST(Schema, FormatsCheckedWithStdRegexAreBoundedFirst) {

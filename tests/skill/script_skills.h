@@ -29,7 +29,9 @@ class ScriptSkills {
     spec.argv = {file.string()};
     spec.readable = agent_;
     spec.scratch = workspace() / ".bwoc" / "state" / "runs";
-    spec.timeout = std::chrono::seconds(5);
+    // Far above what any script here needs: only a test about the time limit
+    // (which sets its own) may meet one, however slow the machine.
+    spec.timeout = std::chrono::seconds(120);
     return spec;
   }
 

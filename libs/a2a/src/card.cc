@@ -2,6 +2,7 @@
 
 #include "bwoc/core/files.h"
 #include "bwoc/core/version.h"
+#include "bwoc/core/routes.h"
 #include "url.h"
 
 namespace bwoc::a2a {
@@ -74,6 +75,8 @@ Result<CardInfo> card_info_for(const Workspace& ws, std::string_view agent, std:
   if (!ws.has_agent(agent)) {
     return Error(Errc::not_found, "no agent \"" + std::string(agent) + "\" in workspace \"" + ws.name() + "\"");
   }
+  // The card is public: a password in its URL would be given to everyone.
+  if (url_has_user_info(base_url)) return url_user_info_error("--public-url");
   BWOC_ASSIGN_OR_RETURN(PublicKey key, ws.public_key());
   CardInfo info;
   info.workspace = ws.name();

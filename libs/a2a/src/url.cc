@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "bwoc/core/routes.h"
+
 namespace bwoc::a2a {
 
 std::string Url::origin() const {
@@ -35,6 +37,8 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
 }  // namespace
 
 Result<Url> parse_url(std::string_view text) {
+  // Before anything quotes the text: it may hold a password.
+  if (url_has_user_info(text)) return url_user_info_error("the URL");
   auto bad = [&](const char* why) {
     return Error(Errc::invalid_argument, "invalid URL \"" + printable(text) + "\": " + why);
   };
@@ -55,7 +59,6 @@ Result<Url> parse_url(std::string_view text) {
   std::size_t slash = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
-  if (authority.find('@') != std::string_view::npos) return bad("user information is not allowed");
   std::string_view host = authority;
   std::string_view port;
   if (!authority.empty() && authority.front() == '[') {

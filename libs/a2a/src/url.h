@@ -1,4 +1,6 @@
 // http:// and https:// URLs, as bwoc reads them from routes.toml and cards.
+// None may carry user information (any '@': url_has_user_info() in
+// bwoc/core/routes.h), and errors never repeat such a URL.
 #ifndef BWOC_A2A_SRC_URL_H_
 #define BWOC_A2A_SRC_URL_H_
 

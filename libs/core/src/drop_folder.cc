@@ -90,23 +90,33 @@ void remove_stale_tmp(const fs::path& tmp_dir) {
 }  // namespace
 
 Result<fs::path> drop_envelope(const fs::path& peer_root, std::string_view envelope_text) {
-  fs::path tmp_dir = peer_root / ".bwoc" / "drop" / "tmp";
-  fs::path new_dir = peer_root / ".bwoc" / "drop" / "new";
-  std::error_code ec;
-  if (!fs::is_directory(tmp_dir, ec) || !fs::is_directory(new_dir, ec)) {
-    return Error(Errc::unavailable, "no drop folder at " + (peer_root / ".bwoc" / "drop").string() +
-                                        ": is " + peer_root.string() + " a bwoc workspace?");
+  // tmp/ and new/ must be the peer's own folders: opened without following a
+  // symlink anywhere below its root, and written through their descriptors,
+  // so that nothing the peer plants there sends the entry elsewhere.
+  auto tmp_dir = open_directory_beneath(peer_root, ".bwoc/drop/tmp");
+  auto new_dir = open_directory_beneath(peer_root, ".bwoc/drop/new");
+  for (const auto* dir : {&tmp_dir, &new_dir}) {
+    if (dir->ok()) continue;
+    if (dir->error().code() == Errc::permission_denied) return Error(Errc::refused, dir->error().message());
+    return Error(Errc::unavailable, "no drop folder at " + (peer_root / ".bwoc" / "drop").string() + ": is " +
+                                        peer_root.string() + " a bwoc workspace?");
   }
   std::string name = entry_name();
-  fs::path tmp = tmp_dir / name;
-  BWOC_RETURN_IF_ERROR(write_file_exclusive(tmp, envelope_text, 0644));
-  fs::path final_path = new_dir / name;
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return os_error("cannot move the envelope into", new_dir, err);
+  fs::path tmp = peer_root / ".bwoc" / "drop" / "tmp" / name;
+  UniqueFd file(::openat(tmp_dir->get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (file.get() < 0) return os_error("cannot create", tmp, errno);
+  Status st = write_all(file.get(), envelope_text, tmp);
+  if (st.ok() && ::fsync(file.get()) != 0) st = os_error("cannot sync", tmp, errno);
+  file = UniqueFd();
+  if (st.ok() && ::renameat(tmp_dir->get(), name.c_str(), new_dir->get(), name.c_str()) != 0) {
+    st = os_error("cannot move the envelope into", peer_root / ".bwoc" / "drop" / "new", errno);
   }
-  BWOC_RETURN_IF_ERROR(fsync_directory(new_dir));
+  if (!st.ok()) {
+    ::unlinkat(tmp_dir->get(), name.c_str(), 0);
+    return st.error();
+  }
+  fs::path final_path = peer_root / ".bwoc" / "drop" / "new" / name;
+  if (::fsync(new_dir->get()) != 0) return os_error("cannot sync directory", final_path.parent_path(), errno);
   return final_path;
 }
 
@@ -116,7 +126,7 @@ Result<SendReport> PathTransport::deliver(const PeerRoute& peer, const SignedEnv
   if (!peer.path) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no path");
   // Read the peer's public identity (never anything private) to catch a
   // mismatch with the pinned key before the peer silently refuses.
-  auto other = Workspace::open(*peer.path);
+  auto other = Workspace::open_peer(*peer.path);
   if (!other.ok()) {
     return Error(Errc::unavailable, "peer \"" + peer.key + "\": " + other.error().message());
   }

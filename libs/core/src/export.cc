@@ -79,7 +79,9 @@ Status write_export(const Workspace& ws) {
 }
 
 Result<json::Value> read_export(const Workspace& peer) {
-  BWOC_ASSIGN_OR_RETURN(std::string text, read_file_bounded(export_file(peer), kMaxExportBytes));
+  // Never through a symlink or a hard link: a peer could point it anywhere.
+  BWOC_ASSIGN_OR_RETURN(std::string text, read_file_beneath(peer.root(), export_file(peer).lexically_relative(peer.root()),
+                                                            kMaxExportBytes));
   auto doc = json::parse(text, {kMaxExportBytes, 16});
   if (!doc.ok() || !doc->is_object()) {
     return Error(Errc::refused, "the peer's " + export_file(peer).string() + " is not a status summary");

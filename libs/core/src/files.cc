@@ -1,13 +1,18 @@
 #include "bwoc/core/files.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
+#include "beneath.h"
 #include "bwoc/core/keys.h"
 
 namespace bwoc {
@@ -94,21 +99,12 @@ Status append_line(const fs::path& path, std::string_view line, mode_t mode) {
   return st;
 }
 
-Result<std::string> read_file_bounded(const fs::path& path, std::size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return os_error("cannot open", path, errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return os_error("cannot stat", path, err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Error(Errc::invalid_argument, path.string() + " is not a regular file");
-  }
+namespace {
+
+// Reads `fd` to its end, at most `max_bytes`; `size_hint` sizes the first read.
+Result<std::string> read_fd_bounded(int fd, std::size_t size_hint, std::size_t max_bytes, const fs::path& path) {
   std::string out;
-  out.resize(std::min<std::size_t>(static_cast<std::size_t>(st.st_size), max_bytes) + 1);
+  out.resize(std::min(size_hint, max_bytes) + 1);
   std::size_t got = 0;
   for (;;) {
     if (got == out.size()) {
@@ -118,20 +114,27 @@ Result<std::string> read_file_bounded(const fs::path& path, std::size_t max_byte
     ssize_t n = ::read(fd, out.data() + got, out.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return os_error("cannot read", path, err);
+      return os_error("cannot read", path, errno);
     }
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
   }
-  ::close(fd);
   if (got > max_bytes) {
-    return Error(Errc::invalid_argument,
-                 path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+    return Error(Errc::invalid_argument, path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
   }
   out.resize(got);
   return out;
+}
+
+}  // namespace
+
+Result<std::string> read_file_bounded(const fs::path& path, std::size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) return os_error("cannot open", path, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return os_error("cannot stat", path, errno);
+  if (!S_ISREG(st.st_mode)) return Error(Errc::invalid_argument, path.string() + " is not a regular file");
+  return read_fd_bounded(fd.get(), static_cast<std::size_t>(st.st_size), max_bytes, path);
 }
 
 Result<std::string> read_at_most(const std::string& source, std::size_t limit, bool& truncated) {
@@ -178,6 +181,148 @@ Status ensure_directory(const fs::path& path, mode_t mode) {
   return ok_status();
 }
 
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+namespace beneath {
+
+namespace {
+
+// The components of a relative path with none that could climb or hide: no
+// leading '/', no empty, "." or ".." component.
+bool split_plain(std::string_view relative, std::vector<std::string>& parts) {
+  if (relative.empty() || relative.size() > 4096) return false;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t end = relative.find('/', start);
+    std::string_view part = relative.substr(start, end == std::string_view::npos ? end : end - start);
+    if (part.empty() || part == "." || part == ".." || part.find('\0') != std::string_view::npos) return false;
+    parts.emplace_back(part);
+    if (end == std::string_view::npos) return true;
+    start = end + 1;
+  }
+}
+
+int walk(int root_fd, const std::vector<std::string>& parts, int flags) {
+  int dir = root_fd;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    int next = ::openat(dir, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int err = errno;
+    if (dir != root_fd) ::close(dir);
+    if (next < 0) {
+      errno = err;
+      return -1;
+    }
+    dir = next;
+  }
+  int fd = ::openat(dir, parts.back().c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
+  int err = errno;
+  if (dir != root_fd) ::close(dir);
+  errno = err;
+  return fd;
+}
+
+// Cleared once the kernel (or a seccomp filter: systemd's SystemCallFilter
+// answers EPERM) has said no, so that later calls go straight to the walk.
+std::atomic<bool> openat2_works{true};
+
+}  // namespace
+
+int open_below(int root_fd, std::string_view relative, int flags, Way way) {
+  std::vector<std::string> parts;
+  if (!split_plain(relative, parts)) {
+    errno = EXDEV;
+    return -1;
+  }
+  if (way == Way::openat2 && openat2_works.load(std::memory_order_relaxed)) {
+    open_how how{};
+    how.flags = static_cast<std::uint64_t>(flags | O_NOFOLLOW | O_CLOEXEC);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    std::string path(relative);
+    long fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
+    if (fd >= 0) return static_cast<int>(fd);
+    if (errno != ENOSYS && errno != EPERM) return -1;
+    openat2_works.store(false, std::memory_order_relaxed);
+  }
+  return walk(root_fd, parts, flags);
+}
+
+}  // namespace beneath
+
+namespace {
+
+// A symlink met where a folder was expected reads as ENOTDIR: look, to say so.
+bool has_symlink_on_the_way(const fs::path& root, const fs::path& relative) {
+  fs::path at = root;
+  for (const fs::path& part : relative) {
+    at /= part;
+    struct stat st {};
+    if (::lstat(at.c_str(), &st) != 0) return false;
+    if (S_ISLNK(st.st_mode)) return true;
+  }
+  return false;
+}
+
+Error beneath_error(const fs::path& root, const fs::path& relative, int err) {
+  fs::path full = root / relative;
+  if (err == ENOTDIR && has_symlink_on_the_way(root, relative)) err = ELOOP;
+  if (err == ELOOP || err == EXDEV) {
+    return Error(Errc::permission_denied,
+                 full.string() + " goes through a symbolic link or out of " + root.string() + ": refusing it");
+  }
+  if (err == ENOTDIR) err = ENOENT;
+  return os_error("cannot open", full, err);
+}
+
+Result<UniqueFd> open_root(const fs::path& root) {
+  UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return os_error("cannot open the folder", root, errno);
+  return fd;
+}
+
+}  // namespace
+
+Result<UniqueFd> open_directory_beneath(const fs::path& root, const fs::path& relative) {
+  BWOC_ASSIGN_OR_RETURN(UniqueFd base, open_root(root));
+  UniqueFd fd(beneath::open_below(base.get(), relative.native(), O_RDONLY | O_DIRECTORY));
+  if (fd.get() < 0) return beneath_error(root, relative, errno);
+  return fd;
+}
+
+Result<UniqueFd> open_file_beneath(const fs::path& root, const fs::path& relative, struct stat* info) {
+  BWOC_ASSIGN_OR_RETURN(UniqueFd base, open_root(root));
+  // O_NONBLOCK: a FIFO planted under a shared name must not hang the reader.
+  UniqueFd fd(beneath::open_below(base.get(), relative.native(), O_RDONLY | O_NONBLOCK));
+  if (fd.get() < 0) return beneath_error(root, relative, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return os_error("cannot stat", root / relative, errno);
+  if (!S_ISREG(st.st_mode)) {
+    return Error(Errc::permission_denied, (root / relative).string() + " is not a regular file: refusing it");
+  }
+  if (st.st_nlink != 1) {
+    return Error(Errc::permission_denied, (root / relative).string() +
+                                              " has other hard links, which could be any file: refusing it");
+  }
+  if (info != nullptr) *info = st;
+  return fd;
+}
+
+Result<std::string> read_file_beneath(const fs::path& root, const fs::path& relative, std::size_t max_bytes) {
+  struct stat st {};
+  BWOC_ASSIGN_OR_RETURN(UniqueFd fd, open_file_beneath(root, relative, &st));
+  return read_fd_bounded(fd.get(), static_cast<std::size_t>(st.st_size), max_bytes, root / relative);
+}
+
 Result<FileLock> FileLock::acquire(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return os_error("cannot open lock file", path, errno);
@@ -201,19 +346,6 @@ Result<FileLock> FileLock::try_acquire(const fs::path& path) {
     return os_error("cannot lock", path, err);
   }
   return FileLock(fd);
-}
-
-FileLock& FileLock::operator=(FileLock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.fd_;
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
 }  // namespace bwoc

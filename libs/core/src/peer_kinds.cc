@@ -22,12 +22,10 @@ Result<json::Value> learn_payload(const Workspace& ws, const json::Value& reques
     }
     return json::Value::object({{"docs", std::move(list)}});
   }
-  auto file = resolve_share(ws, doc->as_string());
+  // Read beneath the workspace, never through a link (shares.h).
   std::optional<std::string> text;
-  if (file.ok()) {
-    auto read = read_file_bounded(*file, kMaxSharedDocBytes);
-    if (read.ok() && json::is_valid_utf8(*read)) text = std::move(read).value();
-  }
+  auto read = read_share(ws, doc->as_string(), kMaxSharedDocBytes);
+  if (read.ok() && json::is_valid_utf8(*read)) text = std::move(read).value();
   if (!text) return json::Value::object({{"doc", doc->as_string()}, {"found", false}});
   return json::Value::object({{"doc", doc->as_string()}, {"found", true}, {"text", std::move(*text)}});
 }

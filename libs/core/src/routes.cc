@@ -81,6 +81,7 @@ Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const f
   }
   if (const toml::node* n = t.get("url")) {
     auto s = n->value<std::string>();
+    if (s && url_has_user_info(*s)) return config_error(file, n, url_user_info_error("\"url\"").message());
     if (!s || !(s->rfind("http://", 0) == 0 || s->rfind("https://", 0) == 0) || s->size() > 2048) {
       return config_error(file, n, "\"url\" must be an http:// or https:// URL");
     }
@@ -96,6 +97,9 @@ Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const f
     }
     MqttRoute route;
     auto broker = (*m)["broker"].value<std::string>();
+    if (broker && url_has_user_info(*broker)) {
+      return config_error(file, m->get("broker"), url_user_info_error("mqtt.broker").message());
+    }
     if (!broker || !(broker->rfind("mqtt://", 0) == 0 || broker->rfind("mqtts://", 0) == 0)) {
       return config_error(file, n, "mqtt.broker must be an mqtt:// or mqtts:// URL");
     }
@@ -149,6 +153,16 @@ std::optional<Via> via_from_name(std::string_view name) {
 std::int64_t default_max_age_ms(Via via) { return via == Via::a2a ? kLiveMaxAgeMs : kStoredMaxAgeMs; }
 
 bool is_valid_peer_key(std::string_view key) { return is_valid_agent_name(key); }
+
+bool url_has_user_info(std::string_view url) { return url.find('@') != std::string_view::npos; }
+
+Error url_user_info_error(std::string_view what) {
+  return Error(Errc::invalid_argument,
+               std::string(what) + ": a URL never carries a user name or password (user:password@host; bwoc refuses "
+                                   "any '@' in it): remove it, and give an MQTT broker's user:password in a "
+                                   "credentials file of mode 0600, named by --credentials or by `credentials` in "
+                                   ".bwoc/mqtt.toml (see docs/MQTT.md)");
+}
 
 std::vector<Via> PeerRoute::transports() const {
   std::vector<Via> out;

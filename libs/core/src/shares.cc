@@ -16,27 +16,53 @@ namespace {
 
 constexpr std::size_t kMaxShares = 10'000;
 
-// The canonical form of `p` if it is a regular file that may be shared.
-Result<fs::path> safe_file(const Workspace& ws, const fs::path& p) {
-  std::error_code ec;
-  fs::path root = fs::canonical(ws.root(), ec);
-  if (ec) return os_error("cannot resolve", ws.root(), ec.value());
-  fs::path real = fs::canonical(p, ec);
-  if (ec) return Error(Errc::not_found, "no such file: " + p.string());
-  fs::path rel = real.lexically_relative(root);
-  if (rel.empty() || *rel.begin() == "..") {
-    return Error(Errc::permission_denied, p.string() + " is outside the workspace: only its own files can be shared");
+// Where shared documents may live: a relative path without "..", outside
+// .bwoc/ and every agent's memories/. Checked on the path as written, since
+// nothing is ever read through a symbolic link (files.h, *_beneath).
+Status check_shareable(const fs::path& rel, const std::string& shown) {
+  if (rel.empty() || rel.is_absolute() || *rel.begin() == "..") {
+    return Error(Errc::permission_denied, shown + " is outside the workspace: only its own files can be shared");
+  }
+  for (const fs::path& part : rel) {
+    if (part == "..") return Error(Errc::permission_denied, shown + " leaves the workspace");
   }
   if (*rel.begin() == ".bwoc") return Error(Errc::permission_denied, "files under .bwoc/ (keys, state) are never shared");
   auto it = rel.begin();
   if (*it == "agents" && ++it != rel.end() && ++it != rel.end() && *it == "memories") {
     return Error(Errc::permission_denied, "an agent's memories (its inbox) are never shared");
   }
-  struct stat st {};
-  if (::stat(real.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Error(Errc::invalid_argument, p.string() + " is not a regular file");
+  return ok_status();
+}
+
+// `p`, a path the user gave, as a path relative to the workspace that may be
+// shared: inside it once symlinks are resolved, and then a regular file with
+// one link that is reached without any symlink (what peers will be served).
+Result<fs::path> shareable_path(const Workspace& ws, const fs::path& p) {
+  std::error_code ec;
+  fs::path root = fs::canonical(ws.root(), ec);
+  if (ec) return os_error("cannot resolve", ws.root(), ec.value());
+  fs::path real = fs::canonical(p, ec);
+  if (ec) return Error(Errc::not_found, "no such file: " + p.string());
+  fs::path rel = real.lexically_relative(root);
+  BWOC_RETURN_IF_ERROR(check_shareable(rel, p.string()));
+  auto file = open_file_beneath(root, rel);
+  if (!file.ok()) return Error(file.error().code(), p.string() + ": " + file.error().message());
+  return rel;
+}
+
+// The allowlisted relative path of `name`, or a not_found that says nothing more.
+Result<fs::path> listed_path(const Workspace& ws, std::string_view name) {
+  Error unknown(Errc::not_found, "no such shared document");
+  if (!is_valid_share_name(name)) return unknown;
+  auto docs = load_shares(ws);
+  if (!docs.ok()) return docs.error();
+  for (const SharedDoc& d : *docs) {
+    if (d.name != name) continue;
+    fs::path rel(d.path);
+    if (!check_shareable(rel, d.path).ok()) return unknown;
+    return rel;
   }
-  return real;
+  return unknown;
 }
 
 Status write_shares(const Workspace& ws, const std::vector<SharedDoc>& docs) {
@@ -64,9 +90,11 @@ bool is_valid_share_name(std::string_view name) {
 
 Result<std::vector<SharedDoc>> load_shares(const Workspace& ws) {
   std::vector<SharedDoc> out;
-  std::error_code ec;
-  if (!fs::exists(ws.shared_file(), ec)) return out;
-  BWOC_ASSIGN_OR_RETURN(toml::table table, parse_toml_file(ws.shared_file()));
+  // A peer reads this file too: never through a symlink or a hard link.
+  auto text = read_file_beneath(ws.root(), ws.shared_file().lexically_relative(ws.root()), kMaxConfigBytes);
+  if (!text.ok() && text.error().code() == Errc::not_found) return out;
+  if (!text.ok()) return text.error();
+  BWOC_ASSIGN_OR_RETURN(toml::table table, parse_toml_text(*text, ws.shared_file()));
   for (const auto& [k, v] : table) {
     if (k.str() != "doc") return config_error(ws.shared_file(), &v, "unknown table \"" + std::string(k.str()) + "\"");
   }
@@ -94,18 +122,16 @@ Result<std::vector<SharedDoc>> load_shares(const Workspace& ws) {
 
 Result<SharedDoc> add_share(const Workspace& ws, const fs::path& file, std::optional<std::string> name,
                             std::string description) {
-  BWOC_ASSIGN_OR_RETURN(fs::path real, safe_file(ws, file));
-  std::error_code ec;
-  fs::path root = fs::canonical(ws.root(), ec);
+  BWOC_ASSIGN_OR_RETURN(fs::path rel, shareable_path(ws, file));
   SharedDoc d;
-  d.name = name ? *name : real.stem().string();
+  d.name = name ? *name : rel.stem().string();
   if (!is_valid_share_name(d.name)) {
     return Error(Errc::invalid_argument, "\"" + d.name + "\" is not a valid document name: use letters, digits, . _ -");
   }
   if (description.find('\n') != std::string::npos || description.size() > 500) {
     return Error(Errc::invalid_argument, "the description must be one line of at most 500 characters");
   }
-  d.path = real.lexically_relative(root).string();
+  d.path = rel.string();
   d.description = std::move(description);
   BWOC_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire(ws.state_dir() / "shared.lock"));
   BWOC_ASSIGN_OR_RETURN(std::vector<SharedDoc> docs, load_shares(ws));
@@ -130,9 +156,9 @@ Result<std::vector<SharedFile>> shared_files(const Workspace& ws) {
   BWOC_ASSIGN_OR_RETURN(std::vector<SharedDoc> docs, load_shares(ws));
   std::vector<SharedFile> out;
   for (const SharedDoc& d : docs) {
-    auto file = resolve_share(ws, d.name);
+    fs::path rel(d.path);
     struct stat st {};
-    if (!file.ok() || ::stat(file->c_str(), &st) != 0) continue;
+    if (!check_shareable(rel, d.path).ok() || !open_file_beneath(ws.root(), rel, &st).ok()) continue;
     out.push_back({d.name, d.description,
                    static_cast<UnixMillis>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000});
   }
@@ -140,19 +166,16 @@ Result<std::vector<SharedFile>> shared_files(const Workspace& ws) {
 }
 
 Result<fs::path> resolve_share(const Workspace& ws, std::string_view name) {
-  Error unknown(Errc::not_found, "no such shared document");
-  if (!is_valid_share_name(name)) return unknown;
-  auto docs = load_shares(ws);
-  if (!docs.ok()) return docs.error();
-  for (const SharedDoc& d : *docs) {
-    if (d.name != name) continue;
-    fs::path p(d.path);
-    if (p.is_absolute()) return unknown;
-    auto real = safe_file(ws, ws.root() / p);
-    if (!real.ok()) return unknown;
-    return *real;
-  }
-  return unknown;
+  BWOC_ASSIGN_OR_RETURN(fs::path rel, listed_path(ws, name));
+  if (!open_file_beneath(ws.root(), rel).ok()) return Error(Errc::not_found, "no such shared document");
+  return ws.root() / rel;
+}
+
+Result<std::string> read_share(const Workspace& ws, std::string_view name, std::size_t max_bytes) {
+  BWOC_ASSIGN_OR_RETURN(fs::path rel, listed_path(ws, name));
+  auto text = read_file_beneath(ws.root(), rel, max_bytes);
+  if (!text.ok() && text.error().code() != Errc::invalid_argument) return Error(Errc::not_found, "no such shared document");
+  return text;
 }
 
 }  // namespace bwoc

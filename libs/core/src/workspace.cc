@@ -54,8 +54,8 @@ constexpr std::string_view kGitignore = R"(# bwoc: the credential store and node
 .bwoc/quarantine/
 )";
 
-Result<Identity> read_identity(const fs::path& file) {
-  BWOC_ASSIGN_OR_RETURN(toml::table table, parse_toml_file(file));
+Result<Identity> identity_from_text(std::string_view toml_text, const fs::path& file) {
+  BWOC_ASSIGN_OR_RETURN(toml::table table, parse_toml_text(toml_text, file));
   Identity id;
   auto name = table["name"].value<std::string>();
   if (!name || !is_valid_workspace_name(*name)) {
@@ -134,7 +134,22 @@ Result<Workspace> Workspace::open(const fs::path& root_in) {
   }
   root = fs::canonical(root, ec);
   if (ec) return Error(Errc::not_found, "cannot resolve " + root_in.string());
-  BWOC_ASSIGN_OR_RETURN(Identity id, read_identity(identity));
+  BWOC_ASSIGN_OR_RETURN(std::string text, read_file_bounded(identity, kMaxConfigBytes));
+  BWOC_ASSIGN_OR_RETURN(Identity id, identity_from_text(text, identity));
+  return Workspace(root, std::move(id));
+}
+
+Result<Workspace> Workspace::open_peer(const fs::path& root_in) {
+  std::error_code ec;
+  fs::path root = fs::canonical(root_in, ec);
+  if (ec) return Error(Errc::not_found, "no bwoc workspace at " + root_in.string());
+  fs::path identity = root / ".bwoc" / "identity.toml";
+  auto text = read_file_beneath(root, identity.lexically_relative(root), kMaxConfigBytes);
+  if (!text.ok() && text.error().code() == Errc::not_found) {
+    return Error(Errc::not_found, "no bwoc workspace at " + root.string() + " (no .bwoc/identity.toml)");
+  }
+  if (!text.ok()) return text.error();
+  BWOC_ASSIGN_OR_RETURN(Identity id, identity_from_text(*text, identity));
   return Workspace(root, std::move(id));
 }
 

@@ -16,6 +16,7 @@
 #include <toml++/toml.h>
 
 #include "bwoc/core/files.h"
+#include "bwoc/core/routes.h"
 
 namespace bwoc::mqtt {
 
@@ -31,6 +32,8 @@ std::string BrokerUrl::paho_uri() const {
 }
 
 Result<BrokerUrl> parse_broker_url(std::string_view text) {
+  // Before anything quotes the text: it may hold a password.
+  if (url_has_user_info(text)) return url_user_info_error("the broker URL");
   auto bad = [&](const char* why) {
     return Error(Errc::invalid_argument, "invalid broker URL \"" + std::string(text.substr(0, 200)) + "\": " + why +
                                              " (use mqtt://host:1883 or mqtts://host:8883)");

@@ -23,6 +23,13 @@ const std::string* string_member(const json::Value& v, const char* name) {
 
 }  // namespace
 
+Status check_invite(const Invite& invite) {
+  if (invite.url && url_has_user_info(*invite.url)) return url_user_info_error("the A2A url");
+  if (invite.mqtt && url_has_user_info(invite.mqtt->broker)) return url_user_info_error("the MQTT broker URL");
+  if (auto routes = Routes::parse(peer_table(invite, invite.name), "invite", "/"); !routes.ok()) return routes.error();
+  return ok_status();
+}
+
 std::string encode_invite(const Invite& invite) {
   json::Value v = json::Value::object({{"v", 1}, {"name", invite.name}, {"pubkey", invite.pubkey.to_text()}});
   if (invite.agent) v.set("agent", *invite.agent);
@@ -88,9 +95,7 @@ Result<Invite> decode_invite(std::string_view code) {
   if (invite.path && !std::filesystem::path(*invite.path).is_absolute()) {
     return bad_code("its path is not absolute");
   }
-  // The same rules as a hand-written routes.toml entry.
-  auto routes = Routes::parse(peer_table(invite, invite.name), "invite", "/");
-  if (!routes.ok()) return bad_code(routes.error().message());
+  if (Status st = check_invite(invite); !st.ok()) return bad_code(st.error().message());
   return invite;
 }
 

@@ -8,7 +8,10 @@ namespace bwoc::peer {
 
 Result<Workspace> open_path_peer(const PeerRoute& peer) {
   if (!peer.path) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no path");
-  auto ws = Workspace::open(*peer.path);
+  auto ws = Workspace::open_peer(*peer.path);
+  if (!ws.ok() && ws.error().code() == Errc::permission_denied) {
+    return Error(Errc::refused, "peer \"" + peer.key + "\": " + ws.error().message());
+  }
   if (!ws.ok()) return Error(Errc::unavailable, "peer \"" + peer.key + "\": no workspace at " + peer.path->string());
   auto key = ws->public_key();
   if (!key.ok() || !(*key == peer.pubkey)) {
@@ -35,9 +38,7 @@ Result<std::vector<SharedInfo>> shared_by_path(const PeerRoute& peer) {
 
 Result<std::string> read_shared_by_path(const PeerRoute& peer, const std::string& name) {
   BWOC_ASSIGN_OR_RETURN(Workspace ws, open_path_peer(peer));
-  auto file = resolve_share(ws, name);
-  if (!file.ok()) return Error(Errc::not_found, "peer \"" + peer.key + "\" shares no document \"" + name + "\"");
-  auto text = read_file_bounded(*file, kMaxSharedDocBytes);
+  auto text = read_share(ws, name, kMaxSharedDocBytes);
   if (!text.ok()) {
     if (text.error().code() == Errc::not_found) {
       return Error(Errc::not_found, "peer \"" + peer.key + "\" shares no document \"" + name + "\"");

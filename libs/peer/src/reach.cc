@@ -53,7 +53,7 @@ std::string_view state_name(Reach::State state) {
 
 Status probe_path(const PeerRoute& peer, std::chrono::milliseconds) {
   if (!peer.path) return Error(Errc::unavailable, "no path");
-  auto ws = Workspace::open(*peer.path);
+  auto ws = Workspace::open_peer(*peer.path);
   if (!ws.ok()) return Error(Errc::unavailable, "no workspace at " + peer.path->string());
   auto key = ws->public_key();
   if (!key.ok()) return Error(Errc::unavailable, "the workspace at " + peer.path->string() + " has no key");

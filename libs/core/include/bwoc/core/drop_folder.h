@@ -3,7 +3,11 @@
 //
 // Sender: writes the signed envelope in full into tmp/ under a name of its
 // own making, fsyncs it, then renames it into new/ (as maildir does), so that
-// an entry in new/ is always complete. It writes nowhere else in the peer.
+// an entry in new/ is always complete. It writes nowhere else in the peer:
+// tmp/ and new/ are opened without following a symbolic link on the way from
+// the peer's root, and the file is created and renamed through their
+// descriptors, so a peer that plants a symlink gets a refusal, not a write
+// outside its folder.
 //
 // Recipient (`bwoc inbox ingest`, and the services): takes entries from new/
 // in bounded batches; reads an entry only if it is a regular file with one

@@ -6,6 +6,7 @@
 #ifndef BWOC_CORE_FILES_H_
 #define BWOC_CORE_FILES_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -51,6 +52,40 @@ Status ensure_directory(const std::filesystem::path& path, mode_t mode = 0755);
 // fsync on a directory, so that a rename or a new entry in it is durable.
 Status fsync_directory(const std::filesystem::path& path);
 
+// A file descriptor that closes itself.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+// Reading what a peer shared, and writing into a peer's folder, so that
+// neither can leave it.
+//
+// `relative` is opened below the directory `root` without following a
+// symbolic link on any of its components (openat2 with RESOLVE_BENEATH and
+// RESOLVE_NO_SYMLINKS where the kernel has it, else one O_NOFOLLOW openat per
+// component), and it may not be absolute or hold "..". `root` itself is
+// followed: it is the folder the operator named. A file must then be a
+// regular file with exactly one link, since a hard link would put a file
+// from anywhere (a secret key) under a shared name. Refusals are
+// Errc::permission_denied and say why; a missing file is Errc::not_found.
+Result<UniqueFd> open_directory_beneath(const std::filesystem::path& root, const std::filesystem::path& relative);
+Result<UniqueFd> open_file_beneath(const std::filesystem::path& root, const std::filesystem::path& relative,
+                                   struct stat* info = nullptr);
+// The whole file, at most `max_bytes` (larger is Errc::invalid_argument).
+Result<std::string> read_file_beneath(const std::filesystem::path& root, const std::filesystem::path& relative,
+                                      std::size_t max_bytes);
+
 // An exclusive advisory lock (flock) on a lock file, held while the object lives.
 class FileLock {
  public:
@@ -58,15 +93,12 @@ class FileLock {
   // Like acquire(), but fails at once (Errc::already_exists) when another
   // process holds the lock.
   static Result<FileLock> try_acquire(const std::filesystem::path& path);
-  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  FileLock& operator=(FileLock&& other) noexcept;
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  ~FileLock();
+  FileLock(FileLock&&) noexcept = default;
+  FileLock& operator=(FileLock&&) noexcept = default;
 
  private:
   explicit FileLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  UniqueFd fd_;  // closing it releases the flock
 };
 
 }  // namespace bwoc

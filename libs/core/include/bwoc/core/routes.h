@@ -75,6 +75,16 @@ class Routes {
 // A peer alias: [a-z0-9][a-z0-9._-]{0,63}, like a workspace name.
 bool is_valid_peer_key(std::string_view key);
 
+// Credentials never travel in URLs: a password there would end up in invite
+// codes, routes.toml, `peer list`, systemd units and logs. Whether `url`
+// holds user information (scheme://user:password@host). Any '@' counts, since
+// a password may hold '/', '?' or '#' that would hide where the host begins;
+// every peer and broker URL bwoc takes is refused with url_user_info_error().
+bool url_has_user_info(std::string_view url);
+// The error for such a URL: names `what` (a flag, a field), never the URL,
+// and says where a broker's password goes instead (docs/MQTT.md).
+Error url_user_info_error(std::string_view what);
+
 }  // namespace bwoc
 
 #endif  // BWOC_CORE_ROUTES_H_

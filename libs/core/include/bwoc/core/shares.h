@@ -3,11 +3,14 @@
 //
 // A shared document is a regular file inside the workspace, outside .bwoc/
 // (keys, state) and outside every agent's memories/ (inboxes), named by a
-// path relative to the workspace root that stays inside it once symlinks
-// are resolved. Peers see only what is listed here (`bwoc peer learn`).
+// path relative to the workspace root. Peers see only what is listed here
+// (`bwoc peer learn`), and only what is reached through that path without a
+// symbolic link on any component and has a single link: a file swapped for a
+// symlink, or a hard link to a secret, is served to no one (files.h).
 #ifndef BWOC_CORE_SHARES_H_
 #define BWOC_CORE_SHARES_H_
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -31,9 +34,10 @@ bool is_valid_share_name(std::string_view name);
 Result<std::vector<SharedDoc>> load_shares(const Workspace& ws);
 
 // Adds `file` (a path given by the user, relative to the current folder) to
-// the allowlist under `name` (default: the file's stem). Refuses files
-// outside the workspace, inside .bwoc/ or an agent's memories/, and names
-// already used.
+// the allowlist under `name` (default: the file's stem), as its path once
+// symlinks are resolved. Refuses files outside the workspace, inside .bwoc/
+// or an agent's memories/, files with other hard links, and names already
+// used.
 Result<SharedDoc> add_share(const Workspace& ws, const std::filesystem::path& file, std::optional<std::string> name,
                             std::string description);
 Status remove_share(const Workspace& ws, const std::string& name);
@@ -51,6 +55,12 @@ Result<std::vector<SharedFile>> shared_files(const Workspace& ws);
 // by a symlink since it was added): the same not_found for a name that is
 // not on the allowlist and for a file that is missing or no longer safe.
 Result<std::filesystem::path> resolve_share(const Workspace& ws, std::string_view name);
+
+// The text of a shared document, opened as above (so no check can be raced
+// between looking and reading): not_found alike for a name not on the
+// allowlist and a file that is missing or unsafe; invalid_argument when it
+// is larger than `max_bytes`.
+Result<std::string> read_share(const Workspace& ws, std::string_view name, std::size_t max_bytes);
 
 }  // namespace bwoc
 

@@ -40,6 +40,11 @@ class Workspace {
   static Result<Workspace> init(const std::filesystem::path& root, std::string_view name);
   // Opens the workspace whose root is `root`.
   static Result<Workspace> open(const std::filesystem::path& root);
+  // Opens another workspace to read what it publishes (a path peer): its
+  // identity is read without following a symbolic link or a hard link below
+  // `root` (files.h, read_file_beneath), and so is everything shared.h and
+  // export.h read from it afterwards.
+  static Result<Workspace> open_peer(const std::filesystem::path& root);
   // Finds the workspace: `explicit_root` if given, else $BWOC_WORKSPACE, else
   // the nearest folder holding .bwoc/identity.toml from the current folder up.
   static Result<Workspace> locate(const std::optional<std::filesystem::path>& explicit_root);

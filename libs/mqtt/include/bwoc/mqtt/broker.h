@@ -1,6 +1,7 @@
 // How bwoc reaches an MQTT broker: its URL and the settings that go with it.
 //
-// Broker URLs are mqtt://host[:1883] or mqtts://host[:8883]. Everything else
+// Broker URLs are mqtt://host[:1883] or mqtts://host[:8883], with no user
+// name or password in them (refused, without repeating the URL). Everything else
 // (the CA that signs the broker's certificate, a client certificate and key,
 // a user name and password) comes from files named in .bwoc/mqtt.toml or on
 // the command line; a password never appears in argv, the environment, a log

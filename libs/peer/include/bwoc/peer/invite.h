@@ -37,6 +37,10 @@ struct Invite {
 inline constexpr std::string_view kInvitePrefix = "bwoc1";
 inline constexpr std::size_t kMaxInviteCode = 4096;
 
+// Whether `invite` may be given out: the same rules as a routes.toml entry,
+// and no user name or password in its URLs (the code says it holds no
+// secret). decode_invite() applies them to every code it reads.
+Status check_invite(const Invite& invite);
 std::string encode_invite(const Invite& invite);
 // Errors (Errc::invalid_argument) say whether the code is of another
 // format, damaged (truncated or altered), or holds something invalid.
