@@ -12,10 +12,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/bwoc-peer-bench-XXXXXX")
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
 
-port=$((20000 + RANDOM % 40000))
 mkfifo ready
-node -e "require('net').createServer(() => {}).listen($port, '127.0.0.1', () => console.log('up'))" >ready &
-read -r -t 10 _ <ready
+# On a port the system picks, said on its ready line.
+node -e "const s = require('net').createServer(() => {}).listen(0, '127.0.0.1', () => console.log(s.address().port))" >ready &
+read -r -t 10 port <ready
 
 "$bwoc" init lister --keygen >/dev/null
 for i in $(seq 1 50); do

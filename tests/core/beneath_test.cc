@@ -134,6 +134,13 @@ class SharesBeneathTest : public ::testing::Test {
   std::optional<Workspace> ws_;
 };
 
+TEST_F(SharesBeneathTest, ADescriptionOfAnotherTypeIsRefusedNotEmptied) {
+  std::ofstream(ws_->shared_file(), std::ios::app) << "\n[[doc]]\nname = \"D\"\npath = \"docs/design.md\"\ndescription = 42\n";
+  auto shares = load_shares(*ws_);
+  ASSERT_FALSE(shares.ok());
+  EXPECT_NE(shares.error().message().find("\"description\" must be a string"), std::string::npos) << shares.error().message();
+}
+
 TEST_F(SharesBeneathTest, AHardLinkToTheSecretKeyIsNeitherSharedNorServed) {
   fs::path notes = ws_->root() / "docs" / "notes.md";
   ASSERT_EQ(::link(ws_->secret_key_file().c_str(), notes.c_str()), 0);

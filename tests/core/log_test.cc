@@ -82,6 +82,17 @@ std::string log_of(const std::function<void()>& write) {
   return test::read_file(path);
 }
 
+TEST(LogLine, APeersControlsAndDirectionOverridesAreEscapedNotWritten) {
+  // ESC, a C1 CSI (U+009B), a right-to-left override (U+202E), a byte that is not UTF-8.
+  std::string hostile = "a\x1b[2Jb\xc2\x9b" "c\xe2\x80\xae" "d\xff";
+  std::string text = log_of([&] { log::warning("test.hostile", {{"why", hostile}}); });
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_EQ(text.find("\xc2\x9b"), std::string::npos) << text;
+  EXPECT_EQ(text.find("\xe2\x80\xae"), std::string::npos) << text;
+  EXPECT_EQ(text.find('\xff'), std::string::npos) << text;
+  EXPECT_NE(text.find("why=\""), std::string::npos) << text;
+}
+
 TEST(LogThrottle, AFloodOfOneEventWritesABoundedNumberOfLines) {
   log::Throttle throttle(5, std::chrono::seconds(3600));
   std::string text = log_of([&] {

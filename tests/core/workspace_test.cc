@@ -141,6 +141,15 @@ TEST_F(WorkspaceTest, PrivateFoldersAreOwnerOnlyWhateverTheUmask) {
   EXPECT_EQ(mode_of(ws.credentials_dir()), 0700u);
 }
 
+TEST_F(WorkspaceTest, AnIdentityFieldOfAnotherTypeIsRefused) {
+  auto ws = Workspace::init(dir_.path() / "w", "w");
+  ASSERT_TRUE(ws.ok());
+  ASSERT_TRUE(write_file_atomic(ws->identity_file(), "name = \"w\"\ncreated = 2026\n").ok());
+  auto opened = Workspace::open(ws->root());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().message().find("\"created\" must be a string"), std::string::npos) << opened.error().message();
+}
+
 TEST_F(WorkspaceTest, InitRefusesABadNameAndASecondWorkspace) {
   for (const std::string& name : std::vector<std::string>{"", "Alpha", "-alpha", "al pha", "alpha/beta", std::string(65, 'a')}) {
     auto ws = Workspace::init(dir_.path() / "x", name);

@@ -107,10 +107,12 @@ bwoc -w beta inbox refusals >/dev/null
 stop_a2a "$A2A_PID"
 rm beta/agents/agent-b/memories/inbox.jsonl
 # A peer that answers garbage: one line, exit 1, nothing changes here.
-GARBAGE_PORT=$((20000 + RANDOM % 40000))
+# Each stand-in listens on a port the system picks (a fixed or random one
+# can be taken) and says which.
 start_ready "$WORK/garbage.log" node -e "
-  require('http').createServer((q, r) => r.end('{not json')).listen($GARBAGE_PORT, '127.0.0.1',
-    () => console.log('listening'));" || finish
+  const s = require('http').createServer((q, r) => r.end('{not json')).listen(0, '127.0.0.1',
+    () => console.log('listening ' + s.address().port));" || finish
+GARBAGE_PORT=${READY_LINE#listening }
 sed -i "s|$A2A_URL|http://127.0.0.1:$GARBAGE_PORT|" gamma/.bwoc/routes.toml
 cp gamma/.bwoc/routes.toml routes.gamma
 error_of 1 bwoc -w gamma peer status beta
@@ -122,13 +124,17 @@ stop_pid $READY_PID "garbage server"
 # holds, with room for a slow machine.
 start_ready "$WORK/slow.log" node -e "
   require('http').createServer((q, r) => { if (q.url.includes('card')) { r.write(' '.repeat(50 << 20)); r.end(); } })
-    .listen($GARBAGE_PORT, '127.0.0.1', () => console.log('listening'));" || finish
+    .listen(0, '127.0.0.1', function () { console.log('listening ' + this.address().port); });" || finish
+sed -i "s|127.0.0.1:$GARBAGE_PORT|127.0.0.1:${READY_LINE#listening }|" gamma/.bwoc/routes.toml
+GARBAGE_PORT=${READY_LINE#listening }
 start=$(date +%s)
 error_of 1 bwoc -w gamma peer status beta --timeout 2s
 [ $(( $(date +%s) - start )) -lt 13 ] && pass || failed "a huge answer was not cut short"
 stop_pid $READY_PID "huge server"
 start_ready "$WORK/slow2.log" node -e "
-  require('http').createServer(() => {}).listen($GARBAGE_PORT, '127.0.0.1', () => console.log('listening'));" || finish
+  require('http').createServer(() => {}).listen(0, '127.0.0.1', function () { console.log('listening ' + this.address().port); });" || finish
+sed -i "s|127.0.0.1:$GARBAGE_PORT|127.0.0.1:${READY_LINE#listening }|" gamma/.bwoc/routes.toml
+GARBAGE_PORT=${READY_LINE#listening }
 start=$(date +%s)
 error_of 1 bwoc -w gamma peer learn beta --timeout 1s
 [ $(( $(date +%s) - start )) -lt 12 ] && pass || failed "a silent peer was waited for too long"

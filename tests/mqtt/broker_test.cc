@@ -142,6 +142,16 @@ TEST_F(BrokerSettingsTest, RefusesWhatItDoesNotKnowWithFileAndLine) {
   EXPECT_FALSE(broker_settings(*ws_, "mqtt://h").ok());
 }
 
+TEST_F(BrokerSettingsTest, RefusesAFieldOfAnotherTypeInsteadOfSkippingIt) {
+  for (const char* field : {"ca = 5", "cert = true", "key = 1.5", "credentials = [\"f\"]", "topic_root = 7"}) {
+    config(std::string("[[broker]]\nurl = \"mqtts://h\"\n") + field + "\n");
+    auto s = broker_settings(*ws_, "mqtts://h");
+    ASSERT_FALSE(s.ok()) << field;
+    EXPECT_NE(s.error().message().find("mqtt.toml:3"), std::string::npos) << s.error().message();
+    EXPECT_NE(s.error().message().find("must be a string"), std::string::npos) << s.error().message();
+  }
+}
+
 TEST_F(BrokerSettingsTest, TlsFilesNeedTlsAndEachOther) {
   auto f = dir_.path() / "f.pem";
   write_text(f, "-", 0644);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "bwoc/core/terminal_text.h"
 #include "bwoc/core/timestamp.h"
 
 namespace bwoc::log {
@@ -40,6 +41,19 @@ void append_value(std::string& line, std::string_view v) {
   if (plain) {
     line += v;
     return;
+  }
+  // What a peer wrote (an error's detail, a name) may hold C1 controls,
+  // bidirectional overrides or bytes that are not UTF-8: a terminal showing
+  // the journal must not act on them, so they are shown as escapes.
+  std::string safe;
+  if (!plain) {
+    for (char c : v) {
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        safe = terminal_safe(v.substr(0, kMaxValueBytes + 1));
+        v = safe;
+        break;
+      }
+    }
   }
   line += '"';
   std::size_t n = 0;

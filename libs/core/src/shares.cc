@@ -110,7 +110,11 @@ Result<std::vector<SharedDoc>> load_shares(const Workspace& ws) {
     if (!path || path->empty()) return config_error(ws.shared_file(), t, "[[doc]] needs a path");
     d.name = *name;
     d.path = *path;
-    d.description = (*t)["description"].value_or(std::string());
+    if (const toml::node* description = t->get("description")) {
+      // Exactly a string: toml++ would read another type as "no description".
+      if (!description->is_string()) return config_error(ws.shared_file(), description, "\"description\" must be a string");
+      d.description = *description->value<std::string>();
+    }
     if (std::any_of(out.begin(), out.end(), [&](const SharedDoc& o) { return o.name == d.name; })) {
       return config_error(ws.shared_file(), t, "document \"" + d.name + "\" is listed twice");
     }

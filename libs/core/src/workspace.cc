@@ -69,7 +69,10 @@ Result<Identity> identity_from_text(std::string_view toml_text, const fs::path& 
     if (!parsed.ok()) return config_error(file, pk, parsed.error().message());
     id.public_key = *parsed;
   }
-  if (auto created = table["created"].value<std::string>()) id.created = *created;
+  if (const toml::node* created = table.get("created")) {
+    if (!created->is_string()) return config_error(file, created, "\"created\" must be a string");
+    id.created = *created->value<std::string>();
+  }
   return id;
 }
 

@@ -138,6 +138,15 @@ Result<BrokerSettings> broker_settings(const Workspace& ws, std::string_view url
                                                      std::string(k.str()) + "\" in [[broker]]");
           }
         }
+        // Every field is a string, exactly: another type is a mistake to
+        // report, never a setting to skip silently (a CA file left out
+        // would mean no TLS check of the broker).
+        for (const auto& [k, v] : *b) {
+          if (!v.is_string()) {
+            return Error(Errc::invalid_argument, config.string() + ":" + line_of(&v) + ": \"" + std::string(k.str()) +
+                                                     "\" in [[broker]] must be a string");
+          }
+        }
         if (auto v = (*b)["ca"].value<std::string>()) s.ca_file = *v;
         if (auto v = (*b)["cert"].value<std::string>()) s.cert_file = *v;
         if (auto v = (*b)["key"].value<std::string>()) s.key_file = *v;

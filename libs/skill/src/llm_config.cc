@@ -100,12 +100,12 @@ Result<ChatEndpoint> load_chat_endpoint(const Workspace& ws) {
     e.timeout = std::chrono::milliseconds(*ms);
   }
   if (const toml::node* m = table.get("max_reply_bytes")) {
-    auto n = m->value<std::int64_t>();
+    auto n = m->value_exact<std::int64_t>();
     if (!n || *n < 1024 || *n > (16 << 20)) return Error(Errc::invalid_argument, at(m) + ": max_reply_bytes is 1024 to 16777216");
     e.max_reply_bytes = static_cast<std::size_t>(*n);
   }
   if (const toml::node* j = table.get("json_mode")) {
-    auto b = j->value<bool>();
+    auto b = j->value_exact<bool>();
     if (!b) return Error(Errc::invalid_argument, at(j) + ": json_mode is true or false");
     e.json_mode = *b;
   }
