@@ -7,11 +7,11 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "bwoc/core/files.h"
-#include "bwoc/core/json.h"
 #include "bwoc/core/log.h"
 #include "bwoc/core/timestamp.h"
 
@@ -66,29 +66,26 @@ void notify(std::string_view state) {
   ::close(fd);
 }
 
-std::filesystem::path state_file(const Workspace& ws, std::string_view kind, std::string_view agent) {
-  std::string name = std::string(kind) + "-" + (agent == "*" ? std::string("all") : std::string(agent)) + ".json";
-  return ws.state_dir() / "services" / name;
-}
-
 namespace {
 
 void publish_state(const Workspace& ws, const Service& service, UnixMillis started, std::string_view state) {
-  json::Value stats = json::Value::object();
-  std::string line;
-  for (const auto& [name, value] : service.stats()) stats.set(name, value);
-  json::Value doc = json::Value::object({{"kind", std::string(service.kind())},
-                                         {"agent", service.agent()},
-                                         {"pid", static_cast<double>(::getpid())},
-                                         {"state", std::string(state)},
-                                         {"status", service.status()},
-                                         {"started", format_timestamp(started)},
-                                         {"updated", format_timestamp(now_millis())},
-                                         {"stats", std::move(stats)}});
-  std::filesystem::path file = state_file(ws, service.kind(), service.agent());
-  Status st = ensure_directory(file.parent_path(), 0700);
-  if (st.ok()) st = write_file_atomic(file, json::write(doc) + "\n", 0600);
-  if (!st.ok()) log::warning("service.state_not_saved", {{"error", st.error().message()}});
+  ServiceState s;
+  s.kind = std::string(service.kind());
+  s.agent = service.agent();
+  s.endpoint = service.endpoint();
+  s.status = service.status();
+  s.state = std::string(state);
+  describe_this_process(s);
+  s.started = started;
+  s.updated = now_millis();
+  if (log::LastProblem problem = log::last_problem(); problem.count > 0) {
+    s.last_error = std::move(problem.line);
+    s.last_error_at = problem.at;
+  }
+  s.stats = service.stats();
+  if (Status st = write_state(ws, s); !st.ok()) {
+    log::warning("service.state_not_saved", {{"error", st.error().message()}});
+  }
 }
 
 void log_stats(const Service& service) {
@@ -107,11 +104,26 @@ void run(const Workspace& ws, Service& service, std::chrono::milliseconds period
   UnixMillis started = now_millis();
   publish_state(ws, service, started, "running");
   notify("READY=1\nSTATUS=" + service.status());
+  // Woken every second to publish a new problem soon after it is logged; the
+  // stats line and a refresh of the state come every `period`.
+  const auto tick = std::min(period, std::chrono::milliseconds(1000));
+  auto next_stats = std::chrono::steady_clock::now() + period;
+  std::uint64_t problems_published = log::last_problem().count;
   auto every = [&] {
-    log_stats(service);
+    auto now = std::chrono::steady_clock::now();
+    std::uint64_t problems = log::last_problem().count;
+    if (now >= next_stats) {
+      next_stats = now + period;
+      log_stats(service);
+    } else if (problems == problems_published) {
+      return;
+    }
+    // A failure to save logs a warning itself: counted as published, so that
+    // it is not retried every tick.
     publish_state(ws, service, started, "running");
+    problems_published = log::last_problem().count;
   };
-  std::string_view sig = wait_for_stop(period, every);
+  std::string_view sig = wait_for_stop(tick, every);
   log::info(kind + ".stopping", {{"agent", service.agent()}, {"signal", std::string(sig)}});
   notify("STOPPING=1");
   publish_state(ws, service, started, "stopping");
