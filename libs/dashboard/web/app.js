@@ -188,12 +188,19 @@ async function activity() {
     table('activity', eventHeaders, eventRows(events), 'Nothing yet: envelopes in, out and refused appear here as they happen.'));
   draw((await getJSON('/api/activity')).events);
   const source = new EventSource('/api/events');
+  // Each answer of the feed ends its response, and the browser reconnects
+  // at once: only a closed source is a lost feed.
   source.addEventListener('activity', (message) => {
     draw(JSON.parse(message.data).events);
+    live.className = 'live on';
     live.textContent = 'live, updated ' + new Date().toLocaleTimeString();
   });
-  source.onopen = () => { live.className = 'live on'; if (live.textContent === 'connecting') live.textContent = 'live'; };
-  source.onerror = () => { live.className = 'live off'; };
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) {
+      live.className = 'live off';
+      live.textContent = 'disconnected: reload the page';
+    }
+  };
   window.addEventListener('pagehide', () => source.close());
   return [heading('Activity ', live), holder];
 }
@@ -256,7 +263,7 @@ async function goals() {
   const cards = list.slice().reverse().map((g) => {
     const krText = el('input', { type: 'text', placeholder: 'a key result', 'aria-label': 'new key result of ' + g.id, required: true });
     return el('section', { class: 'card goal', 'data-goal': g.id, 'data-state': g.state },
-      el('h3', {}, `${g.id} \u00b7 ${g.peer} \u00b7 `, tag(g.state, g.state === 'active' ? 'running' : 'gone')),
+      el('h3', {}, `${g.id} \u00b7 ${g.peer} \u00b7 `, tag(g.state, g.state === 'active' ? 'running' : 'ended')),
       el('div', {}, g.objective),
       el('div', { class: 'muted' }, `grants ${tierText(g.grant)}, was ${tierText(g.before)}; started ${g.started}` + (g.expires ? `, expires ${g.expires}` : '')),
       el('ol', {}, (g.key_results || []).map((kr, i) => el('li', { class: kr.done ? 'done' : '' },
