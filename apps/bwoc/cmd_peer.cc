@@ -101,7 +101,8 @@ int run_peer_list(Context& ctx, const PeerOptions& o) {
   if (timeout->count() < 1 || timeout->count() > 60'000) return usage(ctx, "--timeout must be between 1ms and 60s");
   std::vector<peer::Reach> reach;
   {
-    Progress probing(routes->peers().empty() ? "" : "probing " + std::to_string(routes->peers().size()) + " peers");
+    std::size_t n = routes->peers().size();
+    Progress probing(n == 0 ? "" : "probing " + std::to_string(n) + (n == 1 ? " peer" : " peers"));
     reach = peer::probe_peers(*ws, *routes, node::make_probers(), *timeout);
   }
   if (o.json) {
