@@ -68,7 +68,9 @@ void notify(std::string_view state) {
 
 namespace {
 
-void publish_state(const Workspace& ws, const Service& service, UnixMillis started, std::string_view state) {
+// Returns how many problems the process had logged when the state was
+// taken: a later one makes the state out of date.
+std::uint64_t publish_state(const Workspace& ws, const Service& service, UnixMillis started, std::string_view state) {
   ServiceState s;
   s.kind = std::string(service.kind());
   s.agent = service.agent();
@@ -78,14 +80,18 @@ void publish_state(const Workspace& ws, const Service& service, UnixMillis start
   describe_this_process(s);
   s.started = started;
   s.updated = now_millis();
-  if (log::LastProblem problem = log::last_problem(); problem.count > 0) {
+  log::LastProblem problem = log::last_problem();
+  if (problem.count > 0) {
     s.last_error = std::move(problem.line);
     s.last_error_at = problem.at;
   }
   s.stats = service.stats();
   if (Status st = write_state(ws, s); !st.ok()) {
     log::warning("service.state_not_saved", {{"error", st.error().message()}});
+    // That warning is not news to publish: retrying every tick would not help.
+    return log::last_problem().count;
   }
+  return problem.count;
 }
 
 void log_stats(const Service& service) {
@@ -102,26 +108,21 @@ void log_stats(const Service& service) {
 void run(const Workspace& ws, Service& service, std::chrono::milliseconds period) {
   std::string kind(service.kind());
   UnixMillis started = now_millis();
-  publish_state(ws, service, started, "running");
+  std::uint64_t problems_published = publish_state(ws, service, started, "running");
   notify("READY=1\nSTATUS=" + service.status());
   // Woken every second to publish a new problem soon after it is logged; the
   // stats line and a refresh of the state come every `period`.
   const auto tick = std::min(period, std::chrono::milliseconds(1000));
   auto next_stats = std::chrono::steady_clock::now() + period;
-  std::uint64_t problems_published = log::last_problem().count;
   auto every = [&] {
     auto now = std::chrono::steady_clock::now();
-    std::uint64_t problems = log::last_problem().count;
     if (now >= next_stats) {
       next_stats = now + period;
       log_stats(service);
-    } else if (problems == problems_published) {
+    } else if (log::last_problem().count == problems_published) {
       return;
     }
-    // A failure to save logs a warning itself: counted as published, so that
-    // it is not retried every tick.
-    publish_state(ws, service, started, "running");
-    problems_published = log::last_problem().count;
+    problems_published = publish_state(ws, service, started, "running");
   };
   std::string_view sig = wait_for_stop(tick, every);
   log::info(kind + ".stopping", {{"agent", service.agent()}, {"signal", std::string(sig)}});

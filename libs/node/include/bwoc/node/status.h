@@ -34,7 +34,7 @@ struct StatusOptions {
   std::chrono::milliseconds probe_timeout{2'000};
   std::size_t recent = 10;  // envelopes in, and out, shown
   // The skill calls the statistics read, newest first.
-  std::size_t skill_records = 20'000;
+  std::size_t skill_records = 5'000;
   UnixMillis now = now_millis();
 };
 
