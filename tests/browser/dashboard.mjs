@@ -266,5 +266,17 @@ for (const target of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/assets
   await check([400, 404].includes(r.status()) && !body.includes('root:'), `${target} leads nowhere (${r.status()})`);
 }
 
+// --- removing a peer, confirmed in the page ----------------------------------
+await visit(page, '/peers', 'peers');
+await page.click('tr[data-peer="beta"] button.remove');
+await check(await page.isVisible('#confirm'), 'peers: removing asks for confirmation first');
+await page.click('#confirm-no');
+await check(cli(WS, 'trust', 'list').length === 1, 'peers: cancelled, beta is still declared');
+await page.click('tr[data-peer="beta"] button.remove');
+await page.click('#confirm-yes');
+await page.waitForSelector('#peers-empty', { timeout: 20000 });
+await check(cli(WS, 'trust', 'list').length === 0, 'peers: removed in the page, gone for `bwoc trust list`');
+await page.screenshot({ path: `${ARTEFACTS}/peers-removed.png`, fullPage: true });
+
 for (const b of browsers) await b.close();
 console.log(`ok: ${checks} checks; screenshots in ${ARTEFACTS}`);

@@ -54,7 +54,7 @@ echo "$OUT" | tail -3
 
 # Every page was photographed.
 for name in without-token wrong-host overview activity peers goals skills inbox refusals peers-changed \
-  goals-changed activity-live cross-origin-post; do
+  goals-changed activity-live cross-origin-post peers-removed; do
   [ -s "$ARTEFACTS/$name.png" ] && pass || failed "no screenshot $name.png in $ARTEFACTS"
 done
 
