@@ -5,13 +5,15 @@
 # and the state files of three services. `status` reads all of that and
 # probes nothing; each run is a whole `bwoc status` process, as a person
 # starts it. Prints the wall and CPU time of each run, then the medians
-# and the worst.
+# and the worst. With a BASELINE build (an older bwoc), also the CPU time of
+# `bwoc skills stats` on the same 50,000 calls, by both.
 #
-#   bench/status_bench.sh BUILD_DIR [RUNS]
+#   bench/status_bench.sh BUILD_DIR [RUNS] [BASELINE_BUILD_DIR]
 set -euo pipefail
 build=$(cd "${1:?usage: bench/status_bench.sh BUILD_DIR [RUNS]}" && pwd)
 runs=${2:-20}
 bwoc="$build/apps/bwoc/bwoc"
+baseline=${3:+$(cd "$3" && pwd)/apps/bwoc/bwoc}
 work=$(mktemp -d "${TMPDIR:-/tmp}/bwoc-status-bench-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -75,3 +77,15 @@ worst() { printf '%s\n' "$@" | sort -n | tail -1; }
 peers=$("$bwoc" -w home status --json | jq '.peers | length')
 printf '{"peers":%d,"runs":%d,"wall_median_ms":%s,"wall_worst_ms":%s,"cpu_median_ms":%s,"cpu_worst_ms":%s}\n' \
   "$peers" "$runs" "$(median "${walls[@]}")" "$(worst "${walls[@]}")" "$(median "${cpus[@]}")" "$(worst "${cpus[@]}")"
+
+if [ -n "$baseline" ]; then
+  for which in baseline bwoc; do
+    binary=${!which}
+    cpus=()
+    for r in $(seq 1 "$runs"); do
+      read -r wall user sys < <({ time "$binary" -w home skills stats >/dev/null; } 2>&1)
+      cpus+=("$(echo "($user + $sys) * 1000" | bc)")
+    done
+    printf '{"skills_stats":"%s","calls":50000,"cpu_median_ms":%s}\n' "$which" "$(median "${cpus[@]}")"
+  done
+fi

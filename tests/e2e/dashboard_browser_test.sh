@@ -22,10 +22,7 @@ new_workspace alpha agent-a
 new_workspace beta agent-b
 declare_peer alpha beta
 declare_peer beta alpha
-cp -r "$TESTS_DIR/../.bwoc-example/agents/agent-wenchang/skills" alpha/agents/agent-a/
-jq --argjson ex "$(jq .skills "$TESTS_DIR/../.bwoc-example/agents/agent-wenchang/config.manifest.json")" \
-  '.skills = $ex' alpha/agents/agent-a/config.manifest.json >"$WORK/m.json"
-mv "$WORK/m.json" alpha/agents/agent-a/config.manifest.json
+give_example_skills alpha agent-a
 
 # Traffic to show: alpha's path service answers beta's calls and takes its envelopes in.
 start_ready "$WORK/ingest.log" "$BWOC" -w "$WORK/alpha" inbox ingest --watch || finish

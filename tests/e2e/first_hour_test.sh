@@ -54,14 +54,8 @@ stop_a2a "$A2A_PID"
 # By path: a node that took the request in and never answered.
 start_ready "$WORK/ingest.log" "$BWOC" -w "$WORK/gamma" inbox ingest --watch || finish
 expect_ok bwoc -w alpha peer remove gamma
-cat >>alpha/.bwoc/routes.toml <<EOT
-
-[[peer]]
-key = "gamma-by-path"
-pubkey = "$(pubkey_of gamma)"
-path = "$WORK/gamma"
-EOT
-error_of 1 bwoc -w alpha discover gamma-by-path/agent-g --via path --timeout 3s
+declare_peer alpha gamma
+error_of 1 bwoc -w alpha discover gamma/agent-g --via path --timeout 3s
 expect_contains "$ERR" "its node took the request in but no answer came in time"
 expect_contains "$ERR" "has it added this workspace with \`bwoc peer add\`?"
 expect_not_contains "$ERR" "unknown_sender"
