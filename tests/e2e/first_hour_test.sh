@@ -60,4 +60,16 @@ expect_contains "$ERR" "its node took the request in but no answer came in time"
 expect_contains "$ERR" "has it added this workspace with \`bwoc peer add\`?"
 expect_not_contains "$ERR" "unknown_sender"
 stop_pid "$READY_PID" "inbox ingest --watch"
+
+# Over MQTT a peer that does not accept us sends nothing back at all: it
+# looks like one that is away, and the message says both.
+start_broker main || finish
+new_workspace epsilon agent-e
+start_subscriber epsilon agent-e || finish
+declare_mqtt_peer alpha epsilon "$BROKER_URL"
+error_of 1 bwoc -w alpha discover epsilon/agent-e --timeout 3s
+expect_contains "$ERR" "no answer from peer \"epsilon\" in time"
+expect_contains "$ERR" "it is away or busy, or does not accept envelopes from this workspace (a peer never says which"
+expect_eq "$(bwoc -w epsilon inbox refusals --json | jq -r '.[-1].reason')" "unknown_sender"
+stop_pid "$SUB_PID" "mqtt subscribe"
 finish
