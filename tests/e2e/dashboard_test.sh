@@ -119,6 +119,13 @@ for line in "GET http://127.0.0.1:$PORT/assets/app.js" "GET http://127.0.0.1:$PO
 done
 expect_eq "$(raw "GET /assets/app.js")" "HTTP/1.1 200 OK"
 
+# A routes.toml with a mistake: the activity is still there, and the overview names the mistake.
+cp alpha/.bwoc/routes.toml "$WORK/routes.toml"
+echo "[[peer]]" >>alpha/.bwoc/routes.toml
+expect_eq "$(status -H "$COOKIE" "${BASE}api/activity")" "200"
+expect_contains "$(curl -s --max-time 10 -H "$COOKIE" "${BASE}api/status" | jq -r '.problems[0]')" "peers: "
+cp "$WORK/routes.toml" alpha/.bwoc/routes.toml
+
 # It keeps its state like the other services, without its token, and stops cleanly.
 STATE=alpha/.bwoc/state/services/dashboard-all.json
 expect_eq "$(jq -r .endpoint $STATE)" "$BASE"

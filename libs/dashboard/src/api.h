@@ -8,9 +8,10 @@
 //   GET  /api/goals              bwoc goal list --json
 //   GET  /api/skills             {"skills": bwoc skills list --json, "stats": bwoc skills stats --json}
 //   GET  /api/inbox?agent=A[&limit=N]
-//                                {"agent", "entries": bwoc inbox list A --json -n N,
+//                                {"agent", "total", "entries": bwoc inbox list A --json -n N,
 //                                 "verification": bwoc inbox verify A --json}
 //   GET  /api/refusals[?limit=N] bwoc inbox refusals --json -n N
+//                                (N: 1 to 10,000, default 100; 0 is 10,000)
 //   POST /api/trust/set     {"peer", "tier"}                     bwoc trust set PEER TIER
 //   POST /api/peer/remove   {"peer"}                             bwoc peer remove PEER
 //   POST /api/goal/start    {"peer", "objective", "grant", "expires"?}

@@ -96,11 +96,12 @@ void Feed::watch() {
     std::string id, data;
     bool changed = now_seen != seen;
     if (changed) {
+      // Read again only when a file changes, whether or not this read works.
+      seen = std::move(now_seen);
       auto activity = activity_json(ws_);
       if (activity.ok()) {
         data = json::write(*activity);
         id = std::to_string(std::hash<std::string>{}(data));
-        seen = std::move(now_seen);
       } else {
         log::warning("dashboard.activity_unreadable", {{"error", activity.error().message()}});
         changed = false;
