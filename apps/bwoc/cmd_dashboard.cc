@@ -17,9 +17,10 @@ int run_dashboard(Context& ctx, const DashboardOptions& o) {
   if (!board.ok()) return fail(ctx, board.error());
   // The address carries this run's token: it is printed here, for the
   // person who started it, and nowhere else.
-  std::cout << "bwoc dashboard: open " << (*board)->url_with_token() << " (on this machine; until SIGTERM or Ctrl-C)"
-            << std::endl;
-  service::run(*ws, **board);
+  service::run(*ws, **board, std::chrono::seconds(60), [&] {
+    std::cout << "bwoc dashboard: open " << (*board)->url_with_token() << " (on this machine; until SIGTERM or Ctrl-C)"
+              << std::endl;
+  });
   return 0;
 }
 

@@ -88,8 +88,9 @@ int run_inbox_ingest(Context& ctx, const InboxOptions& o) {
   if (o.watch) {
     auto service = node::PathService::start(**inbound, network);
     if (!service.ok()) return fail(ctx, service.error());
-    std::cout << "bwoc inbox ingest: " << (*service)->status() << " until SIGTERM" << std::endl;
-    service::run(*ws, **service);
+    service::run(*ws, **service, std::chrono::seconds(60), [&] {
+      std::cout << "bwoc inbox ingest: " << (*service)->status() << " until SIGTERM" << std::endl;
+    });
     return 0;
   }
   node::PathIngest ingest(**inbound, network);

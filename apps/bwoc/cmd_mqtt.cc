@@ -168,9 +168,10 @@ int run_mqtt_subscribe(Context& ctx, const MqttOptions& o) {
   if (!sub.ok()) return fail(ctx, sub.error());
   std::string topics;
   for (const std::string& t : (*sub)->topics()) topics += (topics.empty() ? "" : " ") + t;
-  std::cout << "bwoc mqtt subscribe: " << ws->name() << "/" << so.agent << " subscribed to " << topics << " on "
-            << so.broker_url << std::endl;
-  service::run(*ws, **sub);
+  service::run(*ws, **sub, std::chrono::seconds(60), [&] {
+    std::cout << "bwoc mqtt subscribe: " << ws->name() << "/" << so.agent << " subscribed to " << topics << " on "
+              << so.broker_url << std::endl;
+  });
   return 0;
 }
 

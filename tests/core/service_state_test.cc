@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <functional>
 #include <thread>
 
@@ -156,6 +157,21 @@ TEST_F(ServiceStateTest, RunPublishesANewProblemSoonAndRemovesTheStateWhenStoppe
     return s.size() == 1 && s.front().state.last_error &&
            s.front().state.last_error->find("level=warning event=test.problem why=\"a disk said no\"") != std::string::npos;
   }));
+}
+
+TEST_F(ServiceStateTest, ReadyIsSaidOnceTheStateIsThere) {
+  block_stop_signals();
+  FakeService fake;
+  std::atomic<int> seen_when_ready{-1};
+  std::thread runner([&] {
+    run(*ws_, fake, std::chrono::hours(1), [&] {
+      auto states = read_states(*ws_);
+      seen_when_ready = states.ok() ? static_cast<int>(states->size()) : -2;
+      ::kill(::getpid(), SIGTERM);
+    });
+  });
+  runner.join();
+  EXPECT_EQ(seen_when_ready.load(), 1);
 }
 
 TEST_F(ServiceStateTest, AStoppedServiceLeavesNoState) {

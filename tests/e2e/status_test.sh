@@ -117,11 +117,16 @@ expect_contains "$OUT" "workspace    beta"
 expect_ne() { if [ "$1" != "$2" ]; then pass; else failed "did not expect \"$2\""; fi; }
 expect_ne "$(bwoc -w beta status --json | jq '.problems | length')" "0"
 
-# It reads; it does not write (a status of a read-only copy works).
-cp -r beta "$WORK/readonly"
-chmod -R a-w "$WORK/readonly"
-if [ "$(id -u)" != 0 ]; then expect_ok bwoc -w "$WORK/readonly" status; fi
-chmod -R u+w "$WORK/readonly"
+# It reads; it writes nothing, not even a lock file, in a workspace with or without goals.
+listing() { find "$1" -printf '%p %s %T@\n' | sort; }
+new_workspace zeta agent-z
+declare_peer zeta alpha
+for ws in zeta beta alpha; do
+  before=$(listing $ws)
+  expect_ok bwoc -w $ws status
+  expect_ok bwoc -w $ws status --json
+  expect_eq "$(listing $ws)" "$before"
+done
 
 stop_pid "$INGEST" "inbox ingest --watch"
 [ ! -e alpha/.bwoc/state/services/ingest-all.json ] && pass || failed "ingest's state file outlived it"

@@ -105,11 +105,12 @@ void log_stats(const Service& service) {
 
 }  // namespace
 
-void run(const Workspace& ws, Service& service, std::chrono::milliseconds period) {
+void run(const Workspace& ws, Service& service, std::chrono::milliseconds period, const std::function<void()>& ready) {
   std::string kind(service.kind());
   UnixMillis started = now_millis();
   std::uint64_t problems_published = publish_state(ws, service, started, "running");
   notify("READY=1\nSTATUS=" + service.status());
+  if (ready) ready();
   // Woken every second to publish a new problem soon after it is logged; the
   // stats line and a refresh of the state come every `period`.
   const auto tick = std::min(period, std::chrono::milliseconds(1000));

@@ -84,8 +84,13 @@ Result<WorkspaceStatus> collect_status(const Workspace& ws, const StatusOptions&
   }
 
   TrustStore trust(ws, routes, false);
+  // Without trust.json every peer has its declared tier and there is no
+  // goal: nothing to read, and no lock file to make.
+  std::error_code ec;
+  const bool trust_kept = std::filesystem::exists(trust.state_file(), ec);
   std::map<std::string, PeerTrust> tiers;
-  if (auto listed = trust.list(o.now); listed.ok()) {
+  if (auto listed = trust_kept ? trust.list(o.now) : Result<std::vector<PeerTrust>>(std::vector<PeerTrust>());
+      listed.ok()) {
     for (PeerTrust& t : *listed) tiers.emplace(t.peer, std::move(t));
   } else {
     problem("trust", listed.error());
@@ -120,7 +125,7 @@ Result<WorkspaceStatus> collect_status(const Workspace& ws, const StatusOptions&
     s.peers.push_back(std::move(p));
   }
 
-  if (auto goals = trust.goals(o.now); goals.ok()) {
+  if (auto goals = trust_kept ? trust.goals(o.now) : Result<std::vector<Goal>>(std::vector<Goal>()); goals.ok()) {
     for (Goal& g : *goals) {
       if (g.state == "active") s.goals.push_back(std::move(g));
     }

@@ -55,7 +55,11 @@ class Service {
 // so that `bwoc status` finds it without a socket; a new warning or error is
 // in the file within a second, and the file is removed when the service
 // stops. Call block_stop_signals() before the service starts its threads.
-void run(const Workspace& ws, Service& service, std::chrono::milliseconds period = std::chrono::seconds(60));
+// `ready` runs once the state is published, beside READY=1: where a command
+// prints its ready line, so that whoever waits for that line finds the
+// service in `bwoc status` at once.
+void run(const Workspace& ws, Service& service, std::chrono::milliseconds period = std::chrono::seconds(60),
+         const std::function<void()>& ready = {});
 
 }  // namespace bwoc::service
 
