@@ -16,6 +16,7 @@ test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   jq curl openssl bc systemd json-schema-test-suite
+  chromium  # the dashboard's browser test, driven headless by playwright-core
 )
 
 packages=("${build_packages[@]}")

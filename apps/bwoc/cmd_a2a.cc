@@ -54,9 +54,10 @@ int run_a2a_serve(Context& ctx, const A2aOptions& o) {
   if (!inbound.ok()) return fail(ctx, inbound.error());
   auto server = a2a::Server::start(*ws, so, **inbound);
   if (!server.ok()) return fail(ctx, server.error());
-  std::cout << "bwoc a2a serve: " << ws->name() << "/" << so.agent << " listening on " << (*server)->base_url()
-            << " (card: " << (*server)->base_url() << "/.well-known/agent-card.json)" << std::endl;
-  service::run(*ws, **server);
+  service::run(*ws, **server, std::chrono::seconds(60), [&] {
+    std::cout << "bwoc a2a serve: " << ws->name() << "/" << so.agent << " listening on " << (*server)->base_url()
+              << " (card: " << (*server)->base_url() << "/.well-known/agent-card.json)" << std::endl;
+  });
   return 0;
 }
 

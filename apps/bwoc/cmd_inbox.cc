@@ -11,7 +11,9 @@
 #include "bwoc/node/node.h"
 #include "bwoc/node/path_service.h"
 #include "bwoc/core/terminal_text.h"
+#include "bwoc/node/views.h"
 #include "commands.h"
+#include "progress.h"
 
 namespace bwoc::cli {
 
@@ -36,20 +38,7 @@ int run_inbox_list(Context& ctx, const InboxOptions& o) {
   if (!listing.ok()) return fail(ctx, listing.error());
   if (o.json) {
     json::Value out = json::Value::array();
-    for (const InboxEntry& e : listing->entries) {
-      out.push_back(json::Value::object({{"line", e.line},
-                                         {"received", e.received},
-                                         {"via", via_name(e.via)},
-                                         {"id", e.id},
-                                         {"kind", e.kind},
-                                         {"from", e.from},
-                                         {"peer", e.peer},
-                                         {"key", e.sender_key},
-                                         {"to", e.to},
-                                         {"ts", e.ts},
-                                         {"re", e.re},
-                                         {"payload", e.payload}}));
-    }
+    for (const InboxEntry& e : listing->entries) out.push_back(node::inbox_entry_json(e));
     print_json(out);
     return 0;
   }
@@ -76,15 +65,7 @@ int run_inbox_verify(Context& ctx, const InboxOptions& o) {
   auto v = verify_inbox(*ws, *routes, o.agent);
   if (!v.ok()) return fail(ctx, v.error());
   if (o.json) {
-    json::Value problems = json::Value::array();
-    for (const auto& p : v->problems) {
-      problems.push_back(json::Value::object({{"line", p.line}, {"id", p.id}, {"problem", p.problem}}));
-    }
-    print_json(json::Value::object({{"agent", o.agent},
-                                    {"lines", v->lines},
-                                    {"verified", v->verified},
-                                    {"unpinned", v->unpinned},
-                                    {"problems", problems}}));
+    print_json(node::inbox_verification_json(o.agent, *v));
   } else {
     for (const auto& p : v->problems) {
       std::cout << "line " << p.line << (p.id.empty() ? "" : " (" + terminal_safe(p.id) + ")") << ": "
@@ -109,12 +90,19 @@ int run_inbox_ingest(Context& ctx, const InboxOptions& o) {
   if (o.watch) {
     auto service = node::PathService::start(**inbound, network);
     if (!service.ok()) return fail(ctx, service.error());
-    std::cout << "bwoc inbox ingest: " << (*service)->status() << " until SIGTERM" << std::endl;
-    service::run(*ws, **service);
+    service::run(*ws, **service, std::chrono::seconds(60), [&] {
+      std::cout << "bwoc inbox ingest: " << (*service)->status() << " until SIGTERM" << std::endl;
+    });
     return 0;
   }
   node::PathIngest ingest(**inbound, network);
-  auto report = ingest.round(o.max);
+  Result<IngestReport> report = Error(Errc::internal, "not ingested");
+  {
+    Progress progress(progress_wanted() ? "ingesting the drop folder" : "");
+    std::size_t total = progress.shown() ? ingest.waiting() : 0;
+    if (o.max != 0) total = std::min(total, o.max);
+    report = ingest.round(o.max, [&](std::size_t done) { progress.count(done, total); });
+  }
   if (!report.ok()) return fail(ctx, report.error());
   if (o.json) {
     json::Value items = json::Value::array();
@@ -172,21 +160,7 @@ int run_inbox_refusals(Context& ctx, const InboxOptions& o) {
   if (!records.ok()) return fail(ctx, records.error());
   if (o.json) {
     json::Value out = json::Value::array();
-    for (const auto& r : *records) {
-      json::Value j = json::Value::object({{"at", format_timestamp(r.at)},
-                                           {"via", via_name(r.via)},
-                                           {"reason", r.reason},
-                                           {"detail", r.detail},
-                                           {"source", r.source},
-                                           {"bytes", r.bytes}});
-      if (r.peer) j.set("peer", *r.peer);
-      if (r.key) j.set("key", *r.key);
-      if (r.id) j.set("id", *r.id);
-      if (r.kind) j.set("kind", *r.kind);
-      if (r.from) j.set("from", *r.from);
-      if (r.to) j.set("to", *r.to);
-      out.push_back(std::move(j));
-    }
+    for (const auto& r : *records) out.push_back(node::refusal_json(r));
     print_json(out);
     return 0;
   }

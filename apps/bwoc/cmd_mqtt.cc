@@ -1,5 +1,6 @@
 // bwoc mqtt: publish signed envelopes to a broker, feed an agent's inbox
 // from one, and look after the spool of envelopes still without a receipt.
+#include <algorithm>
 #include <iostream>
 #include <map>
 
@@ -10,6 +11,7 @@
 #include "bwoc/node/node.h"
 #include "bwoc/peer/send.h"
 #include "commands.h"
+#include "progress.h"
 
 namespace bwoc::cli {
 
@@ -166,11 +168,31 @@ int run_mqtt_subscribe(Context& ctx, const MqttOptions& o) {
   if (!sub.ok()) return fail(ctx, sub.error());
   std::string topics;
   for (const std::string& t : (*sub)->topics()) topics += (topics.empty() ? "" : " ") + t;
-  std::cout << "bwoc mqtt subscribe: " << ws->name() << "/" << so.agent << " subscribed to " << topics << " on "
-            << so.broker_url << std::endl;
-  service::run(*ws, **sub);
+  service::run(*ws, **sub, std::chrono::seconds(60), [&] {
+    std::cout << "bwoc mqtt subscribe: " << ws->name() << "/" << so.agent << " subscribed to " << topics << " on "
+              << so.broker_url << std::endl;
+  });
   return 0;
 }
+
+namespace {
+
+// Publisher::wait in slices when a terminal shows it, so that the count of
+// receipts moves as they arrive; in one piece otherwise.
+Result<std::vector<std::string>> wait_for_receipts(mqtt::Publisher& publisher, std::chrono::milliseconds wait,
+                                                   std::size_t sent, Progress& progress) {
+  if (!progress.shown()) return publisher.wait(wait);
+  constexpr std::chrono::milliseconds kSlice{500};
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto pending = publisher.wait(std::clamp(left, std::chrono::milliseconds(1), kSlice));
+    if (!pending.ok() || pending->empty() || left <= kSlice) return pending;
+    progress.count(sent - std::min(sent, pending->size()), sent);
+  }
+}
+
+}  // namespace
 
 int run_mqtt_spool(Context& ctx, const MqttOptions& o) {
   auto ws = ctx.open_workspace();
@@ -228,7 +250,8 @@ int run_mqtt_spool(Context& ctx, const MqttOptions& o) {
       continue;
     }
     resent += *n;
-    auto pending = (*publisher)->wait(*wait);
+    Progress progress(*n == 0 ? "" : "waiting for receipts through " + broker);
+    auto pending = wait_for_receipts(**publisher, *wait, *n, progress);
     if (!pending.ok()) {
       if (!first_error) first_error = pending.error();
       still += *n;

@@ -13,6 +13,7 @@
 #include "bwoc/peer/reach.h"
 #include "bwoc/peer/send.h"
 #include "commands.h"
+#include "progress.h"
 
 namespace bwoc::cli {
 
@@ -52,6 +53,19 @@ int run_invite(Context& ctx, const PeerOptions& o) {
   return 0;
 }
 
+namespace {
+
+// The invite a peer needs from us: by the same ways it offered to be reached.
+std::string invite_command_for(const peer::Invite& theirs) {
+  std::string command = "bwoc invite";
+  if (theirs.path) command += " --path";
+  if (theirs.url) command += " --url URL";
+  if (theirs.mqtt) command += " --mqtt-broker " + theirs.mqtt->broker;
+  return command;
+}
+
+}  // namespace
+
 int run_peer_add(Context& ctx, const PeerOptions& o) {
   auto invite = peer::decode_invite(o.code);
   if (!invite.ok()) return fail(ctx, invite.error());
@@ -65,7 +79,9 @@ int run_peer_add(Context& ctx, const PeerOptions& o) {
   if (invite->mqtt) via += " mqtt";
   std::cout << "added peer \"" << alias << "\" (workspace " << invite->name << ", fingerprint "
             << invite->pubkey.fingerprint() << "), reached by" << via << "\n"
-            << "compare the fingerprint with the one `bwoc trust show` prints in " << invite->name << "\n";
+            << "compare the fingerprint with the one `bwoc trust show` prints in " << invite->name << "\n"
+            << "next: " << invite->name << " adds this workspace too: give them the code `" << invite_command_for(*invite)
+            << "` prints here, for their `bwoc peer add CODE`\n";
   return 0;
 }
 
@@ -85,7 +101,12 @@ int run_peer_list(Context& ctx, const PeerOptions& o) {
   auto timeout = millis(o.timeout, "--timeout");
   if (!timeout.ok()) return fail(ctx, timeout.error());
   if (timeout->count() < 1 || timeout->count() > 60'000) return usage(ctx, "--timeout must be between 1ms and 60s");
-  std::vector<peer::Reach> reach = peer::probe_peers(*ws, *routes, node::make_probers(), *timeout);
+  std::vector<peer::Reach> reach;
+  {
+    std::size_t n = routes->peers().size();
+    Progress probing(n == 0 ? "" : "probing " + std::to_string(n) + (n == 1 ? " peer" : " peers"));
+    reach = peer::probe_peers(*ws, *routes, node::make_probers(), *timeout);
+  }
   if (o.json) {
     json::Value arr = json::Value::array();
     for (const peer::Reach& r : reach) {
@@ -164,8 +185,8 @@ Result<PeerRead> read_peer(const Context& ctx, const PeerOptions& o, std::string
   BWOC_ASSIGN_OR_RETURN(peer::AskResult asked, client->ask(request));
   if (asked.answer.kind != std::string(kind) + ".result") {
     const json::Value* e = asked.answer.payload().find("error");
-    return Error(Errc::refused, "peer \"" + o.key + "\" declined: " +
-                                    (e && e->is_string() ? terminal_safe(e->as_string().substr(0, 200)) : asked.answer.kind));
+    return Error(Errc::refused, peer::declined_message(o.key, e && e->is_string() ? terminal_safe(e->as_string().substr(0, 200))
+                                                                                  : asked.answer.kind, ws.name()));
   }
   if (!path_failed.empty()) asked.skipped.insert(asked.skipped.begin(), path_failed);
   std::string how = "over " + std::string(via_name(asked.via));

@@ -14,7 +14,9 @@
 #include "bwoc/skill/metering.h"
 #include "bwoc/skill/skill_md.h"
 #include "bwoc/node/client.h"
+#include "bwoc/node/views.h"
 #include "commands.h"
+#include "progress.h"
 
 namespace bwoc::cli {
 
@@ -120,11 +122,7 @@ int run_skills_list(Context& ctx, const SkillsOptions& o) {
     auto skills = skill::load_skills(*ws, agent);
     if (!skills.ok()) return fail(ctx, skills.error());
     for (const skill::Skill& s : *skills) {
-      json::Value c = skill::contract_json(s);
-      c.set("agent", agent);
-      c.set("visibility", std::string(skill::visibility_name(s.visibility)));
-      c.set("hash", s.hash);
-      out.push_back(std::move(c));
+      out.push_back(node::skill_listing_json(agent, s));
       rows.push_back({agent, s.name, s.version, std::string(skill::visibility_name(s.visibility)),
                       std::to_string(s.min_tier), s.description.size() > 60 ? s.description.substr(0, 57) + "..." : s.description});
     }
@@ -259,7 +257,11 @@ int run_skills_add(Context& ctx, const SkillsOptions& o) {
 int run_discover(Context& ctx, const CallOptions& o) {
   auto a = prepare(ctx, o);
   if (!a.ok()) return fail(ctx, a.error());
-  auto answer = a->client->discover(a->request);
+  Result<peer::SkillAnswer> answer = Error(Errc::internal, "not asked");
+  {
+    Progress waiting("waiting for " + a->request.peer + "'s skills");
+    answer = a->client->discover(a->request);
+  }
   if (!answer.ok()) return fail(ctx, answer.error());
   if (!answer->ok) return fail(ctx, Error(Errc::refused, "peer \"" + a->request.peer + "\" answered: " + answer->error));
   if (o.json) {
@@ -296,7 +298,11 @@ int run_call(Context& ctx, const CallOptions& o) {
     if (!read.ok()) return fail(ctx, Error(read.error().code(), "--input: " + read.error().message()));
     input = std::move(read).value();
   }
-  auto answer = a->client->call(a->request, o.skill, std::move(input), o.version);
+  Result<peer::SkillAnswer> answer = Error(Errc::internal, "not called");
+  {
+    Progress waiting("waiting for " + a->request.peer + "'s answer");
+    answer = a->client->call(a->request, o.skill, std::move(input), o.version);
+  }
   if (!answer.ok()) return fail(ctx, answer.error());
   std::string note = answer->refusals_note.empty() ? "" : " (" + answer->refusals_note + ")";
   if (!answer->ask.skipped.empty()) {

@@ -204,6 +204,19 @@ int run_task_list(Context& ctx, const TaskOptions& o);
 int run_task_claim(Context& ctx, const TaskOptions& o);
 int run_task_done(Context& ctx, const TaskOptions& o);
 
+struct StatusOptions {
+  bool probe = false;
+  std::string timeout = "2s";
+  std::size_t recent = 10;
+  bool json = false;
+};
+int run_status(Context& ctx, const StatusOptions& o);
+
+struct DashboardOptions {
+  int port = 0;
+};
+int run_dashboard(Context& ctx, const DashboardOptions& o);
+
 struct DemoOptions {
   std::string dir;
   bool keep = false;

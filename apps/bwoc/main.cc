@@ -651,6 +651,41 @@ void declare_mcp(CLI::App& app, Context& ctx) {
   on(config, ctx, "mcp config", o, run_mcp_config);
 }
 
+void declare_status(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<StatusOptions>();
+  CLI::App* cmd = app.add_subcommand("status", "The workspace on one screen: services, peers, goals, envelopes, refusals, skills");
+  cmd->footer(
+      "Reads the workspace's own files and probes nothing (unless --probe): who this\n"
+      "workspace is; which services run for which agent (`a2a serve` with its URL,\n"
+      "`mqtt subscribe` with its broker, `inbox ingest --watch`), since when and their\n"
+      "last error, from the state they keep in .bwoc/state/services/ (a service that\n"
+      "was killed shows as not running); peers with tier, transports and when last\n"
+      "seen; active goals with their key results; the newest envelopes in and out with\n"
+      "their receipt; refusals of the last 24 hours by reason; skills and their calls.\n\n"
+      "Example:\n  bwoc status --probe");
+  cmd->add_flag("--probe", o->probe, "Also probe every peer, as `bwoc peer list` does");
+  cmd->add_option("--timeout", o->timeout, "With --probe: how long each probe may take (default 2s)");
+  cmd->add_option("--recent", o->recent, "How many envelopes in, and out, to show (default 10)")->check(kNotNegative);
+  cmd->add_flag("--json", o->json, "Print JSON");
+  on(cmd, ctx, "status", o, run_status);
+}
+
+#ifdef BWOC_HAVE_A2A
+void declare_dashboard(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<DashboardOptions>();
+  CLI::App* cmd = app.add_subcommand("dashboard", "Serve a local web page of the workspace until SIGTERM or SIGINT");
+  cmd->footer(
+      "Pages: activity (live), peers, goals, skills, an agent's inbox, refusals. It\n"
+      "listens on 127.0.0.1 only and prints an address with a random token: open it\n"
+      "in a browser on this machine. Every request needs the token (a cookie keeps it\n"
+      "after the first visit), changes are POSTs carrying it in a header, and the\n"
+      "pages are built into bwoc: it works offline. See docs/DASHBOARD.md.\n\n"
+      "Example:\n  bwoc dashboard --port 8765");
+  cmd->add_option("--port", o->port, "Port on 127.0.0.1 (default 0: any free port)")->check(CLI::Range(0, 65535));
+  on(cmd, ctx, "dashboard", o, run_dashboard);
+}
+#endif
+
 void declare_demo(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<DemoOptions>();
   CLI::App* cmd = app.add_subcommand("demo", "Two workspaces exchange signed envelopes, narrated step by step");
@@ -698,6 +733,10 @@ int main(int argc, char** argv) {
   declare_skills(app, ctx);
   declare_call(app, ctx);
   declare_mcp(app, ctx);
+  declare_status(app, ctx);
+#ifdef BWOC_HAVE_A2A
+  declare_dashboard(app, ctx);
+#endif
   declare_demo(app, ctx);
 
   try {

@@ -33,6 +33,31 @@ expect_eq "$(pgrep -f "mqtt subscribe --agent agent-wenchang" | wc -l)" "0"
 DIR=$(echo "$OUT" | sed -n 's/.* in \(\/.*\)$/\1/p' | head -1)
 [ -n "$DIR" ] && [ ! -e "$DIR" ] && pass || failed "demo left $DIR behind"
 
+# --keep: the workspaces stay, routed to each other by path (the demo's
+# server and broker are gone), and the three commands it suggests work.
+expect_ok bwoc demo --keep
+expect_contains "$OUT" "alpha and beta, kept, reach each other by path again"
+expect_contains "$OUT" "went by path and beta accepted 1"
+KEPT=$(echo "$OUT" | sed -n 's/^The workspaces are kept in \(.*\), and reach each other by path. Try next:$/\1/p')
+[ -d "$KEPT/alpha" ] && [ -d "$KEPT/beta" ] && pass || failed "no kept workspaces in: $KEPT"
+for ws in alpha beta; do
+  expect_eq "$(grep -c '^path = ' "$KEPT/$ws/.bwoc/routes.toml")" "1"
+  expect_eq "$(grep -c '^url = \|^mqtt = ' "$KEPT/$ws/.bwoc/routes.toml")" "0"
+done
+mapfile -t NEXT < <(echo "$OUT" | sed -n '/Try next:$/,$p' | tail -n +2 | sed 's/^  //')
+expect_eq "${#NEXT[@]}" "3"
+for command in "${NEXT[@]}"; do
+  [[ "$command" == "bwoc -w $KEPT/"* ]] && pass || failed "not a command for the kept workspaces: $command"
+  run eval "\"\$BWOC\" ${command#bwoc }"
+  expect_eq "$RC" "0"
+  RESULTS+=("$OUT")
+done
+expect_contains "${RESULTS[0]}" "workspace    beta"
+expect_contains "${RESULTS[1]}" "via path"
+expect_contains "${RESULTS[2]}" "ingested 1: 1 accepted"
+expect_eq "$(pgrep -f "$KEPT" | wc -l)" "0"
+rm -rf "$KEPT"
+
 expect_ok bwoc demo --dir "$WORK/kept"
 expect_ok bwoc -w "$WORK/kept/beta" inbox verify agent-wenchang
 expect_ok bwoc -w "$WORK/kept/beta" inbox refusals

@@ -302,3 +302,13 @@ pubkey = "$(pubkey_of "$2")"
 mqtt = { broker = "$3", topic = "bwoc/$2" }
 EOT
 }
+
+# give_example_skills WS AGENT: the two skills of .bwoc-example's
+# agent-wenchang (word-count, and uppercase for INTERNAL peers) for AGENT of WS.
+give_example_skills() {
+  local example="$TESTS_DIR/../.bwoc-example/agents/agent-wenchang"
+  cp -r "$example/skills" "$WORK/$1/agents/$2/"
+  jq --argjson ex "$(jq .skills "$example/config.manifest.json")" '.skills = $ex' \
+    "$WORK/$1/agents/$2/config.manifest.json" >"$WORK/.manifest.json"
+  mv "$WORK/.manifest.json" "$WORK/$1/agents/$2/config.manifest.json"
+}

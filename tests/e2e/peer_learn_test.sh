@@ -91,7 +91,7 @@ done
 # Not enough trust: a signed "Not permitted" (spec §3: a policy refusal is an
 # answer); not declared at all: no answer, and nothing said why.
 error_of 1 bwoc -w lowtier peer status beta
-expect_contains "$ERR" "declined: Not permitted"
+expect_contains "$ERR" "(it answered \"Not permitted\": our trust tier there is below KNOWN)"
 error_of 1 bwoc -w mallory2 peer learn beta DESIGN
 expect_contains "$ERR" "did not accept"
 # The node's card must publish the pinned key.

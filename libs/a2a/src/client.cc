@@ -145,7 +145,7 @@ Result<Answer> exchange(const PeerRoute& peer, const json::Value& card, const st
   const json::Value* result = answer->find("result");
   const json::Value* task = result ? result->find("task") : nullptr;
   if (task == nullptr) {
-    return Error(Errc::refused, "peer \"" + peer.key + "\" did not accept the envelope (it says no more, by design)");
+    return Error(Errc::refused, refused_by_peer(peer.key));
   }
   // The answer is in the task's artifact, as {"bwoc.envelope": …}.
   std::optional<std::string> signed_answer;

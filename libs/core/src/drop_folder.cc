@@ -278,6 +278,7 @@ Result<IngestReport> ingest_drop_folder(Inbound& inbound, const IngestOptions& o
       }
     }
     total += names.size();
+    if (options.on_batch) options.on_batch(report);
     if (report.failed > 0 || report.deferred > 0) break;  // the disk needs attention, or the node a rest: do not spin
     (void)submitted;
   }

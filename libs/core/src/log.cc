@@ -77,6 +77,26 @@ void append_value(std::string& line, std::string_view v) {
   line += '"';
 }
 
+std::mutex& problem_mu() {
+  static std::mutex mu;
+  return mu;
+}
+
+LastProblem& problem_slot() {
+  static LastProblem last;
+  return last;
+}
+
+// `text` is the line from "level=" on, without its newline.
+void remember_problem(std::string_view text) {
+  std::lock_guard<std::mutex> lock(problem_mu());
+  LastProblem& last = problem_slot();
+  ++last.count;
+  last.at = now_millis();
+  last.line.assign(text);
+}
+
+
 void write_line(Level level, std::string_view name, std::span<const Field> fields, std::uint64_t suppressed) {
   static constexpr const char* kNames[] = {"debug", "info", "warning", "error"};
   static constexpr const char* kPriorities[] = {"<7>", "<6>", "<4>", "<3>"};
@@ -89,6 +109,7 @@ void write_line(Level level, std::string_view name, std::span<const Field> field
     line += format_timestamp(now_millis());
     line += ' ';
   }
+  std::size_t text_start = line.size();
   line += "level=";
   line += kNames[static_cast<int>(level)];
   line += " event=";
@@ -103,6 +124,7 @@ void write_line(Level level, std::string_view name, std::span<const Field> field
     line += " suppressed=";
     line += std::to_string(suppressed);
   }
+  if (level >= Level::warning) remember_problem(std::string_view(line).substr(text_start));
   line += '\n';
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
@@ -115,6 +137,11 @@ void write_line(Level level, std::string_view name, std::span<const Field> field
 }
 
 }  // namespace
+
+LastProblem last_problem() {
+  std::lock_guard<std::mutex> lock(problem_mu());
+  return problem_slot();
+}
 
 void set_min_level(Level level) { min_level().store(static_cast<int>(level)); }
 bool enabled(Level level) { return static_cast<int>(level) >= min_level().load(std::memory_order_relaxed); }

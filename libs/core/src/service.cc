@@ -7,11 +7,11 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "bwoc/core/files.h"
-#include "bwoc/core/json.h"
 #include "bwoc/core/log.h"
 #include "bwoc/core/timestamp.h"
 
@@ -66,29 +66,32 @@ void notify(std::string_view state) {
   ::close(fd);
 }
 
-std::filesystem::path state_file(const Workspace& ws, std::string_view kind, std::string_view agent) {
-  std::string name = std::string(kind) + "-" + (agent == "*" ? std::string("all") : std::string(agent)) + ".json";
-  return ws.state_dir() / "services" / name;
-}
-
 namespace {
 
-void publish_state(const Workspace& ws, const Service& service, UnixMillis started, std::string_view state) {
-  json::Value stats = json::Value::object();
-  std::string line;
-  for (const auto& [name, value] : service.stats()) stats.set(name, value);
-  json::Value doc = json::Value::object({{"kind", std::string(service.kind())},
-                                         {"agent", service.agent()},
-                                         {"pid", static_cast<double>(::getpid())},
-                                         {"state", std::string(state)},
-                                         {"status", service.status()},
-                                         {"started", format_timestamp(started)},
-                                         {"updated", format_timestamp(now_millis())},
-                                         {"stats", std::move(stats)}});
-  std::filesystem::path file = state_file(ws, service.kind(), service.agent());
-  Status st = ensure_directory(file.parent_path(), 0700);
-  if (st.ok()) st = write_file_atomic(file, json::write(doc) + "\n", 0600);
-  if (!st.ok()) log::warning("service.state_not_saved", {{"error", st.error().message()}});
+// Returns how many problems the process had logged when the state was
+// taken: a later one makes the state out of date.
+std::uint64_t publish_state(const Workspace& ws, const Service& service, UnixMillis started, std::string_view state) {
+  ServiceState s;
+  s.kind = std::string(service.kind());
+  s.agent = service.agent();
+  s.endpoint = service.endpoint();
+  s.status = service.status();
+  s.state = std::string(state);
+  describe_this_process(s);
+  s.started = started;
+  s.updated = now_millis();
+  log::LastProblem problem = log::last_problem();
+  if (problem.count > 0) {
+    s.last_error = std::move(problem.line);
+    s.last_error_at = problem.at;
+  }
+  s.stats = service.stats();
+  if (Status st = write_state(ws, s); !st.ok()) {
+    log::warning("service.state_not_saved", {{"error", st.error().message()}});
+    // That warning is not news to publish: retrying every tick would not help.
+    return log::last_problem().count;
+  }
+  return problem.count;
 }
 
 void log_stats(const Service& service) {
@@ -102,16 +105,27 @@ void log_stats(const Service& service) {
 
 }  // namespace
 
-void run(const Workspace& ws, Service& service, std::chrono::milliseconds period) {
+void run(const Workspace& ws, Service& service, std::chrono::milliseconds period, const std::function<void()>& ready) {
   std::string kind(service.kind());
   UnixMillis started = now_millis();
-  publish_state(ws, service, started, "running");
+  std::uint64_t problems_published = publish_state(ws, service, started, "running");
   notify("READY=1\nSTATUS=" + service.status());
+  if (ready) ready();
+  // Woken every second to publish a new problem soon after it is logged; the
+  // stats line and a refresh of the state come every `period`.
+  const auto tick = std::min(period, std::chrono::milliseconds(1000));
+  auto next_stats = std::chrono::steady_clock::now() + period;
   auto every = [&] {
-    log_stats(service);
-    publish_state(ws, service, started, "running");
+    auto now = std::chrono::steady_clock::now();
+    if (now >= next_stats) {
+      next_stats = now + period;
+      log_stats(service);
+    } else if (log::last_problem().count == problems_published) {
+      return;
+    }
+    problems_published = publish_state(ws, service, started, "running");
   };
-  std::string_view sig = wait_for_stop(period, every);
+  std::string_view sig = wait_for_stop(tick, every);
   log::info(kind + ".stopping", {{"agent", service.agent()}, {"signal", std::string(sig)}});
   notify("STOPPING=1");
   publish_state(ws, service, started, "stopping");

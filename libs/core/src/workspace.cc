@@ -105,10 +105,7 @@ Result<Workspace> Workspace::init(const fs::path& root_in, std::string_view name
   BWOC_RETURN_IF_ERROR(ensure_directory(ws.bwoc_dir(), 0755));
   BWOC_RETURN_IF_ERROR(ensure_directory(ws.bwoc_dir() / "interconnect", 0755));
   BWOC_RETURN_IF_ERROR(ensure_directory(ws.credentials_dir(), 0700));
-  BWOC_RETURN_IF_ERROR(ensure_directory(ws.state_dir(), 0700));
-  BWOC_RETURN_IF_ERROR(ensure_directory(ws.drop_dir() / "tmp", 0700));
-  BWOC_RETURN_IF_ERROR(ensure_directory(ws.drop_dir() / "new", 0700));
-  BWOC_RETURN_IF_ERROR(ensure_directory(ws.quarantine_dir(), 0700));
+  BWOC_RETURN_IF_ERROR(ws.make_node_folders());
   BWOC_RETURN_IF_ERROR(ensure_directory(ws.agents_dir(), 0755));
   if (!fs::exists(ws.routes_file(), ec)) BWOC_RETURN_IF_ERROR(write_file_atomic(ws.routes_file(), kRoutesTemplate));
   if (!fs::exists(ws.shared_file(), ec)) BWOC_RETURN_IF_ERROR(write_file_atomic(ws.shared_file(), kSharedTemplate));
@@ -202,7 +199,22 @@ Result<PublicKey> Workspace::keygen(bool force) {
   BWOC_RETURN_IF_ERROR(write_secret_key_file(secret_key_file(), key, true));
   identity_.public_key = key.public_key();
   BWOC_RETURN_IF_ERROR(write_identity());
+  BWOC_RETURN_IF_ERROR(ensure_node_folders());
   return key.public_key();
+}
+
+Status Workspace::make_node_folders() const {
+  BWOC_RETURN_IF_ERROR(ensure_directory(state_dir(), 0700));
+  BWOC_RETURN_IF_ERROR(ensure_directory(drop_dir() / "tmp", 0700));
+  BWOC_RETURN_IF_ERROR(ensure_directory(drop_dir() / "new", 0700));
+  return ensure_directory(quarantine_dir(), 0700);
+}
+
+Status Workspace::ensure_node_folders() const {
+  BWOC_RETURN_IF_ERROR(make_node_folders());
+  std::error_code ec;
+  if (!fs::exists(export_dir() / "status.json", ec)) return write_export(*this);
+  return ok_status();
 }
 
 std::vector<std::string> Workspace::agents() const {

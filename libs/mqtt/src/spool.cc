@@ -113,24 +113,55 @@ std::optional<SpoolEntry> Spool::get(const std::string& id) const {
   return std::move(entry).value();
 }
 
+namespace {
+
+// An entry's file, or nothing when it was confirmed (removed) meanwhile.
+Result<std::optional<SpoolEntry>> read_entry(const fs::path& file) {
+  auto text = read_file_bounded(file, kMaxEntryBytes);
+  if (!text.ok()) {
+    if (text.error().code() == Errc::not_found) return std::optional<SpoolEntry>();
+    return text.error();
+  }
+  BWOC_ASSIGN_OR_RETURN(SpoolEntry e, decode(*text, file));
+  return std::optional<SpoolEntry>(std::move(e));
+}
+
+}  // namespace
+
 Result<std::vector<SpoolEntry>> Spool::list() const {
   std::vector<SpoolEntry> out;
   std::error_code ec;
   for (const auto& item : fs::directory_iterator(dir_, ec)) {
     const fs::path& p = item.path();
     if (p.extension() != ".json") continue;  // write_file_atomic's temporaries
-    auto text = read_file_bounded(p, kMaxEntryBytes);
-    if (!text.ok()) {
-      if (text.error().code() == Errc::not_found) continue;  // confirmed meanwhile
-      return text.error();
-    }
-    BWOC_ASSIGN_OR_RETURN(SpoolEntry e, decode(*text, p));
-    out.push_back(std::move(e));
+    BWOC_ASSIGN_OR_RETURN(std::optional<SpoolEntry> e, read_entry(p));
+    if (e) out.push_back(std::move(*e));
   }
   if (ec) return os_error("cannot list", dir_, ec.value());
   std::sort(out.begin(), out.end(), [](const SpoolEntry& a, const SpoolEntry& b) {
     return a.created != b.created ? a.created < b.created : a.id < b.id;
   });
+  return out;
+}
+
+Result<std::vector<SpoolEntry>> Spool::newest(std::size_t limit) const {
+  std::vector<std::pair<fs::file_time_type, fs::path>> files;
+  std::error_code ec;
+  for (const auto& item : fs::directory_iterator(dir_, ec)) {
+    if (item.path().extension() != ".json") continue;
+    std::error_code time_ec;
+    auto written = item.last_write_time(time_ec);
+    if (!time_ec) files.emplace_back(written, item.path());
+  }
+  if (ec) return os_error("cannot list", dir_, ec.value());
+  std::size_t n = std::min(limit, files.size());
+  std::partial_sort(files.begin(), files.begin() + static_cast<std::ptrdiff_t>(n), files.end(),
+                    [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second > b.second; });
+  std::vector<SpoolEntry> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    BWOC_ASSIGN_OR_RETURN(std::optional<SpoolEntry> e, read_entry(files[i].second));
+    if (e) out.push_back(std::move(*e));
+  }
   return out;
 }
 

@@ -274,6 +274,8 @@ std::string Subscriber::status() const {
   return "subscribed to " + topics + " on " + impl_->broker.url.text();
 }
 
+std::string Subscriber::endpoint() const { return impl_->broker.url.text(); }
+
 Subscriber::Counts Subscriber::counts() const {
   Counts s;
   Receiver::Stats r = impl_->inbound.receiver_stats();

@@ -14,6 +14,8 @@ Client::~Client() = default;
 Result<std::unique_ptr<Client>> Client::open(const Workspace& ws, std::chrono::milliseconds timeout) {
   BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
   BWOC_ASSIGN_OR_RETURN(Routes routes, Routes::load(ws.routes_file(), ws.root()));
+  // Answers from path peers come back into our drop folder: it must be there.
+  BWOC_RETURN_IF_ERROR(ws.ensure_node_folders());
   std::unique_ptr<Client> client(new Client(ws, std::move(key), std::move(routes), timeout));
   // Made once the client is in its place: the transports keep references to it.
   client->network_ = make_network(client->ws_, timeout);

@@ -42,11 +42,22 @@ void PathIngest::send_answer(const InboundResult& r) {
               {"detail", detail}});
 }
 
-Result<IngestReport> PathIngest::round(std::size_t max) {
+Result<IngestReport> PathIngest::round(std::size_t max, const std::function<void(std::size_t done)>& progress) {
   IngestOptions options;
   options.max_entries = max;
   options.on_answer = [this](const InboundResult& r) { send_answer(r); };
+  if (progress) options.on_batch = [&progress](const IngestReport& so_far) { progress(so_far.items.size()); };
   return ingest_drop_folder(inbound_, options);
+}
+
+std::size_t PathIngest::waiting(std::size_t stop_at) const {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(inbound_.workspace().drop_dir() / "new", ec), end;
+       !ec && it != end && n < stop_at; it.increment(ec)) {
+    ++n;
+  }
+  return n;
 }
 
 Result<std::unique_ptr<PathService>> PathService::start(Inbound& inbound, const peer::Network& network) {
@@ -90,7 +101,9 @@ void PathService::loop() {
   }
 }
 
-std::string PathService::status() const { return "watching " + (inbound_.workspace().drop_dir() / "new").string(); }
+std::string PathService::endpoint() const { return (inbound_.workspace().drop_dir() / "new").string(); }
+
+std::string PathService::status() const { return "watching " + endpoint(); }
 
 std::vector<std::pair<std::string, std::string>> PathService::stats() const {
   return {{"accepted", std::to_string(accepted_)}, {"duplicates", std::to_string(duplicates_)},

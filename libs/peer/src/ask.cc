@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "bwoc/core/dir_watch.h"
+#include "bwoc/core/inbound.h"
 #include "bwoc/core/inbox.h"
 #include "bwoc/core/receipt.h"
 #include "bwoc/peer/learn.h"
@@ -44,8 +45,18 @@ Result<std::optional<std::string>> await_in_inbox(const Workspace& ws, const Pee
     if (!scan.ok()) return scan.error();
     if (found) return found;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return std::optional<std::string>();
     std::error_code ec;
+    if (left.count() <= 0) {
+      // A node answers every request it accepts, even with a refusal of its
+      // own; one taken in with no answer is still under way, or was not
+      // accepted, and the peer never says which check failed.
+      if (dropped.dropped_at && !std::filesystem::exists(*dropped.dropped_at, ec)) {
+        return Error(Errc::timeout, "its node took the request in but no answer came in time: it is still at work on "
+                                    "it, or it did not accept it (has it added this workspace with `bwoc peer add`? "
+                                    "its `bwoc inbox refusals` would say)");
+      }
+      return std::optional<std::string>();
+    }
     if (dropped.dropped_at && Clock::now() >= give_up_untaken && std::filesystem::exists(*dropped.dropped_at, ec)) {
       return Error(Errc::unavailable, "its node has not taken the request in (is `bwoc inbox ingest --watch` running there?)");
     }
@@ -54,6 +65,16 @@ Result<std::optional<std::string>> await_in_inbox(const Workspace& ws, const Pee
 }
 
 }  // namespace
+
+std::string declined_message(std::string_view peer, std::string_view error, std::string_view our_name) {
+  std::string who = "peer \"" + std::string(peer) + "\"";
+  if (error == kNotPermitted) {
+    return who + " does not let this workspace read that yet (it answered \"Not permitted\": our trust tier there "
+                 "is below KNOWN); they can raise it with `bwoc trust set " + std::string(our_name) +
+           " KNOWN` in their workspace";
+  }
+  return who + " declined: " + std::string(error);
+}
 
 Result<std::string> path_peer_agent(const PeerRoute& peer) {
   BWOC_ASSIGN_OR_RETURN(json::Value status, status_by_path(peer));

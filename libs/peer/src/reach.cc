@@ -13,7 +13,9 @@ namespace {
 
 std::filesystem::path seen_file(const Workspace& ws) { return ws.state_dir() / "peers-seen.json"; }
 
-std::map<std::string, UnixMillis> load_seen(const Workspace& ws) {
+}  // namespace
+
+std::map<std::string, UnixMillis> load_last_seen(const Workspace& ws) {
   std::map<std::string, UnixMillis> out;
   auto text = read_file_bounded(seen_file(ws), 1 << 20);
   if (!text.ok()) return out;
@@ -24,6 +26,8 @@ std::map<std::string, UnixMillis> load_seen(const Workspace& ws) {
   }
   return out;
 }
+
+namespace {
 
 std::string target_of(const PeerRoute& p, Via via) {
   switch (via) {
@@ -85,7 +89,7 @@ std::vector<Reach> probe_peers(const Workspace& ws, const Routes& routes, const 
     out.push_back(std::move(r));
   }
   UnixMillis now = now_millis();
-  std::map<std::string, UnixMillis> seen = load_seen(ws);
+  std::map<std::string, UnixMillis> seen = load_last_seen(ws);
   bool changed = false;
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (probes[i].valid()) {

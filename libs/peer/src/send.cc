@@ -112,8 +112,12 @@ Result<SendResult> deliver(const PeerRoute& peer, const SignedEnvelope& envelope
     result.skipped.push_back(via_label(v) + ": no receipt within " + seconds_text(share) + " (" + report->detail + ")");
   }
   if (timed_out) {
+    // A peer that does not accept us answers nothing at all (spec §3), so
+    // from here it looks like one that is away: say both.
     return Error(Errc::timeout, std::string(options.want_answer ? "no answer from" : "no receipt from") + " peer \"" +
-                                    peer.key + "\" in time (" + describe_skipped(result.skipped) + ")");
+                                    peer.key + "\" in time (" + describe_skipped(result.skipped) +
+                                    "): it is away or busy, or does not accept envelopes from this workspace (a peer "
+                                    "never says which; has it added this workspace?)");
   }
   return Error(Errc::unavailable, "cannot reach peer \"" + peer.key + "\" (" + describe_skipped(result.skipped) + ")");
 }

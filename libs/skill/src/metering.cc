@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <map>
+#include <string_view>
 
 #include "bwoc/core/files.h"
 
@@ -54,9 +56,61 @@ Status record_call(const Workspace& ws, const CallRecord& r) {
 
 namespace {
 
+// What the statistics need of one metering line.
+struct CallLine {
+  std::string side, peer, skill, outcome;
+  double ms = 0;
+};
+
+void take_field(CallLine& out, std::string_view name, std::string value) {
+  if (name == "side") out.side = std::move(value);
+  if (name == "peer") out.peer = std::move(value);
+  if (name == "skill") out.skill = std::move(value);
+  if (name == "outcome") out.outcome = std::move(value);
+}
+
+// A line as record_call writes it: one flat object of strings without
+// escapes and of numbers. Read without building a document, since a
+// status or the stats read thousands of them; false for anything else.
+bool scan_flat(std::string_view text, CallLine& out) {
+  std::size_t i = 0;
+  auto string_at = [&](std::string_view& s) {
+    if (i >= text.size() || text[i] != '"') return false;
+    std::size_t end = text.find('"', i + 1);
+    if (end == std::string_view::npos) return false;
+    s = text.substr(i + 1, end - i - 1);
+    if (s.find('\\') != std::string_view::npos) return false;
+    i = end + 1;
+    return true;
+  };
+  if (text.empty() || text[i++] != '{') return false;
+  for (;;) {
+    std::string_view name, value;
+    if (!string_at(name) || i >= text.size() || text[i++] != ':' || i >= text.size()) return false;
+    if (text[i] == '"') {
+      if (!string_at(value)) return false;
+      take_field(out, name, std::string(value));
+    } else {
+      std::size_t end = text.find_first_of(",}", i);
+      if (end == std::string_view::npos) return false;
+      if (name == "ms") {
+        std::string number(text.substr(i, end - i));
+        char* stop = nullptr;
+        out.ms = std::strtod(number.c_str(), &stop);
+        if (stop == number.c_str() || *stop != '\0') return false;
+      }
+      i = end;
+    }
+    if (i >= text.size()) return false;
+    char c = text[i++];
+    if (c == '}') return i == text.size();
+    if (c != ',') return false;
+  }
+}
+
 // Calls `visit` for each of the newest `max_records` lines, oldest first
 // (the file is read from its end, bounded).
-Status visit_recent(const Workspace& ws, std::size_t max_records, const std::function<void(const json::Value&)>& visit) {
+Status visit_recent(const Workspace& ws, std::size_t max_records, const std::function<void(const CallLine&)>& visit) {
   std::filesystem::path file = calls_file(ws);
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
@@ -73,19 +127,29 @@ Status visit_recent(const Workspace& ws, std::size_t max_records, const std::fun
   text.resize(static_cast<std::size_t>(got));
   // Starting mid-file: the first, partial line is skipped.
   std::size_t pos = want < static_cast<std::size_t>(st.st_size) ? text.find('\n') + 1 : 0;
+  // The newest lines last: at most `max_records` of them are visited.
+  std::vector<std::string_view> lines;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string::npos) break;
-    auto line = json::parse(std::string_view(text).substr(pos, end - pos));
+    lines.push_back(std::string_view(text).substr(pos, end - pos));
     pos = end + 1;
-    if (line.ok() && line->is_object()) visit(*line);
+  }
+  std::size_t first = lines.size() > max_records ? lines.size() - max_records : 0;
+  for (std::size_t n = first; n < lines.size(); ++n) {
+    CallLine call;
+    if (!scan_flat(lines[n], call)) {
+      auto doc = json::parse(lines[n]);
+      if (!doc.ok() || !doc->is_object()) continue;
+      call = CallLine();
+      for (const json::Member& m : doc->members()) {
+        if (m.value.is_string()) take_field(call, m.name, m.value.as_string());
+        if (m.name == "ms" && m.value.is_number()) call.ms = m.value.as_number();
+      }
+    }
+    visit(call);
   }
   return ok_status();
-}
-
-std::string field(const json::Value& line, const char* name) {
-  const json::Value* v = line.find(name);
-  return v && v->is_string() ? v->as_string() : std::string();
 }
 
 }  // namespace
@@ -98,16 +162,13 @@ bool is_policy_refusal(std::string_view outcome) {
 Result<StatsReport> call_stats(const Workspace& ws, std::size_t max_records) {
   StatsReport report;
   std::map<std::string, std::pair<std::vector<double>, std::uint64_t>> skills, peers;
-  BWOC_RETURN_IF_ERROR(visit_recent(ws, max_records, [&](const json::Value& line) {
-    const json::Value* ms = line.find("ms");
-    double t = ms && ms->is_number() ? ms->as_number() : 0;
-    bool error = field(line, "outcome") != "ok";
-    std::string side = field(line, "side");
-    auto& s = skills[side + ":" + field(line, "skill")];
-    s.first.push_back(t);
+  BWOC_RETURN_IF_ERROR(visit_recent(ws, max_records, [&](const CallLine& line) {
+    bool error = line.outcome != "ok";
+    auto& s = skills[line.side + ":" + line.skill];
+    s.first.push_back(line.ms);
     s.second += error;
-    auto& p = peers[side + ":" + field(line, "peer")];
-    p.first.push_back(t);
+    auto& p = peers[line.side + ":" + line.peer];
+    p.first.push_back(line.ms);
     p.second += error;
     ++report.records;
   }));
@@ -118,9 +179,9 @@ Result<StatsReport> call_stats(const Workspace& ws, std::size_t max_records) {
 
 Result<std::size_t> refused_in_a_row(const Workspace& ws, std::string_view peer) {
   std::size_t run = 0;
-  BWOC_RETURN_IF_ERROR(visit_recent(ws, 1000, [&](const json::Value& line) {
-    if (field(line, "side") != "caller" || field(line, "peer") != peer) return;
-    std::string outcome = field(line, "outcome");
+  BWOC_RETURN_IF_ERROR(visit_recent(ws, 1000, [&](const CallLine& line) {
+    if (line.side != "caller" || line.peer != peer) return;
+    const std::string& outcome = line.outcome;
     if (is_policy_refusal(outcome)) {
       ++run;
     } else if (outcome == "ok") {

@@ -70,6 +70,7 @@ class Server : public service::Service {
   std::string_view kind() const override { return "a2a"; }
   const std::string& agent() const override;
   std::string status() const override;
+  std::string endpoint() const override { return base_url(); }
   std::vector<std::pair<std::string, std::string>> stats() const override;
   // Stops accepting, lets requests in progress finish (up to the drain
   // timeout) with every accepted envelope on disk, then stops.

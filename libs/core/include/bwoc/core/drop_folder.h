@@ -40,6 +40,8 @@ class PathTransport : public EnvelopeTransport {
                              std::chrono::milliseconds timeout) override;
 };
 
+struct IngestReport;
+
 struct IngestOptions {
   std::size_t batch = 256;            // entries read and checked per round
   std::size_t max_entries = 0;        // stop after this many (0: until new/ is empty)
@@ -48,6 +50,8 @@ struct IngestOptions {
   // transport has no way back of its own: the caller sends it by the
   // sender's route).
   std::function<void(const InboundResult&)> on_answer;
+  // Called after each batch with the report so far: for progress on a terminal.
+  std::function<void(const IngestReport&)> on_batch;
 };
 
 struct IngestReport {

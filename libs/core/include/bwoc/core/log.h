@@ -69,6 +69,17 @@ inline void error(Throttle& t, std::string_view name, std::initializer_list<Fiel
   event(t, Level::error, name, fields);
 }
 
+// The newest warning or error this process logged, as its line reads
+// without the time ("level=warning event=mqtt.disconnected ..."), and how
+// many it has logged so far: a service publishes it as its last error
+// (bwoc/core/service.h), so that `bwoc status` shows what went wrong.
+struct LastProblem {
+  std::uint64_t count = 0;  // 0: none yet
+  std::int64_t at = 0;      // Unix milliseconds
+  std::string line;
+};
+LastProblem last_problem();
+
 // Lines below this level are dropped (default info; BWOC_LOG_LEVEL=debug|info|warning|error).
 void set_min_level(Level level);
 bool enabled(Level level);

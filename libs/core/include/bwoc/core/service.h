@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "bwoc/core/service_state.h"
 #include "bwoc/core/workspace.h"
 
 namespace bwoc::service {
@@ -37,6 +38,8 @@ class Service {
   virtual const std::string& agent() const = 0;
   // What it does, for people: "serving agent-b at http://127.0.0.1:8080".
   virtual std::string status() const = 0;
+  // Where it is reached or what it reads: its URL, its broker, its folder.
+  virtual std::string endpoint() const { return {}; }
   // Counters for the periodic stats line and the state file.
   virtual std::vector<std::pair<std::string, std::string>> stats() const = 0;
   // Stops: finishes what is under way, with everything accepted on disk.
@@ -47,13 +50,16 @@ class Service {
 // its state file refreshed every `period`; on SIGTERM or SIGINT the log lines
 // "<kind>.stopping" (with the signal) and "<kind>.stopped" around
 // STOPPING=1, stop() and a last stats line. Its state (pid, since when,
-// status, stats) is kept in .bwoc/state/services/<kind>-<agent>.json while it
-// runs, so that `bwoc status` finds it without a socket; the file is removed
-// when it stops. Call block_stop_signals() before the service starts its threads.
-void run(const Workspace& ws, Service& service, std::chrono::milliseconds period = std::chrono::seconds(60));
-
-// Where a service publishes its state.
-std::filesystem::path state_file(const Workspace& ws, std::string_view kind, std::string_view agent);
+// endpoint, status, stats, the last warning or error it logged) is kept in
+// .bwoc/state/services/<kind>-<agent>.json while it runs (service_state.h),
+// so that `bwoc status` finds it without a socket; a new warning or error is
+// in the file within a second, and the file is removed when the service
+// stops. Call block_stop_signals() before the service starts its threads.
+// `ready` runs once the state is published, beside READY=1: where a command
+// prints its ready line, so that whoever waits for that line finds the
+// service in `bwoc status` at once.
+void run(const Workspace& ws, Service& service, std::chrono::milliseconds period = std::chrono::seconds(60),
+         const std::function<void()>& ready = {});
 
 }  // namespace bwoc::service
 

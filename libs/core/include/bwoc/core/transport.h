@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/result.h"
@@ -29,6 +30,16 @@ struct SendReport {
   // Path: the entry left in the peer's drop folder (gone once its node took it in).
   std::optional<std::filesystem::path> dropped_at;
 };
+
+// What to tell a person when a peer refused an envelope of ours. A peer
+// never says which check failed (spec §3), so this names no check: it says
+// what most often causes it, and where the peer's operator can see why.
+inline std::string refused_by_peer(std::string_view peer) {
+  return "peer \"" + std::string(peer) +
+         "\" did not accept our envelope, and by design does not say why: most often it has not added this "
+         "workspace yet (they run `bwoc peer add` with the code `bwoc invite` prints here); their "
+         "`bwoc inbox refusals` shows the reason";
+}
 
 class EnvelopeTransport {
  public:

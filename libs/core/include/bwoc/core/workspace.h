@@ -77,7 +77,15 @@ class Workspace {
   Result<PublicKey> public_key() const;
   Result<SecretKey> load_secret_key() const;
   // Makes the workspace key pair; refuses to replace one unless `force`.
+  // Also makes what peers need to reach it by path (ensure_node_folders).
   Result<PublicKey> keygen(bool force);
+
+  // Makes what a node needs and a copied or checked-out workspace may lack
+  // (git keeps no empty folder): the drop folder (tmp/, new/) path peers
+  // write into, the quarantine and the state folder; and the export path
+  // peers read (.bwoc/export/status.json), when there is none yet. Does
+  // nothing to what is there already.
+  Status ensure_node_folders() const;
 
   // Agents: folders under agents/ with a valid name and a manifest.
   std::vector<std::string> agents() const;
@@ -88,6 +96,7 @@ class Workspace {
   Workspace(std::filesystem::path root, Identity identity)
       : root_(std::move(root)), identity_(std::move(identity)) {}
   Status write_identity() const;
+  Status make_node_folders() const;
 
   std::filesystem::path root_;
   Identity identity_;

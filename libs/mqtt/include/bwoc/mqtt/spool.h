@@ -52,6 +52,9 @@ class Spool {
   std::optional<SpoolEntry> get(const std::string& id) const;
   // Oldest first. Entries that do not parse are reported, never deleted.
   Result<std::vector<SpoolEntry>> list() const;
+  // The newest `limit` entries, newest first: only their files are read
+  // (what `bwoc status` shows of a spool that may hold thousands).
+  Result<std::vector<SpoolEntry>> newest(std::size_t limit) const;
   std::size_t size() const;
 
   const std::filesystem::path& dir() const { return dir_; }

@@ -58,6 +58,7 @@ class Subscriber : public service::Service {
   std::string_view kind() const override { return "mqtt"; }
   const std::string& agent() const override;
   std::string status() const override;
+  std::string endpoint() const override;  // the broker
   std::vector<std::pair<std::string, std::string>> stats() const override;
   void stop() override;
 

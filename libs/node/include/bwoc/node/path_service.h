@@ -14,6 +14,7 @@
 #define BWOC_NODE_PATH_SERVICE_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,8 +31,11 @@ class PathIngest {
   // `inbound` and `network` must outlive it.
   PathIngest(Inbound& inbound, const peer::Network& network) : inbound_(inbound), network_(network) {}
 
-  // Ingests up to `max` entries (0: until new/ is empty) and sends the answers.
-  Result<IngestReport> round(std::size_t max = 0);
+  // Ingests up to `max` entries (0: until new/ is empty) and sends the
+  // answers; `progress` hears how many entries are done after each batch.
+  Result<IngestReport> round(std::size_t max = 0, const std::function<void(std::size_t done)>& progress = {});
+  // How many entries wait in new/ now (counted up to `stop_at`).
+  std::size_t waiting(std::size_t stop_at = 10'000'000) const;
 
  private:
   void send_answer(const InboundResult& result);
@@ -49,6 +53,7 @@ class PathService : public service::Service {
   std::string_view kind() const override { return "ingest"; }
   const std::string& agent() const override { return agent_; }
   std::string status() const override;
+  std::string endpoint() const override;  // the drop folder
   std::vector<std::pair<std::string, std::string>> stats() const override;
   void stop() override;
 

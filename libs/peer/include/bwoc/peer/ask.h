@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bwoc/core/envelope.h"
@@ -37,6 +38,11 @@ struct AskRequest {
   // answer that came back by path reaches our inbox. Needed for path peers.
   std::function<Status()> pump;
 };
+
+// A peer's signed refusal ({"error": …} instead of the answer) in words
+// for people. "Not permitted" means our tier there is too low for the
+// request: it says how they raise it (`our_name` is this workspace's name).
+std::string declined_message(std::string_view peer, std::string_view error, std::string_view our_name);
 
 struct AskResult {
   std::string text;  // the signed answer

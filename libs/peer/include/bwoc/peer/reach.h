@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,10 @@ struct Reach {
 };
 
 std::string_view state_name(Reach::State state);
+
+// When each peer was last reached by a probe (`peer list`, `status
+// --probe`), by alias; read only, nothing is probed.
+std::map<std::string, UnixMillis> load_last_seen(const Workspace& ws);
 
 std::vector<Reach> probe_peers(const Workspace& ws, const Routes& routes, const Probers& probers,
                                std::chrono::milliseconds timeout);
