@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "bwoc/core/keys.h"
+#include "bwoc/core/random.h"
 
 namespace bwoc {
 
@@ -83,14 +83,6 @@ Status write_file_exclusive(const fs::path& path, std::string_view content, mode
   if (st.ok() && ::fsync(fd) != 0) st = os_error("cannot sync", path, errno);
   ::close(fd);
   if (!st.ok()) ::unlink(path.c_str());
-  return st;
-}
-
-Status append_line(const fs::path& path, std::string_view line, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) return os_error("cannot open", path, errno);
-  Status st = write_all(fd, line, path);
-  ::close(fd);
   return st;
 }
 
@@ -178,35 +170,75 @@ Status ensure_directory(const fs::path& path, mode_t mode) {
   return ok_status();
 }
 
-Result<FileLock> FileLock::acquire(const fs::path& path) {
+namespace {
+
+Result<int> open_lock_file(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return os_error("cannot open lock file", path, errno);
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno == EINTR) continue;
-    int err = errno;
+  return fd;
+}
+
+// flock, retried on EINTR; returns the errno of a failure, 0 on success.
+int flock_retrying(int fd, int operation) {
+  while (::flock(fd, operation) != 0) {
+    if (errno != EINTR) return errno;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<FileLock> FileLock::open(const fs::path& path) {
+  BWOC_ASSIGN_OR_RETURN(int fd, open_lock_file(path));
+  return FileLock(fd, path);
+}
+
+Result<FileLock> FileLock::acquire(const fs::path& path) {
+  BWOC_ASSIGN_OR_RETURN(int fd, open_lock_file(path));
+  if (int err = flock_retrying(fd, LOCK_EX); err != 0) {
     ::close(fd);
     return os_error("cannot lock", path, err);
   }
-  return FileLock(fd);
+  return FileLock(fd, path);
 }
 
 Result<FileLock> FileLock::try_acquire(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return os_error("cannot open lock file", path, errno);
-  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EINTR) continue;
-    int err = errno;
+  BWOC_ASSIGN_OR_RETURN(int fd, open_lock_file(path));
+  if (int err = flock_retrying(fd, LOCK_EX | LOCK_NB); err != 0) {
     ::close(fd);
     if (err == EWOULDBLOCK) return Error(Errc::already_exists, path.string() + " is locked by another process");
     return os_error("cannot lock", path, err);
   }
-  return FileLock(fd);
+  return FileLock(fd, path);
+}
+
+Result<FileLock::Held> FileLock::hold(Mode mode) { return hold(fd_, mode, path_); }
+
+Result<FileLock::Held> FileLock::hold(int fd, Mode mode, const fs::path& name) {
+  if (int err = flock_retrying(fd, mode == Mode::shared ? LOCK_SH : LOCK_EX); err != 0) {
+    return os_error("cannot lock", name, err);
+  }
+  return Held(fd);
+}
+
+FileLock::Held& FileLock::Held::operator=(Held&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) (void)flock_retrying(fd_, LOCK_UN);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+FileLock::Held::~Held() {
+  if (fd_ >= 0) (void)flock_retrying(fd_, LOCK_UN);
 }
 
 FileLock& FileLock::operator=(FileLock&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = other.fd_;
+    path_ = std::move(other.path_);
     other.fd_ = -1;
   }
   return *this;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "bwoc/core/append_log.h"
 #include "bwoc/core/files.h"
 #include "bwoc/core/log.h"
 
@@ -195,7 +196,7 @@ Status TrustStore::update(UnixMillis now, const std::function<Result<bool>(State
   json::Value doc = json::Value::object({{"keys", std::move(keys)}, {"goals", std::move(goals)}, {"next_goal", state.next_goal}});
   BWOC_RETURN_IF_ERROR(write_file_atomic(state_file(), json::write_pretty(doc) + "\n", 0600));
   for (const json::Value& line : state.audit) {
-    BWOC_RETURN_IF_ERROR(append_line(audit_file(), json::write(line) + "\n"));
+    BWOC_RETURN_IF_ERROR(append_records(audit_file(), json::write(line) + "\n"));
     if (log_changes_) log::info("trust.changed", {{"peer", as_text(line.find("peer"))},
                                 {"to", std::to_string(as_int(line.find("to"), 0))},
                                 {"why", as_text(line.find("why"))}});

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <map>
 
+#include "bwoc/core/append_log.h"
 #include "bwoc/core/files.h"
 
 namespace bwoc::skill {
@@ -48,7 +49,7 @@ Status record_call(const Workspace& ws, const CallRecord& r) {
                                           {"bytes_out", static_cast<double>(r.bytes_out)},
                                           {"outcome", r.outcome}});
   BWOC_RETURN_IF_ERROR(ensure_directory(ws.state_dir(), 0700));
-  return append_line(calls_file(ws), json::write(line) + "\n");
+  return append_records(calls_file(ws), json::write(line) + "\n");
 }
 
 Result<StatsReport> call_stats(const Workspace& ws, std::size_t max_records) {

@@ -54,6 +54,9 @@ struct InboxScan {
 // A missing file is an empty inbox.
 Result<InboxScan> scan_inbox(const std::filesystem::path& file, std::uint64_t from_offset,
                              const std::function<void(const InboxLine&)>& visit);
+// The same on an open descriptor; `name` names it in errors.
+Result<InboxScan> scan_inbox(int fd, const std::filesystem::path& name, std::uint64_t from_offset,
+                             const std::function<void(const InboxLine&)>& visit);
 
 // One inbox line, read for people and scripts.
 struct InboxEntry {

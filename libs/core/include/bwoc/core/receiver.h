@@ -124,7 +124,7 @@ class Receiver {
   struct Impl;
   explicit Receiver(std::unique_ptr<Impl> impl);
   void submit(std::shared_ptr<const Envelope> env, std::string text, Via via, std::string_view source,
-              UnixMillis now, std::int64_t window_ms, Delivery d, Done done);
+              UnixMillis now, Delivery d, Done done);
   std::unique_ptr<Impl> impl_;
 };
 
