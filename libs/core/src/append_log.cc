@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <optional>
-#include <vector>
 
 #include "bwoc/core/files.h"
 #include "bwoc/core/log.h"
@@ -304,45 +304,61 @@ Result<RecordScan> scan_records(int fd, const fs::path& name, std::uint64_t from
                                 const RecordVisitor& visit) {
   RecordScan scan;
   scan.end_offset = from;
-  std::vector<char> buf;
-  buf.reserve(std::min(max_record, kChunk) + kChunk);
+  // Up to the end as it is now: what is appended meanwhile is for the next scan.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return os_error("cannot stat", name, errno);
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  // Holds the unfinished record and one chunk; sized to what there is to
+  // read, and not zero-filled, so that a scan of a short tail costs little.
+  std::unique_ptr<char[]> buf;
+  std::size_t cap = 0;
+  std::size_t held = 0;             // bytes in buf, from the start of an unfinished record
   std::uint64_t buf_offset = from;  // file offset of buf[0]
   std::uint64_t read_at = from;
-  for (;;) {
-    std::size_t old = buf.size();
-    buf.resize(old + kChunk);
-    ssize_t n = ::pread(fd, buf.data() + old, kChunk, static_cast<off_t>(read_at));
+  while (read_at < size) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - read_at));
+    if (held + want > cap) {
+      std::size_t grown = std::max(held + want, std::min<std::size_t>(cap * 2, max_record + kChunk));
+      std::unique_ptr<char[]> bigger(new char[grown]);
+      if (held > 0) std::memcpy(bigger.get(), buf.get(), held);
+      buf = std::move(bigger);
+      cap = grown;
+    }
+    ssize_t n = ::pread(fd, buf.get() + held, want, static_cast<off_t>(read_at));
     if (n < 0) {
-      buf.resize(old);
       if (errno == EINTR) continue;
       return os_error("cannot read", name, errno);
     }
-    buf.resize(old + static_cast<std::size_t>(n));
+    if (n == 0) break;  // cut shorter meanwhile
+    held += static_cast<std::size_t>(n);
     read_at += static_cast<std::uint64_t>(n);
     std::size_t start = 0;
     for (;;) {
-      const void* nl = std::memchr(buf.data() + start, '\n', buf.size() - start);
+      const void* nl = std::memchr(buf.get() + start, '\n', held - start);
       if (nl == nullptr) break;
-      std::size_t len = static_cast<std::size_t>(static_cast<const char*>(nl) - (buf.data() + start));
+      std::size_t len = static_cast<std::size_t>(static_cast<const char*>(nl) - (buf.get() + start));
       if (len > max_record) {
         ++scan.oversize;
       } else {
         ++scan.records;
-        visit(std::string_view(buf.data() + start, len), buf_offset + start);
+        visit(std::string_view(buf.get() + start, len), buf_offset + start);
       }
       start += len + 1;
     }
-    buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(start));
-    buf_offset += start;
-    scan.end_offset = buf_offset;
-    if (buf.size() > max_record) {
+    if (start > 0) {
+      std::memmove(buf.get(), buf.get() + start, held - start);
+      held -= start;
+      buf_offset += start;
+      scan.end_offset = buf_offset;
+    }
+    if (held > max_record) {
       // Longer than any record: skip to its end without holding it.
       std::uint64_t skip_from = read_at;
-      buf.clear();
+      held = 0;
       bool found = false;
-      while (!found) {
+      while (!found && skip_from < size) {
         char skip[65536];
-        ssize_t m = ::pread(fd, skip, sizeof skip, static_cast<off_t>(skip_from));
+        ssize_t m = ::pread(fd, skip, std::min<std::uint64_t>(sizeof skip, size - skip_from), static_cast<off_t>(skip_from));
         if (m < 0 && errno == EINTR) continue;
         if (m < 0) return os_error("cannot read", name, errno);
         if (m == 0) break;
@@ -357,11 +373,9 @@ Result<RecordScan> scan_records(int fd, const fs::path& name, std::uint64_t from
       ++scan.oversize;
       buf_offset = read_at = skip_from;
       scan.end_offset = buf_offset;
-      continue;
     }
-    if (n == 0) break;
   }
-  scan.torn_tail_bytes = buf.size();
+  scan.torn_tail_bytes = held;
   return scan;
 }
 
