@@ -190,6 +190,7 @@ AppendSite a2a_tasks() {
   };
   site.line_ok = is_json_object;
   site.torn_dir = [=](const fs::path& root) { return dir(root) / "torn"; };
+  site.keeps_failed_records = true;
   return site;
 }
 #endif

@@ -31,6 +31,9 @@ struct AppendSite {
   // Whether append() says when a record was not stored (the refusal log is
   // best effort: it never does).
   bool reports_failure = true;
+  // Whether a record whose append failed may still be written later (the
+  // task store keeps a put whose write failed for its next write).
+  bool keeps_failed_records = false;
 };
 
 std::vector<AppendSite> append_sites();

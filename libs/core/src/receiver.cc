@@ -190,7 +190,7 @@ struct Receiver::Impl {
       // Without the lock the index may miss what another process appended
       // meanwhile; a dry run still answers from what it knows.
       (void)log.catch_up(index, inboxes.marks(), horizon);
-      inboxes.index_tail_readonly(env.to, horizon, now, index, scanned_unlogged);
+      inboxes.index_tail_readonly(env.to, horizon, now, index, unlogged);
     }
     if (check_new(env, d, /*detailed=*/false)) d.outcome = Delivery::Outcome::accepted;  // would be accepted
   }
@@ -228,7 +228,7 @@ struct Receiver::Impl {
       auto held = accept_lock.hold();
       UnixMillis now = batch.back().now;
       if (held.ok()) (void)log.catch_up(index, inboxes.marks(), horizon);  // unreadable: a longer inbox scan
-      entries.swap(scanned_unlogged);
+      entries.swap(unlogged);
       for (Pending& p : batch) {
         const Envelope& env = *p.env;
         Delivery& d = p.delivery;
@@ -300,7 +300,13 @@ struct Receiver::Impl {
     {
       std::lock_guard<std::mutex> lk(mu);
       // Under the flock, so that no compaction replaces the file mid-append.
-      if (auto held = accept_lock.hold(); held.ok()) (void)log.append(entries, batch_marks, horizon);
+      auto held = accept_lock.hold();
+      Status logged = held.ok() ? log.append(entries, batch_marks, horizon) : Status(held.error());
+      if (!logged.ok()) {
+        // The log does not have these entries, and a later mark will pass
+        // their inbox lines: they go first in the next append.
+        unlogged.insert(unlogged.end(), std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
+      }
     }
     for (Pending& p : batch) {
       Delivery& d = p.delivery;
@@ -342,7 +348,9 @@ struct Receiver::Impl {
   SeenLog log;
   FileLock accept_lock;  // .bwoc/state/accept.lock, shared by every process
   InboxFiles inboxes;
-  std::vector<SeenEntry> scanned_unlogged;  // found by dry runs, logged by the next commit
+  // Entries the seen log does not have yet (found by a dry run, or carried
+  // by an append that failed): logged by the next commit, before its marks.
+  std::vector<SeenEntry> unlogged;
   UnixMillis last_prune = 0;
 
   std::atomic<std::uint64_t> stats_accepted{0}, stats_duplicates{0}, stats_refused{0}, stats_denied{0},
