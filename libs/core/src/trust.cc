@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <map>
 
 #include "bwoc/core/append_log.h"
@@ -25,7 +26,10 @@ struct KeyState {
 };
 
 int as_int(const json::Value* v, int fallback) {
-  return v != nullptr && v->is_number() && v->is_safe_integer() ? static_cast<int>(v->as_number()) : fallback;
+  if (v == nullptr || !v->is_number() || !v->is_safe_integer()) return fallback;
+  // A hand-edited file may hold any integer JSON allows: it must not overflow an int.
+  return static_cast<int>(std::clamp(v->as_number(), double{std::numeric_limits<int>::min()},
+                                     double{std::numeric_limits<int>::max()}));
 }
 std::string as_text(const json::Value* v) { return v != nullptr && v->is_string() ? v->as_string() : std::string(); }
 
