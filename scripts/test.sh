@@ -40,7 +40,7 @@ if [ -z "${BWOC_SKIP_ASAN:-}" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
     LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan -j "$jobs" --output-on-failure -LE fault
+    ctest --test-dir build-asan -j "$jobs" --output-on-failure
 fi
 
 step "fuzz targets (${fuzz_seconds}s each)"

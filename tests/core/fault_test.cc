@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -28,6 +29,9 @@
 #include "bwoc/core/inbox.h"
 #include "bwoc/core/receiver.h"
 #include "bwoc/core/refusal_log.h"
+#ifdef BWOC_TEST_TASK_STORE
+#include "task_store.h"
+#endif
 #include "test_util.h"
 
 namespace bwoc::fault {
@@ -44,6 +48,16 @@ struct Plan {
 std::mutex mu;
 std::optional<Plan> plan;
 std::atomic<bool> active{false};
+
+// Counts the fdatasyncs of one file, and can hold the first of them until
+// released (to line up callers behind a sync in progress).
+struct SyncWatch {
+  std::string path_part;
+  int count = 0;
+  bool hold_first = false, held = false, released = false;
+};
+std::optional<SyncWatch> watch;
+std::condition_variable watch_cv;
 
 void set(Plan p) {
   std::lock_guard lock(mu);
@@ -97,7 +111,19 @@ extern "C" ssize_t write(int fd, const void* buf, size_t count) {
 
 extern "C" int fdatasync(int fd) {
   if (bwoc::fault::active) {
-    std::lock_guard lock(bwoc::fault::mu);
+    std::unique_lock lock(bwoc::fault::mu);
+    if (auto& w = bwoc::fault::watch; w && !w->path_part.empty()) {
+      Plan target;
+      target.path_part = w->path_part;
+      if (bwoc::fault::targets(target, fd)) {
+        ++w->count;
+        if (w->hold_first && !w->held) {
+          w->held = true;
+          bwoc::fault::watch_cv.notify_all();
+          bwoc::fault::watch_cv.wait(lock, [&] { return w->released; });
+        }
+      }
+    }
     Plan* p = bwoc::fault::plan ? &*bwoc::fault::plan : nullptr;
     if (p && p->on_sync && p->remaining != 0 && bwoc::fault::targets(*p, fd)) {
       if (p->remaining > 0) --p->remaining;
@@ -456,6 +482,53 @@ TEST_F(ReceiverFaults, ATornSeenLogAppendNeverLetsAReplayIn) {
   EXPECT_EQ((*rx)->receive_sync(second, Via::mqtt, "t").outcome, Delivery::Outcome::duplicate);
   expect_exactly_once(2);
 }
+
+#ifdef BWOC_TEST_TASK_STORE
+// Requests that sync while another sync is at the disk share the next
+// fdatasync: however many, two in all.
+TEST(TaskStoreFaults, SyncsThatWaitTogetherShareOneFdatasync) {
+  test::TempDir dir;
+  auto store = a2a::TaskStore::open(dir.path(), {});
+  ASSERT_TRUE(store.ok());
+  auto task = [](int n) {
+    char id[33];
+    std::snprintf(id, sizeof id, "%032x", n + 1);
+    return a2a::TaskRecord{id, "c", "ed25519:owner", id, now_millis(), "completed", "{}"};
+  };
+  {
+    std::lock_guard lock(fault::mu);
+    fault::watch = fault::SyncWatch{"tasks-", 0, true};
+    fault::active = true;
+  }
+  ASSERT_TRUE((*store)->put(task(0)).ok());
+  std::thread first([&] { EXPECT_TRUE((*store)->sync().ok()); });
+  {
+    std::unique_lock lock(fault::mu);
+    fault::watch_cv.wait(lock, [] { return fault::watch->held; });  // the first sync is at the disk
+  }
+  std::atomic<int> put{0};
+  std::vector<std::thread> others;
+  for (int t = 1; t <= 7; ++t) {
+    others.emplace_back([&, t] {
+      EXPECT_TRUE((*store)->put(task(t)).ok());
+      ++put;
+      EXPECT_TRUE((*store)->sync().ok());
+    });
+  }
+  while (put.load() < 7) std::this_thread::yield();  // every task is put before the disk answers
+  {
+    std::lock_guard lock(fault::mu);
+    fault::watch->released = true;
+    fault::watch_cv.notify_all();
+  }
+  first.join();
+  for (auto& th : others) th.join();
+  std::lock_guard lock(fault::mu);
+  EXPECT_EQ(fault::watch->count, 2);
+  fault::watch.reset();
+  fault::active = static_cast<bool>(fault::plan);
+}
+#endif
 
 }  // namespace
 }  // namespace bwoc
