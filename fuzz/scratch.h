@@ -19,7 +19,7 @@ inline const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
     std::error_code ec;
     std::filesystem::path base = std::filesystem::is_directory("/dev/shm", ec) ? std::filesystem::path("/dev/shm")
-                                                                             : std::filesystem::temp_directory_path();
+                                                                               : std::filesystem::temp_directory_path();
     std::string pattern = (base / "bwoc-fuzz-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) std::abort();
     std::atexit([] {

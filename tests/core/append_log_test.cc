@@ -25,7 +25,9 @@ std::vector<std::string> records_of(const fs::path& file, RecordScan* scan_out =
   return out;
 }
 
-std::string record(int n) { return "record " + std::to_string(n) + " " + std::string(static_cast<std::size_t>(n % 7) * 5, 'x'); }
+std::string record(int n) {
+  return "record " + std::to_string(n) + " " + std::string(static_cast<std::size_t>(n % 7) * 5, 'x');
+}
 
 TEST(AppendLog, EveryCutOfTheLastRecordIsRepairedBeforeTheNextAppend) {
   for (auto exclusion : {AppendLogOptions::Exclusion::per_append, AppendLogOptions::Exclusion::caller}) {
@@ -95,7 +97,7 @@ TEST(AppendLog, WritersFollowARotationAndARewrite) {
   auto b = AppendLog::open(file, options);
   ASSERT_TRUE(a->append(std::string(40, 'a') + "\n").ok());
   ASSERT_TRUE(a->append(std::string(40, 'b') + "\n").ok());  // past 64 bytes: rotated first
-  ASSERT_TRUE(b->append("from b\n").ok());                    // into the new file, not the old one
+  ASSERT_TRUE(b->append("from b\n").ok());                   // into the new file, not the old one
   EXPECT_EQ(records_of(file), (std::vector<std::string>{std::string(40, 'b'), "from b"}));
   fs::path old = file;
   old += ".1";

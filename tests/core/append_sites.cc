@@ -174,8 +174,8 @@ AppendSite a2a_tasks() {
   site.file = [=](const fs::path& root) { return dir(root) / "tasks-00000001.jsonl"; };
   site.append = [=](const fs::path& root, int n) -> Status {
     BWOC_ASSIGN_OR_RETURN(auto store, a2a::TaskStore::open(dir(root), {}));
-    a2a::TaskRecord t{id_of(n), "context", "ed25519:owner", id_of(100'000 + n), 1'800'000'000'000, "completed",
-                      receipt(n)};
+    a2a::TaskRecord t{id_of(n),          "context",   "ed25519:owner", id_of(100'000 + n),
+                      1'800'000'000'000, "completed", receipt(n)};
     BWOC_RETURN_IF_ERROR(store->put(t));
     return store->sync();
   };

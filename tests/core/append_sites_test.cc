@@ -2,9 +2,10 @@
 // last record (what a crash or a full disk leaves): the next append must not
 // glue onto the fragment, every complete record must read back, and the cut
 // bytes must be kept for the operator.
+#include "append_sites.h"
+
 #include <gtest/gtest.h>
 
-#include "append_sites.h"
 #include "test_util.h"
 
 namespace bwoc {

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -37,12 +37,12 @@
 namespace bwoc::fault {
 
 struct Plan {
-  std::string path_part;      // only descriptors whose path contains this
+  std::string path_part;  // only descriptors whose path contains this
   int err = EIO;
   bool on_write = false, on_sync = false, on_truncate = false;
-  std::size_t partial = 0;    // the first failing write still writes this much (a short write)
-  std::int64_t budget = 0;    // bytes written before writes start failing
-  int remaining = -1;         // failing calls left (-1: no end)
+  std::size_t partial = 0;  // the first failing write still writes this much (a short write)
+  std::int64_t budget = 0;  // bytes written before writes start failing
+  int remaining = -1;       // failing calls left (-1: no end)
 };
 
 std::mutex mu;
@@ -161,8 +161,10 @@ class SmallDisk {
       mounted_ = true;
     } else {
       std::string why = std::strerror(errno);
-      std::printf("fault: a tmpfs cannot be mounted here (%s): a full disk is simulated by write() failing with "
-                  "ENOSPC once a byte budget is spent\n", why.c_str());
+      std::printf(
+          "fault: a tmpfs cannot be mounted here (%s): a full disk is simulated by write() failing with "
+          "ENOSPC once a byte budget is spent\n",
+          why.c_str());
       ::testing::Test::RecordProperty("full_disk", "injected ENOSPC: " + why);
     }
   }
@@ -178,12 +180,8 @@ class SmallDisk {
   // Leaves about `room` bytes free.
   void fill_leaving(std::size_t room) {
     if (!mounted_) {
-      Plan p;
-      p.path_part = dir_.string();
-      p.err = ENOSPC;
-      p.on_write = true;
-      p.budget = static_cast<std::int64_t>(room);
-      fault::set(p);
+      fault::set(
+          Plan{.path_part = dir_.string(), .err = ENOSPC, .on_write = true, .budget = static_cast<std::int64_t>(room)});
       return;
     }
     fs::path ballast = dir_ / "ballast";
@@ -258,7 +256,8 @@ TEST_P(FullDisk, LeavesNoFragmentAndStoresNothingItReportedFailed) {
   EXPECT_FALSE(failed.empty()) << site.name << ": the disk never filled";
   for (int n : stored) EXPECT_TRUE(read.count(n)) << site.name << ": stored " << n << " is missing";
   for (int n : read) {
-    EXPECT_TRUE(stored.count(n) || (site.keeps_failed_records && failed.count(n))) << site.name << ": " << n << " failed, yet it is there";
+    EXPECT_TRUE(stored.count(n) || (site.keeps_failed_records && failed.count(n)))
+        << site.name << ": " << n << " failed, yet it is there";
   }
   for (int n : failed) EXPECT_TRUE(site.append(root, n).ok()) << site.name << ": retry of " << n;
   std::set<int> all = stored;
@@ -270,28 +269,38 @@ TEST_P(FullDisk, LeavesNoFragmentAndStoresNothingItReportedFailed) {
 
 class FailingDisk : public ::testing::TestWithParam<test::AppendSite> {};
 
-// A write that fails half-way (a short write, then EIO) is taken back.
+// Appends record 1 with a write that stops after 9 bytes and then fails
+// with EIO (and, when `cut_back_fails`, cannot be taken back either);
+// records 0 before and 2 after it succeed. Returns what append 1 said.
+Status fail_half_way(const test::AppendSite& site, const fs::path& root, bool cut_back_fails) {
+  site.setup(root);
+  EXPECT_TRUE(site.append(root, 0).ok());
+  fault::set(Plan{.path_part = site.file(root).filename().string(),
+                  .on_write = true,
+                  .on_truncate = cut_back_fails,
+                  .partial = 9,
+                  .remaining = 1});
+  Status failed = site.append(root, 1);
+  fault::clear();
+  return failed;
+}
+
+void expect_records_0_and_2(const test::AppendSite& site, const fs::path& root) {
+  std::set<int> read = site.read(root);
+  if (site.keeps_failed_records) read.erase(1);
+  EXPECT_EQ(read, (std::set<int>{0, 2})) << site.name;
+}
+
 TEST_P(FailingDisk, AWriteThatFailsHalfWayIsTakenBack) {
   const test::AppendSite& site = GetParam();
   test::TempDir dir;
-  site.setup(dir.path());
-  ASSERT_TRUE(site.append(dir.path(), 0).ok());
-  Plan p;
-  p.path_part = site.file(dir.path()).filename().string();
-  p.on_write = true;
-  p.partial = 9;
-  p.remaining = 1;
-  fault::set(p);
-  Status failed = site.append(dir.path(), 1);
-  fault::clear();
+  Status failed = fail_half_way(site, dir.path(), false);
   if (site.reports_failure) {
     EXPECT_FALSE(failed.ok()) << site.name;
   }
   expect_whole_lines(site, dir.path(), "after the failed write");
   ASSERT_TRUE(site.append(dir.path(), 2).ok());
-  std::set<int> read = site.read(dir.path());
-  if (site.keeps_failed_records) read.erase(1);
-  EXPECT_EQ(read, (std::set<int>{0, 2})) << site.name;
+  expect_records_0_and_2(site, dir.path());
 }
 
 // When even taking it back fails, the next append finds the fragment and
@@ -299,24 +308,12 @@ TEST_P(FailingDisk, AWriteThatFailsHalfWayIsTakenBack) {
 TEST_P(FailingDisk, AFragmentThatCouldNotBeTakenBackIsCutByTheNextAppend) {
   const test::AppendSite& site = GetParam();
   test::TempDir dir;
-  site.setup(dir.path());
-  ASSERT_TRUE(site.append(dir.path(), 0).ok());
-  Plan p;
-  p.path_part = site.file(dir.path()).filename().string();
-  p.on_write = true;
-  p.on_truncate = true;
-  p.partial = 9;
-  p.remaining = 1;
-  fault::set(p);
-  (void)site.append(dir.path(), 1);
-  fault::clear();
+  (void)fail_half_way(site, dir.path(), true);
   std::string text = test::read_file(site.file(dir.path()));
   ASSERT_NE(text.back(), '\n') << site.name << ": the fault left no fragment to repair";
   ASSERT_TRUE(site.append(dir.path(), 2).ok());
   expect_whole_lines(site, dir.path(), "after the repair");
-  std::set<int> read = site.read(dir.path());
-  if (site.keeps_failed_records) read.erase(1);
-  EXPECT_EQ(read, (std::set<int>{0, 2})) << site.name;
+  expect_records_0_and_2(site, dir.path());
   EXPECT_FALSE(fs::is_empty(site.torn_dir(dir.path()))) << site.name;
 }
 
@@ -402,11 +399,7 @@ TEST_F(ReceiverFaults, AnInboxThatFailsToSyncTakesItsLinesBack) {
   auto rx = Receiver::open(*beta_);
   std::string kept = envelope();
   ASSERT_EQ((*rx)->receive_sync(kept, Via::path, "t").outcome, Delivery::Outcome::accepted);
-  Plan p;
-  p.path_part = "inbox.jsonl";
-  p.on_sync = true;
-  p.remaining = 1;
-  fault::set(p);
+  fault::set(Plan{.path_part = "inbox.jsonl", .on_sync = true, .remaining = 1});
   std::string text = envelope();
   Delivery d = (*rx)->receive_sync(text, Via::path, "t");
   fault::clear();
@@ -422,12 +415,7 @@ TEST_F(ReceiverFaults, AnInboxThatFailsToSyncTakesItsLinesBack) {
 
 TEST_F(ReceiverFaults, AnInboxWhoseContentIsUnknownTakesNoMoreDeliveriesUntilRestart) {
   auto rx = Receiver::open(*beta_);
-  Plan p;
-  p.path_part = "inbox.jsonl";
-  p.on_sync = true;
-  p.on_truncate = true;
-  p.remaining = 1;
-  fault::set(p);
+  fault::set(Plan{.path_part = "inbox.jsonl", .on_sync = true, .on_truncate = true, .remaining = 1});
   std::string text = envelope();
   EXPECT_EQ((*rx)->receive_sync(text, Via::path, "t").outcome, Delivery::Outcome::failed);
   fault::clear();
@@ -448,16 +436,14 @@ TEST_F(ReceiverFaults, ASeenLogThatCannotBeWrittenNeverLetsAReplayIn) {
   for (int i = 0; i < 20; ++i) texts.push_back(envelope());
   {
     auto rx = Receiver::open(*beta_);
-    Plan p;
-    p.path_part = "seen.log";
-    p.on_write = true;
-    p.partial = 50;
-    fault::set(p);
-    for (const std::string& t : texts) EXPECT_EQ((*rx)->receive_sync(t, Via::path, "t").outcome, Delivery::Outcome::accepted);
+    fault::set(Plan{.path_part = "seen.log", .on_write = true, .partial = 50});
+    for (const std::string& t : texts)
+      EXPECT_EQ((*rx)->receive_sync(t, Via::path, "t").outcome, Delivery::Outcome::accepted);
     fault::clear();
   }
   auto rx = Receiver::open(*beta_);
-  for (const std::string& t : texts) EXPECT_EQ((*rx)->receive_sync(t, Via::mqtt, "t").outcome, Delivery::Outcome::duplicate);
+  for (const std::string& t : texts)
+    EXPECT_EQ((*rx)->receive_sync(t, Via::mqtt, "t").outcome, Delivery::Outcome::duplicate);
   expect_exactly_once(texts.size());
 }
 
@@ -466,13 +452,7 @@ TEST_F(ReceiverFaults, ATornSeenLogAppendNeverLetsAReplayIn) {
   {
     auto rx = Receiver::open(*beta_);
     // The seen log's append stops part-way and cannot be taken back.
-    Plan p;
-    p.path_part = "seen.log";
-    p.on_write = true;
-    p.on_truncate = true;
-    p.partial = 30;
-    p.remaining = 1;
-    fault::set(p);
+    fault::set(Plan{.path_part = "seen.log", .on_write = true, .on_truncate = true, .partial = 30, .remaining = 1});
     EXPECT_EQ((*rx)->receive_sync(first, Via::path, "t").outcome, Delivery::Outcome::accepted);
     fault::clear();
     EXPECT_EQ((*rx)->receive_sync(second, Via::path, "t").outcome, Delivery::Outcome::accepted);

@@ -164,9 +164,10 @@ TEST(SeenLog, EveryCutOfTheLastLineIsRepairedBeforeTheNextAppend) {
   {
     test::TempDir dir;
     auto log = SeenLog::open(dir.path());
-    ASSERT_TRUE(log->append({SeenEntry{k, id_of(1), now, now, 7, "agent-b"}, SeenEntry{k, id_of(2), now, now, 7, "agent-b"}},
-                            {}, 0)
-                    .ok());
+    ASSERT_TRUE(
+        log->append({SeenEntry{k, id_of(1), now, now, 7, "agent-b"}, SeenEntry{k, id_of(2), now, now, 7, "agent-b"}},
+                    {}, 0)
+            .ok());
     whole = test::read_file(log->file());
   }
   std::size_t last_start = whole.rfind('\n', whole.size() - 2) + 1;
@@ -181,7 +182,8 @@ TEST(SeenLog, EveryCutOfTheLastLineIsRepairedBeforeTheNextAppend) {
     std::map<std::string, InboxMark> marks;
     UnixMillis horizon = 0;
     ASSERT_TRUE(writer->catch_up(scratch, marks, horizon).ok());
-    ASSERT_TRUE(writer->append({SeenEntry{k, id_of(3), now, now, 7, "agent-b"}}, {{"agent-b", InboxMark{1, 2, 300}}}, 0).ok());
+    ASSERT_TRUE(
+        writer->append({SeenEntry{k, id_of(3), now, now, 7, "agent-b"}}, {{"agent-b", InboxMark{1, 2, 300}}}, 0).ok());
     auto reader = SeenLog::open(dir.path());
     SeenIndex index;
     std::map<std::string, InboxMark> read_marks;

@@ -19,7 +19,12 @@ std::string id_of(int n) {
 }
 
 TaskRecord task(int n) {
-  return TaskRecord{id_of(n), "context", "ed25519:owner", id_of(10'000 + n), now_millis(), "completed",
+  return TaskRecord{id_of(n),
+                    "context",
+                    "ed25519:owner",
+                    id_of(10'000 + n),
+                    now_millis(),
+                    "completed",
                     "{\"receipt\":" + std::to_string(n) + "}"};
 }
 

@@ -117,7 +117,8 @@ Status TaskStore::index_segment(Segment& seg, int fd) {
     if (!t) return;
     auto key = task_key(t->id);
     if (!key) return;
-    index_[*key] = Entry{seg.number, static_cast<std::uint32_t>(line.size() + 1), at, owner_index(t->owner), t->created};
+    index_[*key] =
+        Entry{seg.number, static_cast<std::uint32_t>(line.size() + 1), at, owner_index(t->owner), t->created};
     seg.keys.push_back(*key);
   }));
   seg.size = scan.end_offset;  // a torn tail of an older segment is never appended after

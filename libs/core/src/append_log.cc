@@ -88,18 +88,9 @@ AppendLog::~AppendLog() {
 }
 
 Status AppendLog::open_fd() {
-  int fd = ::open(file_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, options_.mode);
-  if (fd < 0) return os_error("cannot open", file_, errno);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return os_error("cannot stat", file_, err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Error(Errc::invalid_argument, file_.string() + " is not a regular file");
-  }
+  BWOC_ASSIGN_OR_RETURN(
+      int fd, open_regular_file(file_, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, options_.mode, st));
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
   device_ = st.st_dev;
@@ -163,7 +154,8 @@ Status AppendLog::cut_torn_tail(std::uint64_t cut_at, std::uint64_t size) {
   torn.bytes = size - cut_at;
   // Keep what is cut, for the operator; a failure to keep it (the disk may
   // be full) does not stop the repair, since these bytes were never a record.
-  auto fragment = pread_exactly(fd_, file_, cut_at, static_cast<std::size_t>(std::min<std::uint64_t>(torn.bytes, kMaxKeptBytes)));
+  auto fragment =
+      pread_exactly(fd_, file_, cut_at, static_cast<std::size_t>(std::min<std::uint64_t>(torn.bytes, kMaxKeptBytes)));
   if (!fragment.ok()) {
     torn.keep_error = fragment.error().message();
   } else {
@@ -215,8 +207,12 @@ Result<std::uint64_t> AppendLog::repair_tail() {
 
 Status AppendLog::append_after_repair(std::string_view records) {
   if (records.empty()) return ok_status();
-  if (records.back() != '\n') return Error(Errc::internal, "a record appended to " + file_.string() + " must end with a newline");
-  if (end_ == kUnknownEnd) return Error(Errc::internal, "append to " + file_.string() + " before its tail was checked");
+  if (records.back() != '\n') {
+    return Error(Errc::internal, "a record appended to " + file_.string() + " must end with a newline");
+  }
+  if (end_ == kUnknownEnd) {
+    return Error(Errc::internal, "append to " + file_.string() + " before its tail was checked");
+  }
   const std::uint64_t before = end_;
   Status wrote = write_all(fd_, records, file_);
   if (!wrote.ok()) {
@@ -358,12 +354,14 @@ Result<RecordScan> scan_records(int fd, const fs::path& name, std::uint64_t from
       bool found = false;
       while (!found && skip_from < size) {
         char skip[65536];
-        ssize_t m = ::pread(fd, skip, std::min<std::uint64_t>(sizeof skip, size - skip_from), static_cast<off_t>(skip_from));
+        ssize_t m =
+            ::pread(fd, skip, std::min<std::uint64_t>(sizeof skip, size - skip_from), static_cast<off_t>(skip_from));
         if (m < 0 && errno == EINTR) continue;
         if (m < 0) return os_error("cannot read", name, errno);
         if (m == 0) break;
         const void* nl = std::memchr(skip, '\n', static_cast<std::size_t>(m));
-        skip_from += nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - skip) + 1 : static_cast<std::size_t>(m);
+        skip_from +=
+            nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - skip) + 1 : static_cast<std::size_t>(m);
         found = nl != nullptr;
       }
       if (!found) {

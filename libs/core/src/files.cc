@@ -86,10 +86,9 @@ Status write_file_exclusive(const fs::path& path, std::string_view content, mode
   return st;
 }
 
-Result<std::string> read_file_bounded(const fs::path& path, std::size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+Result<int> open_regular_file(const fs::path& path, int flags, mode_t mode, struct stat& st) {
+  int fd = ::open(path.c_str(), flags, mode);
   if (fd < 0) return os_error("cannot open", path, errno);
-  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
@@ -99,6 +98,12 @@ Result<std::string> read_file_bounded(const fs::path& path, std::size_t max_byte
     ::close(fd);
     return Error(Errc::invalid_argument, path.string() + " is not a regular file");
   }
+  return fd;
+}
+
+Result<std::string> read_file_bounded(const fs::path& path, std::size_t max_bytes) {
+  struct stat st {};
+  BWOC_ASSIGN_OR_RETURN(int fd, open_regular_file(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, st));
   std::string out;
   out.resize(std::min<std::size_t>(static_cast<std::size_t>(st.st_size), max_bytes) + 1);
   std::size_t got = 0;

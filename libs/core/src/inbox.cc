@@ -184,7 +184,8 @@ Result<InboxVerification> verify_inbox(const Workspace& ws, const Routes& routes
       return;
     }
     const Envelope& e = env.value();
-    auto key_digest = blake2b_256(std::string_view(reinterpret_cast<const char*>(e.key.bytes.data()), e.key.bytes.size()));
+    auto key_digest =
+        blake2b_256(std::string_view(reinterpret_cast<const char*>(e.key.bytes.data()), e.key.bytes.size()));
     auto id = hex_decode_lower(e.id);  // 32 hex digits: checked by parse_envelope
     Seen& s = seen.emplace_back();
     std::copy_n(id->begin(), 16, s.digest.begin());
@@ -221,8 +222,9 @@ Result<InboxVerification> verify_inbox(const Workspace& ws, const Routes& routes
                           "duplicate: the same sender key and id as line " + std::to_string(seen[first].line) +
                               " (an envelope must be in an inbox exactly once)"});
   }
-  std::stable_sort(v.problems.begin(), v.problems.end(),
-                   [](const InboxProblem& a, const InboxProblem& b) { return a.line != 0 && (b.line == 0 || a.line < b.line); });
+  std::stable_sort(v.problems.begin(), v.problems.end(), [](const InboxProblem& a, const InboxProblem& b) {
+    return a.line != 0 && (b.line == 0 || a.line < b.line);
+  });
   if (scan->torn_tail_bytes > 0) {
     v.problems.push_back({line_no + 1, "", "torn last line (" + std::to_string(scan->torn_tail_bytes) +
                                                " bytes): the next delivery repairs it"});

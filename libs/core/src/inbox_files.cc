@@ -126,7 +126,8 @@ void InboxFiles::take_back(const std::string& agent, std::uint64_t from, std::ui
   Status cut = a.log->take_back(from, to);
   if (!cut.ok()) {
     a.broken = Error(Errc::io_error, "the inbox of " + agent + " failed to sync, and what it holds is not known (" +
-                                         cut.error().message() + "): it takes no deliveries until bwoc restarts; check the disk");
+                                         cut.error().message() +
+                                         "): it takes no deliveries until bwoc restarts; check the disk");
   }
 }
 

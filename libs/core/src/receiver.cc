@@ -305,7 +305,8 @@ struct Receiver::Impl {
       if (!logged.ok()) {
         // The log does not have these entries, and a later mark will pass
         // their inbox lines: they go first in the next append.
-        unlogged.insert(unlogged.end(), std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
+        unlogged.insert(unlogged.end(), std::make_move_iterator(entries.begin()),
+                        std::make_move_iterator(entries.end()));
       }
     }
     for (Pending& p : batch) {

@@ -110,12 +110,15 @@ bool parse_line(std::string_view line, LogLine& out) {
     auto key = PublicKey::from_text(f[3]);
     if (!key.ok() || !is_valid_envelope_id(f[4])) return false;
     out.kind = LogLine::Kind::entry;
-    out.entry = SeenEntry{*key, std::string(f[4]), f[0] == "s" ? when : when * 1000, accepted, sig_tag, std::string(f[6])};
+    out.entry =
+        SeenEntry{*key, std::string(f[4]), f[0] == "s" ? when : when * 1000, accepted, sig_tag, std::string(f[6])};
     return true;
   }
   if (f.size() == 5 && f[0] == "@") {
     std::uint64_t dev = 0, ino = 0;
-    if (f[1].empty() || !to_number(f[2], dev) || !to_number(f[3], ino) || !to_number(f[4], out.mark.offset)) return false;
+    if (f[1].empty() || !to_number(f[2], dev) || !to_number(f[3], ino) || !to_number(f[4], out.mark.offset)) {
+      return false;
+    }
     out.kind = LogLine::Kind::mark;
     out.mark_agent = std::string(f[1]);
     out.mark.device = static_cast<dev_t>(dev);
@@ -270,7 +273,10 @@ Status SeenLog::catch_up(SeenIndex& index, std::map<std::string, InboxMark>& mar
         break;
       case LogLine::Kind::entry:
         live = parsed.entry.ts >= horizon;
-        if (live) index.insert(parsed.entry.key, parsed.entry.id, parsed.entry.ts, parsed.entry.accepted_at, parsed.entry.sig_tag);
+        if (live) {
+          const SeenEntry& e = parsed.entry;
+          index.insert(e.key, e.id, e.ts, e.accepted_at, e.sig_tag);
+        }
         break;
       case LogLine::Kind::mark:
         if (!marks_distrusted_) apply_mark(marks, parsed.mark_agent, parsed.mark);
@@ -330,12 +336,16 @@ Status SeenLog::compact_if_due(UnixMillis horizon) {
     each_line([&](std::string_view line, bool ok) {
       if (!ok) distrusted = distrusted || !line.empty();
       if (ok && parsed.kind == LogLine::Kind::horizon) kept_horizon = std::max(kept_horizon, parsed.horizon);
-      if (ok && parsed.kind == LogLine::Kind::mark && !distrusted) apply_mark(file_marks, parsed.mark_agent, parsed.mark);
+      if (ok && parsed.kind == LogLine::Kind::mark && !distrusted) {
+        apply_mark(file_marks, parsed.mark_agent, parsed.mark);
+      }
     });
     std::string kept = horizon_line(kept_horizon);
     kept.reserve(all.size() / 2);
     each_line([&](std::string_view, bool ok) {
-      if (ok && parsed.kind == LogLine::Kind::entry && parsed.entry.ts >= kept_horizon) kept += entry_line(parsed.entry);
+      if (ok && parsed.kind == LogLine::Kind::entry && parsed.entry.ts >= kept_horizon) {
+        kept += entry_line(parsed.entry);
+      }
     });
     for (const auto& [agent, m] : file_marks) kept += mark_line(agent, m);
     return kept;

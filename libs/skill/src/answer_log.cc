@@ -87,15 +87,16 @@ void AnswerLog::catch_up() {
     indexed_device_ = log_.device();
   }
   std::int64_t cutoff = now_millis() - kKeepMs;
-  auto scan = scan_records(log_.fd(), log_.file(), indexed_to_, kMaxLine + 64, [&](std::string_view line, std::uint64_t at) {
-    std::string_view tag;
-    std::int64_t ms = 0;
-    std::size_t answer_at = 0;
-    if (split_line(line, tag, ms, answer_at) && ms >= cutoff) {
-      auto [it, added] = offsets_.insert_or_assign(std::string(tag), at);
-      if (added) order_.push_back(it->first);
-    }
-  });
+  auto scan =
+      scan_records(log_.fd(), log_.file(), indexed_to_, kMaxLine + 64, [&](std::string_view line, std::uint64_t at) {
+        std::string_view tag;
+        std::int64_t ms = 0;
+        std::size_t answer_at = 0;
+        if (split_line(line, tag, ms, answer_at) && ms >= cutoff) {
+          auto [it, added] = offsets_.insert_or_assign(std::string(tag), at);
+          if (added) order_.push_back(it->first);
+        }
+      });
   if (scan.ok()) indexed_to_ = scan->end_offset;  // a torn or unfinished last line: read again next time
   while (order_.size() > kMaxIndexed) {
     offsets_.erase(order_.front());

@@ -6,6 +6,7 @@
 #ifndef BWOC_CORE_FILES_H_
 #define BWOC_CORE_FILES_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -31,6 +32,11 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
 
 // Creates `path` and `content` only if `path` does not exist yet (O_EXCL).
 Status write_file_exclusive(const std::filesystem::path& path, std::string_view content, mode_t mode = 0644);
+
+// Opens `path` with `flags` (and `mode` when it creates it), and refuses
+// anything but a regular file (Errc::invalid_argument): a FIFO or a device
+// named where bwoc keeps a file must not block or feed it. Fills `st`.
+Result<int> open_regular_file(const std::filesystem::path& path, int flags, mode_t mode, struct stat& st);
 
 // Reads a regular file of at most `max_bytes`; larger files are an error
 // (Errc::invalid_argument), so a hostile file cannot exhaust memory.
