@@ -25,7 +25,11 @@ step "build"
 cmake -S . -B build "${common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 step "tests"
-ctest --test-dir build -j "$jobs" --output-on-failure
+ctest --test-dir build -j "$jobs" --output-on-failure -LE fault
+# Every append-only file on a full disk (a small tmpfs when this runs as root,
+# injected ENOSPC otherwise, which the output says) and on a failing one.
+step "fault injection: full and failing disks"
+ctest --test-dir build -j "$jobs" --output-on-failure -L fault
 
 if [ -z "${BWOC_SKIP_ASAN:-}" ]; then
   step "build with AddressSanitizer and UndefinedBehaviorSanitizer"

@@ -309,5 +309,83 @@ TEST_F(ReceiverTest, PeerMaxAgeOverridesTheTransportDefault) {
   EXPECT_EQ(rx->receive_sync(ten_minutes, Via::a2a, "t").outcome, Delivery::Outcome::accepted);
 }
 
+TEST_F(ReceiverTest, ATornSeenLogLineNeverLetsAReplayIn) {
+  std::string first = envelope();
+  std::string second = envelope();
+  {
+    auto rx = open_beta();
+    ASSERT_EQ(rx->receive_sync(first, Via::path, "t").outcome, Delivery::Outcome::accepted);
+  }
+  {
+    // The seen log's last append was cut short (the disk filled, or a crash).
+    std::ofstream out(beta_->state_dir() / "seen.log", std::ios::app);
+    out << "s 1800000000000 17";
+  }
+  {
+    auto rx = open_beta();
+    ASSERT_EQ(rx->receive_sync(second, Via::path, "t").outcome, Delivery::Outcome::accepted);
+  }
+  auto rx = open_beta();  // a new process knows only what the files say
+  EXPECT_EQ(rx->receive_sync(second, Via::mqtt, "t").outcome, Delivery::Outcome::duplicate);
+  EXPECT_EQ(rx->receive_sync(first, Via::mqtt, "t").outcome, Delivery::Outcome::duplicate);
+  EXPECT_EQ(test::count_lines(beta_inbox()), 2u);
+  auto routes = Routes::load(beta_->routes_file(), beta_->root());
+  auto verified = verify_inbox(*beta_, *routes, "agent-b");
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->problems.empty());
+  EXPECT_FALSE(std::filesystem::is_empty(beta_->state_dir() / "torn"));  // the fragment, kept for the operator
+}
+
+class ReceiverClockTest : public ReceiverTest {
+ protected:
+  std::unique_ptr<Receiver> open_at_clock() {
+    ReceiverOptions options;
+    options.clock = [this] { return clock_.load(); };
+    options.routes_recheck_ms = 0;
+    return open_beta(options);
+  }
+  std::atomic<UnixMillis> clock_{now_millis()};
+};
+
+TEST_F(ReceiverClockTest, RaisingMaxAgeDoesNotReopenTheReplayWindow) {
+  const UnixMillis t0 = clock_.load();
+  std::string text = envelope([&](EnvelopeDraft& e) { e.ts = t0; });
+  auto rx = open_at_clock();
+  ASSERT_EQ(rx->receive_sync(text, Via::path, "t").outcome, Delivery::Outcome::accepted);
+  // Eight days later, past the seven-day window, the store forgets the id
+  // (at its next commit).
+  clock_ = t0 + 8 * 86'400'000LL;
+  ASSERT_EQ(rx->receive_sync(envelope([&](EnvelopeDraft& e) { e.ts = clock_.load(); }), Via::path, "t").outcome,
+            Delivery::Outcome::accepted);
+  // Then the operator gives alpha a 30-day max_age.
+  test::declare_peers(*beta_, {&*alpha_}, "max_age = \"30d\"\n");
+  Delivery replay = rx->receive_sync(text, Via::path, "t");
+  EXPECT_EQ(refused_for(replay), Reason::stale);
+  // A new process, too, knows the horizon from the seen log.
+  rx.reset();
+  rx = open_at_clock();
+  EXPECT_EQ(refused_for(rx->receive_sync(text, Via::mqtt, "t")), Reason::stale);
+  EXPECT_EQ(test::count_lines(beta_inbox()), 2u);
+}
+
+TEST_F(ReceiverClockTest, AnEnvelopeOlderThanTheHorizonIsRefusedStaleWithTheReason) {
+  const UnixMillis t0 = clock_.load();
+  auto rx = open_at_clock();
+  clock_ = t0 + 8 * 86'400'000LL;
+  ASSERT_EQ(rx->receive_sync(envelope([&](EnvelopeDraft& e) { e.ts = clock_.load(); }), Via::path, "t").outcome,
+            Delivery::Outcome::accepted);
+  test::declare_peers(*beta_, {&*alpha_}, "max_age = \"30d\"\n");
+  // Never seen, within the new 30 days, but older than what the store can vouch for.
+  std::string old = envelope([&](EnvelopeDraft& e) { e.ts = t0 + 3'600'000; });
+  EXPECT_EQ(refused_for(rx->receive_sync(old, Via::path, "entry-7")), Reason::stale);
+  auto log = read_refusal_log(beta_->refusal_log_file(), 1);
+  ASSERT_TRUE(log.ok() && log->size() == 1u);
+  EXPECT_EQ((*log)[0].reason, "stale");
+  EXPECT_NE((*log)[0].detail.find("since when the seen-id store is complete"), std::string::npos) << (*log)[0].detail;
+  // After the horizon, the widened window holds: a day older than seven days is accepted.
+  std::string within = envelope([&](EnvelopeDraft& e) { e.ts = clock_.load() - 7 * 86'400'000LL + 60'000; });
+  EXPECT_EQ(rx->receive_sync(within, Via::path, "t").outcome, Delivery::Outcome::accepted);
+}
+
 }  // namespace
 }  // namespace bwoc

@@ -1,5 +1,6 @@
 #include "bwoc/mqtt/spool.h"
 
+#include <chrono>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -77,6 +78,22 @@ TEST_F(SpoolTest, ACorruptEntryIsReportedNotDropped) {
   ASSERT_FALSE(all.ok());
   EXPECT_EQ(all.error().code(), Errc::corrupt);
   EXPECT_TRUE(std::filesystem::exists(spool_->dir() / "00112233445566778899aabbccddeeff.json"));
+}
+
+TEST_F(SpoolTest, ATemporaryLeftByACrashIsRemovedOnceItIsOld) {
+  // A put cut between write and rename leaves its temporary, never an entry.
+  const std::filesystem::path old_tmp = spool_->dir() / ".00112233445566778899aabbccddeeff.json.tmp-0123456789ab";
+  const std::filesystem::path new_tmp = spool_->dir() / ".ffeeddccbbaa99887766554433221100.json.tmp-0123456789ab";
+  std::ofstream(old_tmp) << "{\"id\":";
+  std::ofstream(new_tmp) << "{\"id\":";
+  std::filesystem::last_write_time(old_tmp, std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
+  auto reopened = Spool::open(*ws_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_FALSE(std::filesystem::exists(old_tmp));
+  EXPECT_TRUE(std::filesystem::exists(new_tmp));  // may be a put in progress
+  auto all = reopened->list();
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->empty());
 }
 
 }  // namespace

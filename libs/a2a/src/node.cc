@@ -211,7 +211,7 @@ void Node::finish_results(std::function<void(std::function<void()>)> post) {
   for (const TaskRecord& t : keep) {
     if (kept.ok()) kept = tasks_->put(t);
   }
-  if (kept.ok() && !keep.empty()) kept = tasks_->flush();
+  if (kept.ok() && !keep.empty()) kept = tasks_->sync();
   if (!kept.ok()) {
     log::error("a2a.task_store_failed", {{"agent", options_.agent}, {"error", kept.error().message()}});
     for (std::size_t i = 0; i < mine.size(); ++i) {

@@ -106,11 +106,32 @@ Result<std::unique_ptr<TaskStore>> TaskStore::open(const fs::path& dir, TaskStor
 }
 
 TaskStore::~TaskStore() {
-  (void)flush();
+  (void)sync();  // a clean stop leaves nothing to chance
   for (Segment& s : segments_) {
-    if (s.fd >= 0) ::close(s.fd);
     if (s.read_fd >= 0) ::close(s.read_fd);
   }
+}
+
+Status TaskStore::index_segment(Segment& seg, int fd) {
+  BWOC_ASSIGN_OR_RETURN(RecordScan scan, scan_records(fd, segment_path(seg.number), 0, kMaxLineBytes,
+                                                      [&](std::string_view line, std::uint64_t at) {
+    auto t = parse_record(line);
+    if (!t) return;
+    auto key = task_key(t->id);
+    if (!key) return;
+    index_[*key] =
+        Entry{seg.number, static_cast<std::uint32_t>(line.size() + 1), at, owner_index(t->owner), t->created};
+    seg.keys.push_back(*key);
+  }));
+  seg.size = scan.end_offset;  // a torn tail of an older segment is never appended after
+  return ok_status();
+}
+
+Result<std::shared_ptr<AppendLog>> TaskStore::open_segment_log(std::uint32_t number) {
+  AppendLogOptions options;
+  options.exclusion = AppendLogOptions::Exclusion::caller;  // mu_: one writer
+  BWOC_ASSIGN_OR_RETURN(AppendLog log, AppendLog::open(segment_path(number), std::move(options)));
+  return std::make_shared<AppendLog>(std::move(log));
 }
 
 Status TaskStore::load() {
@@ -125,52 +146,42 @@ Status TaskStore::load() {
   }
   std::sort(numbers.begin(), numbers.end());
   for (std::uint32_t number : numbers) {
-    fs::path path = segment_path(number);
     Segment seg;
     seg.number = number;
-    std::uint64_t end = 0;
-    BWOC_ASSIGN_OR_RETURN(std::string text, read_file_bounded(path, std::size_t{1} << 31));
-    std::size_t start = 0;
-    while (start < text.size()) {
-      std::size_t nl = text.find('\n', start);
-      if (nl == std::string::npos) break;  // a torn last line: cut below
-      if (auto t = parse_record(std::string_view(text).substr(start, nl - start))) {
-        if (auto key = task_key(t->id)) {
-          index_[*key] = Entry{number, static_cast<std::uint32_t>(nl + 1 - start), start, owner_index(t->owner), t->created};
-          seg.keys.push_back(*key);
-        }
-      }
-      start = nl + 1;
-      end = start;
+    if (number == numbers.back()) {
+      // The one appended to: a line a crash cut is cut off (and kept) first.
+      BWOC_ASSIGN_OR_RETURN(seg.log, open_segment_log(number));
+      BWOC_RETURN_IF_ERROR(seg.log->repair_tail());
+      BWOC_RETURN_IF_ERROR(index_segment(seg, seg.log->fd()));
+    } else {
+      int fd = ::open(segment_path(number).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0) return os_error("cannot open", segment_path(number), errno);
+      Status indexed = index_segment(seg, fd);
+      ::close(fd);
+      BWOC_RETURN_IF_ERROR(indexed);
     }
-    if (end < text.size()) {
-      // A crash cut the last line: it was never answered, so drop it.
-      if (::truncate(path.c_str(), static_cast<off_t>(end)) != 0) return os_error("cannot repair", path, errno);
-    }
-    seg.size = end;
     segments_.push_back(std::move(seg));
   }
   if (segments_.empty()) return start_segment(1);
-  Segment& last = segments_.back();
-  written_ = last.size;
-  last.fd = ::open(segment_path(last.number).c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-  if (last.fd < 0) return os_error("cannot open", segment_path(last.number), errno);
+  written_ = segments_.back().size;
   evict(now_millis());
   return ok_status();
 }
 
 Status TaskStore::start_segment(std::uint32_t number) {
   BWOC_RETURN_IF_ERROR(flush_locked());
-  fs::path path = segment_path(number);
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return os_error("cannot create", path, errno);
-  if (!segments_.empty() && segments_.back().fd >= 0) {
-    ::close(segments_.back().fd);
-    segments_.back().fd = -1;
+  BWOC_ASSIGN_OR_RETURN(std::shared_ptr<AppendLog> log, open_segment_log(number));
+  // The new file's name must survive a crash before any task in it counts;
+  // the old segment's tasks are made durable before it stops being synced.
+  BWOC_RETURN_IF_ERROR(fsync_directory(dir_));
+  if (!segments_.empty() && segments_.back().log) {
+    BWOC_RETURN_IF_ERROR(segments_.back().log->sync());
+    segments_.back().log.reset();
   }
+  durable_ = puts_;
   Segment seg;
   seg.number = number;
-  seg.fd = fd;
+  seg.log = std::move(log);
   segments_.push_back(std::move(seg));
   written_ = 0;
   return ok_status();
@@ -183,15 +194,43 @@ Status TaskStore::flush() {
 
 Status TaskStore::flush_locked() {
   if (unwritten_.empty()) return ok_status();
-  Segment& seg = segments_.back();
-  Status wrote = write_all(seg.fd, unwritten_, segment_path(seg.number));
-  if (!wrote.ok()) {
-    // No partial line on disk; the lines stay here for the next flush.
-    (void)::ftruncate(seg.fd, static_cast<off_t>(written_));
-    return wrote;
-  }
+  AppendLog& log = *segments_.back().log;
+  BWOC_ASSIGN_OR_RETURN(std::uint64_t end, log.repair_tail());
+  // The index places each waiting line at `written_` on: lines of a failed
+  // write that could not be taken back then must go first.
+  if (end != written_) BWOC_RETURN_IF_ERROR(log.take_back(written_, end));
+  // On failure no part of the lines is left in the file, and they stay here
+  // for the next flush.
+  BWOC_RETURN_IF_ERROR(log.append_after_repair(unwritten_));
   written_ += unwritten_.size();
   unwritten_.clear();
+  return ok_status();
+}
+
+Status TaskStore::sync() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const std::uint64_t target = puts_;
+  while (durable_ < target) {
+    if (syncing_) {
+      synced_.wait(lock);
+      continue;
+    }
+    syncing_ = true;
+    const std::uint64_t covering = puts_;
+    Status st = flush_locked();
+    std::shared_ptr<AppendLog> log = segments_.back().log;
+    if (st.ok()) {
+      // The disk is waited for without the lock: puts go on meanwhile, and
+      // the next sync takes them all at once.
+      lock.unlock();
+      st = log->sync();
+      lock.lock();
+    }
+    syncing_ = false;
+    if (st.ok()) durable_ = std::max(durable_, covering);
+    synced_.notify_all();
+    if (!st.ok()) return st;
+  }
   return ok_status();
 }
 
@@ -218,7 +257,6 @@ void TaskStore::evict(UnixMillis now) {
       auto it = index_.find(k);
       if (it != index_.end() && it->second.segment == s.number) index_.erase(it);
     }
-    if (s.fd >= 0) ::close(s.fd);
     if (s.read_fd >= 0) ::close(s.read_fd);
     ::unlink(segment_path(s.number).c_str());
     segments_.pop_front();
@@ -244,6 +282,7 @@ Status TaskStore::put(const TaskRecord& task) {
   index_[*key] = Entry{seg.number, static_cast<std::uint32_t>(line.size()), seg.size, owner_index(task.owner), task.created};
   seg.keys.push_back(*key);
   seg.size += line.size();
+  ++puts_;
   return ok_status();
 }
 
@@ -275,7 +314,9 @@ std::optional<TaskRecord> TaskStore::get(std::string_view id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(*key);
   if (it == index_.end()) return std::nullopt;
-  return read_locked(it->second);
+  auto task = read_locked(it->second);
+  if (task && task->id != id) return std::nullopt;  // never another task's line
+  return task;
 }
 
 bool TaskStore::contains(std::string_view id) {
@@ -287,7 +328,7 @@ bool TaskStore::contains(std::string_view id) {
 
 std::vector<TaskRecord> TaskStore::list(std::string_view owner, std::size_t offset, std::size_t limit,
                                         std::size_t* total) {
-  std::vector<Entry> matches;
+  std::vector<std::pair<Key, Entry>> matches;
   std::lock_guard<std::mutex> lock(mu_);
   {
     auto it = owner_ids_.find(std::string(owner));
@@ -297,7 +338,7 @@ std::vector<TaskRecord> TaskStore::list(std::string_view owner, std::size_t offs
         for (auto k = seg->keys.rbegin(); k != seg->keys.rend(); ++k) {
           auto e = index_.find(*k);
           if (e != index_.end() && e->second.owner == want && e->second.segment == seg->number) {
-            matches.push_back(e->second);
+            matches.emplace_back(*k, e->second);
           }
         }
       }
@@ -306,7 +347,8 @@ std::vector<TaskRecord> TaskStore::list(std::string_view owner, std::size_t offs
   if (total) *total = matches.size();
   std::vector<TaskRecord> out;
   for (std::size_t i = offset; i < matches.size() && out.size() < limit; ++i) {
-    if (auto t = read_locked(matches[i])) out.push_back(std::move(*t));
+    auto t = read_locked(matches[i].second);
+    if (t && task_key(t->id) == matches[i].first) out.push_back(std::move(*t));  // never another task's line
   }
   return out;
 }

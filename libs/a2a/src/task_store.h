@@ -9,20 +9,34 @@
 //
 // A task here is the record of one delivered envelope: who sent it (the
 // owner key, which alone may list it), and the node's signed receipt.
+//
+// Segments are append-only record files (bwoc/core/append_log.h): a line is
+// whole or absent, a torn last line (a crash, a full disk) is cut when the
+// store opens and kept in a "torn" folder beside the segments. One process
+// writes a store (its node); reads need no lock.
+//
+// Durability: put() makes a task readable at once, not durable. sync()
+// returns once every task put before it is on disk (written and
+// fdatasynced); calls that overlap share one fdatasync, so a node that puts
+// a batch of tasks and then calls sync() from each request's thread pays
+// about one fdatasync per batch. Answer a request only after its sync().
 #ifndef BWOC_A2A_SRC_TASK_STORE_H_
 #define BWOC_A2A_SRC_TASK_STORE_H_
 
 #include <array>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "bwoc/core/append_log.h"
 #include "bwoc/core/json.h"
 #include "bwoc/core/keys.h"
 #include "bwoc/core/result.h"
@@ -49,13 +63,15 @@ class TaskStore {
  public:
   static Result<std::unique_ptr<TaskStore>> open(const std::filesystem::path& dir, TaskStoreOptions options);
 
-  // Records a task. Its line is kept in memory until flush() (or until a
-  // buffer's worth is waiting): a burst of tasks costs one write. Reads see
-  // a task at once either way.
+  // Records a task. Its line is kept in memory until flush() or sync() (or
+  // until a buffer's worth is waiting): a burst of tasks costs one write.
+  // Reads see a task at once either way.
   Status put(const TaskRecord& task);
-  // Writes the lines put since the last flush (not fsynced: a task is the
-  // record of a receipt already given, which a repeat rebuilds).
+  // Writes the lines put since the last flush, without waiting for the disk.
   Status flush();
+  // Returns once every task put before the call is on disk (see above);
+  // an error means those tasks may not survive a crash.
+  Status sync();
   std::optional<TaskRecord> get(std::string_view id);
   bool contains(std::string_view id);
   // Newest first, only the tasks of `owner`; `offset` into that list.
@@ -76,14 +92,16 @@ class TaskStore {
   };
   struct Segment {
     std::uint32_t number;
-    int fd = -1;       // append (the newest segment only)
-    int read_fd = -1;  // opened on first read
+    std::shared_ptr<AppendLog> log;  // the newest segment only; shared with a sync in progress
+    int read_fd = -1;                // opened on first read
     std::uint64_t size = 0;
     std::vector<Key> keys;  // in order, for eviction
   };
 
   TaskStore(std::filesystem::path dir, TaskStoreOptions options) : dir_(std::move(dir)), options_(options) {}
   Status load();
+  Status index_segment(Segment& seg, int fd);
+  Result<std::shared_ptr<AppendLog>> open_segment_log(std::uint32_t number);
   Status start_segment(std::uint32_t number);
   Status flush_locked();
   void evict(UnixMillis now);
@@ -103,6 +121,10 @@ class TaskStore {
   std::deque<Segment> segments_;
   std::string unwritten_;        // lines of the newest segment not yet written
   std::uint64_t written_ = 0;    // how much of the newest segment is in its file
+  std::uint64_t puts_ = 0;       // tasks put so far
+  std::uint64_t durable_ = 0;    // of which on disk
+  bool syncing_ = false;         // a sync() is at the disk; others wait for it
+  std::condition_variable synced_;
   std::vector<std::string> owners_;
   std::unordered_map<std::string, std::uint32_t> owner_ids_;
 };

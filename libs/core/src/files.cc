@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "beneath.h"
-#include "bwoc/core/keys.h"
+#include "bwoc/core/random.h"
 
 namespace bwoc {
 
@@ -91,12 +91,19 @@ Status write_file_exclusive(const fs::path& path, std::string_view content, mode
   return st;
 }
 
-Status append_line(const fs::path& path, std::string_view line, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode);
+Result<int> open_regular_file(const fs::path& path, int flags, mode_t mode, struct stat& st) {
+  int fd = ::open(path.c_str(), flags, mode);
   if (fd < 0) return os_error("cannot open", path, errno);
-  Status st = write_all(fd, line, path);
-  ::close(fd);
-  return st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return os_error("cannot stat", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error(Errc::invalid_argument, path.string() + " is not a regular file");
+  }
+  return fd;
 }
 
 namespace {
@@ -129,11 +136,9 @@ Result<std::string> read_fd_bounded(int fd, std::size_t size_hint, std::size_t m
 }  // namespace
 
 Result<std::string> read_file_bounded(const fs::path& path, std::size_t max_bytes) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (fd.get() < 0) return os_error("cannot open", path, errno);
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return os_error("cannot stat", path, errno);
-  if (!S_ISREG(st.st_mode)) return Error(Errc::invalid_argument, path.string() + " is not a regular file");
+  BWOC_ASSIGN_OR_RETURN(int raw, open_regular_file(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, st));
+  UniqueFd fd(raw);
   return read_fd_bounded(fd.get(), static_cast<std::size_t>(st.st_size), max_bytes, path);
 }
 
@@ -323,29 +328,82 @@ Result<std::string> read_file_beneath(const fs::path& root, const fs::path& rela
   return read_fd_bounded(fd.get(), static_cast<std::size_t>(st.st_size), max_bytes, root / relative);
 }
 
-Result<FileLock> FileLock::acquire(const fs::path& path) {
+namespace {
+
+Result<int> open_lock_file(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return os_error("cannot open lock file", path, errno);
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno == EINTR) continue;
-    int err = errno;
+  return fd;
+}
+
+// flock, retried on EINTR; returns the errno of a failure, 0 on success.
+int flock_retrying(int fd, int operation) {
+  while (::flock(fd, operation) != 0) {
+    if (errno != EINTR) return errno;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<FileLock> FileLock::open(const fs::path& path) {
+  BWOC_ASSIGN_OR_RETURN(int fd, open_lock_file(path));
+  return FileLock(fd, path);
+}
+
+Result<FileLock> FileLock::acquire(const fs::path& path) {
+  BWOC_ASSIGN_OR_RETURN(int fd, open_lock_file(path));
+  if (int err = flock_retrying(fd, LOCK_EX); err != 0) {
     ::close(fd);
     return os_error("cannot lock", path, err);
   }
-  return FileLock(fd);
+  return FileLock(fd, path);
 }
 
 Result<FileLock> FileLock::try_acquire(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return os_error("cannot open lock file", path, errno);
-  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EINTR) continue;
-    int err = errno;
+  BWOC_ASSIGN_OR_RETURN(int fd, open_lock_file(path));
+  if (int err = flock_retrying(fd, LOCK_EX | LOCK_NB); err != 0) {
     ::close(fd);
     if (err == EWOULDBLOCK) return Error(Errc::already_exists, path.string() + " is locked by another process");
     return os_error("cannot lock", path, err);
   }
-  return FileLock(fd);
+  return FileLock(fd, path);
+}
+
+Result<FileLock::Held> FileLock::hold(Mode mode) { return hold(fd_, mode, path_); }
+
+Result<FileLock::Held> FileLock::hold(int fd, Mode mode, const fs::path& name) {
+  if (int err = flock_retrying(fd, mode == Mode::shared ? LOCK_SH : LOCK_EX); err != 0) {
+    return os_error("cannot lock", name, err);
+  }
+  return Held(fd);
+}
+
+FileLock::Held& FileLock::Held::operator=(Held&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) (void)flock_retrying(fd_, LOCK_UN);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+FileLock::Held::~Held() {
+  if (fd_ >= 0) (void)flock_retrying(fd_, LOCK_UN);
+}
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    path_ = std::move(other.path_);
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
 }  // namespace bwoc

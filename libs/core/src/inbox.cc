@@ -3,13 +3,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
-#include <cstring>
 #include <deque>
 #include <vector>
 
+#include "bwoc/core/append_log.h"
+#include "bwoc/core/encoding.h"
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/files.h"
+#include "bwoc/core/keys.h"
 
 namespace bwoc {
 
@@ -63,93 +67,46 @@ Result<InboxLine> parse_inbox_line(std::string_view line) {
   return out;
 }
 
-Result<InboxScan> scan_inbox(const fs::path& file, std::uint64_t from_offset,
+Result<InboxScan> scan_inbox(int fd, const fs::path& name, std::uint64_t from_offset,
                              const std::function<void(const InboxLine&)>& visit) {
   InboxScan scan;
-  scan.end_offset = from_offset;
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT) return scan;
-    return os_error("cannot open", file, errno);
-  }
-  constexpr std::size_t kChunk = 1 << 20;
-  std::vector<char> buf;
-  buf.reserve(kChunk);
-  std::uint64_t buf_offset = from_offset;  // file offset of buf[0]
-  std::uint64_t read_offset = from_offset;
-  std::uint64_t line_number = 0;
-  bool eof = false;
-  Status failure;
-  while (!eof) {
-    std::size_t old = buf.size();
-    buf.resize(old + kChunk);
-    ssize_t n = ::pread(fd, buf.data() + old, kChunk, static_cast<off_t>(read_offset));
-    if (n < 0) {
-      if (errno == EINTR) {
-        buf.resize(old);
-        continue;
-      }
-      failure = os_error("cannot read", file, errno);
-      break;
-    }
-    buf.resize(old + static_cast<std::size_t>(n));
-    read_offset += static_cast<std::uint64_t>(n);
-    eof = n == 0;
-    std::size_t line_start = 0;
-    for (;;) {
-      const char* nl = static_cast<const char*>(
-          std::memchr(buf.data() + line_start, '\n', buf.size() - line_start));
-      if (nl == nullptr) break;
-      std::size_t len = static_cast<std::size_t>(nl - (buf.data() + line_start));
-      std::string_view text(buf.data() + line_start, len);
-      ++line_number;
-      auto line = parse_inbox_line(text);
-      if (line.ok()) {
-        line->offset = buf_offset + line_start;
-        line->number = line_number;
+  // Every complete line has its number, readable or not, so that the
+  // numbers people are shown are the file's own.
+  std::uint64_t number = 0;
+  auto records = scan_records(
+      fd, name, from_offset, kMaxInboxLineBytes,
+      [&](std::string_view text, std::uint64_t at) {
+        ++number;
+        auto line = parse_inbox_line(text);
+        if (!line.ok()) {
+          scan.unreadable += !text.empty();
+          return;
+        }
+        line->offset = at;
+        line->number = number;
         ++scan.lines;
         visit(*line);
-      } else if (!text.empty()) {
-        ++scan.unreadable;
-      }
-      line_start += len + 1;
-    }
-    buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(line_start));
-    buf_offset += line_start;
-    scan.end_offset = buf_offset;
-    if (buf.size() > kMaxInboxLineBytes) {
-      // A "line" longer than any envelope: skip to its end without holding it.
-      std::uint64_t bad_line_start = buf_offset;
-      read_offset = buf_offset + buf.size();
-      buf.clear();
-      bool found = false;
-      while (!found) {
-        char skip[65536];
-        ssize_t m = ::pread(fd, skip, sizeof skip, static_cast<off_t>(read_offset));
-        if (m < 0 && errno == EINTR) continue;
-        if (m <= 0) break;
-        const char* nl = static_cast<const char*>(std::memchr(skip, '\n', static_cast<std::size_t>(m)));
-        read_offset += nl ? static_cast<std::size_t>(nl - skip) + 1 : static_cast<std::size_t>(m);
-        found = nl != nullptr;
-      }
-      if (!found) {
-        // Unterminated: a torn tail, left for the receiver to repair.
-        ::close(fd);
-        scan.complete_lines = line_number;
-        scan.end_offset = bad_line_start;
-        scan.torn_tail_bytes = read_offset - bad_line_start;
-        return scan;
-      }
-      ++scan.unreadable;
-      ++line_number;
-      buf_offset = read_offset;
-      scan.end_offset = buf_offset;
-    }
+      },
+      [&](std::uint64_t) { ++number; });
+  if (!records.ok()) return records.error();
+  scan.unreadable += records->oversize;
+  scan.complete_lines = number;
+  scan.end_offset = records->end_offset;
+  scan.torn_tail_bytes = records->torn_tail_bytes;
+  return scan;
+}
+
+Result<InboxScan> scan_inbox(const fs::path& file, std::uint64_t from_offset,
+                             const std::function<void(const InboxLine&)>& visit) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno != ENOENT) return os_error("cannot open", file, errno);
+    InboxScan empty;
+    empty.end_offset = from_offset;
+    return empty;
   }
+  auto scan = scan_inbox(fd, file, from_offset, visit);
   ::close(fd);
-  if (!failure.ok()) return std::move(failure).error();
-  scan.complete_lines = line_number;
-  scan.torn_tail_bytes = buf.size();
   return scan;
 }
 
@@ -210,15 +167,39 @@ Result<InboxVerification> verify_inbox(const Workspace& ws, const Routes& routes
   BWOC_ASSIGN_OR_RETURN(PublicKey self, ws.public_key());
   InboxVerification v;
   std::string scratch;
-  auto scan = scan_inbox(ws.inbox_file(agent), 0, [&](const InboxLine& line) {
-    std::uint64_t line_no = line.number;
+  std::uint64_t line_no = 0;
+  // (sender key, id) of every line: exactly once means no two lines share
+  // one. The id as its 16 bytes, the key as 8 bytes of its digest; sorted
+  // after the scan, so that memory is 32 bytes a line, not a map's.
+  struct Seen {
+    std::array<std::uint8_t, 24> digest;
+    std::uint64_t line;
+  };
+  std::vector<Seen> seen;
+  // Every complete line has its number, readable or not (an empty one is no
+  // problem, only a line that counts).
+  auto visit = [&](std::string_view text, std::uint64_t) {
+    ++line_no;
+    if (text.empty()) return;
     ++v.lines;
-    auto env = parse_envelope(line.envelope);
+    auto line = parse_inbox_line(text);
+    if (!line.ok()) {
+      v.problems.push_back({line_no, "", "a line that is not an inbox line"});
+      return;
+    }
+    auto env = parse_envelope(line->envelope);
     if (!env.ok()) {
       v.problems.push_back({line_no, "", std::string(reason_code(env.refusal().reason)) + ": " + env.refusal().detail});
       return;
     }
     const Envelope& e = env.value();
+    auto key_digest =
+        blake2b_256(std::string_view(reinterpret_cast<const char*>(e.key.bytes.data()), e.key.bytes.size()));
+    auto id = hex_decode_lower(e.id);  // 32 hex digits: checked by parse_envelope
+    Seen& s = seen.emplace_back();
+    std::copy_n(id->begin(), 16, s.digest.begin());
+    std::copy_n(key_digest.begin(), 8, s.digest.begin() + 16);
+    s.line = line_no;
     if (!(e.aud == self)) {
       v.problems.push_back({line_no, e.id, "addressed to another workspace"});
       return;
@@ -233,12 +214,30 @@ Result<InboxVerification> verify_inbox(const Workspace& ws, const Routes& routes
     }
     ++v.verified;
     if (alias_of(ws, routes, e.key).empty()) ++v.unpinned;
-  });
+  };
+  auto too_long = [&](std::uint64_t) {
+    ++line_no;
+    ++v.lines;
+    v.problems.push_back({line_no, "", "a line longer than any envelope"});
+  };
+  auto scan = scan_records(ws.inbox_file(agent), 0, kMaxInboxLineBytes, visit, too_long);
   if (!scan.ok()) return scan.error();
-  v.lines += scan->unreadable;
-  for (std::uint64_t i = 0; i < scan->unreadable; ++i) v.problems.push_back({0, "", "a line that is not an inbox line"});
+  std::sort(seen.begin(), seen.end(), [](const Seen& a, const Seen& b) {
+    return a.digest != b.digest ? a.digest < b.digest : a.line < b.line;
+  });
+  for (std::size_t i = 1; i < seen.size(); ++i) {
+    if (seen[i].digest != seen[i - 1].digest) continue;
+    std::size_t first = i - 1;
+    while (first > 0 && seen[first - 1].digest == seen[i].digest) --first;
+    v.problems.push_back({seen[i].line, hex_encode(std::span(seen[i].digest).first(16)),
+                          "duplicate: the same sender key and id as line " + std::to_string(seen[first].line) +
+                              " (an envelope must be in an inbox exactly once)"});
+  }
+  std::stable_sort(v.problems.begin(), v.problems.end(), [](const InboxProblem& a, const InboxProblem& b) {
+    return a.line != 0 && (b.line == 0 || a.line < b.line);
+  });
   if (scan->torn_tail_bytes > 0) {
-    v.problems.push_back({scan->complete_lines + 1, "", "torn last line (" + std::to_string(scan->torn_tail_bytes) +
+    v.problems.push_back({line_no + 1, "", "torn last line (" + std::to_string(scan->torn_tail_bytes) +
                                                " bytes): the next delivery repairs it"});
   }
   return v;

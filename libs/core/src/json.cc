@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "bwoc/core/jcs.h"
+#include "bwoc/core/json_text.h"
 
 namespace bwoc::json {
 
@@ -503,10 +503,10 @@ void write(const Value& value, std::string& out) {
       out += value.as_bool() ? "true" : "false";
       return;
     case Value::Kind::number:
-      jcs::append_number(value.as_number(), out);
+      json_text::append_number(value.as_number(), out);
       return;
     case Value::Kind::string:
-      jcs::append_string(value.as_string(), out);
+      json_text::append_string(value.as_string(), out);
       return;
     case Value::Kind::array: {
       out += '[';
@@ -525,7 +525,7 @@ void write(const Value& value, std::string& out) {
       for (const Member& m : value.members()) {
         if (!first) out += ',';
         first = false;
-        jcs::append_string(m.name, out);
+        json_text::append_string(m.name, out);
         out += ':';
         write(m.value, out);
       }
@@ -568,7 +568,7 @@ void write_indented(const Value& value, int depth, std::string& out) {
       if (!first) out += ',';
       first = false;
       newline(depth + 1);
-      jcs::append_string(m.name, out);
+      json_text::append_string(m.name, out);
       out += ": ";
       write_indented(m.value, depth + 1, out);
     }

@@ -7,8 +7,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
-#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -31,13 +29,6 @@ std::string mode_text(mode_t mode) {
 }
 
 }  // namespace
-
-void crypto_init() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (sodium_init() < 0) std::abort();  // no randomness source: nothing here can be safe
-  });
-}
 
 std::string PublicKey::to_text() const { return std::string(kKeyPrefix) + base64_encode(bytes); }
 
@@ -133,17 +124,6 @@ bool verify_signature(const PublicKey& key, const Signature& sig, std::string_vi
   crypto_init();
   return crypto_sign_verify_detached(sig.bytes.data(), reinterpret_cast<const unsigned char*>(message.data()),
                                      message.size(), key.bytes.data()) == 0;
-}
-
-void random_bytes(std::span<std::uint8_t> out) {
-  crypto_init();
-  randombytes_buf(out.data(), out.size());
-}
-
-std::string random_id() {
-  std::array<std::uint8_t, 16> raw;
-  random_bytes(raw);
-  return hex_encode(raw);
 }
 
 Status write_secret_key_file(const fs::path& file, const SecretKey& key, bool replace) {

@@ -1,10 +1,7 @@
 #include "bwoc/core/refusal_log.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <deque>
+#include <optional>
 
 #include "bwoc/core/files.h"
 #include "bwoc/core/jcs.h"
@@ -64,35 +61,23 @@ void RefusalLog::append(const RefusalRecord& r) {
   line += "}\n";
 
   std::lock_guard<std::mutex> lock(mu_);
-  int fd = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) + line.size() > rotate_bytes_) {
-    ::close(fd);
-    std::filesystem::path old = file_;
-    old += ".1";
-    ::rename(file_.c_str(), old.c_str());
-    fd = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) return;
+  if (!log_) {
+    AppendLogOptions options;
+    options.rotate_bytes = rotate_bytes_;
+    auto opened = AppendLog::open(file_, std::move(options));
+    if (!opened.ok()) return;
+    log_.emplace(std::move(opened).value());
   }
-  ssize_t n = ::write(fd, line.data(), line.size());
-  (void)n;
-  ::close(fd);
+  (void)log_->append(line);
 }
 
 Result<std::vector<RefusalRecord>> read_refusal_log(const std::filesystem::path& file, std::size_t limit) {
-  std::vector<RefusalRecord> out;
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return out;
-  BWOC_ASSIGN_OR_RETURN(std::string text, read_file_bounded(file, 64u << 20));
+  // A record is at most a few KiB: each field is bounded.
+  constexpr std::size_t kMaxRecordBytes = 64 * 1024;
   std::deque<RefusalRecord> newest;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t nl = text.find('\n', start);
-    if (nl == std::string::npos) break;
-    auto v = json::parse(std::string_view(text).substr(start, nl - start));
-    start = nl + 1;
-    if (!v.ok() || !v->is_object()) continue;
+  auto scan = scan_records(file, 0, kMaxRecordBytes, [&](std::string_view text, std::uint64_t) {
+    auto v = json::parse(text);
+    if (!v.ok() || !v->is_object()) return;
     auto str = [&](const char* name) -> std::optional<std::string> {
       const json::Value* x = v->find(name);
       if (x && x->is_string()) return x->as_string();
@@ -104,7 +89,9 @@ Result<std::vector<RefusalRecord>> read_refusal_log(const std::filesystem::path&
     r.reason = str("reason").value_or("");
     r.detail = str("detail").value_or("");
     r.source = str("source").value_or("");
-    if (const json::Value* b = v->find("bytes"); b && b->is_number()) r.bytes = static_cast<std::size_t>(b->as_number());
+    if (const json::Value* b = v->find("bytes"); b && b->is_safe_integer() && b->as_number() >= 0) {
+      r.bytes = static_cast<std::size_t>(b->as_number());
+    }
     r.peer = str("peer");
     r.key = str("key");
     r.id = str("id");
@@ -113,9 +100,9 @@ Result<std::vector<RefusalRecord>> read_refusal_log(const std::filesystem::path&
     r.to = str("to");
     newest.push_back(std::move(r));
     if (limit != 0 && newest.size() > limit) newest.pop_front();
-  }
-  out.assign(std::make_move_iterator(newest.begin()), std::make_move_iterator(newest.end()));
-  return out;
+  });
+  if (!scan.ok()) return scan.error();
+  return std::vector<RefusalRecord>(std::make_move_iterator(newest.begin()), std::make_move_iterator(newest.end()));
 }
 
 }  // namespace bwoc

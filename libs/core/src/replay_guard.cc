@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <functional>
+#include <limits>
 
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/files.h"
@@ -20,11 +22,19 @@ namespace {
 
 constexpr std::size_t kInitialSlots = 1024;
 constexpr std::uint64_t kMinCompactionBytes = 1 << 20;
+// A seen-log line is about 160 bytes; anything much longer is not ours.
+constexpr std::size_t kMaxLineBytes = 4096;
+constexpr std::int64_t kMinuteMs = 60'000;
 
-std::uint32_t to_minute(UnixMillis t) {
+std::uint32_t minute_of(UnixMillis t) {
   if (t <= 0) return 0;
-  std::int64_t m = (t + 59'999) / 60'000;
+  std::int64_t m = t / kMinuteMs;
   return m > 0xFFFFFFFFLL ? 0xFFFFFFFFu : static_cast<std::uint32_t>(m);
+}
+
+// Whether every ts in `minute` is before `horizon`.
+bool minute_before(std::uint32_t minute, UnixMillis horizon) {
+  return (static_cast<std::int64_t>(minute) + 1) * kMinuteMs <= horizon;
 }
 
 std::vector<std::string_view> split_spaces(std::string_view line) {
@@ -45,11 +55,29 @@ bool to_number(std::string_view s, T& out, int base = 10) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
+// The log's lines:
+//   s <ts ms> <accepted ms> <key> <id> <sig tag> <agent>   an accepted envelope
+//   + <expires s> <accepted ms> <key> <id> <sig tag> <agent>  the same, written
+//       before horizons: its ts is at most `expires`, which stands in for it
+//   @ <agent> <device> <inode> <offset>                  an inbox's mark
+//   h <ms>                                               the horizon
 std::string entry_line(const SeenEntry& e) {
   char tag[16];
   std::snprintf(tag, sizeof tag, "%08x", e.sig_tag);
-  return "+ " + std::to_string(e.expires / 1000 + 1) + " " + std::to_string(e.accepted_at) + " " +
-         e.key.to_text() + " " + e.id + " " + tag + " " + e.agent + "\n";
+  std::string line = "s ";
+  line += std::to_string(e.ts);
+  line += ' ';
+  line += std::to_string(e.accepted_at);
+  line += ' ';
+  line += e.key.to_text();
+  line += ' ';
+  line += e.id;
+  line += ' ';
+  line += tag;
+  line += ' ';
+  line += e.agent;
+  line += '\n';
+  return line;
 }
 
 std::string mark_line(const std::string& agent, const InboxMark& m) {
@@ -57,37 +85,58 @@ std::string mark_line(const std::string& agent, const InboxMark& m) {
          std::to_string(m.offset) + "\n";
 }
 
-// Applies one log line; returns false for a line that is not ours (skipped).
-bool apply_line(std::string_view line, SeenIndex& index, std::map<std::string, InboxMark>& marks, UnixMillis now,
-                bool* live) {
+std::string horizon_line(UnixMillis horizon) { return "h " + std::to_string(horizon) + "\n"; }
+
+struct LogLine {
+  enum class Kind { entry, mark, horizon } kind = Kind::entry;
+  SeenEntry entry;  // entry
+  std::string mark_agent;  // mark
+  InboxMark mark;
+  UnixMillis horizon = 0;  // horizon
+};
+
+// Parses one line; false for a line that is not one of the log's.
+bool parse_line(std::string_view line, LogLine& out) {
   auto f = split_spaces(line);
-  if (live) *live = false;
-  if (f.size() == 7 && f[0] == "+") {
-    std::int64_t expires_s = 0;
+  if (f.size() == 7 && (f[0] == "s" || f[0] == "+")) {
+    std::int64_t when = 0;
     UnixMillis accepted = 0;
     std::uint32_t sig_tag = 0;
-    if (!to_number(f[1], expires_s) || !to_number(f[2], accepted) || !to_number(f[5], sig_tag, 16)) return false;
+    if (!to_number(f[1], when) || !to_number(f[2], accepted) || f[5].size() != 8 || !to_number(f[5], sig_tag, 16) ||
+        f[6].empty()) {
+      return false;
+    }
+    if (f[0] == "+" && (when > std::numeric_limits<std::int64_t>::max() / 1000 || when < 0)) return false;
     auto key = PublicKey::from_text(f[3]);
     if (!key.ok() || !is_valid_envelope_id(f[4])) return false;
-    UnixMillis expires = expires_s * 1000;
-    if (expires < now) return true;
-    index.insert(*key, f[4], expires, accepted, sig_tag);
-    if (live) *live = true;
+    out.kind = LogLine::Kind::entry;
+    out.entry =
+        SeenEntry{*key, std::string(f[4]), f[0] == "s" ? when : when * 1000, accepted, sig_tag, std::string(f[6])};
     return true;
   }
   if (f.size() == 5 && f[0] == "@") {
-    InboxMark m;
     std::uint64_t dev = 0, ino = 0;
-    if (!to_number(f[2], dev) || !to_number(f[3], ino) || !to_number(f[4], m.offset)) return false;
-    m.device = static_cast<dev_t>(dev);
-    m.inode = static_cast<ino_t>(ino);
-    InboxMark& known = marks[std::string(f[1])];
-    // Marks only move forward for the same file; a new file starts over.
-    if (known.inode != m.inode || known.device != m.device || m.offset > known.offset) known = m;
-    if (live) *live = true;
+    if (f[1].empty() || !to_number(f[2], dev) || !to_number(f[3], ino) || !to_number(f[4], out.mark.offset)) {
+      return false;
+    }
+    out.kind = LogLine::Kind::mark;
+    out.mark_agent = std::string(f[1]);
+    out.mark.device = static_cast<dev_t>(dev);
+    out.mark.inode = static_cast<ino_t>(ino);
+    return true;
+  }
+  if (f.size() == 2 && f[0] == "h") {
+    if (!to_number(f[1], out.horizon)) return false;
+    out.kind = LogLine::Kind::horizon;
     return true;
   }
   return false;
+}
+
+// Marks only move forward for the same file; a new file starts over.
+void apply_mark(std::map<std::string, InboxMark>& marks, const std::string& agent, const InboxMark& m) {
+  InboxMark& known = marks[agent];
+  if (known.inode != m.inode || known.device != m.device || m.offset > known.offset) known = m;
 }
 
 }  // namespace
@@ -127,16 +176,16 @@ void SeenIndex::place(const Slot& slot) {
       return;
     }
     if (s.tag == slot.tag) {
-      if (slot.expires_minute > s.expires_minute) s.expires_minute = slot.expires_minute;
+      if (slot.ts_minute > s.ts_minute) s.ts_minute = slot.ts_minute;
       return;
     }
   }
 }
 
-void SeenIndex::insert(const PublicKey& key, std::string_view id, UnixMillis expires, UnixMillis accepted_at,
+void SeenIndex::insert(const PublicKey& key, std::string_view id, UnixMillis ts, UnixMillis accepted_at,
                        std::uint32_t sig_tag) {
-  if ((size_ + 1) * 4 > slots_.size() * 3) rebuild(slots_.size() * 2, 0);
-  place(Slot{tag_of(key, id), accepted_at, to_minute(expires), sig_tag});
+  if ((size_ + 1) * 4 > slots_.size() * 3) rebuild(slots_.size() * 2, std::numeric_limits<UnixMillis>::min());
+  place(Slot{tag_of(key, id), accepted_at, minute_of(ts), sig_tag});
 }
 
 void SeenIndex::erase(const PublicKey& key, std::string_view id) {
@@ -161,170 +210,154 @@ void SeenIndex::erase(const PublicKey& key, std::string_view id) {
   --size_;
 }
 
-void SeenIndex::rebuild(std::size_t capacity, UnixMillis now) {
+void SeenIndex::rebuild(std::size_t capacity, UnixMillis horizon) {
   std::vector<Slot> old;
   old.swap(slots_);
   slots_.assign(capacity, Slot{});
   size_ = 0;
-  std::uint32_t now_minute = now > 0 ? static_cast<std::uint32_t>(now / 60'000) : 0;
   for (const Slot& s : old) {
-    if (s.tag != 0 && s.expires_minute >= now_minute) place(s);
+    if (s.tag != 0 && !minute_before(s.ts_minute, horizon)) place(s);
   }
 }
 
-void SeenIndex::prune(UnixMillis now) {
+void SeenIndex::prune(UnixMillis horizon) {
   std::size_t capacity = kInitialSlots;
   // Count survivors first so the table shrinks when traffic drops.
-  std::uint32_t now_minute = static_cast<std::uint32_t>(now / 60'000);
   std::size_t live = 0;
-  for (const Slot& s : slots_) live += s.tag != 0 && s.expires_minute >= now_minute;
+  for (const Slot& s : slots_) live += s.tag != 0 && !minute_before(s.ts_minute, horizon);
   while (capacity * 3 < live * 4 + 4) capacity *= 2;
-  rebuild(std::max(capacity, kInitialSlots), now);
+  rebuild(std::max(capacity, kInitialSlots), horizon);
 }
 
 Result<SeenLog> SeenLog::open(const fs::path& state_dir) {
   BWOC_RETURN_IF_ERROR(ensure_directory(state_dir, 0700));
-  SeenLog log;
-  log.file_ = state_dir / "seen.log";
-  BWOC_RETURN_IF_ERROR(log.refresh_fd());
-  return log;
+  AppendLogOptions options;
+  options.exclusion = AppendLogOptions::Exclusion::caller;  // the accept lock
+  options.torn_dir = state_dir / "torn";
+  BWOC_ASSIGN_OR_RETURN(AppendLog log, AppendLog::open(state_dir / "seen.log", std::move(options)));
+  return SeenLog(std::move(log));
 }
 
-SeenLog::SeenLog(SeenLog&& other) noexcept { *this = std::move(other); }
-
-SeenLog& SeenLog::operator=(SeenLog&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    file_ = std::move(other.file_);
-    fd_ = other.fd_;
-    device_ = other.device_;
-    inode_ = other.inode_;
-    read_offset_ = other.read_offset_;
-    size_after_compaction_ = other.size_after_compaction_;
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-SeenLog::~SeenLog() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-Status SeenLog::refresh_fd() {
-  struct stat path_st {};
-  if (fd_ >= 0 && ::stat(file_.c_str(), &path_st) == 0) {
-    struct stat fd_st {};
-    if (::fstat(fd_, &fd_st) == 0 && fd_st.st_ino == path_st.st_ino && fd_st.st_dev == path_st.st_dev) {
-      return ok_status();
-    }
-  }
-  int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return os_error("cannot open", file_, errno);
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-  return ok_status();
-}
-
-Status SeenLog::catch_up(SeenIndex& index, std::map<std::string, InboxMark>& marks, UnixMillis now) {
-  BWOC_RETURN_IF_ERROR(refresh_fd());
-  int fd = fd_;
+Status SeenLog::catch_up(SeenIndex& index, std::map<std::string, InboxMark>& marks, UnixMillis& horizon) {
+  BWOC_RETURN_IF_ERROR(log_.reopen_if_replaced());
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return os_error("cannot stat", file_, errno);
+  if (::fstat(log_.fd(), &st) != 0) return os_error("cannot stat", log_.file(), errno);
   if (st.st_ino != inode_ || st.st_dev != device_ || static_cast<std::uint64_t>(st.st_size) < read_offset_) {
     // First read, or another process compacted the log: read it all again.
     // What this process learned before stays in its index; re-adding is harmless.
     inode_ = st.st_ino;
     device_ = st.st_dev;
     read_offset_ = 0;
+    file_horizon_ = 0;
+    marks_distrusted_ = false;
     size_after_compaction_ = 0;  // measured below: the live part of what is read
   }
-  const bool full_read = read_offset_ == 0;
+  horizon = std::max(horizon, file_horizon_);
   if (static_cast<std::uint64_t>(st.st_size) == read_offset_) return ok_status();
-  std::string buf;
-  std::uint64_t offset = read_offset_;
-  const std::uint64_t end = static_cast<std::uint64_t>(st.st_size);
-  while (offset < end) {
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(end - offset, 1 << 20));
-    std::size_t old = buf.size();
-    buf.resize(old + want);
-    ssize_t n = ::pread(fd, buf.data() + old, want, static_cast<off_t>(offset));
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) {
-        buf.resize(old);
-        continue;
-      }
-      buf.resize(old);
-      break;
+  const bool full_read = read_offset_ == 0;
+  LogLine parsed;
+  BWOC_ASSIGN_OR_RETURN(RecordScan scan, scan_records(log_.fd(), log_.file(), read_offset_, kMaxLineBytes,
+                                                      [&](std::string_view line, std::uint64_t) {
+    if (!parse_line(line, parsed)) {
+      // A line that is not ours (damage, or an append glued onto a torn
+      // one before this log repaired its tail): an entry may be lost in it,
+      // so no later mark can vouch for the inbox lines after it.
+      if (!line.empty()) marks_distrusted_ = true;
+      return;
     }
-    buf.resize(old + static_cast<std::size_t>(n));
-    offset += static_cast<std::uint64_t>(n);
-    std::size_t start = 0;
-    for (;;) {
-      std::size_t nl = buf.find('\n', start);
-      if (nl == std::string::npos) break;
-      bool live = false;
-      apply_line(std::string_view(buf).substr(start, nl - start), index, marks, now, &live);
-      if (full_read && live) size_after_compaction_ += nl + 1 - start;
-      start = nl + 1;
+    bool live = true;
+    switch (parsed.kind) {
+      case LogLine::Kind::horizon:
+        file_horizon_ = std::max(file_horizon_, parsed.horizon);
+        horizon = std::max(horizon, parsed.horizon);
+        break;
+      case LogLine::Kind::entry:
+        live = parsed.entry.ts >= horizon;
+        if (live) {
+          const SeenEntry& e = parsed.entry;
+          index.insert(e.key, e.id, e.ts, e.accepted_at, e.sig_tag);
+        }
+        break;
+      case LogLine::Kind::mark:
+        if (!marks_distrusted_) apply_mark(marks, parsed.mark_agent, parsed.mark);
+        break;
     }
-    read_offset_ += start;
-    buf.erase(0, start);
-  }
+    if (full_read && live) size_after_compaction_ += line.size() + 1;
+  }));
+  if (scan.oversize > 0) marks_distrusted_ = true;
+  read_offset_ = scan.end_offset;
   return ok_status();
 }
 
-Status SeenLog::append(const std::vector<SeenEntry>& entries, const std::map<std::string, InboxMark>& marks) {
-  if (entries.empty() && marks.empty()) return ok_status();
+Status SeenLog::append(const std::vector<SeenEntry>& entries, const std::map<std::string, InboxMark>& marks,
+                       UnixMillis horizon) {
+  const bool raise = horizon > file_horizon_;
+  if (entries.empty() && marks.empty() && !raise) return ok_status();
   std::string text;
-  text.reserve(entries.size() * 140 + marks.size() * 64);
+  text.reserve(entries.size() * 160 + marks.size() * 64 + 32);
+  // The horizon first: marks after it may pass inbox lines skipped for it.
+  if (raise) text += horizon_line(horizon);
   for (const SeenEntry& e : entries) text += entry_line(e);
   for (const auto& [agent, m] : marks) text += mark_line(agent, m);
-  BWOC_RETURN_IF_ERROR(refresh_fd());
+  BWOC_RETURN_IF_ERROR(log_.reopen_if_replaced());
+  BWOC_ASSIGN_OR_RETURN(std::uint64_t end, log_.repair_tail());
   // When this process has read the whole file, what it appends now needs no
   // reading back (appends happen under the workspace's accept lock).
-  struct stat st_before {};
-  bool caught_up = ::fstat(fd_, &st_before) == 0 && st_before.st_ino == inode_ && st_before.st_dev == device_ &&
-                   static_cast<std::uint64_t>(st_before.st_size) == read_offset_;
-  Status st = write_all(fd_, text, file_);
-  if (st.ok() && caught_up) read_offset_ += text.size();
+  const bool caught_up = log_.inode() == inode_ && log_.device() == device_ && end == read_offset_;
   // A failed append only costs a re-scan of the inbox tail later: the inbox,
   // not this index, is the record of what was accepted.
-  return st;
+  BWOC_RETURN_IF_ERROR(log_.append_after_repair(text));
+  if (raise) file_horizon_ = horizon;
+  if (caught_up) read_offset_ += text.size();
+  return ok_status();
 }
 
-Status SeenLog::compact_if_due(UnixMillis now) {
-  struct stat st {};
-  if (::stat(file_.c_str(), &st) != 0) return os_error("cannot stat", file_, errno);
-  auto size = static_cast<std::uint64_t>(st.st_size);
+Status SeenLog::compact_if_due(UnixMillis horizon) {
+  BWOC_RETURN_IF_ERROR(log_.reopen_if_replaced());
+  BWOC_ASSIGN_OR_RETURN(std::uint64_t size, log_.repair_tail());
   if (size < kMinCompactionBytes || size < 2 * size_after_compaction_) return ok_status();
 
-  BWOC_ASSIGN_OR_RETURN(std::string all, read_file_bounded(file_, static_cast<std::size_t>(size) + (1 << 20)));
-  std::string kept;
-  kept.reserve(all.size() / 2);
-  SeenIndex scratch;
-  std::map<std::string, InboxMark> scratch_marks;
-  std::size_t start = 0;
-  for (;;) {
-    std::size_t nl = all.find('\n', start);
-    if (nl == std::string::npos) break;
-    std::string_view line = std::string_view(all).substr(start, nl - start);
-    bool live = false;
-    if (apply_line(line, scratch, scratch_marks, now, &live) && live && line[0] == '+') {
-      kept.append(line);
-      kept += '\n';
-    }
-    start = nl + 1;
-  }
-  for (const auto& [agent, m] : scratch_marks) kept += mark_line(agent, m);
-  BWOC_RETURN_IF_ERROR(write_file_atomic(file_, kept, 0600));
-  BWOC_RETURN_IF_ERROR(refresh_fd());
+  UnixMillis kept_horizon = std::max(horizon, file_horizon_);
+  BWOC_RETURN_IF_ERROR(log_.rewrite(static_cast<std::size_t>(size) + (1 << 20), [&](std::string_view all) {
+    // Two passes: the file's own horizon (another process may be ahead of
+    // this one) and marks first, then the entries that it keeps.
+    std::map<std::string, InboxMark> file_marks;
+    bool distrusted = false;
+    LogLine parsed;
+    auto each_line = [&](const std::function<void(std::string_view, bool)>& visit) {
+      for (std::size_t start = 0; start < all.size();) {
+        std::size_t nl = all.find('\n', start);
+        if (nl == std::string_view::npos) break;
+        std::string_view line = all.substr(start, nl - start);
+        start = nl + 1;
+        visit(line, parse_line(line, parsed));
+      }
+    };
+    each_line([&](std::string_view line, bool ok) {
+      if (!ok) distrusted = distrusted || !line.empty();
+      if (ok && parsed.kind == LogLine::Kind::horizon) kept_horizon = std::max(kept_horizon, parsed.horizon);
+      if (ok && parsed.kind == LogLine::Kind::mark && !distrusted) {
+        apply_mark(file_marks, parsed.mark_agent, parsed.mark);
+      }
+    });
+    std::string kept = horizon_line(kept_horizon);
+    kept.reserve(all.size() / 2);
+    each_line([&](std::string_view, bool ok) {
+      if (ok && parsed.kind == LogLine::Kind::entry && parsed.entry.ts >= kept_horizon) {
+        kept += entry_line(parsed.entry);
+      }
+    });
+    for (const auto& [agent, m] : file_marks) kept += mark_line(agent, m);
+    return kept;
+  }));
   // This process has read everything it just rewrote.
-  if (::stat(file_.c_str(), &st) == 0) {
-    inode_ = st.st_ino;
-    device_ = st.st_dev;
-    read_offset_ = static_cast<std::uint64_t>(st.st_size);
-  }
-  size_after_compaction_ = std::max<std::uint64_t>(kept.size(), kMinCompactionBytes / 2);
+  BWOC_ASSIGN_OR_RETURN(std::uint64_t end, log_.repair_tail());
+  inode_ = log_.inode();
+  device_ = log_.device();
+  read_offset_ = end;
+  file_horizon_ = kept_horizon;
+  marks_distrusted_ = false;
+  size_after_compaction_ = std::max<std::uint64_t>(end, kMinCompactionBytes / 2);
   return ok_status();
 }
 

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <map>
 #include <set>
 
+#include "bwoc/core/append_log.h"
 #include "bwoc/core/files.h"
 #include "bwoc/core/log.h"
 
@@ -29,7 +31,10 @@ struct KeyState {
 };
 
 int as_int(const json::Value* v, int fallback) {
-  return v != nullptr && v->is_number() && v->is_safe_integer() ? static_cast<int>(v->as_number()) : fallback;
+  if (v == nullptr || !v->is_number() || !v->is_safe_integer()) return fallback;
+  // A hand-edited file may hold any integer JSON allows: it must not overflow an int.
+  return static_cast<int>(std::clamp(v->as_number(), double{std::numeric_limits<int>::min()},
+                                     double{std::numeric_limits<int>::max()}));
 }
 std::string as_text(const json::Value* v) { return v != nullptr && v->is_string() ? v->as_string() : std::string(); }
 
@@ -271,7 +276,7 @@ Status TrustStore::update(UnixMillis now, const std::function<Result<bool>(State
                                          {"next_goal", state.next_goal}});
   BWOC_RETURN_IF_ERROR(write_file_atomic(state_file(), json::write_pretty(doc) + "\n", 0600));
   for (const json::Value& line : state.audit) {
-    BWOC_RETURN_IF_ERROR(append_line(audit_file(), json::write(line) + "\n"));
+    BWOC_RETURN_IF_ERROR(append_records(audit_file(), json::write(line) + "\n"));
     if (log_changes_) log::info("trust.changed", {{"peer", as_text(line.find("peer"))},
                                 {"to", std::to_string(as_int(line.find("to"), 0))},
                                 {"why", as_text(line.find("why"))}});

@@ -1,6 +1,7 @@
 #include "bwoc/mqtt/spool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <system_error>
 
 #include <unistd.h>
@@ -67,11 +68,28 @@ Result<SpoolEntry> decode(const std::string& text, const fs::path& file) {
   return e;
 }
 
+// A put cut by a crash leaves its temporary file (".<id>.json.tmp-…", never
+// an entry: the rename did not happen, nothing was published). One older
+// than any write in progress is removed.
+void remove_stale_temporaries(const fs::path& dir) {
+  constexpr auto kStale = std::chrono::minutes(10);
+  std::error_code ec;
+  auto now = fs::file_time_type::clock::now();
+  for (const auto& item : fs::directory_iterator(dir, ec)) {
+    std::string name = item.path().filename().string();
+    if (name.size() < 2 || name[0] != '.' || name.find(".json.tmp-") == std::string::npos) continue;
+    std::error_code time_ec;
+    auto written = fs::last_write_time(item.path(), time_ec);
+    if (!time_ec && now - written > kStale) fs::remove(item.path(), time_ec);
+  }
+}
+
 }  // namespace
 
 Result<Spool> Spool::open(const Workspace& ws) {
   fs::path dir = ws.state_dir() / "mqtt-spool";
   BWOC_RETURN_IF_ERROR(ensure_directory(dir, 0700));
+  remove_stale_temporaries(dir);
   Spool spool(dir);
   spool.approx_size_ = spool.size();
   return spool;

@@ -11,6 +11,7 @@
 #include <map>
 #include <string_view>
 
+#include "bwoc/core/append_log.h"
 #include "bwoc/core/files.h"
 
 namespace bwoc::skill {
@@ -51,7 +52,7 @@ Status record_call(const Workspace& ws, const CallRecord& r) {
                                           {"bytes_out", static_cast<double>(r.bytes_out)},
                                           {"outcome", r.outcome}});
   BWOC_RETURN_IF_ERROR(ensure_directory(ws.state_dir(), 0700));
-  return append_line(calls_file(ws), json::write(line) + "\n");
+  return append_records(calls_file(ws), json::write(line) + "\n");
 }
 
 namespace {

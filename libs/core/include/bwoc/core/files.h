@@ -33,12 +33,14 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
 // Creates `path` and `content` only if `path` does not exist yet (O_EXCL).
 Status write_file_exclusive(const std::filesystem::path& path, std::string_view content, mode_t mode = 0644);
 
+// Opens `path` with `flags` (and `mode` when it creates it), and refuses
+// anything but a regular file (Errc::invalid_argument): a FIFO or a device
+// named where bwoc keeps a file must not block or feed it. Fills `st`.
+Result<int> open_regular_file(const std::filesystem::path& path, int flags, mode_t mode, struct stat& st);
+
 // Reads a regular file of at most `max_bytes`; larger files are an error
 // (Errc::invalid_argument), so a hostile file cannot exhaust memory.
-// Appends `line` (newline included) with one write() to a file opened with
-// O_APPEND, creating it with `mode`: lines from concurrent writers never interleave.
-Status append_line(const std::filesystem::path& path, std::string_view line, mode_t mode = 0600);
-
+// (Appending to a file: append_log.h.)
 Result<std::string> read_file_bounded(const std::filesystem::path& path, std::size_t max_bytes);
 
 // Reads at most `limit` bytes from a file, or from stdin when `source` is "-".
@@ -86,19 +88,53 @@ Result<UniqueFd> open_file_beneath(const std::filesystem::path& root, const std:
 Result<std::string> read_file_beneath(const std::filesystem::path& root, const std::filesystem::path& relative,
                                       std::size_t max_bytes);
 
-// An exclusive advisory lock (flock) on a lock file, held while the object lives.
+// An advisory lock (flock) on a lock file: every lock bwoc takes goes through
+// here, so that EINTR and errors are handled once.
 class FileLock {
  public:
+  enum class Mode { shared, exclusive };
+
+  // A lock taken with hold(), released when this object is destroyed.
+  class Held {
+   public:
+    Held(Held&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+    Held& operator=(Held&& other) noexcept;
+    Held(const Held&) = delete;
+    Held& operator=(const Held&) = delete;
+    ~Held();
+
+   private:
+    friend class FileLock;
+    explicit Held(int fd) : fd_(fd) {}
+    int fd_ = -1;  // not owned
+  };
+
+  // Opens `path` (creating it) and takes the lock, exclusive, for as long as
+  // the object lives.
   static Result<FileLock> acquire(const std::filesystem::path& path);
   // Like acquire(), but fails at once (Errc::already_exists) when another
   // process holds the lock.
   static Result<FileLock> try_acquire(const std::filesystem::path& path);
-  FileLock(FileLock&&) noexcept = default;
-  FileLock& operator=(FileLock&&) noexcept = default;
+  // Opens `path` without taking the lock: for a lock taken and released many
+  // times through hold(), which costs no open() each time.
+  static Result<FileLock> open(const std::filesystem::path& path);
+
+  // Takes the lock in `mode`, waiting for it; released when the result dies.
+  Result<Held> hold(Mode mode = Mode::exclusive);
+  // The same on a descriptor the caller owns (a file locked on itself);
+  // `name` names it in errors. The descriptor must outlive the result.
+  static Result<Held> hold(int fd, Mode mode, const std::filesystem::path& name);
+
+  FileLock(FileLock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) { other.fd_ = -1; }
+  FileLock& operator=(FileLock&& other) noexcept;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
 
  private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  UniqueFd fd_;  // closing it releases the flock
+  FileLock(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
+  int fd_ = -1;
+  std::filesystem::path path_;
 };
 
 }  // namespace bwoc

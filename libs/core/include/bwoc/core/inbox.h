@@ -4,9 +4,10 @@
 //   {"received":"2026-11-22T08:00:00.123Z","via":"path","envelope":{...}}
 //
 // Only the receiver (receiver.h) appends, under the workspace's accept lock,
-// one write() per line. Readers here never modify the file: a last line
-// without its newline (a write torn by a crash) is reported, not returned;
-// the receiver repairs it under the lock before its next append.
+// a batch's lines with one write() (append_log.h). Readers here never modify
+// the file: a last line without its newline (a write torn by a crash) is
+// reported, not returned; the receiver cuts it under the lock before its
+// next append.
 #ifndef BWOC_CORE_INBOX_H_
 #define BWOC_CORE_INBOX_H_
 
@@ -56,6 +57,9 @@ struct InboxScan {
 // A missing file is an empty inbox.
 Result<InboxScan> scan_inbox(const std::filesystem::path& file, std::uint64_t from_offset,
                              const std::function<void(const InboxLine&)>& visit);
+// The same on an open descriptor; `name` names it in errors.
+Result<InboxScan> scan_inbox(int fd, const std::filesystem::path& name, std::uint64_t from_offset,
+                             const std::function<void(const InboxLine&)>& visit);
 
 // One inbox line, read for people and scripts.
 struct InboxEntry {
@@ -79,7 +83,8 @@ struct InboxListing {
 Result<InboxListing> list_inbox(const Workspace& ws, const Routes& routes, std::string_view agent, std::size_t limit);
 
 // Re-verifies every line: the envelope's form, that it was addressed to this
-// workspace and agent, and its signature. The sender's key is reported with
+// workspace and agent, its signature, and that no other line holds the same
+// sender key and id (exactly once). The sender's key is reported with
 // its alias, or as no longer pinned (which is information, not a failure).
 struct InboxProblem {
   std::uint64_t line = 0;

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "bwoc/core/json.h"
+#include "bwoc/core/json_text.h"
 
 namespace bwoc::jcs {
 
@@ -25,12 +26,9 @@ std::string canonicalize(const json::Value& value);
 // start of the first member that sorts after it, or the closing brace.
 std::size_t canonicalize_without(const json::Value& object, std::string_view omitted, std::string& out);
 
-// ECMAScript Number::toString for a finite double ("-0" is written "0").
-void append_number(double value, std::string& out);
-
-// A JSON string literal, quotes included, escaped as RFC 8785 requires.
-// `utf8` must be valid UTF-8 (the parser guarantees it for parsed values).
-void append_string(std::string_view utf8, std::string& out);
+// Numbers and strings as JCS writes them (json_text.h).
+using json_text::append_number;
+using json_text::append_string;
 
 // Orders two valid UTF-8 strings by their UTF-16 code units.
 bool utf16_less(std::string_view a, std::string_view b);

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "bwoc/core/random.h"  // random_id() and random_bytes(), for the callers that make keys and ids
 #include "bwoc/core/result.h"
 
 namespace bwoc {
@@ -81,14 +82,6 @@ Result<SecretKey> load_secret_key_file(const std::filesystem::path& file);
 
 // BLAKE2b-256 of `bytes` (libsodium's generic hash): checksums and digests.
 std::array<std::uint8_t, 32> blake2b_256(std::string_view bytes);
-
-// Fills `out` from the CSPRNG.
-void random_bytes(std::span<std::uint8_t> out);
-// 16 random bytes as 32 lowercase hex digits: an envelope id, a task id.
-std::string random_id();
-
-// Makes sure libsodium is initialised; every function above calls it.
-void crypto_init();
 
 }  // namespace bwoc
 

@@ -12,6 +12,8 @@
 //   crashed process is indexed (or, if torn, repaired) before the next append.
 // - `done` reports acceptance only after the line is on disk. Appends that
 //   arrive together share one fdatasync (group commit).
+// - Check 8 also refuses an envelope older than the seen-id store's horizon
+//   (replay_guard.h), so that raising a max_age never lets a replay in.
 #ifndef BWOC_CORE_RECEIVER_H_
 #define BWOC_CORE_RECEIVER_H_
 
@@ -124,7 +126,7 @@ class Receiver {
   struct Impl;
   explicit Receiver(std::unique_ptr<Impl> impl);
   void submit(std::shared_ptr<const Envelope> env, std::string text, Via via, std::string_view source,
-              UnixMillis now, std::int64_t window_ms, Delivery d, Done done);
+              UnixMillis now, Delivery d, Done done);
   std::unique_ptr<Impl> impl_;
 };
 

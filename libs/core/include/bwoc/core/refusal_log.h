@@ -3,7 +3,9 @@
 //
 // It is local and never sent anywhere. Fields that came from outside are
 // escaped and cut to a bounded length, and the file rotates at 16 MiB
-// (keeping one old file), so a flood of junk cannot fill the disk.
+// (keeping one old file), so a flood of junk cannot fill the disk. Every
+// process of the workspace appends to it (append_log.h: a record is whole or
+// absent, and a torn one is cut before the next append).
 #ifndef BWOC_CORE_REFUSAL_LOG_H_
 #define BWOC_CORE_REFUSAL_LOG_H_
 
@@ -13,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "bwoc/core/append_log.h"
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/result.h"
 #include "bwoc/core/routes.h"
@@ -44,6 +47,7 @@ class RefusalLog {
   std::filesystem::path file_;
   std::uint64_t rotate_bytes_;
   std::mutex mu_;
+  std::optional<AppendLog> log_;  // opened on first use
 };
 
 // Reads the newest `limit` records (or all when limit is 0), oldest first.

@@ -9,6 +9,11 @@
 // of the original receipt), and only then removed.
 //
 //   .bwoc/state/mqtt-spool/<id>.json   one pending envelope and where it goes
+//
+// Each entry is a file of its own, written whole to a temporary name,
+// fsynced and renamed into place (write_file_atomic): after a crash or on a
+// full disk an entry is there whole or not at all, never torn. A temporary
+// left by a crash is removed when the spool is next opened.
 #ifndef BWOC_MQTT_SPOOL_H_
 #define BWOC_MQTT_SPOOL_H_
 
