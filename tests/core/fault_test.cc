@@ -30,6 +30,9 @@
 #include "bwoc/core/receiver.h"
 #include "bwoc/core/refusal_log.h"
 #ifdef BWOC_TEST_TASK_STORE
+#include "bwoc/a2a/client.h"
+#include "bwoc/a2a/server.h"
+#include "bwoc/core/inbound.h"
 #include "task_store.h"
 #endif
 #include "test_util.h"
@@ -507,6 +510,43 @@ TEST(TaskStoreFaults, SyncsThatWaitTogetherShareOneFdatasync) {
   EXPECT_EQ(fault::watch->count, 2);
   fault::watch.reset();
   fault::active = static_cast<bool>(fault::plan);
+}
+
+// Nothing is acknowledged before it is durable: while the A2A node's task
+// store cannot sync, a sender never gets a completed task (it is told to try
+// again, and the envelope, safe in the inbox, is a repeat next time).
+TEST_F(ReceiverFaults, AnA2aTaskThatCannotBeSyncedIsNeverAnsweredCompleted) {
+  auto inbound = Inbound::open(*beta_, InboundOptions{.agent = "agent-b"});
+  ASSERT_TRUE(inbound.ok()) << inbound.error().message();
+  a2a::ServeOptions serve;
+  serve.agent = "agent-b";
+  serve.port = 0;
+  serve.threads = 1;
+  auto server = a2a::Server::start(*beta_, serve, **inbound);
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  PeerRoute route;
+  route.key = "beta";
+  route.pubkey = *beta_->public_key();
+  route.url = (*server)->base_url();
+  a2a::A2aTransport transport(*alpha_->public_key());
+  std::string text = envelope();
+  SignedEnvelope signed_envelope{text, parse_envelope(text).value()};
+
+  Plan failing;
+  failing.path_part = "/a2a/agent-b/tasks-";
+  failing.on_sync = true;
+  fault::set(failing);
+  auto refused = transport.deliver(route, signed_envelope, std::chrono::seconds(30));
+  fault::clear();
+  ASSERT_FALSE(refused.ok()) << "answered " << (refused.ok() ? refused->detail : "");
+  EXPECT_EQ(refused.error().code(), Errc::unavailable) << refused.error().message();
+
+  // Once the disk works again the same envelope gets its task and receipt.
+  auto delivered = transport.deliver(route, signed_envelope, std::chrono::seconds(30));
+  ASSERT_TRUE(delivered.ok()) << delivered.error().message();
+  EXPECT_TRUE(delivered->reply.has_value());
+  (*server)->stop();
+  expect_exactly_once(1);
 }
 #endif
 
