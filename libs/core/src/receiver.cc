@@ -113,18 +113,20 @@ struct Receiver::Impl {
       d.refusal = parsed.refusal();
       return nullptr;
     }
-    auto env = std::make_shared<const Envelope>(std::move(parsed).value());
+    auto env = std::make_shared<Envelope>(std::move(parsed).value());  // mutable until opened (issue 16)
     d.envelope = env;
     auto rts = current_routes(now);
     window_ms = rts->longest_max_age_ms() + kFutureToleranceMs;
 
     // Check 4: a pinned key.
+    // (Issue 16: a rotated peer's previous key counts during its grace
+    // period, a revoked key never; so does our own previous key.)
     const PeerRoute* peer = nullptr;
-    if (env->key == self) {
+    if (is_own(env->key, now)) {
       d.peer = "self";
-    } else if ((peer = rts->find_by_pubkey(env->key)) != nullptr) {
+    } else if ((peer = rts->find_sender(env->key, now)) != nullptr) {
       d.peer = peer->key;
-    } else if (rts = current_routes(now, /*look_now=*/true); (peer = rts->find_by_pubkey(env->key)) != nullptr) {
+    } else if (rts = current_routes(now, /*look_now=*/true); (peer = rts->find_sender(env->key, now)) != nullptr) {
       d.peer = peer->key;
       window_ms = rts->longest_max_age_ms() + kFutureToleranceMs;
     } else {
@@ -132,7 +134,7 @@ struct Receiver::Impl {
       return nullptr;
     }
     // Check 5: addressed to this workspace.
-    if (!(env->aud == self)) {
+    if (!is_own(env->aud, now)) {
       d.refusal = Refusal{Reason::wrong_audience, "aud is another workspace's key"};
       return nullptr;
     }
@@ -157,8 +159,18 @@ struct Receiver::Impl {
       d.refusal = Refusal{Reason::stale, "older than " + format_duration(max_age) + " over " + std::string(via_name(via))};
       return nullptr;
     }
+    // Issue 16: a sealed payload is opened here, after the signature and
+    // before anything is stored or acted on.
+    if (opts.open) {
+      if (auto refusal = opts.open(*env, peer)) {
+        d.refusal = std::move(refusal);
+        return nullptr;
+      }
+    }
     return env;
   }
+
+  bool is_own(const PublicKey& key, UnixMillis now) const { return opts.own_key ? opts.own_key(key, now) : key == self; }
 
   void check_seen(const Envelope& env, UnixMillis now, std::int64_t window_ms, Delivery& d);
 

@@ -35,6 +35,9 @@ Result<json::Value> fetch_pinned_card(const PeerRoute& peer, const ClientOptions
 std::optional<PublicKey> card_public_key(const json::Value& card);
 // The agent a card serves, named in its bwoc extension ("" if none).
 std::string card_agent(const json::Value& card);
+// The X25519 key a card publishes (params.sealKey), once `signer`'s
+// signature over it (params.sealKeySig) verifies; nullopt otherwise.
+std::optional<SealPublicKey> card_seal_key(const json::Value& card, const PublicKey& signer);
 
 class A2aTransport : public EnvelopeTransport {
  public:
@@ -43,6 +46,7 @@ class A2aTransport : public EnvelopeTransport {
   Via via() const override { return Via::a2a; }
   Result<SendReport> deliver(const PeerRoute& peer, const SignedEnvelope& envelope,
                              std::chrono::milliseconds timeout) override;
+  std::optional<SealPublicKey> advertised_seal_key(const PeerRoute& peer, std::chrono::milliseconds timeout) override;
 
  private:
   PublicKey self_;

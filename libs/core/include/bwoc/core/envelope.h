@@ -9,6 +9,7 @@
 #define BWOC_CORE_ENVELOPE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,7 +26,9 @@ inline constexpr std::size_t kMaxEnvelopeBytes = std::size_t{1} << 20;
 inline constexpr int kMaxEnvelopeDepth = 64;
 inline constexpr std::string_view kSignedBytesPrefix = "bwoc-envelope-v1\n";
 
-// The reason codes of spec §3, in check order.
+// The reason codes of spec §3, in check order, then the inbound layer's own
+// for sealed payloads (docs/ENVELOPE.md): a sealed payload that does not
+// open, and an unsealed envelope from a peer declared `seal = "required"`.
 enum class Reason : std::uint8_t {
   malformed,
   unsupported_version,
@@ -36,6 +39,8 @@ enum class Reason : std::uint8_t {
   stale,
   future,
   replayed,
+  bad_seal,
+  unsealed,
 };
 
 std::string_view reason_code(Reason reason);
@@ -80,8 +85,15 @@ struct Envelope {
   PublicKey aud;
   Signature sig;
   std::optional<std::string> re;
+  // It carries `sealed` (seal.h) instead of `payload`.
+  bool sealed = false;
+  // A sealed envelope's payload, once opened (by the receiving node's
+  // inbound layer, or by the asker that gets it as an answer).
+  std::shared_ptr<const json::Value> opened;
 
-  const json::Value& payload() const { return *doc.find("payload"); }
+  // The payload: the `payload` member, or the opened sealed one (null while
+  // a sealed envelope is not opened).
+  const json::Value& payload() const;
 
   // "bwoc-envelope-v1\n" || JCS(the envelope without "sig"), appended to `out`.
   void append_signed_bytes(std::string& out) const;
@@ -108,11 +120,17 @@ struct EnvelopeDraft {
   std::string to;
   PublicKey aud;
   json::Value payload;
+  // Set by seal_draft() (seal.h): sent as `sealed` instead of `payload`.
+  std::optional<json::Value> sealed;
   std::optional<std::string> re;
   std::optional<std::string> id;  // default: 16 random bytes
   std::optional<UnixMillis> ts;   // default: now
   json::Value::Object extra;      // further members, signed like the rest
 };
+
+// What a sender may put in a payload: nested at most 63 deep, and no
+// integer beyond 2^53 - 1 (which receivers refuse, spec §2).
+Status check_sendable_payload(const json::Value& payload);
 
 // Returns the envelope as canonical JSON text (JCS, "sig" included).
 Result<std::string> sign_envelope(const EnvelopeDraft& draft, const SecretKey& key);

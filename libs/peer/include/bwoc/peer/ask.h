@@ -21,6 +21,7 @@
 #include "bwoc/core/routes.h"
 #include "bwoc/core/workspace.h"
 #include "bwoc/peer/network.h"
+#include "bwoc/peer/send.h"
 
 namespace bwoc::peer {
 
@@ -33,6 +34,7 @@ struct AskRequest {
   std::optional<Via> via;
   std::vector<Via> skip;  // transports not to try (already tried another way)
   std::chrono::milliseconds timeout{30'000};
+  SealMode seal = SealMode::automatic;  // send.h; the answer to a sealed request comes sealed
   // Takes one round of our own drop folder through our node, so that an
   // answer that came back by path reaches our inbox. Needed for path peers.
   std::function<Status()> pump;
@@ -40,7 +42,7 @@ struct AskRequest {
 
 struct AskResult {
   std::string text;  // the signed answer
-  Envelope answer;
+  Envelope answer;   // opened, when sealed: answer.payload() is what it says
   std::string request_id;
   Via via = Via::path;
   std::string agent;  // who answered
