@@ -23,6 +23,9 @@ int run_invite(Context& ctx, const PeerOptions& o) {
   peer::Invite invite;
   invite.name = ws->name();
   invite.pubkey = *key;
+  // Peers that add this code seal what they send here by default.
+  invite.seal_key = ws->identity().seal_key;
+  invite.seal_key_sig = ws->identity().seal_key_sig;
   if (o.agent.empty()) {
     std::vector<std::string> agents = ws->agents();
     if (agents.size() == 1) invite.agent = agents.front();
@@ -144,6 +147,7 @@ Result<PeerRead> read_peer(const Context& ctx, const PeerOptions& o, std::string
   request.kind = std::string(kind);
   request.payload = std::move(payload);
   request.timeout = timeout;
+  if (o.seal) request.seal = peer::SealMode::always;
   if (o.via) {
     request.via = via_from_name(*o.via);
     if (!request.via) return Error(Errc::invalid_argument, "--via is path, a2a or mqtt");
@@ -152,7 +156,8 @@ Result<PeerRead> read_peer(const Context& ctx, const PeerOptions& o, std::string
     }
   }
   std::string path_failed;
-  if (route->path && (!request.via || *request.via == Via::path)) {
+  // A sealed request goes to the peer's node; its folder is read only in clear.
+  if (route->path && !o.seal && (!request.via || *request.via == Via::path)) {
     auto read = from_folder(*route);
     if (read.ok()) return PeerRead{std::move(read).value(), "read from its folder"};
     if (read.error().code() != Errc::unavailable || request.via || (!route->url && !route->mqtt)) return read.error();
@@ -301,6 +306,7 @@ int run_peer_feedback(Context& ctx, const PeerOptions& o) {
   req.from = agent_name(from);
   req.kind = std::string(kFeedbackKind);
   req.payload = json::Value::object({{"score", o.score}, {"comment", o.comment}});
+  if (o.seal) req.seal = peer::SealMode::always;
   auto sent = (*client)->send(req);
   if (!sent.ok()) return fail(ctx, sent.error());
   std::cout << "feedback " << sent->envelope.envelope.id << " to " << o.key << "/" << o.agent << " via " << via_name(sent->report.via)

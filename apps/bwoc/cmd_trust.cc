@@ -25,16 +25,36 @@ int run_trust_show(Context& ctx, const TrustOptions& o) {
   if (!ws.ok()) return fail(ctx, ws.error());
   auto key = ws->public_key();
   if (!key.ok()) return fail(ctx, key.error());
+  const Identity& id = ws->identity();
   if (o.json) {
-    print_json(json::Value::object({{"name", ws->name()},
-                                    {"public_key", key->to_text()},
-                                    {"fingerprint", key->fingerprint()},
-                                    {"root", ws->root().string()}}));
+    json::Value out = json::Value::object({{"name", ws->name()},
+                                           {"public_key", key->to_text()},
+                                           {"fingerprint", key->fingerprint()},
+                                           {"root", ws->root().string()}});
+    if (id.seal_key && id.seal_key_sig) {
+      out.set("seal_key", id.seal_key->to_text());
+      out.set("seal_key_sig", id.seal_key_sig->to_base64());
+    }
+    if (id.previous_public_key && id.previous_until) {
+      out.set("previous_public_key", id.previous_public_key->to_text());
+      out.set("previous_until", format_timestamp(*id.previous_until));
+    }
+    print_json(out);
     return 0;
   }
   std::cout << "workspace    " << ws->name() << "\n"
             << "public key   " << key->to_text() << "\n"
             << "fingerprint  " << key->fingerprint() << "\n";
+  if (id.seal_key && id.seal_key_sig) {
+    std::cout << "seal key     " << id.seal_key->to_text() << "\n"
+              << "  signed     " << id.seal_key_sig->to_base64() << "\n";
+  } else {
+    std::cout << "seal key     none: run `bwoc trust --keygen` to make one\n";
+  }
+  if (id.previous_public_key && id.previous_until) {
+    std::cout << "previous key " << id.previous_public_key->fingerprint() << ", still honoured until "
+              << format_timestamp(*id.previous_until) << "\n";
+  }
   return 0;
 }
 

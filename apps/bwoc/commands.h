@@ -61,6 +61,7 @@ struct CallOptions {
   std::optional<std::string> input, input_file, version, from, via;
   std::string timeout = "30s";
   bool json = false;
+  bool seal = false;
 };
 int run_discover(Context& ctx, const CallOptions& o);
 int run_call(Context& ctx, const CallOptions& o);
@@ -80,6 +81,8 @@ struct EnvelopeOptions {
   std::optional<std::string> now;
   std::string via = "path";
   bool explain = false;
+  bool seal = false;                    // sign: seal the payload to the audience's X25519 key
+  std::optional<std::string> seal_to;   // sign: ... or to this one
 };
 int run_envelope_sign(Context& ctx, const EnvelopeOptions& o);
 int run_envelope_verify(Context& ctx, const EnvelopeOptions& o);
@@ -101,6 +104,7 @@ struct SendOptions {
   std::string timeout = "30s";
   std::optional<std::string> payload, payload_file, re, via;
   bool json = false;
+  bool seal = false;
 };
 int run_send(Context& ctx, const SendOptions& o);
 
@@ -119,6 +123,7 @@ struct A2aOptions {
   std::string url, from, to, kind = "message";
   std::optional<std::string> payload, payload_file;
   bool json = false;
+  bool seal = false;
 };
 int run_a2a_serve(Context& ctx, const A2aOptions& o);
 int run_a2a_card(Context& ctx, const A2aOptions& o);
@@ -141,6 +146,7 @@ struct MqttOptions {
   // spool
   bool retry = false;
   bool json = false;
+  bool seal = false;  // publish
 };
 int run_mqtt_publish(Context& ctx, const MqttOptions& o);
 int run_mqtt_subscribe(Context& ctx, const MqttOptions& o);
@@ -171,6 +177,7 @@ struct PeerOptions {
   std::string agent, from, comment;
   int score = 0;
   std::string ask_timeout = "15s";
+  bool seal = false;
 };
 int run_invite(Context& ctx, const PeerOptions& o);
 int run_peer_add(Context& ctx, const PeerOptions& o);

@@ -174,6 +174,7 @@ void declare_call(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
   discover->add_option("--timeout", o->timeout, "How long to wait for the answer (default 30s)");
   discover->add_flag("--json", o->json, "Print JSON");
+  discover->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(discover, ctx, "discover", o, run_discover);
   CLI::App* call = app.add_subcommand("call", "Call a peer's skill and print its output");
   call->footer(
@@ -191,6 +192,7 @@ void declare_call(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
   call->add_option("--timeout", o->timeout, "How long to wait for the answer (default 30s)");
   call->add_flag("--json", o->json, "Print the whole answer as JSON");
+  call->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(call, ctx, "call", o, run_call);
 }
 
@@ -229,6 +231,8 @@ void declare_envelope(CLI::App& app, Context& ctx) {
   sign->add_option("--re", o->re, "Id of the envelope this one answers");
   sign->add_option("--id", o->id, "Use this id instead of a random one (test vectors only)");
   sign->add_option("--ts", o->ts, "Use this time instead of now (test vectors only)");
+  sign->add_flag("--seal", o->seal, "Seal the payload to the audience's X25519 key (routes.toml's seal_key, or this workspace's for self)");
+  sign->add_option("--seal-to", o->seal_to, "Seal the payload to this X25519 key, x25519:<base64>");
   on(sign, ctx, "envelope sign", o, run_envelope_sign);
 
   CLI::App* verify =
@@ -236,7 +240,9 @@ void declare_envelope(CLI::App& app, Context& ctx) {
   verify->footer(
       "Prints `ok` (exit 0) or the reason code of the first failed check (exit 1):\n"
       "malformed, unsupported_version, unknown_sender, wrong_audience,\n"
-      "unknown_recipient, bad_signature, stale, future, replayed.\n"
+      "unknown_recipient, bad_signature, stale, future, replayed, and for\n"
+      "sealed payloads bad_seal (does not open here) and unsealed (the peer is\n"
+      "declared seal = \"required\").\n"
       "A dry run: nothing is delivered, logged or recorded.\n\n"
       "Example:\n  bwoc envelope verify fixture.json --now 2026-11-22T08:00:01Z");
   verify->add_option("file", o->input, "Envelope file, or - for stdin (default)");
@@ -310,6 +316,7 @@ void declare_send(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
   cmd->add_option("--timeout", o->timeout, "How long to wait for receipts, every transport together (default 30s)");
   cmd->add_flag("--json", o->json, "Print JSON");
+  cmd->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(cmd, ctx, "send", o, run_send);
 }
 
@@ -368,6 +375,7 @@ void declare_a2a(CLI::App& app, Context& ctx) {
   send->add_option("--payload", o->payload, "Payload JSON (default: {})");
   send->add_option("--payload-file", o->payload_file, "Read the payload from a file, or - for stdin");
   send->add_flag("--json", o->json, "Print JSON, with the verified receipt");
+  send->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(send, ctx, "a2a send", o, run_a2a_send);
 }
 #endif
@@ -412,6 +420,7 @@ void declare_mqtt(CLI::App& app, Context& ctx) {
   pub->add_option("--wait", o->wait, "How long to wait for the receipt (default 10s; 0s: do not wait)");
   pub->add_flag("--require-receipt", o->require_receipt, "Exit 1 when no receipt came within --wait");
   pub->add_flag("--json", o->json, "Print JSON, with the verified receipt");
+  pub->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   add_broker_files(pub, *o);
   on(pub, ctx, "mqtt publish", o, run_mqtt_publish);
 
@@ -526,6 +535,7 @@ void declare_peer(CLI::App& app, Context& ctx) {
   status->add_option("--via", o->via, "Only this transport: path, a2a or mqtt");
   status->add_option("--timeout", o->ask_timeout, "How long to wait for the answer, every transport together (default 15s)");
   status->add_flag("--json", o->json, "Print JSON");
+  status->add_flag("--seal", o->seal, "Ask with a sealed envelope (never by reading its folder); the answer comes sealed");
   on(status, ctx, "peer status", o, run_peer_status);
   CLI::App* learn = peer->add_subcommand("learn", "The documents a peer shares, or one of them");
   learn->footer(
@@ -541,6 +551,7 @@ void declare_peer(CLI::App& app, Context& ctx) {
   learn->add_option("--via", o->via, "Only this transport: path, a2a or mqtt");
   learn->add_option("--timeout", o->ask_timeout, "How long to wait for the answer, every transport together (default 15s)");
   learn->add_flag("--json", o->json, "Print JSON");
+  learn->add_flag("--seal", o->seal, "Ask with a sealed envelope (never by reading its folder); the answer comes sealed");
   on(learn, ctx, "peer learn", o, run_peer_learn);
   CLI::App* feedback = peer->add_subcommand("feedback", "Send a signed feedback envelope to a peer's agent");
   feedback->add_option("key", o->key, "The peer's alias")->required();
@@ -548,6 +559,7 @@ void declare_peer(CLI::App& app, Context& ctx) {
   feedback->add_option("--score", o->score, "1 to 5")->required();
   feedback->add_option("--comment", o->comment, "What to say");
   feedback->add_option("--from", o->from, "Our agent that gives it (default: the only one)");
+  feedback->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(feedback, ctx, "peer feedback", o, run_peer_feedback);
   CLI::App* remove = peer->add_subcommand("remove", "Remove a declared peer from routes.toml");
   remove->add_option("key", o->key, "The peer's alias")->required();

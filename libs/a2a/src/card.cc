@@ -13,6 +13,11 @@ json::Value agent_card(const CardInfo& info) {
                                            {"agent", info.agent},
                                            {"publicKey", info.public_key.to_text()},
                                            {"fingerprint", info.public_key.fingerprint()}});
+  // Sealed payloads: clients seal to this key (signed by publicKey).
+  if (info.seal_key && info.seal_key_sig) {
+    params.set("sealKey", info.seal_key->to_text());
+    params.set("sealKeySig", info.seal_key_sig->to_base64());
+  }
   if (!info.skill_contracts.is_null()) {
     params.set("skills", info.skill_contracts);
     params.set("skillSetHash", info.skill_set_hash);
@@ -80,6 +85,8 @@ Result<CardInfo> card_info_for(const Workspace& ws, std::string_view agent, std:
   info.agent = std::string(agent);
   info.base_url = std::string(base_url);
   info.public_key = key;
+  info.seal_key = ws.identity().seal_key;
+  info.seal_key_sig = ws.identity().seal_key_sig;
   // The extended card lists what the caller's tier may call; the public one,
   // only skills open to tier 0.
   info.extended_card = true;

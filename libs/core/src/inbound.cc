@@ -133,22 +133,6 @@ struct Inbound::Impl {
     return Error(Errc::not_found, "the sealed request names no key to seal its answer to");
   }
 
-  // After check 8 (receiver.h, ReceiverOptions::open): a sealed payload is
-  // opened with this workspace's X25519 key, or the envelope is refused.
-  std::optional<Refusal> open(Envelope& env, const PeerRoute* peer) {
-    if (!env.sealed) {
-      if (peer != nullptr && peer->seal == PeerRoute::Seal::required) {
-        return Refusal{Reason::unsealed, "peer \"" + peer->key + "\" is declared seal = \"required\", and this envelope is not sealed"};
-      }
-      return std::nullopt;
-    }
-    auto keys = ring->keys();
-    std::vector<const SealSecretKey*> secrets = keys->seal_secrets(options.clock());
-    auto payload = open_payload(env, secrets);
-    if (!payload.ok()) return Refusal{Reason::bad_seal, payload.error().message()};
-    env.opened = std::make_shared<const json::Value>(std::move(payload).value());
-    return std::nullopt;
-  }
 
   // A policy refusal of a verified sender: a signed error (spec §3), or
   // silence when the policy is about this endpoint rather than the sender.
@@ -280,8 +264,7 @@ Result<std::unique_ptr<Inbound>> Inbound::open(const Workspace& ws, InboundOptio
   ropts.clock = impl->options.clock;
   ropts.routes_recheck_ms = impl->options.routes_recheck_ms;
   ropts.policy = [raw](const Envelope& env, const std::string&) { return raw->policy(env); };
-  ropts.own_key = [raw](const PublicKey& key, UnixMillis now) { return raw->ring->keys()->is_own(key, now); };
-  ropts.open = [raw](Envelope& env, const PeerRoute* peer) { return raw->open(env, peer); };
+  use_key_ring(ropts, *raw->ring);  // our own keys, and sealed payloads opened after check 8
   BWOC_ASSIGN_OR_RETURN(impl->receiver, Receiver::open(ws, std::move(ropts)));
   impl->workers = std::make_unique<WorkQueue>(std::max<std::size_t>(impl->options.workers, 1),
                                               std::max<std::size_t>(impl->options.max_queued, 1));

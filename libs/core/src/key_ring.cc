@@ -84,4 +84,25 @@ std::shared_ptr<const WorkspaceKeys> KeyRing::keys() {
   return keys_;
 }
 
+std::optional<Refusal> open_received(Envelope& env, const PeerRoute* peer, const WorkspaceKeys& keys, UnixMillis now) {
+  if (!env.sealed) {
+    if (peer != nullptr && peer->seal == PeerRoute::Seal::required) {
+      return Refusal{Reason::unsealed, "peer \"" + peer->key + "\" is declared seal = \"required\", and this envelope is not sealed"};
+    }
+    return std::nullopt;
+  }
+  std::vector<const SealSecretKey*> secrets = keys.seal_secrets(now);
+  auto payload = open_payload(env, secrets);
+  if (!payload.ok()) return Refusal{Reason::bad_seal, payload.error().message()};
+  env.opened = std::make_shared<const json::Value>(std::move(payload).value());
+  return std::nullopt;
+}
+
+void use_key_ring(ReceiverOptions& options, KeyRing& ring) {
+  KeyRing* r = &ring;
+  options.own_key = [r](const PublicKey& key, UnixMillis now) { return r->keys()->is_own(key, now); };
+  std::function<UnixMillis()> clock = options.clock;
+  options.open = [r, clock](Envelope& env, const PeerRoute* peer) { return open_received(env, peer, *r->keys(), clock()); };
+}
+
 }  // namespace bwoc

@@ -26,6 +26,10 @@ const std::string* string_member(const json::Value& v, const char* name) {
 std::string encode_invite(const Invite& invite) {
   json::Value v = json::Value::object({{"v", 1}, {"name", invite.name}, {"pubkey", invite.pubkey.to_text()}});
   if (invite.agent) v.set("agent", *invite.agent);
+  if (invite.seal_key && invite.seal_key_sig) {
+    v.set("seal_key", invite.seal_key->to_text());
+    v.set("seal_key_sig", invite.seal_key_sig->to_base64());
+  }
   if (invite.path) v.set("path", *invite.path);
   if (invite.url) v.set("url", *invite.url);
   if (invite.mqtt) v.set("mqtt", json::Value::object({{"broker", invite.mqtt->broker}, {"topic", invite.mqtt->topic}}));
@@ -59,7 +63,7 @@ Result<Invite> decode_invite(std::string_view code) {
     return bad_code("it is of a version this bwoc does not know");
   }
   for (const auto& m : doc->members()) {
-    static constexpr std::string_view kKnown[] = {"v", "name", "pubkey", "agent", "path", "url", "mqtt"};
+    static constexpr std::string_view kKnown[] = {"v", "name", "pubkey", "agent", "path", "url", "mqtt", "seal_key", "seal_key_sig"};
     if (std::find(std::begin(kKnown), std::end(kKnown), m.name) == std::end(kKnown)) {
       return bad_code("it holds an unknown field \"" + m.name + "\"");
     }
@@ -76,6 +80,17 @@ Result<Invite> decode_invite(std::string_view code) {
   if (const std::string* a = string_member(*doc, "agent")) {
     if (!is_valid_agent_name(*a)) return bad_code("its agent is not an agent name");
     invite.agent = *a;
+  }
+  const std::string* seal_key = string_member(*doc, "seal_key");
+  const std::string* seal_key_sig = string_member(*doc, "seal_key_sig");
+  if (seal_key != nullptr || seal_key_sig != nullptr) {
+    auto k = seal_key ? SealPublicKey::from_text(*seal_key) : Result<SealPublicKey>(Error(Errc::invalid_argument, "missing"));
+    auto s = seal_key_sig ? Signature::from_base64(*seal_key_sig) : Result<Signature>(Error(Errc::invalid_argument, "missing"));
+    if (!k.ok() || !s.ok() || !verify_seal_key(invite.pubkey, *k, *s)) {
+      return bad_code("its seal key is not signed by its public key");
+    }
+    invite.seal_key = *k;
+    invite.seal_key_sig = *s;
   }
   if (const std::string* p = string_member(*doc, "path")) invite.path = *p;
   if (const std::string* u = string_member(*doc, "url")) invite.url = *u;
@@ -100,6 +115,8 @@ std::string peer_table(const Invite& invite, const std::string& alias) {
   p.name = invite.name;
   p.pubkey = invite.pubkey;
   p.agent = invite.agent;
+  p.seal_key = invite.seal_key;
+  p.seal_key_sig = invite.seal_key_sig;
   if (invite.path) p.path = *invite.path;
   p.url = invite.url;
   p.mqtt = invite.mqtt;

@@ -15,6 +15,7 @@
 #include "bwoc/core/json.h"
 #include "bwoc/core/keys.h"
 #include "bwoc/core/result.h"
+#include "bwoc/core/seal.h"
 #include "bwoc/core/workspace.h"
 
 namespace bwoc::a2a {
@@ -28,6 +29,9 @@ struct CardInfo {
   std::string description;
   std::string base_url;  // "http://127.0.0.1:8080": the card says <base_url>/a2a
   PublicKey public_key;
+  // The X25519 key sealed payloads are sealed to, signed by public_key.
+  std::optional<SealPublicKey> seal_key;
+  std::optional<Signature> seal_key_sig;
   json::Value skills = json::Value::array();  // public skills, in A2A AgentSkill shape
   // The extended card only: the full skill contracts and their set's hash,
   // published in the bwoc extension's params.

@@ -16,7 +16,10 @@
 #include <optional>
 #include <vector>
 
+#include "bwoc/core/envelope.h"
 #include "bwoc/core/keys.h"
+#include "bwoc/core/receiver.h"
+#include "bwoc/core/routes.h"
 #include "bwoc/core/result.h"
 #include "bwoc/core/seal.h"
 #include "bwoc/core/timestamp.h"
@@ -60,6 +63,16 @@ class KeyRing {
   UnixMillis checked_at_ = 0;
   std::string stamp_;  // identity.toml's inode, size and mtime when last read
 };
+
+// What a receiver does right after check 8 (ReceiverOptions::open): opens a
+// sealed payload with this workspace's X25519 keys (bad_seal when it does
+// not open), and refuses an unsealed envelope from a peer declared
+// seal = "required" (unsealed). `peer` is nullptr for this workspace itself.
+std::optional<Refusal> open_received(Envelope& envelope, const PeerRoute* peer, const WorkspaceKeys& keys,
+                                     UnixMillis now);
+
+// Points a receiver's own_key and open hooks at `ring`, which must outlive it.
+void use_key_ring(ReceiverOptions& options, KeyRing& ring);
 
 }  // namespace bwoc
 
