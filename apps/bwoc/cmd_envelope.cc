@@ -95,9 +95,9 @@ int run_envelope_verify(Context& ctx, const EnvelopeOptions& o) {
   if (!text.ok()) return fail(ctx, text.error());
   // The same checks as a node's: its own keys (a rotation's grace period
   // too), and a sealed payload opened with its X25519 key.
+  // (A workspace that holds only its public key checks everything but that.)
   auto ring = KeyRing::open(*ws, ropts.clock);
-  if (!ring.ok()) return fail(ctx, ring.error());
-  use_key_ring(ropts, **ring);
+  if (ring.ok()) use_key_ring(ropts, **ring);
   auto rx = Receiver::open(*ws, ropts);
   if (!rx.ok()) return fail(ctx, rx.error());
   Delivery d = (*rx)->check(*text, *via_from_name(o.via));

@@ -96,6 +96,7 @@ int run_peer_list(Context& ctx, const PeerOptions& o) {
                                            {"target", r.target},
                                            {"reachability", std::string(peer::state_name(r.state))}});
       if (!r.detail.empty()) v.set("detail", r.detail);
+      if (const PeerRoute* route = routes->find(r.key)) v.set("key_state", key_state(*route, now_millis()));
       if (r.last_seen) v.set("last_seen", format_timestamp(*r.last_seen));
       arr.push_back(std::move(v));
     }
@@ -112,9 +113,11 @@ int run_peer_list(Context& ctx, const PeerOptions& o) {
     if (r.state != peer::Reach::State::reachable) {
       state += r.last_seen ? " (last seen " + format_timestamp(*r.last_seen) + ")" : " (never seen)";
     }
-    rows.push_back({r.key, r.name.empty() ? "-" : r.name, std::string(via_name(r.via)), r.target, state});
+    const PeerRoute* route = routes->find(r.key);
+    rows.push_back({r.key, r.name.empty() ? "-" : r.name, std::string(via_name(r.via)), r.target, state,
+                    route ? key_state(*route, now_millis()) : "pinned"});
   }
-  print_table({"KEY", "NAME", "VIA", "TARGET", "REACHABILITY"}, rows);
+  print_table({"KEY", "NAME", "VIA", "TARGET", "REACHABILITY", "PINNED KEY"}, rows);
   return 0;
 }
 

@@ -1,7 +1,9 @@
 // bwoc trust: the workspace's key pair, and its peers' tiers; bwoc goal.
 #include <iostream>
 
+#include "bwoc/core/key_kinds.h"
 #include "bwoc/core/trust.h"
+#include "bwoc/node/key_change.h"
 #include "bwoc/core/workspace.h"
 #include "commands.h"
 
@@ -78,14 +80,35 @@ void print_goal(const Goal& g) {
 
 }  // namespace
 
+std::string key_state(const PeerRoute& peer, UnixMillis now) {
+  if (peer.revoked) return "revoked " + format_timestamp(*peer.revoked) + ": needs a new invite";
+  if (peer.previous_pubkey && peer.previous_until && now < *peer.previous_until) {
+    return "rotated: old key " + peer.previous_pubkey->fingerprint() + " accepted until " +
+           format_timestamp(*peer.previous_until);
+  }
+  return "pinned";
+}
+
 int run_trust_list(Context& ctx, const TrustOptions& o) {
-  auto trust = open_trust(ctx);
-  if (!trust.ok()) return fail(ctx, trust.error());
-  auto peers = trust->list();
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto routes = Routes::load(ws->routes_file(), ws->root());
+  if (!routes.ok()) return fail(ctx, routes.error());
+  TrustStore trust(*ws, std::make_shared<const Routes>(*routes), false);
+  auto peers = trust.list();
   if (!peers.ok()) return fail(ctx, peers.error());
+  UnixMillis now = now_millis();
+  auto state_of = [&](const PeerTrust& p) {
+    const PeerRoute* route = routes->find(p.peer);
+    return route ? key_state(*route, now) : std::string("pinned");
+  };
   if (o.json) {
     json::Value out = json::Value::array();
-    for (const PeerTrust& p : *peers) out.push_back(peer_trust_json(p));
+    for (const PeerTrust& p : *peers) {
+      json::Value v = peer_trust_json(p);
+      v.set("key_state", state_of(p));
+      out.push_back(std::move(v));
+    }
     print_json(out);
     return 0;
   }
@@ -93,13 +116,66 @@ int run_trust_list(Context& ctx, const TrustOptions& o) {
   for (const PeerTrust& p : *peers) {
     rows.push_back({p.peer, std::to_string(p.tier) + " " + std::string(tier_name(p.tier)),
                     std::to_string(p.declared), std::to_string(p.consecutive_failures) + " in a row, " +
-                                                    std::to_string(p.total_failures) + " in all"});
+                                                    std::to_string(p.total_failures) + " in all",
+                    state_of(p)});
   }
   if (rows.empty()) {
     std::cout << "no peers declared\n";
     return 0;
   }
-  print_table({"PEER", "TIER", "DECLARED", "FAILED CALLS"}, rows);
+  print_table({"PEER", "TIER", "DECLARED", "FAILED CALLS", "KEY"}, rows);
+  return 0;
+}
+
+namespace {
+
+void print_notices(const node::KeyChange& change) {
+  std::size_t confirmed = 0;
+  for (const node::PeerNotice& n : change.peers) {
+    std::cout << "  " << n.peer << ": " << (n.confirmed ? "" : "not confirmed yet: ") << n.detail << "\n";
+    if (n.confirmed) ++confirmed;
+  }
+  std::cout << confirmed << " of " << change.peers.size() << " peers confirmed";
+  if (confirmed < change.peers.size()) {
+    std::cout << "; the others get it when they are back (their drop folder, the MQTT spool)";
+  }
+  std::cout << "\n";
+}
+
+}  // namespace
+
+int run_trust_rotate(Context& ctx, const TrustOptions& o) {
+  auto grace = millis(o.grace, "--grace");
+  if (!grace.ok()) return fail(ctx, grace.error());
+  if (grace->count() > kMaxKeyGraceMs) return usage(ctx, "--grace is at most 30d");
+  auto timeout = millis(o.timeout, "--timeout");
+  if (!timeout.ok()) return fail(ctx, timeout.error());
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto change = node::rotate_key(*ws, grace->count(), *timeout);
+  if (!change.ok()) return fail(ctx, change.error());
+  std::cout << "Rotated the key of workspace \"" << ws->name() << "\"\n"
+            << "  new key      " << change->new_key.to_text() << " (" << change->new_key.fingerprint() << ")\n"
+            << "  old key      " << change->old_key.fingerprint() << ", still honoured until "
+            << format_timestamp(change->grace_until) << "\n";
+  print_notices(*change);
+  return 0;
+}
+
+int run_trust_revoke(Context& ctx, const TrustOptions& o) {
+  if (!o.force) {
+    return usage(ctx, "revoking the key makes every peer refuse it at once and need a new invite: add --force");
+  }
+  auto timeout = millis(o.timeout, "--timeout");
+  if (!timeout.ok()) return fail(ctx, timeout.error());
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto change = node::revoke_key(*ws, *timeout);
+  if (!change.ok()) return fail(ctx, change.error());
+  std::cout << "Revoked key " << change->old_key.fingerprint() << " of workspace \"" << ws->name() << "\"\n"
+            << "  new key      " << change->new_key.to_text() << " (" << change->new_key.fingerprint() << ")\n"
+            << "  every peer needs a new invite: `bwoc invite`\n";
+  print_notices(*change);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bwoc/core/routes.h"
 #include "cli.h"
 
 namespace bwoc::cli {
@@ -25,7 +26,12 @@ struct TrustOptions {
   bool force = false;
   bool json = false;
   std::string peer, tier;  // trust set
+  std::string grace = "7d", timeout = "15s";  // trust rotate / revoke
 };
+int run_trust_rotate(Context& ctx, const TrustOptions& o);
+int run_trust_revoke(Context& ctx, const TrustOptions& o);
+// How a peer's pinned key stands: "pinned", "rotated, old key until …", "revoked: needs a new invite".
+std::string key_state(const PeerRoute& peer, UnixMillis now);
 int run_trust_keygen(Context& ctx, const TrustOptions& o);
 int run_trust_show(Context& ctx, const TrustOptions& o);
 int run_trust_list(Context& ctx, const TrustOptions& o);

@@ -87,6 +87,24 @@ void declare_trust(CLI::App& app, Context& ctx) {
       "a row lower a peer one tier, 10 in all lower it to UNTRUSTED.");
   list->add_flag("--json", o->json, "Print JSON");
   on(list, ctx, "trust list", o, run_trust_list);
+  CLI::App* rotate = trust->add_subcommand("rotate", "Make a new key pair and tell every peer (signed by both keys)");
+  rotate->footer(
+      "Sends each declared peer a key.rotate signed by the old key and by the new one;\n"
+      "each re-pins this workspace in its routes.toml and accepts the old key until\n"
+      "the grace period ends, so that envelopes already on their way still arrive.\n"
+      "A peer that is away gets it when it is back.");
+  rotate->add_option("--grace", o->grace, "How long peers still accept the old key (default 7d, at most 30d)");
+  rotate->add_option("--timeout", o->timeout, "How long to wait for each peer's answer (default 15s)");
+  on(rotate, ctx, "trust rotate", o, run_trust_rotate);
+  CLI::App* revoke = trust->add_subcommand("revoke", "Revoke a leaked key: every peer refuses it at once");
+  revoke->footer(
+      "Sends each declared peer a key.revoke signed by the key it revokes (whoever\n"
+      "holds a leaked key can only lock himself out), then makes a new key pair.\n"
+      "Peers refuse the old key at once and list this workspace as needing a new\n"
+      "invite. A peer that is away gets it when it is back.");
+  revoke->add_flag("--force", o->force, "Yes, revoke it");
+  revoke->add_option("--timeout", o->timeout, "How long to wait for each peer's answer (default 15s)");
+  on(revoke, ctx, "trust revoke", o, run_trust_revoke);
   CLI::App* set = trust->add_subcommand("set", "Set a peer's tier by hand (and clear its failure counts)");
   set->add_option("peer", o->peer, "The peer's alias in routes.toml")->required();
   set->add_option("tier", o->tier, "0-3 or UNTRUSTED, KNOWN, INTERNAL, PRIVILEGED")->required();

@@ -126,7 +126,8 @@ twice=$(echo "$OUT" | jq -r .re)
 wait_for_text "$WORK/beta-ingest.log" "id=$twice"
 expect_eq "$(grep -c "\"id\":\"$twice\"" "$inbox")" "1"
 calls=$(grep -c '"side":"provider".*"skill":"word-count"' beta/.bwoc/state/skill-calls.jsonl)
-expect_eq "$calls" "$(grep -c '"skill":"word-count"' "$inbox")"
+# (Calls are sealed by default, beta's card publishing its X25519 key: `inbox list` opens them.)
+expect_eq "$calls" "$(bwoc -w beta inbox list agent-b --json --limit 0 | jq '[.[] | select(.kind == "skill.call" and .payload.skill == "word-count")] | length')"
 expect_ok bwoc -w beta inbox verify agent-b
 
 # A peer reached only by MQTT, declared from its invite code (which names

@@ -590,6 +590,7 @@ Receiver::~Receiver() = default;
 const Workspace& Receiver::workspace() const { return impl_->ws; }
 
 std::shared_ptr<const Routes> Receiver::routes() { return impl_->current_routes(impl_->opts.clock()); }
+void Receiver::routes_changed() { (void)impl_->current_routes(impl_->opts.clock(), /*look_now=*/true); }
 
 Receiver::Stats Receiver::stats() const {
   Stats s;

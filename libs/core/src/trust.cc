@@ -210,11 +210,30 @@ Result<std::optional<int>> TrustStore::tier_of(const PublicKey& key, UnixMillis 
   if (route == nullptr) return std::optional<int>();
   std::optional<int> tier;
   BWOC_RETURN_IF_ERROR(update(now, [&](State& s) -> Result<bool> {
-    auto it = s.keys.find(key.to_text());
+    // By the pinned key: a rotated peer's previous key shares its state.
+    auto it = s.keys.find(route->pubkey.to_text());
     tier = it != s.keys.end() && it->second.tier ? *it->second.tier : declared_tier(*route);
     return false;
   }));
   return tier;
+}
+
+Status TrustStore::rename_key(const PublicKey& old_key, const PublicKey& new_key) {
+  return update(now_millis(), [&](State& s) -> Result<bool> {
+    bool changed = false;
+    if (auto it = s.keys.find(old_key.to_text()); it != s.keys.end()) {
+      s.keys[new_key.to_text()] = it->second;
+      s.keys.erase(it);
+      changed = true;
+    }
+    for (Goal& g : s.goals) {
+      if (g.key == old_key.to_text()) {
+        g.key = new_key.to_text();
+        changed = true;
+      }
+    }
+    return changed;
+  });
 }
 
 Result<std::vector<PeerTrust>> TrustStore::list(UnixMillis now) {

@@ -291,25 +291,53 @@ Result<SealSecretKey> Workspace::load_previous_seal_secret() const {
   return load_seal_file(previous_seal_key_file(), identity_.previous_seal_key);
 }
 
+Result<Workspace::NextKeys> Workspace::prepare_rotation() {
+  BWOC_RETURN_IF_ERROR(public_key());
+  auto key = load_secret_key_file(next_secret_key_file());
+  if (!key.ok()) {
+    if (key.error().code() != Errc::not_found) return key.error();
+    BWOC_RETURN_IF_ERROR(write_secret_key_file(next_secret_key_file(), SecretKey::generate(), true));
+    key = load_secret_key_file(next_secret_key_file());
+    if (!key.ok()) return key.error();
+  }
+  auto seal = load_secret_bytes_file(next_seal_key_file(), kSealSecretLinePrefix);
+  if (!seal.ok()) {
+    if (seal.error().code() != Errc::not_found) return seal.error();
+    BWOC_RETURN_IF_ERROR(write_secret_bytes_file(next_seal_key_file(), kSealSecretLinePrefix,
+                                                 SealSecretKey::generate().secret(), true));
+    seal = load_secret_bytes_file(next_seal_key_file(), kSealSecretLinePrefix);
+    if (!seal.ok()) return seal.error();
+  }
+  SealPublicKey seal_key = SealSecretKey::from_bytes(seal->bytes).public_key();
+  Signature sig = sign_seal_key(*key, seal_key);
+  return NextKeys{std::move(key).value(), seal_key, sig};
+}
+
 Result<PublicKey> Workspace::rotate(std::int64_t grace_ms, UnixMillis now) {
+  BWOC_ASSIGN_OR_RETURN(NextKeys next, prepare_rotation());
   BWOC_ASSIGN_OR_RETURN(SecretKey old_key, load_secret_key());
   auto old_seal = load_seal_secret();
+  BWOC_ASSIGN_OR_RETURN(SecretBytes next_seal, load_secret_bytes_file(next_seal_key_file(), kSealSecretLinePrefix));
   // The old secrets first: a crash half-way leaves the old identity and its keys whole.
   BWOC_RETURN_IF_ERROR(write_secret_key_file(previous_secret_key_file(), old_key, true));
   if (old_seal.ok()) {
     BWOC_RETURN_IF_ERROR(write_secret_bytes_file(previous_seal_key_file(), kSealSecretLinePrefix, old_seal->secret(), true));
   }
-  SecretKey key = SecretKey::generate();
-  Identity next = identity_;
-  next.previous_public_key = old_key.public_key();
-  next.previous_seal_key = old_seal.ok() ? std::optional<SealPublicKey>(old_seal->public_key()) : std::nullopt;
-  next.previous_until = now + grace_ms;
-  next.public_key = key.public_key();
-  BWOC_RETURN_IF_ERROR(make_seal_key(seal_key_file(), key, next));
-  BWOC_RETURN_IF_ERROR(write_secret_key_file(secret_key_file(), key, true));
-  identity_ = std::move(next);
+  Identity updated = identity_;
+  updated.previous_public_key = old_key.public_key();
+  updated.previous_seal_key = old_seal.ok() ? std::optional<SealPublicKey>(old_seal->public_key()) : std::nullopt;
+  updated.previous_until = now + grace_ms;
+  updated.public_key = next.key.public_key();
+  updated.seal_key = next.seal_key;
+  updated.seal_key_sig = next.seal_key_sig;
+  BWOC_RETURN_IF_ERROR(write_secret_key_file(secret_key_file(), next.key, true));
+  BWOC_RETURN_IF_ERROR(write_secret_bytes_file(seal_key_file(), kSealSecretLinePrefix, next_seal.bytes, true));
+  identity_ = std::move(updated);
   BWOC_RETURN_IF_ERROR(write_identity());
-  return key.public_key();
+  std::error_code ec;
+  fs::remove(next_secret_key_file(), ec);
+  fs::remove(next_seal_key_file(), ec);
+  return identity_.public_key.value();
 }
 
 std::vector<std::string> Workspace::agents() const {

@@ -160,6 +160,9 @@ class Inbound {
   PublicKey public_key() const;
   std::shared_ptr<const WorkspaceKeys> keys() const;
   std::shared_ptr<const Routes> routes();
+  // routes.toml was just changed by this node (a re-pin, a revocation):
+  // read it again now, not at the next interval.
+  void routes_changed();
   Receiver::Stats receiver_stats() const;
 
  private:

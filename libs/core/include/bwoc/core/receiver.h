@@ -124,6 +124,8 @@ class Receiver {
   const Workspace& workspace() const;
   // The pinned routes as last loaded.
   std::shared_ptr<const Routes> routes();
+  // Reads routes.toml again now (after this node changed it: issue 16).
+  void routes_changed();
 
   struct Stats {
     std::uint64_t accepted = 0, duplicates = 0, refused = 0, denied = 0, failed = 0, commits = 0;

@@ -67,6 +67,8 @@ class Workspace {
   std::filesystem::path seal_key_file() const { return credentials_dir() / "x25519.secret"; }
   std::filesystem::path previous_secret_key_file() const { return credentials_dir() / "previous-ed25519.secret"; }
   std::filesystem::path previous_seal_key_file() const { return credentials_dir() / "previous-x25519.secret"; }
+  std::filesystem::path next_secret_key_file() const { return credentials_dir() / "next-ed25519.secret"; }
+  std::filesystem::path next_seal_key_file() const { return credentials_dir() / "next-x25519.secret"; }
   std::filesystem::path state_dir() const { return bwoc_dir() / "state"; }
   std::filesystem::path drop_dir() const { return bwoc_dir() / "drop"; }
   std::filesystem::path quarantine_dir() const { return bwoc_dir() / "quarantine"; }
@@ -97,7 +99,17 @@ class Workspace {
   Result<SecretKey> load_previous_secret_key() const;
   Result<SealSecretKey> load_previous_seal_secret() const;
 
-  // Replaces both key pairs with new ones and keeps the old ones as the
+  // A rotation in two steps, so that peers hear of the new key before it
+  // signs anything. The next key pairs, made now (or those an interrupted
+  // rotation made: a key peers may already have pinned is never lost), kept
+  // in the credential store until rotate() puts them in place.
+  struct NextKeys {
+    SecretKey key;
+    SealPublicKey seal_key;
+    Signature seal_key_sig;  // by the next key
+  };
+  Result<NextKeys> prepare_rotation();
+  // Puts the next key pairs in place, and keeps the current ones as the
   // previous pair for `grace_ms` from `now`. Returns the new Ed25519 key.
   Result<PublicKey> rotate(std::int64_t grace_ms, UnixMillis now);
 
