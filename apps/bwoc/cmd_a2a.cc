@@ -64,7 +64,9 @@ int run_a2a_card(Context& ctx, const A2aOptions& o) {
   std::string base = o.public_url.empty() ? "http://" + o.bind + ":" + std::to_string(o.port) : o.public_url;
   auto info = a2a::card_info_for(*ws, agent_name(o.agent), base);
   if (!info.ok()) return fail(ctx, info.error());
-  print_json(a2a::agent_card(*info));
+  auto key = ws->load_secret_key();
+  if (!key.ok()) return fail(ctx, key.error());
+  print_json(a2a::sign_card(a2a::agent_card(*info), *key));
   return 0;
 }
 

@@ -96,6 +96,11 @@ Result<json::Value> fetch_pinned_card(const PeerRoute& peer, const ClientOptions
     return Error(Errc::refused, "peer \"" + peer.key + "\" at " + base + " publishes the key " + published->to_text() +
                                     ", but routes.toml pins " + peer.pubkey.to_text() + ": not sending");
   }
+  // Nothing else on the card is used before its signature verifies with the pinned key.
+  if (Status signed_by_peer = verify_card_signature(card, peer.pubkey); !signed_by_peer.ok()) {
+    return Error(Errc::refused, "peer \"" + peer.key + "\" at " + base + ": " + signed_by_peer.error().message() +
+                                    ": not using it");
+  }
   return card;
 }
 

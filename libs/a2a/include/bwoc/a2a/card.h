@@ -42,6 +42,14 @@ struct CardInfo {
 
 json::Value agent_card(const CardInfo& info);
 
+// The card with A2A's `signatures` member: one RFC 7515 JWS, EdDSA with the
+// workspace key, detached, over the RFC 8785 form of the card without
+// `signatures` (protected header {"alg":"EdDSA","kid":<key>,"typ":"JOSE"}).
+json::Value sign_card(json::Value card, const SecretKey& key);
+// OK when one of the card's signatures is `key`'s over the card as it is;
+// Errc::refused otherwise (none, or none that verifies).
+Status verify_card_signature(const json::Value& card, const PublicKey& key);
+
 // The skills of an offer (what the inbound layer says a tier may see: the
 // payload of a skill.discover answer) as A2A AgentSkill objects.
 json::Value card_skills(const json::Value& offer);
