@@ -17,12 +17,7 @@ mkdir -p beta/docs
 printf '# Design\n\nMARK-doc-text\n' >beta/docs/design.md
 expect_ok bwoc -w beta share add beta/docs/design.md --name DESIGN --description "How beta is built"
 expect_ok bwoc -w beta task add research "MARK-task-title"
-skills=beta/agents/agent-b/skills
-mkdir -p "$skills"
-cp "$TESTS_DIR/../.bwoc-example/agents/agent-wenchang/skills/"*.sh "$skills/"
-jq --argjson ex "$(jq .skills "$TESTS_DIR/../.bwoc-example/agents/agent-wenchang/config.manifest.json")" \
-  '.skills = $ex' beta/agents/agent-b/config.manifest.json >"$WORK/m.json"
-mv "$WORK/m.json" beta/agents/agent-b/config.manifest.json
+give_example_skills beta agent-b
 
 # --- The middle: a broker whose every message is recorded, an HTTP proxy
 # that records every byte, and beta's drop folder looked at before beta takes it in.

@@ -15,12 +15,7 @@ mkdir -p beta/docs
 printf '# How beta is built\n\nBy hand.\n' >beta/docs/design.md
 expect_ok bwoc -w beta share add beta/docs/design.md --name DESIGN --description "How beta is built"
 expect_ok bwoc -w beta task add research "Analyse the incident"
-skills=beta/agents/agent-b/skills
-mkdir -p "$skills"
-cp "$TESTS_DIR/../.bwoc-example/agents/agent-wenchang/skills/"*.sh "$skills/"
-jq --argjson ex "$(jq .skills "$TESTS_DIR/../.bwoc-example/agents/agent-wenchang/config.manifest.json")" \
-  '.skills = $ex' beta/agents/agent-b/config.manifest.json >"$WORK/m.json"
-mv "$WORK/m.json" beta/agents/agent-b/config.manifest.json
+give_example_skills beta agent-b
 
 # --- beta's three services: A2A, MQTT, and the path ingest.
 start_broker main || finish

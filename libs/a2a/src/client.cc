@@ -207,12 +207,27 @@ std::optional<SealPublicKey> card_seal_key(const json::Value& card, const Public
   return std::nullopt;
 }
 
+Result<json::Value> A2aTransport::pinned_card(const PeerRoute& peer, const ClientOptions& options) {
+  constexpr auto kFresh = std::chrono::seconds(30);
+  std::string slot = peer.url.value_or("") + " " + peer.pubkey.to_text();
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(cards_mu_);
+    if (auto it = cards_.find(slot); it != cards_.end() && now - it->second.first < kFresh) return it->second.second;
+  }
+  BWOC_ASSIGN_OR_RETURN(json::Value card, fetch_pinned_card(peer, options));
+  std::lock_guard lock(cards_mu_);
+  if (cards_.size() > 1024) cards_.clear();
+  cards_[slot] = {now, card};
+  return card;
+}
+
 std::optional<SealPublicKey> A2aTransport::advertised_seal_key(const PeerRoute& peer, std::chrono::milliseconds timeout) {
   if (!peer.url) return std::nullopt;
   ClientOptions options = options_;
   options.timeout = std::min(options.timeout, timeout);
   options.connect_timeout = std::min(options.connect_timeout, timeout);
-  auto card = fetch_pinned_card(peer, options);
+  auto card = pinned_card(peer, options);
   if (!card.ok()) return std::nullopt;
   return card_seal_key(*card, peer.pubkey);
 }
@@ -224,7 +239,7 @@ Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const SignedEnve
   ClientOptions options = options_;
   options.timeout = std::min(options.timeout, timeout);
   options.connect_timeout = std::min(options.connect_timeout, timeout);
-  BWOC_ASSIGN_OR_RETURN(json::Value card, fetch_pinned_card(peer, options));
+  BWOC_ASSIGN_OR_RETURN(json::Value card, pinned_card(peer, options));
   const Envelope& env = envelope.envelope;
   BWOC_ASSIGN_OR_RETURN(Answer a, exchange(peer, card, base, envelope.text, env, options));
   SendReport report;

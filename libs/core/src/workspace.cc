@@ -71,36 +71,23 @@ Result<Identity> read_identity(const fs::path& file) {
     if (!parsed.ok()) return config_error(file, pk, parsed.error().message());
     id.public_key = *parsed;
   }
-  if (const toml::node* sk = table.get("seal_key")) {
-    auto text = sk->value<std::string>();
-    auto parsed = text ? SealPublicKey::from_text(*text) : Result<SealPublicKey>(Error(Errc::invalid_argument, "\"seal_key\" must be a string"));
-    if (!parsed.ok()) return config_error(file, sk, parsed.error().message());
-    id.seal_key = *parsed;
-  }
-  if (const toml::node* sig = table.get("seal_key_sig")) {
-    auto text = sig->value<std::string>();
-    auto parsed = text ? Signature::from_base64(*text) : Result<Signature>(Error(Errc::invalid_argument, "\"seal_key_sig\" must be a string"));
-    if (!parsed.ok()) return config_error(file, sig, parsed.error().message());
-    id.seal_key_sig = *parsed;
-  }
-  if (const toml::node* pk = table.get("previous_public_key")) {
-    auto text = pk->value<std::string>();
-    auto parsed = text ? PublicKey::from_text(*text) : Result<PublicKey>(Error(Errc::invalid_argument, "\"previous_public_key\" must be a string"));
-    if (!parsed.ok()) return config_error(file, pk, parsed.error().message());
-    id.previous_public_key = *parsed;
-  }
-  if (const toml::node* sk = table.get("previous_seal_key")) {
-    auto text = sk->value<std::string>();
-    auto parsed = text ? SealPublicKey::from_text(*text) : Result<SealPublicKey>(Error(Errc::invalid_argument, "\"previous_seal_key\" must be a string"));
-    if (!parsed.ok()) return config_error(file, sk, parsed.error().message());
-    id.previous_seal_key = *parsed;
-  }
-  if (const toml::node* until = table.get("previous_until")) {
-    auto text = until->value<std::string>();
-    auto parsed = text ? parse_timestamp(*text) : Result<UnixMillis>(Error(Errc::invalid_argument, ""));
-    if (!parsed.ok()) return config_error(file, until, "\"previous_until\" must be a timestamp");
-    id.previous_until = *parsed;
-  }
+  // Optional fields, each read by `parse` from its text.
+  auto read = [&]<class T>(std::string_view field, std::optional<T>& into,
+                           Result<T> (*parse)(std::string_view)) -> Status {
+    const toml::node* n = table.get(field);
+    if (n == nullptr) return ok_status();
+    auto text = n->value<std::string>();
+    if (!text) return config_error(file, n, "\"" + std::string(field) + "\" must be a string");
+    auto parsed = parse(*text);
+    if (!parsed.ok()) return config_error(file, n, "\"" + std::string(field) + "\": " + parsed.error().message());
+    into = *parsed;
+    return ok_status();
+  };
+  BWOC_RETURN_IF_ERROR(read("seal_key", id.seal_key, &SealPublicKey::from_text));
+  BWOC_RETURN_IF_ERROR(read("seal_key_sig", id.seal_key_sig, &Signature::from_base64));
+  BWOC_RETURN_IF_ERROR(read("previous_public_key", id.previous_public_key, &PublicKey::from_text));
+  BWOC_RETURN_IF_ERROR(read("previous_seal_key", id.previous_seal_key, &SealPublicKey::from_text));
+  BWOC_RETURN_IF_ERROR(read("previous_until", id.previous_until, &parse_timestamp));
   if (auto created = table["created"].value<std::string>()) id.created = *created;
   return id;
 }

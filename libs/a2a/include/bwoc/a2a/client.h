@@ -9,6 +9,8 @@
 #define BWOC_A2A_CLIENT_H_
 
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "bwoc/core/json.h"
@@ -49,8 +51,14 @@ class A2aTransport : public EnvelopeTransport {
   std::optional<SealPublicKey> advertised_seal_key(const PeerRoute& peer, std::chrono::milliseconds timeout) override;
 
  private:
+  // The peer's card, checked, fetched at most once in a while: deciding to
+  // seal and delivering both need it.
+  Result<json::Value> pinned_card(const PeerRoute& peer, const ClientOptions& options);
+
   PublicKey self_;
   ClientOptions options_;
+  std::mutex cards_mu_;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, json::Value>> cards_;  // by url and key
 };
 
 }  // namespace bwoc::a2a
