@@ -161,6 +161,14 @@ TEST(Seal, EnvelopeCarriesPayloadOrSealedNeverBoth) {
   json::Value both = env.doc;
   both.set("payload", json::Value::object());
   EXPECT_EQ(parse_envelope(json::write(both)).refusal().reason, Reason::malformed);
+  // Version 1 carries a payload; `sealed` is version 2's.
+  json::Value v1 = env.doc;
+  v1.set("v", 1);
+  EXPECT_EQ(parse_envelope(json::write(v1)).refusal().reason, Reason::malformed);
+  EXPECT_EQ(env.doc.find("v")->as_number(), 2);
+  std::string bytes;
+  env.append_signed_bytes(bytes);
+  EXPECT_EQ(bytes.rfind("bwoc-envelope-v2\n", 0), 0u);
   json::Value not_object = env.doc;
   not_object.set("sealed", "x");
   EXPECT_EQ(parse_envelope(json::write(not_object)).refusal().reason, Reason::malformed);

@@ -104,7 +104,7 @@ const json::Value& Envelope::payload() const {
 }
 
 void Envelope::append_signed_bytes(std::string& out) const {
-  out += kSignedBytesPrefix;
+  out += sealed ? kSignedBytesPrefixV2 : kSignedBytesPrefix;
   jcs::canonicalize_without(doc, "sig", out);
 }
 
@@ -127,9 +127,10 @@ Checked<Envelope> envelope_from_document(json::Value document) {
   // Check 2: the version.
   const json::Value* v = doc.find("v");
   if (v == nullptr) return malformed("member \"v\" is missing");
-  if (!v->is_number() || v->as_number() != 1) {
-    return Refusal{Reason::unsupported_version, "\"v\" is not the integer 1"};
+  if (!v->is_number() || (v->as_number() != 1 && v->as_number() != kSealedVersion)) {
+    return Refusal{Reason::unsupported_version, "\"v\" is not the integer 1 (or 2, sealed)"};
   }
+  bool v2 = v->as_number() == kSealedVersion;
 
   // Check 3: every member of §1 with its type and form.
   const std::string* id = string_member(doc, "id");
@@ -169,14 +170,14 @@ Checked<Envelope> envelope_from_document(json::Value document) {
 
   // `payload`, or a sealed one in its place; what is inside `sealed` is the
   // opener's to check (reason bad_seal), after the signature.
-  const json::Value* sealed = doc.find("sealed");
-  if (doc.find("payload") != nullptr) {
-    if (sealed != nullptr) return malformed("both \"payload\" and \"sealed\"");
-  } else if (sealed == nullptr) {
-    return malformed("\"payload\" is missing");
-  } else if (!sealed->is_object()) {
-    return malformed("\"sealed\" is not an object");
+  // Version 1 carries `payload` (a `sealed` member there is one it does not
+  // name); version 2 carries `sealed` and no `payload`.
+  if (!v2) {
+    if (doc.find("payload") == nullptr) return malformed("\"payload\" is missing");
   } else {
+    const json::Value* sealed = doc.find("sealed");
+    if (doc.find("payload") != nullptr) return malformed("a sealed (v2) envelope carries no \"payload\"");
+    if (sealed == nullptr || !sealed->is_object()) return malformed("\"sealed\" is missing or not an object");
     env.sealed = true;
   }
 
@@ -240,7 +241,7 @@ Result<Signing> sign_draft(const EnvelopeDraft& draft, const SecretKey& key) {
   json::Value doc = json::Value::object();
   json::Value::Object& members = doc.members();
   members.reserve(10 + draft.extra.size());
-  members.push_back({"v", json::Value::number(1)});
+  members.push_back({"v", json::Value::number(draft.sealed ? kSealedVersion : 1)});
   members.push_back({"id", json::Value::string(draft.id ? *draft.id : random_id())});
   members.push_back({"kind", json::Value::string(draft.kind)});
   members.push_back({"from", json::Value::string(draft.from)});
@@ -256,7 +257,7 @@ Result<Signing> sign_draft(const EnvelopeDraft& draft, const SecretKey& key) {
   if (draft.re) members.push_back({"re", json::Value::string(*draft.re)});
   for (const json::Member& m : draft.extra) members.push_back(m);
 
-  std::string signed_bytes(kSignedBytesPrefix);
+  std::string signed_bytes(draft.sealed ? kSignedBytesPrefixV2 : kSignedBytesPrefix);
   std::size_t sig_at = jcs::canonicalize_without(doc, "sig", signed_bytes);
   if (signed_bytes.size() + 100 > kMaxEnvelopeBytes) {
     return Error(Errc::invalid_argument, "the envelope would be larger than 1 MiB");

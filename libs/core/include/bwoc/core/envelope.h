@@ -25,6 +25,11 @@ namespace bwoc {
 inline constexpr std::size_t kMaxEnvelopeBytes = std::size_t{1} << 20;
 inline constexpr int kMaxEnvelopeDepth = 64;
 inline constexpr std::string_view kSignedBytesPrefix = "bwoc-envelope-v1\n";
+// Version 2 is version 1 with `sealed` in place of `payload` (seal.h; spec
+// v1 §1: payload is "absent only when a later version's encrypted member
+// replaces it"). A v1-only receiver refuses it as unsupported_version.
+inline constexpr std::string_view kSignedBytesPrefixV2 = "bwoc-envelope-v2\n";
+inline constexpr int kSealedVersion = 2;
 
 // The reason codes of spec §3, in check order, then the inbound layer's own
 // for sealed payloads (docs/ENVELOPE.md): a sealed payload that does not
@@ -85,7 +90,7 @@ struct Envelope {
   PublicKey aud;
   Signature sig;
   std::optional<std::string> re;
-  // It carries `sealed` (seal.h) instead of `payload`.
+  // It carries `sealed` (seal.h) instead of `payload`: version 2.
   bool sealed = false;
   // A sealed envelope's payload, once opened (by the receiving node's
   // inbound layer, or by the asker that gets it as an answer).
@@ -95,12 +100,13 @@ struct Envelope {
   // a sealed envelope is not opened).
   const json::Value& payload() const;
 
-  // "bwoc-envelope-v1\n" || JCS(the envelope without "sig"), appended to `out`.
+  // "bwoc-envelope-v1\n" (v2: "bwoc-envelope-v2\n") || JCS(the envelope
+  // without "sig"), appended to `out`.
   void append_signed_bytes(std::string& out) const;
 };
 
-// Checks 1–3: size, UTF-8, JSON, depth and duplicate names; the version; the
-// type and form of every member.
+// Checks 1–3: size, UTF-8, JSON, depth and duplicate names; the version (1,
+// or 2 for a sealed envelope); the type and form of every member.
 Checked<Envelope> parse_envelope(std::string_view text);
 
 // Checks 2–3 on a document the strict parser already read (check 1 is the
