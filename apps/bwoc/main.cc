@@ -63,11 +63,14 @@ void declare_trust(CLI::App& app, Context& ctx) {
   CLI::App* trust = app.add_subcommand("trust", "The workspace's key pair, and its peers' trust tiers");
   trust->require_subcommand(0, 1);
   trust->footer(
-      "  bwoc trust --keygen      make the Ed25519 key pair: the secret key goes to the\n"
-      "                           credential store (.bwoc/credentials/, mode 0600), the\n"
-      "                           public key to .bwoc/identity.toml\n"
-      "  bwoc trust show          print the name, public key and fingerprint to share\n\n"
-      "Replacing a key (--force) breaks every peer that pinned the old one.");
+      "  bwoc trust --keygen      make the Ed25519 key pair, and the X25519 pair sealed\n"
+      "                           payloads are sealed to: the secrets go to the credential\n"
+      "                           store (.bwoc/credentials/, mode 0600), the public keys\n"
+      "                           to .bwoc/identity.toml (the X25519 one signed)\n"
+      "  bwoc trust show          print the name, public keys and fingerprint to share\n"
+      "  bwoc trust rotate        new key pairs, told to every peer (see its --help)\n"
+      "  bwoc trust revoke        a leaked key, refused by every peer at once\n\n"
+      "Replacing a key (--force) breaks every peer that pinned the old one: rotate instead.");
   trust->add_flag("--keygen", o->keygen, "Make the workspace's key pair");
   trust->add_flag("--force", o->force, "With --keygen: replace an existing key");
   trust->callback([&ctx, o, trust] {
