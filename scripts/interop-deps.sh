@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the npm packages the interop tests and benchmarks use (the
-# official A2A JS SDK in two generations, an RFC 8785 and an Ed25519 package)
+# official A2A JS SDK in two generations, an RFC 8785 and an Ed25519 package,
+# `jose` for the agent card's JWS, and @noble/curves, hashes and ciphers for
+# sealed payloads)
 # from the committed lock file. The A2A SDK 1.x needs Node.js 20 or newer;
 # Debian 12's own nodejs package is 18, so Node comes from the machine
 # (e.g. NodeSource's nodejs 20 package) and this script says so when it is missing.
