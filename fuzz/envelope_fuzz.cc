@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (envelope.ok()) {
     std::string scratch;
     (void)bwoc::verify_signature(envelope.value(), scratch);
-    if (scratch.rfind(bwoc::kSignedBytesPrefix, 0) != 0) std::abort();
+    if (scratch.rfind(envelope.value().sealed ? bwoc::kSignedBytesPrefixV2 : bwoc::kSignedBytesPrefix, 0) != 0) std::abort();
   }
   return 0;
 }

@@ -2,10 +2,11 @@
 # Installs the npm packages the interop tests, the browser test and the
 # benchmarks use, each from its committed lock file: tests/interop (the
 # official A2A JS SDK in two generations, an RFC 8785 and an Ed25519
-# package), tests/mcp-sdk (the official MCP TypeScript SDK) and tests/browser
-# (playwright-core, which drives Debian's chromium: it downloads no browser).
-# The A2A SDK 1.x needs Node.js 20 or newer; Debian 12's own nodejs package
-# is 18, so Node comes from the machine
+# package, `jose` for the agent card's JWS, and @noble/curves, hashes and
+# ciphers for sealed payloads), tests/mcp-sdk (the official MCP TypeScript
+# SDK) and tests/browser (playwright-core, which drives Debian's chromium:
+# it downloads no browser). The A2A SDK 1.x needs Node.js 20 or newer;
+# Debian 12's own nodejs package is 18, so Node comes from the machine
 # (e.g. NodeSource's nodejs 20 package) and this script says so when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../tests"

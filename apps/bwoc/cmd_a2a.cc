@@ -97,6 +97,7 @@ int run_a2a_send(Context& ctx, const A2aOptions& o) {
   req.kind = o.kind;
   req.payload = std::move(payload).value();
   req.via = Via::a2a;
+  if (o.seal) req.seal = peer::SealMode::always;
   PeerRoute route = *declared;
   route.url = o.url;
   peer::Network network;

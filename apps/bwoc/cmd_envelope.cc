@@ -4,6 +4,7 @@
 
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/files.h"
+#include "bwoc/core/key_ring.h"
 #include "bwoc/core/receiver.h"
 #include "bwoc/core/routes.h"
 #include "bwoc/core/terminal_text.h"
@@ -34,6 +35,7 @@ int run_envelope_sign(Context& ctx, const EnvelopeOptions& o) {
   draft.kind = o.kind;
   draft.from = o.from;
   draft.to = o.to;
+  std::optional<SealPublicKey> seal_to;
   if (o.aud.rfind("ed25519:", 0) == 0) {
     auto key = PublicKey::from_text(o.aud);
     if (!key.ok()) return fail(ctx, key.error().context("--aud"));
@@ -42,6 +44,7 @@ int run_envelope_sign(Context& ctx, const EnvelopeOptions& o) {
     auto key = ws->public_key();
     if (!key.ok()) return fail(ctx, key.error());
     draft.aud = *key;
+    seal_to = ws->identity().seal_key;
   } else {
     auto routes = Routes::load(ws->routes_file(), ws->root());
     if (!routes.ok()) return fail(ctx, routes.error());
@@ -50,6 +53,7 @@ int run_envelope_sign(Context& ctx, const EnvelopeOptions& o) {
       return fail(ctx, Error(Errc::not_found, "--aud \"" + o.aud + "\" is neither a declared peer nor ed25519:<base64>"));
     }
     draft.aud = peer->pubkey;
+    seal_to = peer->seal_key;
   }
   auto payload = read_payload(o.payload, o.payload_file);
   if (!payload.ok()) return fail(ctx, payload.error());
@@ -63,6 +67,15 @@ int run_envelope_sign(Context& ctx, const EnvelopeOptions& o) {
   }
   auto key = ws->load_secret_key();
   if (!key.ok()) return fail(ctx, key.error());
+  if (o.seal_to) {
+    auto k = SealPublicKey::from_text(*o.seal_to);
+    if (!k.ok()) return fail(ctx, k.error().context("--seal-to"));
+    seal_to = *k;
+  }
+  if (o.seal || o.seal_to) {
+    if (!seal_to) return fail(ctx, Error(Errc::not_found, "no X25519 key is known for --aud: give --seal-to x25519:<base64>"));
+    if (Status st = seal_draft(draft, key->public_key(), *seal_to, ws->identity().seal_key); !st.ok()) return fail(ctx, st.error());
+  }
   auto text = sign_envelope(draft, *key);
   if (!text.ok()) return fail(ctx, text.error());
   std::cout << *text << "\n";
@@ -81,6 +94,11 @@ int run_envelope_verify(Context& ctx, const EnvelopeOptions& o) {
   }
   auto text = read_envelope_input(o.input);
   if (!text.ok()) return fail(ctx, text.error());
+  // The same checks as a node's: its own keys (a rotation's grace period
+  // too), and a sealed payload opened with its X25519 key.
+  // (A workspace that holds only its public key checks everything but that.)
+  auto ring = KeyRing::open(*ws, ropts.clock);
+  if (ring.ok()) use_key_ring(ropts, **ring);
   auto rx = Receiver::open(*ws, ropts);
   if (!rx.ok()) return fail(ctx, rx.error());
   Delivery d = (*rx)->check(*text, *via_from_name(o.via));

@@ -45,7 +45,9 @@ int run_inbox_list(Context& ctx, const InboxOptions& o) {
   std::vector<std::vector<std::string>> rows;
   for (const InboxEntry& e : listing->entries) {
     rows.push_back({std::to_string(e.line), e.received, std::string(via_name(e.via)), sender_of(e), e.kind,
-                    e.id.substr(0, 12), summarize(e.payload)});
+                    e.id.substr(0, 12),
+                    (e.sealed ? (e.payload.is_null() ? std::string("(sealed, does not open here)") : "(sealed) ") : std::string()) +
+                        (e.sealed && e.payload.is_null() ? std::string() : summarize(e.payload))});
   }
   print_table({"#", "RECEIVED", "VIA", "FROM", "KIND", "ID", "PAYLOAD"}, rows);
   std::cout << plural(listing->total, "envelope") << " in " << o.agent << "'s inbox";

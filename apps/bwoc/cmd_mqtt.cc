@@ -114,6 +114,7 @@ int run_mqtt_publish(Context& ctx, const MqttOptions& o) {
   req.kind = o.kind;
   req.payload = std::move(payload).value();
   req.via = Via::mqtt;
+  if (o.seal) req.seal = peer::SealMode::always;
   req.timeout = *wait;
   mqtt::MqttTransportOptions mo;
   mo.receipt_timeout = *wait;

@@ -25,6 +25,9 @@ int run_invite(Context& ctx, const PeerOptions& o) {
   peer::Invite invite;
   invite.name = ws->name();
   invite.pubkey = *key;
+  // Peers that add this code seal what they send here by default.
+  invite.seal_key = ws->identity().seal_key;
+  invite.seal_key_sig = ws->identity().seal_key_sig;
   if (o.agent.empty()) {
     std::vector<std::string> agents = ws->agents();
     if (agents.size() == 1) invite.agent = agents.front();
@@ -116,6 +119,7 @@ int run_peer_list(Context& ctx, const PeerOptions& o) {
                                            {"target", r.target},
                                            {"reachability", std::string(peer::state_name(r.state))}});
       if (!r.detail.empty()) v.set("detail", r.detail);
+      if (const PeerRoute* route = routes->find(r.key)) v.set("key_state", key_state(*route, now_millis()));
       if (r.last_seen) v.set("last_seen", format_timestamp(*r.last_seen));
       arr.push_back(std::move(v));
     }
@@ -132,9 +136,11 @@ int run_peer_list(Context& ctx, const PeerOptions& o) {
     if (r.state != peer::Reach::State::reachable) {
       state += r.last_seen ? " (last seen " + format_timestamp(*r.last_seen) + ")" : " (never seen)";
     }
-    rows.push_back({r.key, r.name.empty() ? "-" : r.name, std::string(via_name(r.via)), r.target, state});
+    const PeerRoute* route = routes->find(r.key);
+    rows.push_back({r.key, r.name.empty() ? "-" : r.name, std::string(via_name(r.via)), r.target, state,
+                    route ? key_state(*route, now_millis()) : "pinned"});
   }
-  print_table({"KEY", "NAME", "VIA", "TARGET", "REACHABILITY"}, rows);
+  print_table({"KEY", "NAME", "VIA", "TARGET", "REACHABILITY", "PINNED KEY"}, rows);
   return 0;
 }
 
@@ -167,6 +173,7 @@ Result<PeerRead> read_peer(const Context& ctx, const PeerOptions& o, std::string
   request.kind = std::string(kind);
   request.payload = std::move(payload);
   request.timeout = timeout;
+  if (o.seal) request.seal = peer::SealMode::always;
   if (o.via) {
     request.via = via_from_name(*o.via);
     if (!request.via) return Error(Errc::invalid_argument, "--via is path, a2a or mqtt");
@@ -175,7 +182,8 @@ Result<PeerRead> read_peer(const Context& ctx, const PeerOptions& o, std::string
     }
   }
   std::string path_failed;
-  if (route->path && (!request.via || *request.via == Via::path)) {
+  // A sealed request goes to the peer's node; its folder is read only in clear.
+  if (route->path && !o.seal && (!request.via || *request.via == Via::path)) {
     auto read = from_folder(*route);
     if (read.ok()) return PeerRead{std::move(read).value(), "read from its folder"};
     if (read.error().code() != Errc::unavailable || request.via || (!route->url && !route->mqtt)) return read.error();
@@ -325,6 +333,7 @@ int run_peer_feedback(Context& ctx, const PeerOptions& o) {
   req.from = agent_name(from);
   req.kind = std::string(kFeedbackKind);
   req.payload = json::Value::object({{"score", o.score}, {"comment", o.comment}});
+  if (o.seal) req.seal = peer::SealMode::always;
   auto sent = (*client)->send(req);
   if (!sent.ok()) return fail(ctx, sent.error());
   std::cout << "feedback " << sent->envelope.envelope.id << " to " << o.key << "/" << o.agent << " via "

@@ -24,6 +24,7 @@ int run_send(Context& ctx, const SendOptions& o) {
   req.kind = o.kind;
   req.payload = std::move(payload).value();
   req.re = o.re;
+  if (o.seal) req.seal = peer::SealMode::always;
   if (o.via) {
     req.via = via_from_name(*o.via);
     if (!req.via) return usage(ctx, "--via is path, a2a or mqtt");
@@ -42,6 +43,7 @@ int run_send(Context& ctx, const SendOptions& o) {
                                            {"to", o.target},
                                            {"via", via_name(sent->report.via)},
                                            {"confirmed", sent->report.confirmed},
+                                           {"sealed", sent->envelope.envelope.sealed},
                                            {"detail", sent->report.detail}});
     if (sent->report.reply) {
       auto receipt = json::parse(*sent->report.reply);
@@ -50,8 +52,8 @@ int run_send(Context& ctx, const SendOptions& o) {
     print_json(out);
     return 0;
   }
-  std::cout << "sent " << id << " to " << o.target << " via " << via_name(sent->report.via) << ": "
-            << terminal_safe(sent->report.detail) << "\n";
+  std::cout << (sent->envelope.envelope.sealed ? "sent sealed " : "sent ") << id << " to " << o.target << " via "
+            << via_name(sent->report.via) << ": " << terminal_safe(sent->report.detail) << "\n";
   for (const std::string& s : sent->skipped) std::cout << "  (tried first: " << terminal_safe(s) << ")\n";
   if (sent->report.via == Via::path && !sent->report.confirmed) {
     std::cout << "  the peer delivers it to " << req.agent << "'s inbox when it ingests its drop folder\n";

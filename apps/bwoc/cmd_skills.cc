@@ -84,6 +84,7 @@ Result<Asking> prepare(const Context& ctx, const CallOptions& o) {
   }
   if (o.from) a.request.from = agent_name(*o.from);
   a.request.timeout = timeout;
+  if (o.seal) a.request.seal = peer::SealMode::always;
   if (o.via) {
     auto v = via_from_name(*o.via);
     if (!v) return Error(Errc::invalid_argument, "--via is path, a2a or mqtt");

@@ -1,8 +1,11 @@
 // bwoc trust: the workspace's key pair, and its peers' tiers; bwoc goal.
 #include <iostream>
 
+#include "bwoc/core/key_kinds.h"
 #include "bwoc/core/trust.h"
+#include "bwoc/node/key_change.h"
 #include "bwoc/core/workspace.h"
+#include "bwoc/node/views.h"
 #include "commands.h"
 
 namespace bwoc::cli {
@@ -25,16 +28,36 @@ int run_trust_show(Context& ctx, const TrustOptions& o) {
   if (!ws.ok()) return fail(ctx, ws.error());
   auto key = ws->public_key();
   if (!key.ok()) return fail(ctx, key.error());
+  const Identity& id = ws->identity();
   if (o.json) {
-    print_json(json::Value::object({{"name", ws->name()},
-                                    {"public_key", key->to_text()},
-                                    {"fingerprint", key->fingerprint()},
-                                    {"root", ws->root().string()}}));
+    json::Value out = json::Value::object({{"name", ws->name()},
+                                           {"public_key", key->to_text()},
+                                           {"fingerprint", key->fingerprint()},
+                                           {"root", ws->root().string()}});
+    if (id.seal_key && id.seal_key_sig) {
+      out.set("seal_key", id.seal_key->to_text());
+      out.set("seal_key_sig", id.seal_key_sig->to_base64());
+    }
+    if (id.previous_public_key && id.previous_until) {
+      out.set("previous_public_key", id.previous_public_key->to_text());
+      out.set("previous_until", format_timestamp(*id.previous_until));
+    }
+    print_json(out);
     return 0;
   }
   std::cout << "workspace    " << ws->name() << "\n"
             << "public key   " << key->to_text() << "\n"
             << "fingerprint  " << key->fingerprint() << "\n";
+  if (id.seal_key && id.seal_key_sig) {
+    std::cout << "seal key     " << id.seal_key->to_text() << "\n"
+              << "  signed     " << id.seal_key_sig->to_base64() << "\n";
+  } else {
+    std::cout << "seal key     none: run `bwoc trust --keygen` to make one\n";
+  }
+  if (id.previous_public_key && id.previous_until) {
+    std::cout << "previous key " << id.previous_public_key->fingerprint() << ", still honoured until "
+              << format_timestamp(*id.previous_until) << "\n";
+  }
   return 0;
 }
 
@@ -58,28 +81,88 @@ void print_goal(const Goal& g) {
 
 }  // namespace
 
+
 int run_trust_list(Context& ctx, const TrustOptions& o) {
-  auto trust = open_trust(ctx);
-  if (!trust.ok()) return fail(ctx, trust.error());
-  auto peers = trust->list();
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto routes = Routes::load(ws->routes_file(), ws->root());
+  if (!routes.ok()) return fail(ctx, routes.error());
+  TrustStore trust(*ws, std::make_shared<const Routes>(*routes), false);
+  auto peers = trust.list();
   if (!peers.ok()) return fail(ctx, peers.error());
+  UnixMillis now = now_millis();
+  auto state_of = [&](const PeerTrust& p) {
+    const PeerRoute* route = routes->find(p.peer);
+    return route ? key_state(*route, now) : std::string("pinned");
+  };
   if (o.json) {
-    json::Value out = json::Value::array();
-    for (const PeerTrust& p : *peers) out.push_back(peer_trust_json(p));
-    print_json(out);
+    print_json(node::trust_list_json(*peers, *routes, now));
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
   for (const PeerTrust& p : *peers) {
     rows.push_back({p.peer, std::to_string(p.tier) + " " + std::string(tier_name(p.tier)),
                     std::to_string(p.declared), std::to_string(p.consecutive_failures) + " in a row, " +
-                                                    std::to_string(p.total_failures) + " in all"});
+                                                    std::to_string(p.total_failures) + " in all",
+                    state_of(p)});
   }
   if (rows.empty()) {
     std::cout << "no peers declared\n";
     return 0;
   }
-  print_table({"PEER", "TIER", "DECLARED", "FAILED CALLS"}, rows);
+  print_table({"PEER", "TIER", "DECLARED", "FAILED CALLS", "KEY"}, rows);
+  return 0;
+}
+
+namespace {
+
+void print_notices(const node::KeyChange& change) {
+  std::size_t confirmed = 0;
+  for (const node::PeerNotice& n : change.peers) {
+    std::cout << "  " << n.peer << ": " << (n.confirmed ? "" : "not confirmed yet: ") << n.detail << "\n";
+    if (n.confirmed) ++confirmed;
+  }
+  std::cout << confirmed << " of " << change.peers.size() << " peers confirmed";
+  if (confirmed < change.peers.size()) {
+    std::cout << "; the others get it when they are back (their drop folder, the MQTT spool)";
+  }
+  std::cout << "\n";
+}
+
+}  // namespace
+
+int run_trust_rotate(Context& ctx, const TrustOptions& o) {
+  auto grace = millis(o.grace, "--grace");
+  if (!grace.ok()) return fail(ctx, grace.error());
+  if (grace->count() > kMaxKeyGraceMs) return usage(ctx, "--grace is at most 30d");
+  auto timeout = millis(o.timeout, "--timeout");
+  if (!timeout.ok()) return fail(ctx, timeout.error());
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto change = node::rotate_key(*ws, grace->count(), *timeout);
+  if (!change.ok()) return fail(ctx, change.error());
+  std::cout << "Rotated the key of workspace \"" << ws->name() << "\"\n"
+            << "  new key      " << change->new_key.to_text() << " (" << change->new_key.fingerprint() << ")\n"
+            << "  old key      " << change->old_key.fingerprint() << ", still honoured until "
+            << format_timestamp(change->grace_until) << "\n";
+  print_notices(*change);
+  return 0;
+}
+
+int run_trust_revoke(Context& ctx, const TrustOptions& o) {
+  if (!o.force) {
+    return usage(ctx, "revoking the key makes every peer refuse it at once and need a new invite: add --force");
+  }
+  auto timeout = millis(o.timeout, "--timeout");
+  if (!timeout.ok()) return fail(ctx, timeout.error());
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto change = node::revoke_key(*ws, *timeout);
+  if (!change.ok()) return fail(ctx, change.error());
+  std::cout << "Revoked key " << change->old_key.fingerprint() << " of workspace \"" << ws->name() << "\"\n"
+            << "  new key      " << change->new_key.to_text() << " (" << change->new_key.fingerprint() << ")\n"
+            << "  every peer needs a new invite: `bwoc invite`\n";
+  print_notices(*change);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bwoc/core/routes.h"
 #include "cli.h"
 
 namespace bwoc::cli {
@@ -25,7 +26,11 @@ struct TrustOptions {
   bool force = false;
   bool json = false;
   std::string peer, tier;  // trust set
+  std::string grace = "7d", timeout = "15s";  // trust rotate / revoke
 };
+int run_trust_rotate(Context& ctx, const TrustOptions& o);
+int run_trust_revoke(Context& ctx, const TrustOptions& o);
+// How a peer's pinned key stands: "pinned", "rotated, old key until …", "revoked: needs a new invite".
 int run_trust_keygen(Context& ctx, const TrustOptions& o);
 int run_trust_show(Context& ctx, const TrustOptions& o);
 int run_trust_list(Context& ctx, const TrustOptions& o);
@@ -64,6 +69,7 @@ struct CallOptions {
   std::optional<std::string> input, input_file, version, from, via;
   std::string timeout = "30s";
   bool json = false;
+  bool seal = false;
 };
 int run_discover(Context& ctx, const CallOptions& o);
 int run_call(Context& ctx, const CallOptions& o);
@@ -83,6 +89,8 @@ struct EnvelopeOptions {
   std::optional<std::string> now;
   std::string via = "path";
   bool explain = false;
+  bool seal = false;                    // sign: seal the payload to the audience's X25519 key
+  std::optional<std::string> seal_to;   // sign: ... or to this one
 };
 int run_envelope_sign(Context& ctx, const EnvelopeOptions& o);
 int run_envelope_verify(Context& ctx, const EnvelopeOptions& o);
@@ -104,6 +112,7 @@ struct SendOptions {
   std::string timeout = "30s";
   std::optional<std::string> payload, payload_file, re, via;
   bool json = false;
+  bool seal = false;
 };
 int run_send(Context& ctx, const SendOptions& o);
 
@@ -123,6 +132,7 @@ struct A2aOptions {
   std::string url, from, to, kind = "message";
   std::optional<std::string> payload, payload_file;
   bool json = false;
+  bool seal = false;
 };
 int run_a2a_serve(Context& ctx, const A2aOptions& o);
 int run_a2a_card(Context& ctx, const A2aOptions& o);
@@ -145,6 +155,7 @@ struct MqttOptions {
   // spool
   bool retry = false;
   bool json = false;
+  bool seal = false;  // publish
 };
 int run_mqtt_publish(Context& ctx, const MqttOptions& o);
 int run_mqtt_subscribe(Context& ctx, const MqttOptions& o);
@@ -175,6 +186,7 @@ struct PeerOptions {
   std::string agent, from, comment;
   int score = 0;
   std::string ask_timeout = "15s";
+  bool seal = false;
 };
 int run_invite(Context& ctx, const PeerOptions& o);
 int run_peer_add(Context& ctx, const PeerOptions& o);

@@ -64,11 +64,14 @@ void declare_trust(CLI::App& app, Context& ctx) {
   CLI::App* trust = app.add_subcommand("trust", "The workspace's key pair, and its peers' trust tiers");
   trust->require_subcommand(0, 1);
   trust->footer(
-      "  bwoc trust --keygen      make the Ed25519 key pair: the secret key goes to the\n"
-      "                           credential store (.bwoc/credentials/, mode 0600), the\n"
-      "                           public key to .bwoc/identity.toml\n"
-      "  bwoc trust show          print the name, public key and fingerprint to share\n\n"
-      "Replacing a key (--force) breaks every peer that pinned the old one.");
+      "  bwoc trust --keygen      make the Ed25519 key pair, and the X25519 pair sealed\n"
+      "                           payloads are sealed to: the secrets go to the credential\n"
+      "                           store (.bwoc/credentials/, mode 0600), the public keys\n"
+      "                           to .bwoc/identity.toml (the X25519 one signed)\n"
+      "  bwoc trust show          print the name, public keys and fingerprint to share\n"
+      "  bwoc trust rotate        new key pairs, told to every peer (see its --help)\n"
+      "  bwoc trust revoke        a leaked key, refused by every peer at once\n\n"
+      "Replacing a key (--force) breaks every peer that pinned the old one: rotate instead.");
   trust->add_flag("--keygen", o->keygen, "Make the workspace's key pair");
   trust->add_flag("--force", o->force, "With --keygen: replace an existing key");
   trust->callback([&ctx, o, trust] {
@@ -88,6 +91,24 @@ void declare_trust(CLI::App& app, Context& ctx) {
       "a row lower a peer one tier, 10 in all lower it to UNTRUSTED.");
   list->add_flag("--json", o->json, "Print JSON");
   on(list, ctx, "trust list", o, run_trust_list);
+  CLI::App* rotate = trust->add_subcommand("rotate", "Make a new key pair and tell every peer (signed by both keys)");
+  rotate->footer(
+      "Sends each declared peer a key.rotate signed by the old key and by the new one;\n"
+      "each re-pins this workspace in its routes.toml and accepts the old key until\n"
+      "the grace period ends, so that envelopes already on their way still arrive.\n"
+      "A peer that is away gets it when it is back.");
+  rotate->add_option("--grace", o->grace, "How long peers still accept the old key (default 7d, at most 30d)");
+  rotate->add_option("--timeout", o->timeout, "How long to wait for each peer's answer (default 15s)");
+  on(rotate, ctx, "trust rotate", o, run_trust_rotate);
+  CLI::App* revoke = trust->add_subcommand("revoke", "Revoke a leaked key: every peer refuses it at once");
+  revoke->footer(
+      "Sends each declared peer a key.revoke signed by the key it revokes (whoever\n"
+      "holds a leaked key can only lock himself out), then makes a new key pair.\n"
+      "Peers refuse the old key at once and list this workspace as needing a new\n"
+      "invite. A peer that is away gets it when it is back.");
+  revoke->add_flag("--force", o->force, "Yes, revoke it");
+  revoke->add_option("--timeout", o->timeout, "How long to wait for each peer's answer (default 15s)");
+  on(revoke, ctx, "trust revoke", o, run_trust_revoke);
   CLI::App* set = trust->add_subcommand("set", "Set a peer's tier by hand (and clear its failure counts)");
   set->add_option("peer", o->peer, "The peer's alias in routes.toml")->required();
   set->add_option("tier", o->tier, "0-3 or UNTRUSTED, KNOWN, INTERNAL, PRIVILEGED")->required();
@@ -194,6 +215,7 @@ void declare_call(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
   discover->add_option("--timeout", o->timeout, "How long to wait for the answer (default 30s)");
   discover->add_flag("--json", o->json, "Print JSON");
+  discover->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(discover, ctx, "discover", o, run_discover);
   CLI::App* call = app.add_subcommand("call", "Call a peer's skill and print its output");
   call->footer(
@@ -211,6 +233,7 @@ void declare_call(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
   call->add_option("--timeout", o->timeout, "How long to wait for the answer (default 30s)");
   call->add_flag("--json", o->json, "Print the whole answer as JSON");
+  call->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(call, ctx, "call", o, run_call);
 }
 
@@ -249,6 +272,8 @@ void declare_envelope(CLI::App& app, Context& ctx) {
   sign->add_option("--re", o->re, "Id of the envelope this one answers");
   sign->add_option("--id", o->id, "Use this id instead of a random one (test vectors only)");
   sign->add_option("--ts", o->ts, "Use this time instead of now (test vectors only)");
+  sign->add_flag("--seal", o->seal, "Seal the payload to the audience's X25519 key (routes.toml's seal_key, or this workspace's for self)");
+  sign->add_option("--seal-to", o->seal_to, "Seal the payload to this X25519 key, x25519:<base64>");
   on(sign, ctx, "envelope sign", o, run_envelope_sign);
 
   CLI::App* verify =
@@ -256,7 +281,9 @@ void declare_envelope(CLI::App& app, Context& ctx) {
   verify->footer(
       "Prints `ok` (exit 0) or the reason code of the first failed check (exit 1):\n"
       "malformed, unsupported_version, unknown_sender, wrong_audience,\n"
-      "unknown_recipient, bad_signature, stale, future, replayed.\n"
+      "unknown_recipient, bad_signature, stale, future, replayed, and for\n"
+      "sealed payloads bad_seal (does not open here) and unsealed (the peer is\n"
+      "declared seal = \"required\").\n"
       "A dry run: nothing is delivered, logged or recorded.\n\n"
       "Example:\n  bwoc envelope verify fixture.json --now 2026-11-22T08:00:01Z");
   verify->add_option("file", o->input, "Envelope file, or - for stdin (default)");
@@ -330,6 +357,7 @@ void declare_send(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
   cmd->add_option("--timeout", o->timeout, "How long to wait for receipts, every transport together (default 30s)");
   cmd->add_flag("--json", o->json, "Print JSON");
+  cmd->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(cmd, ctx, "send", o, run_send);
 }
 
@@ -391,6 +419,7 @@ void declare_a2a(CLI::App& app, Context& ctx) {
   send->add_option("--payload", o->payload, "Payload JSON (default: {})");
   send->add_option("--payload-file", o->payload_file, "Read the payload from a file, or - for stdin");
   send->add_flag("--json", o->json, "Print JSON, with the verified receipt");
+  send->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(send, ctx, "a2a send", o, run_a2a_send);
 }
 #endif
@@ -435,6 +464,7 @@ void declare_mqtt(CLI::App& app, Context& ctx) {
   pub->add_option("--wait", o->wait, "How long to wait for the receipt (default 10s; 0s: do not wait)");
   pub->add_flag("--require-receipt", o->require_receipt, "Exit 1 when no receipt came within --wait");
   pub->add_flag("--json", o->json, "Print JSON, with the verified receipt");
+  pub->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   add_broker_files(pub, *o);
   on(pub, ctx, "mqtt publish", o, run_mqtt_publish);
 
@@ -549,6 +579,7 @@ void declare_peer(CLI::App& app, Context& ctx) {
   status->add_option("--via", o->via, "Only this transport: path, a2a or mqtt");
   status->add_option("--timeout", o->ask_timeout, "How long to wait for the answer, every transport together (default 15s)");
   status->add_flag("--json", o->json, "Print JSON");
+  status->add_flag("--seal", o->seal, "Ask with a sealed envelope (never by reading its folder); the answer comes sealed");
   on(status, ctx, "peer status", o, run_peer_status);
   CLI::App* learn = peer->add_subcommand("learn", "The documents a peer shares, or one of them");
   learn->footer(
@@ -564,6 +595,7 @@ void declare_peer(CLI::App& app, Context& ctx) {
   learn->add_option("--via", o->via, "Only this transport: path, a2a or mqtt");
   learn->add_option("--timeout", o->ask_timeout, "How long to wait for the answer, every transport together (default 15s)");
   learn->add_flag("--json", o->json, "Print JSON");
+  learn->add_flag("--seal", o->seal, "Ask with a sealed envelope (never by reading its folder); the answer comes sealed");
   on(learn, ctx, "peer learn", o, run_peer_learn);
   CLI::App* feedback = peer->add_subcommand("feedback", "Send a signed feedback envelope to a peer's agent");
   feedback->add_option("key", o->key, "The peer's alias")->required();
@@ -571,6 +603,7 @@ void declare_peer(CLI::App& app, Context& ctx) {
   feedback->add_option("--score", o->score, "1 to 5")->required();
   feedback->add_option("--comment", o->comment, "What to say");
   feedback->add_option("--from", o->from, "Our agent that gives it (default: the only one)");
+  feedback->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(feedback, ctx, "peer feedback", o, run_peer_feedback);
   CLI::App* remove = peer->add_subcommand("remove", "Remove a declared peer from routes.toml");
   remove->add_option("key", o->key, "The peer's alias")->required();

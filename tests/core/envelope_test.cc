@@ -142,7 +142,9 @@ TEST(Envelope, ChecksOneToThreeRefuseWithTheirReasonCodes) {
   EXPECT_EQ(refusal_of("[1,2]"), Reason::malformed);
   EXPECT_EQ(refusal_of(R"({"v":1,"v":1})"), Reason::malformed);
   EXPECT_EQ(refusal_of(with_member("v", "")), Reason::malformed);
-  EXPECT_EQ(refusal_of(with_member("v", "2")), Reason::unsupported_version);
+  EXPECT_EQ(refusal_of(with_member("v", "3")), Reason::unsupported_version);
+  // 2 is a sealed envelope (seal.h), which carries `sealed`, not `payload`.
+  EXPECT_EQ(refusal_of(with_member("v", "2")), Reason::malformed);
   EXPECT_EQ(refusal_of(with_member("v", "\"1\"")), Reason::unsupported_version);
   EXPECT_EQ(refusal_of(with_member("id", "\"00112233445566778899AABBCCDDEEFF\"")), Reason::malformed);
   EXPECT_EQ(refusal_of(with_member("id", "\"0011\"")), Reason::malformed);

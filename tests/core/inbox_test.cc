@@ -377,7 +377,7 @@ TEST_F(InboxOfAgent, ReportsEachProblemWithItsLine) {
   // Signed properly, but for another agent, and for another workspace.
   std::string other_agent = deliver([](EnvelopeDraft& d) { d.to = "agent-a"; });
   std::string other_workspace = deliver([](EnvelopeDraft& d) { d.aud = SecretKey::generate().public_key(); });
-  append_raw(inbox(), format_inbox_line("{\"v\":2}", kReceived, Via::path));
+  append_raw(inbox(), format_inbox_line("{\"v\":3}", kReceived, Via::path));
   append_raw(inbox(), "{\"received\":\"2026-11-28T");
 
   auto v = verify_inbox(*beta_, routes(), "agent-b");

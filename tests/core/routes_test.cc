@@ -141,7 +141,8 @@ TEST(Routes, LoadReadsTheFileAndNamesItInErrors) {
   auto bad = Routes::load(file, dir.path());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message(), file.string() + ":5: unknown field \"pubky\" in [[peer]] (known: key, name, pubkey, "
-                                                   "agent, allowlist, path, url, mqtt, tier, max_age)");
+                                                   "agent, allowlist, path, url, mqtt, tier, max_age, "
+                 "seal, seal_key, seal_key_sig, previous_pubkey, previous_until, revoked)");
 }
 
 // Each refusal names the line of the value at fault, or of the [[peer]]
@@ -166,7 +167,8 @@ std::vector<BadRoutes> bad_routes() {
   std::string gamma = gamma_key().to_text();
   return {
       {"unknown field (the docs' example)", "[[peer]]\nkey = \"beta\"\npubky = \"x\"\npath = \"../beta\"\n", 3,
-       "unknown field \"pubky\" in [[peer]] (known: key, name, pubkey, agent, allowlist, path, url, mqtt, tier, max_age)"},
+       "unknown field \"pubky\" in [[peer]] (known: key, name, pubkey, agent, allowlist, path, url, mqtt, tier, max_age, "
+                 "seal, seal_key, seal_key_sig, previous_pubkey, previous_until, revoked)"},
       {"missing key", "\n[[peer]]\npubkey = \"" + beta + "\"\npath = \"../beta\"\n", 2,
        "[[peer]] is missing \"key\""},
       {"key not a string", "[[peer]]\nkey = 7\npubkey = \"" + beta + "\"\npath = \"../beta\"\n", 2,

@@ -29,5 +29,42 @@ expect_eq "$(lines_of $INBOX)" "4"
 expect_eq "$(jq -r .envelope.id $INBOX | sort | tr '\n' ' ')" "$(printf '%s\n' "${expected[@]}" | sort | tr '\n' ' ')"
 expect_eq "$(jq -r .via $INBOX | sort -u)" "a2a"
 expect_ok bwoc -w beta inbox verify agent-b
+
+# The card is signed (A2A `signatures`: a JWS, EdDSA, over its RFC 8785 form),
+# and an independent JWS implementation (npm's jose) verifies it with the
+# workspace's key, and with no other; the SDKs above read it all the same.
+expect_out ok node "$INTEROP/card_jws.mjs" "$A2A_URL/.well-known/agent-card.json" "$(pubkey_of beta)"
+expect_exit 1 node "$INTEROP/card_jws.mjs" "$A2A_URL/.well-known/agent-card.json" "$(echo "$KEYS" | jq -r .key)"
 stop_a2a "$A2A_PID"
+
+# bwoc's own clients check the signature against the pinned key before they
+# use anything on a card: a card changed after signing, or not signed, is refused.
+new_workspace alpha agent-a
+mkdir -p "$WORK/fake/.well-known"
+cat >"$WORK/fake/serve.mjs" <<'EOT'
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+const server = http.createServer((req, res) => {
+  res.setHeader('Content-Type', 'application/json');
+  res.end(readFileSync(process.argv[2]));
+});
+server.listen(0, '127.0.0.1', () => console.log(`listening http://127.0.0.1:${server.address().port}`));
+EOT
+start_ready "$WORK/fake.log" node "$WORK/fake/serve.mjs" "$WORK/fake/card.json" || finish
+FAKE_URL=$(echo "$READY_LINE" | sed -n 's/^listening //p')
+cat >>alpha/.bwoc/routes.toml <<EOT
+[[peer]]
+key = "beta"
+pubkey = "$(pubkey_of beta)"
+url = "$FAKE_URL"
+EOT
+bwoc -w beta a2a card --agent agent-b --public-url "$FAKE_URL" >"$WORK/fake/card.json"
+expect_eq "$(bwoc -w alpha peer list --json | jq -r '.[0].reachability')" "reachable"
+bwoc -w beta a2a card --agent agent-b --public-url "$FAKE_URL" | jq '.description = "Changed on the way"' >"$WORK/fake/card.json"
+run bwoc -w alpha peer list --json
+expect_eq "$(echo "$OUT" | jq -r '.[0].reachability')" "unreachable"
+expect_contains "$(echo "$OUT" | jq -r '.[0].detail')" "signature does not verify with the pinned key"
+error_of 1 bwoc -w alpha send beta/agent-b --from agent-a --payload '{}'
+bwoc -w beta a2a card --agent agent-b --public-url "$FAKE_URL" | jq 'del(.signatures)' >"$WORK/fake/card.json"
+expect_contains "$(bwoc -w alpha peer list --json | jq -r '.[0].detail')" "not signed"
 finish

@@ -51,8 +51,11 @@ expect_out "stale" verify old.json
 expect_out "ok" verify old.json --now "$(date -u -d '-7 days' +%Y-%m-%dT%H:%M:%SZ)"
 sign --ts "$(date -u -d '+5 minutes' +%Y-%m-%dT%H:%M:%SZ)" >ahead.json
 expect_out "future" verify ahead.json
+sed 's/"v":1/"v":3/' good.json >v3.json
+expect_out "unsupported_version" verify v3.json
+# Version 2 is a sealed envelope: with a payload instead, it is malformed.
 sed 's/"v":1/"v":2/' good.json >v2.json
-expect_out "unsupported_version" verify v2.json
+expect_out "malformed" verify v2.json
 # A dry run records nothing; after delivery the same envelope is a replay.
 cp good.json beta/.bwoc/drop/new/1.json
 expect_out "ok" verify good.json

@@ -46,4 +46,22 @@ expect_ok bwoc -w beta inbox verify agent-b
 jq -c '.payload = {"text":"changed"}' node.json >node-tampered.json
 expect_out "bad_signature" bwoc -w beta envelope verify node-tampered.json
 
+# Sealed payloads (envelope v2), against an independent implementation
+# (tests/interop/sealed.mjs: @noble/curves, @noble/hashes, @noble/ciphers).
+SEALED_JS="$TESTS_DIR/interop/sealed.mjs"
+expect_out "ok" command node "$SEALED_JS" vector "$TESTS_DIR/fixtures/sealed-vector.json"
+# bwoc seals, the other implementation opens (with beta's X25519 secret, read
+# from the credential store of this test's own workspace).
+beta_secret=$(sed -n 's/^x25519-secret://p' beta/.bwoc/credentials/x25519.secret | base64 -d | od -An -tx1 | tr -d ' \n')
+bwoc -w alpha envelope sign --from agent-a --to agent-b --aud "$(pubkey_of beta)" \
+  --seal-to "$(bwoc -w beta trust show --json | jq -r .seal_key)" --payload '{"sealed":"by bwoc"}' >sealed.json
+expect_out '{"sealed":"by bwoc"}' command node "$SEALED_JS" open sealed.json "$beta_secret"
+# The other implementation seals, bwoc checks, opens and delivers it.
+command node "$SEALED_JS" seal "$TESTS_DIR/fixtures/sealed-vector.json" "$(bwoc -w beta trust show --json | jq -r .seal_key)" \
+  "$SEED" "$(pubkey_of beta)" 00000000000000000000000000000002 >js-sealed.json
+expect_out "ok" bwoc -w beta envelope verify js-sealed.json
+cp js-sealed.json beta/.bwoc/drop/new/js-sealed.json
+expect_ok bwoc -w beta inbox ingest
+expect_eq "$(bwoc -w beta inbox list agent-b --json --limit 0 | jq -r '.[] | select(.sealed) | .payload.note')" "sealed by JS"
+
 finish

@@ -88,6 +88,17 @@ new_workspace() {
   for a in "$@"; do "$BWOC" -w "$WORK/$name" agent add "$a" >/dev/null || failed "agent add $a"; done
 }
 
+# give_example_skills WS AGENT: AGENT offers the example workspace's skills
+# (word-count, and uppercase for INTERNAL peers).
+give_example_skills() {
+  local manifest="$WORK/$1/agents/$2/config.manifest.json"
+  mkdir -p "$WORK/$1/agents/$2/skills"
+  cp "$TESTS_DIR/../.bwoc-example/agents/agent-wenchang/skills/"*.sh "$WORK/$1/agents/$2/skills/"
+  jq --argjson ex "$(jq .skills "$TESTS_DIR/../.bwoc-example/agents/agent-wenchang/config.manifest.json")" \
+    '.skills = $ex' "$manifest" >"$WORK/.manifest.json"
+  mv "$WORK/.manifest.json" "$manifest"
+}
+
 pubkey_of() { "$BWOC" -w "$WORK/$1" trust show --json | jq -r .public_key; }
 
 # declare_peer WS PEER [extra toml lines]: WS pins PEER's key, reached by path.

@@ -102,7 +102,8 @@ expect_contains "$ERR" "publishes the key"
 expect_eq "$(lines_of beta/agents/agent-b/memories/inbox.jsonl)" "0"
 expect_ok bwoc -w gamma peer feedback beta agent-b --score 4 --comment "over A2A"
 expect_contains "$OUT" "via a2a"
-expect_eq "$(jq -r .envelope.payload.comment beta/agents/agent-b/memories/inbox.jsonl)" "over A2A"
+# (sealed by default: beta's card publishes its X25519 key; `inbox list` opens it)
+expect_eq "$(bwoc -w beta inbox list agent-b --json | jq -r ".[0].payload.comment")" "over A2A"
 bwoc -w beta inbox refusals >/dev/null
 stop_a2a "$A2A_PID"
 rm beta/agents/agent-b/memories/inbox.jsonl

@@ -15,12 +15,7 @@ mkdir -p beta/docs
 printf '# How beta is built\n\nBy hand.\n' >beta/docs/design.md
 expect_ok bwoc -w beta share add beta/docs/design.md --name DESIGN --description "How beta is built"
 expect_ok bwoc -w beta task add research "Analyse the incident"
-skills=beta/agents/agent-b/skills
-mkdir -p "$skills"
-cp "$TESTS_DIR/../.bwoc-example/agents/agent-wenchang/skills/"*.sh "$skills/"
-jq --argjson ex "$(jq .skills "$TESTS_DIR/../.bwoc-example/agents/agent-wenchang/config.manifest.json")" \
-  '.skills = $ex' beta/agents/agent-b/config.manifest.json >"$WORK/m.json"
-mv "$WORK/m.json" beta/agents/agent-b/config.manifest.json
+give_example_skills beta agent-b
 
 # --- beta's three services: A2A, MQTT, and the path ingest.
 start_broker main || finish
@@ -126,7 +121,8 @@ twice=$(echo "$OUT" | jq -r .re)
 wait_for_text "$WORK/beta-ingest.log" "id=$twice"
 expect_eq "$(grep -c "\"id\":\"$twice\"" "$inbox")" "1"
 calls=$(grep -c '"side":"provider".*"skill":"word-count"' beta/.bwoc/state/skill-calls.jsonl)
-expect_eq "$calls" "$(grep -c '"skill":"word-count"' "$inbox")"
+# (Calls are sealed by default, beta's card publishing its X25519 key: `inbox list` opens them.)
+expect_eq "$calls" "$(bwoc -w beta inbox list agent-b --json --limit 0 | jq '[.[] | select(.kind == "skill.call" and .payload.skill == "word-count")] | length')"
 expect_ok bwoc -w beta inbox verify agent-b
 
 # A peer reached only by MQTT, declared from its invite code (which names

@@ -96,6 +96,11 @@ Result<json::Value> fetch_pinned_card(const PeerRoute& peer, const ClientOptions
     return Error(Errc::refused, "peer \"" + peer.key + "\" at " + base + " publishes the key " + published->to_text() +
                                     ", but routes.toml pins " + peer.pubkey.to_text() + ": not sending");
   }
+  // Nothing else on the card is used before its signature verifies with the pinned key.
+  if (Status signed_by_peer = verify_card_signature(card, peer.pubkey); !signed_by_peer.ok()) {
+    return Error(Errc::refused, "peer \"" + peer.key + "\" at " + base + ": " + signed_by_peer.error().message() +
+                                    ": not using it");
+  }
   return card;
 }
 
@@ -104,8 +109,7 @@ namespace {
 // Sends one envelope in a SendMessage and returns the node's signed answer,
 // verified against the pinned key and our request.
 Result<Answer> exchange(const PeerRoute& peer, const json::Value& card, const std::string& base,
-                        const std::string& envelope_text, const std::string& envelope_id, const PublicKey& self,
-                        const ClientOptions& options) {
+                        const std::string& envelope_text, const Envelope& request, const ClientOptions& options) {
   // The envelope goes in verbatim, as the value of a data part.
   std::string body = R"({"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":")" +
                      random_id() + R"(","role":"ROLE_USER","parts":[{"data":{"bwoc.envelope":)" + envelope_text +
@@ -159,7 +163,8 @@ Result<Answer> exchange(const PeerRoute& peer, const json::Value& card, const st
   const json::Value* task_id = task->find("id");
   if (task_id && task_id->is_string()) out.task_id = task_id->as_string();
   if (!signed_answer) return out;  // accepted, with nothing to answer (a receipt of ours, say)
-  auto checked = verify_answer(*signed_answer, peer.pubkey, self, envelope_id);
+  // From the key we asked, for the key we asked with (spec §3).
+  auto checked = verify_answer(*signed_answer, request.aud, request.key, request.id);
   if (!checked.ok()) {
     return Error(Errc::refused, "peer \"" + peer.key + "\"'s answer is not valid (" +
                                     std::string(reason_code(checked.refusal().reason)) + ": " + checked.refusal().detail + ")");
@@ -184,6 +189,50 @@ std::string card_agent(const json::Value& card) {
   return "";
 }
 
+std::optional<SealPublicKey> card_seal_key(const json::Value& card, const PublicKey& signer) {
+  const json::Value* caps = card.find("capabilities");
+  const json::Value* exts = caps ? caps->find("extensions") : nullptr;
+  if (exts == nullptr || !exts->is_array()) return std::nullopt;
+  for (const json::Value& e : exts->items()) {
+    const json::Value* uri = e.find("uri");
+    const json::Value* params = e.find("params");
+    if (!uri || !uri->is_string() || uri->as_string() != kEnvelopeExtensionUri || params == nullptr) continue;
+    const json::Value* key = params->find("sealKey");
+    const json::Value* sig = params->find("sealKeySig");
+    if (key == nullptr || !key->is_string() || sig == nullptr || !sig->is_string()) return std::nullopt;
+    auto k = SealPublicKey::from_text(key->as_string());
+    auto g = Signature::from_base64(sig->as_string());
+    if (!k.ok() || !g.ok() || !verify_seal_key(signer, *k, *g)) return std::nullopt;
+    return *k;
+  }
+  return std::nullopt;
+}
+
+Result<json::Value> A2aTransport::pinned_card(const PeerRoute& peer, const ClientOptions& options) {
+  constexpr auto kFresh = std::chrono::seconds(30);
+  std::string slot = peer.url.value_or("") + " " + peer.pubkey.to_text();
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(cards_mu_);
+    if (auto it = cards_.find(slot); it != cards_.end() && now - it->second.first < kFresh) return it->second.second;
+  }
+  BWOC_ASSIGN_OR_RETURN(json::Value card, fetch_pinned_card(peer, options));
+  std::lock_guard lock(cards_mu_);
+  if (cards_.size() > 1024) cards_.clear();
+  cards_[slot] = {now, card};
+  return card;
+}
+
+std::optional<SealPublicKey> A2aTransport::advertised_seal_key(const PeerRoute& peer, std::chrono::milliseconds timeout) {
+  if (!peer.url) return std::nullopt;
+  ClientOptions options = options_;
+  options.timeout = std::min(options.timeout, timeout);
+  options.connect_timeout = std::min(options.connect_timeout, timeout);
+  auto card = pinned_card(peer, options);
+  if (!card.ok()) return std::nullopt;
+  return card_seal_key(*card, peer.pubkey);
+}
+
 Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const SignedEnvelope& envelope,
                                          std::chrono::milliseconds timeout) {
   if (!peer.url) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no url");
@@ -191,9 +240,9 @@ Result<SendReport> A2aTransport::deliver(const PeerRoute& peer, const SignedEnve
   ClientOptions options = options_;
   options.timeout = std::min(options.timeout, timeout);
   options.connect_timeout = std::min(options.connect_timeout, timeout);
-  BWOC_ASSIGN_OR_RETURN(json::Value card, fetch_pinned_card(peer, options));
+  BWOC_ASSIGN_OR_RETURN(json::Value card, pinned_card(peer, options));
   const Envelope& env = envelope.envelope;
-  BWOC_ASSIGN_OR_RETURN(Answer a, exchange(peer, card, base, envelope.text, env.id, self_, options));
+  BWOC_ASSIGN_OR_RETURN(Answer a, exchange(peer, card, base, envelope.text, env, options));
   SendReport report;
   report.via = Via::a2a;
   report.confirmed = true;  // a task came back: the node accepted it

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "bwoc/a2a/card.h"
+#include "bwoc/core/key_ring.h"
 #include "bwoc/core/files.h"
 #include "bwoc/core/log.h"
 #include "bwoc/core/trust.h"
@@ -70,7 +71,7 @@ Result<std::unique_ptr<Node>> Node::open(const Workspace& ws, const NodeOptions&
   BWOC_ASSIGN_OR_RETURN(node->tasks_, TaskStore::open(dir, options.tasks));
   BWOC_ASSIGN_OR_RETURN(node->card_info_, card_info_for(ws, options.agent, options.base_url));
   if (auto offer = inbound.offer(kUntrusted); offer.ok()) node->card_info_.skills = card_skills(*offer);
-  node->card_ = std::make_shared<const std::string>(json::write(agent_card(node->card_info_)));
+  node->card_ = std::make_shared<const std::string>(node->render_card(node->card_info_));
   node->card_checked_ms_ = now_millis();
   return node;
 }
@@ -309,17 +310,33 @@ std::shared_ptr<const std::string> Node::current_card() {
     std::lock_guard lock(card_mu_);
     if (now - card_checked_ms_.load() >= 1000) {
       card_checked_ms_ = now;
+      bool changed = false;
+      // After `bwoc trust rotate` the card publishes (and is signed by) the new key.
+      if (!(inbound_.public_key() == card_info_.public_key)) {
+        auto ws = Workspace::open(inbound_.workspace().root());
+        auto info = ws.ok() ? card_info_for(*ws, options_.agent, options_.base_url) : Result<CardInfo>(ws.error());
+        if (info.ok()) {
+          info->skills = card_info_.skills;
+          card_info_ = std::move(info).value();
+          changed = true;
+        }
+      }
       auto offer = inbound_.offer(kUntrusted);
       if (offer.ok()) {
         json::Value open_skills = card_skills(*offer);
         if (!(open_skills == card_info_.skills)) {
           card_info_.skills = std::move(open_skills);
-          card_ = std::make_shared<const std::string>(json::write(agent_card(card_info_)));
+          changed = true;
         }
       }
+      if (changed) card_ = std::make_shared<const std::string>(render_card(card_info_));
     }
   }
   return card_.load();
+}
+
+std::string Node::render_card(const CardInfo& info) const {
+  return json::write(sign_card(agent_card(info), inbound_.keys()->key));
 }
 
 std::optional<PublicKey> Node::authenticated_key(const RpcRequest& rpc) {
@@ -347,7 +364,7 @@ HttpResponse Node::extended_card(const RpcRequest& rpc) {
   info.skills = card_skills(*offer);
   if (const json::Value* contracts = offer->find("skills")) info.skill_contracts = *contracts;
   if (const json::Value* hash = offer->find("set_hash"); hash && hash->is_string()) info.skill_set_hash = hash->as_string();
-  return json_response(rpc_result(rpc.id, json::write(agent_card(info))));
+  return json_response(rpc_result(rpc.id, render_card(info)));
 }
 
 std::optional<std::string> Node::requested_task_id(const RpcRequest& rpc) {

@@ -75,6 +75,8 @@ class Node : public HttpHandler {
   // The public card, rebuilt at most once a second when the skills open to
   // tier 0 change.
   std::shared_ptr<const std::string> current_card();
+  // The card as served: signed (JWS, A2A `signatures`) with the key it publishes.
+  std::string render_card(const CardInfo& info) const;
   // The key a request proves it holds with a signed envelope in its
   // params.metadata ("bwoc.envelope"), checked (1–9) and not recorded.
   std::optional<PublicKey> authenticated_key(const RpcRequest& rpc);

@@ -66,6 +66,8 @@ std::string_view reason_code(Reason reason) {
     case Reason::stale: return "stale";
     case Reason::future: return "future";
     case Reason::replayed: return "replayed";
+    case Reason::bad_seal: return "bad_seal";
+    case Reason::unsealed: return "unsealed";
   }
   return "malformed";
 }
@@ -94,8 +96,15 @@ bool is_valid_agent_name(std::string_view name) {
   return true;
 }
 
+const json::Value& Envelope::payload() const {
+  if (opened) return *opened;
+  if (const json::Value* p = doc.find("payload")) return *p;
+  static const json::Value kNothing;
+  return kNothing;
+}
+
 void Envelope::append_signed_bytes(std::string& out) const {
-  out += kSignedBytesPrefix;
+  out += sealed ? kSignedBytesPrefixV2 : kSignedBytesPrefix;
   jcs::canonicalize_without(doc, "sig", out);
 }
 
@@ -118,9 +127,10 @@ Checked<Envelope> envelope_from_document(json::Value document) {
   // Check 2: the version.
   const json::Value* v = doc.find("v");
   if (v == nullptr) return malformed("member \"v\" is missing");
-  if (!v->is_number() || v->as_number() != 1) {
-    return Refusal{Reason::unsupported_version, "\"v\" is not the integer 1"};
+  if (!v->is_number() || (v->as_number() != 1 && v->as_number() != kSealedVersion)) {
+    return Refusal{Reason::unsupported_version, "\"v\" is not the integer 1 (or 2, sealed)"};
   }
+  bool v2 = v->as_number() == kSealedVersion;
 
   // Check 3: every member of §1 with its type and form.
   const std::string* id = string_member(doc, "id");
@@ -158,7 +168,18 @@ Checked<Envelope> envelope_from_document(json::Value document) {
   if (!aud_parsed.ok()) return malformed("\"aud\": " + aud_parsed.error().message());
   env.aud = *aud_parsed;
 
-  if (doc.find("payload") == nullptr) return malformed("\"payload\" is missing");
+  // `payload`, or a sealed one in its place; what is inside `sealed` is the
+  // opener's to check (reason bad_seal), after the signature.
+  // Version 1 carries `payload` (a `sealed` member there is one it does not
+  // name); version 2 carries `sealed` and no `payload`.
+  if (!v2) {
+    if (doc.find("payload") == nullptr) return malformed("\"payload\" is missing");
+  } else {
+    const json::Value* sealed = doc.find("sealed");
+    if (doc.find("payload") != nullptr) return malformed("a sealed (v2) envelope carries no \"payload\"");
+    if (sealed == nullptr || !sealed->is_object()) return malformed("\"sealed\" is missing or not an object");
+    env.sealed = true;
+  }
 
   if (const json::Value* re = doc.find("re")) {
     if (!re->is_string() || !is_valid_envelope_id(re->as_string())) {
@@ -208,17 +229,9 @@ Result<Signing> sign_draft(const EnvelopeDraft& draft, const SecretKey& key) {
   if (draft.id && !is_valid_envelope_id(*draft.id)) {
     return Error(Errc::invalid_argument, "id \"" + *draft.id + "\" is not 32 lowercase hex digits");
   }
-  if (nesting_depth(draft.payload) > kMaxEnvelopeDepth - 1) {
-    return Error(Errc::invalid_argument, "the payload nests deeper than " + std::to_string(kMaxEnvelopeDepth - 1) + " levels");
-  }
-  if (const json::Value* bad = unsafe_integral_number(draft.payload)) {
-    std::string text;
-    json::write(*bad, text);
-    return Error(Errc::invalid_argument, "the payload holds the number " + text +
-                                             ", an integer beyond 2^53-1 that receivers refuse: send it as a string");
-  }
+  BWOC_RETURN_IF_ERROR(check_sendable_payload(draft.payload));
   static constexpr std::string_view kNamed[] = {"v", "id", "kind", "from", "to", "ts",
-                                                "key", "aud", "payload", "re", "sig"};
+                                                "key", "aud", "payload", "sealed", "re", "sig"};
   for (const json::Member& m : draft.extra) {
     for (std::string_view named : kNamed) {
       if (m.name == named) return Error(Errc::invalid_argument, "extra member \"" + m.name + "\" is a named member");
@@ -228,7 +241,7 @@ Result<Signing> sign_draft(const EnvelopeDraft& draft, const SecretKey& key) {
   json::Value doc = json::Value::object();
   json::Value::Object& members = doc.members();
   members.reserve(10 + draft.extra.size());
-  members.push_back({"v", json::Value::number(1)});
+  members.push_back({"v", json::Value::number(draft.sealed ? kSealedVersion : 1)});
   members.push_back({"id", json::Value::string(draft.id ? *draft.id : random_id())});
   members.push_back({"kind", json::Value::string(draft.kind)});
   members.push_back({"from", json::Value::string(draft.from)});
@@ -236,11 +249,15 @@ Result<Signing> sign_draft(const EnvelopeDraft& draft, const SecretKey& key) {
   members.push_back({"ts", json::Value::string(format_timestamp(draft.ts ? *draft.ts : now_millis()))});
   members.push_back({"key", json::Value::string(key.public_key().to_text())});
   members.push_back({"aud", json::Value::string(draft.aud.to_text())});
-  members.push_back({"payload", draft.payload});
+  if (draft.sealed) {
+    members.push_back({"sealed", *draft.sealed});
+  } else {
+    members.push_back({"payload", draft.payload});
+  }
   if (draft.re) members.push_back({"re", json::Value::string(*draft.re)});
   for (const json::Member& m : draft.extra) members.push_back(m);
 
-  std::string signed_bytes(kSignedBytesPrefix);
+  std::string signed_bytes(draft.sealed ? kSignedBytesPrefixV2 : kSignedBytesPrefix);
   std::size_t sig_at = jcs::canonicalize_without(doc, "sig", signed_bytes);
   if (signed_bytes.size() + 100 > kMaxEnvelopeBytes) {
     return Error(Errc::invalid_argument, "the envelope would be larger than 1 MiB");
@@ -265,6 +282,19 @@ Result<Signing> sign_draft(const EnvelopeDraft& draft, const SecretKey& key) {
 }
 
 }  // namespace
+
+Status check_sendable_payload(const json::Value& payload) {
+  if (nesting_depth(payload) > kMaxEnvelopeDepth - 1) {
+    return Error(Errc::invalid_argument, "the payload nests deeper than " + std::to_string(kMaxEnvelopeDepth - 1) + " levels");
+  }
+  if (const json::Value* bad = unsafe_integral_number(payload)) {
+    std::string text;
+    json::write(*bad, text);
+    return Error(Errc::invalid_argument, "the payload holds the number " + text +
+                                             ", an integer beyond 2^53-1 that receivers refuse: send it as a string");
+  }
+  return ok_status();
+}
 
 Result<std::string> sign_envelope(const EnvelopeDraft& draft, const SecretKey& key) {
   BWOC_ASSIGN_OR_RETURN(Signing s, sign_draft(draft, key));

@@ -4,9 +4,11 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "bwoc/core/key_ring.h"
 #include "bwoc/core/log.h"
 #include "bwoc/core/rate_limit.h"
 #include "bwoc/core/receipt.h"
+#include "bwoc/core/seal.h"
 #include "bwoc/core/trust.h"
 #include "bwoc/core/work_queue.h"
 #include "wait_for_callback.h"
@@ -47,13 +49,12 @@ std::string_view disposition_name(InboundResult::Disposition d) {
 }
 
 struct Inbound::Impl {
-  Impl(const Workspace& w, InboundOptions o, SecretKey k)
-      : ws(w), options(std::move(o)), key(std::move(k)), per_key(options.rate_per_key, options.burst_per_key) {}
+  Impl(const Workspace& w, InboundOptions o, std::unique_ptr<KeyRing> k)
+      : ws(w), options(std::move(o)), ring(std::move(k)), per_key(options.rate_per_key, options.burst_per_key) {}
 
   Workspace ws;
   InboundOptions options;
-  SecretKey key;
-  PublicKey self;
+  std::unique_ptr<KeyRing> ring;
   std::unique_ptr<Receiver> receiver;
   std::map<std::string, KindHandler, std::less<>> kinds;
   std::function<Result<json::Value>(int)> offer;
@@ -93,9 +94,45 @@ struct Inbound::Impl {
     return std::nullopt;
   }
 
+  // An answer is signed by the key the request was addressed to (during a
+  // rotation's grace period, perhaps the previous one), and sealed back to
+  // the asker when the request was sealed.
   Result<std::string> sign_answer(const Envelope& request, std::string_view kind, json::Value payload) const {
-    return sign_envelope(answer_draft(request, kind, std::move(payload)), key);
+    auto keys = ring->keys();
+    const SecretKey& signer = keys->signer_for(request.aud, options.clock());
+    EnvelopeDraft draft = answer_draft(request, kind, std::move(payload));
+    if (request.sealed) {
+      BWOC_ASSIGN_OR_RETURN(SealPublicKey reply, reply_key(request));
+      BWOC_RETURN_IF_ERROR(seal_draft(draft, signer.public_key(), reply, own_seal_key(*keys)));
+    }
+    return sign_envelope(draft, signer);
   }
+
+  Result<std::string> receipt(const Envelope& request, UnixMillis accepted_at) const {
+    auto keys = ring->keys();
+    const SecretKey& signer = keys->signer_for(request.aud, options.clock());
+    std::optional<SealPublicKey> seal_to;
+    if (request.sealed) {
+      BWOC_ASSIGN_OR_RETURN(seal_to, reply_key(request));
+    }
+    return make_receipt(signer, request, accepted_at, seal_to, own_seal_key(*keys));
+  }
+
+  static std::optional<SealPublicKey> own_seal_key(const WorkspaceKeys& keys) {
+    return keys.seal ? std::optional<SealPublicKey>(keys.seal->public_key()) : std::nullopt;
+  }
+
+  // Where answers to a sealed request are sealed: the key it names, else the
+  // one its sender's route pins.
+  Result<SealPublicKey> reply_key(const Envelope& request) const {
+    if (auto named = reply_key_of(request)) return *named;
+    auto routes = receiver->routes();
+    const PeerRoute* route = routes ? routes->find_by_pubkey(request.key) : nullptr;
+    if (route != nullptr && route->seal_key) return *route->seal_key;
+    if (auto own = ws.seal_key(); own.ok() && ring->keys()->is_own(request.key, options.clock())) return *own;
+    return Error(Errc::not_found, "the sealed request names no key to seal its answer to");
+  }
+
 
   // A policy refusal of a verified sender: a signed error (spec §3), or
   // silence when the policy is about this endpoint rather than the sender.
@@ -220,14 +257,14 @@ Result<std::unique_ptr<Inbound>> Inbound::open(const Workspace& ws, InboundOptio
       return Error(Errc::invalid_argument, "the rate per key must be a number of 0 (no limit) or more");
     }
   }
-  BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
-  auto impl = std::make_unique<Impl>(ws, std::move(options), std::move(key));
-  impl->self = impl->key.public_key();
+  BWOC_ASSIGN_OR_RETURN(std::unique_ptr<KeyRing> ring, KeyRing::open(ws, options.clock, options.routes_recheck_ms));
+  auto impl = std::make_unique<Impl>(ws, std::move(options), std::move(ring));
   Impl* raw = impl.get();
   ReceiverOptions ropts;
   ropts.clock = impl->options.clock;
   ropts.routes_recheck_ms = impl->options.routes_recheck_ms;
   ropts.policy = [raw](const Envelope& env, const std::string&) { return raw->policy(env); };
+  use_key_ring(ropts, *raw->ring);  // our own keys, and sealed payloads opened after check 8
   BWOC_ASSIGN_OR_RETURN(impl->receiver, Receiver::open(ws, std::move(ropts)));
   impl->workers = std::make_unique<WorkQueue>(std::max<std::size_t>(impl->options.workers, 1),
                                               std::max<std::size_t>(impl->options.max_queued, 1));
@@ -278,7 +315,7 @@ InboundResult Inbound::receive_sync(std::string_view text, Via via, std::string_
 
 Result<std::string> Inbound::receipt(const Delivery& delivery) const {
   if (!delivery.envelope) return Error(Errc::internal, "no envelope to make a receipt for");
-  return make_receipt(impl_->key, *delivery.envelope, delivery.accepted_at);
+  return impl_->receipt(*delivery.envelope, delivery.accepted_at);
 }
 
 Result<std::string> Inbound::sign_answer(const Envelope& request, std::string_view kind, json::Value payload) const {
@@ -286,7 +323,7 @@ Result<std::string> Inbound::sign_answer(const Envelope& request, std::string_vi
 }
 
 std::string Inbound::derive_id(std::string_view purpose, const PublicKey& sender, std::string_view request_id) const {
-  return derived_id(impl_->key, purpose, sender, request_id);
+  return derived_id(impl_->ring->keys()->key, purpose, sender, request_id);
 }
 
 Delivery Inbound::check(std::string_view text, Via via) {
@@ -313,8 +350,10 @@ void Inbound::flush() {
 
 const Workspace& Inbound::workspace() const { return impl_->ws; }
 const std::string& Inbound::agent() const { return impl_->options.agent; }
-const PublicKey& Inbound::public_key() const { return impl_->self; }
+PublicKey Inbound::public_key() const { return impl_->ring->keys()->key.public_key(); }
+std::shared_ptr<const WorkspaceKeys> Inbound::keys() const { return impl_->ring->keys(); }
 std::shared_ptr<const Routes> Inbound::routes() { return impl_->receiver->routes(); }
+void Inbound::routes_changed() { impl_->receiver->routes_changed(); }
 Receiver::Stats Inbound::receiver_stats() const { return impl_->receiver->stats(); }
 
 }  // namespace bwoc

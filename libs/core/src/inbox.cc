@@ -14,6 +14,8 @@
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/files.h"
 #include "bwoc/core/keys.h"
+#include "bwoc/core/key_ring.h"
+#include "bwoc/core/seal.h"
 
 namespace bwoc {
 
@@ -131,6 +133,14 @@ Result<InboxListing> list_inbox(const Workspace& ws, const Routes& routes, std::
   BWOC_RETURN_IF_ERROR(require_agent(ws, agent));
   InboxListing listing;
   std::deque<InboxEntry> newest;
+  // The inbox keeps sealed envelopes as they came; they are opened to be shown.
+  std::optional<WorkspaceKeys> keys;
+  if (auto loaded = load_workspace_keys(ws); loaded.ok()) keys.emplace(std::move(loaded).value());
+  std::vector<const SealSecretKey*> secrets;
+  if (keys) {
+    if (keys->seal) secrets.push_back(&*keys->seal);
+    if (keys->previous_seal) secrets.push_back(&*keys->previous_seal);
+  }
   auto scan = scan_inbox(ws.inbox_file(agent), 0, [&](const InboxLine& line) {
     auto env = parse_envelope(line.envelope);
     if (!env.ok()) {
@@ -150,7 +160,12 @@ Result<InboxListing> list_inbox(const Workspace& ws, const Routes& routes, std::
     entry.re = e.re.value_or("");
     entry.sender_key = e.key.to_text();
     entry.peer = alias_of(ws, routes, e.key);
-    entry.payload = e.payload();
+    entry.sealed = e.sealed;
+    if (!e.sealed) {
+      entry.payload = e.payload();
+    } else if (auto opened = open_payload(e, secrets); opened.ok()) {
+      entry.payload = std::move(opened).value();
+    }
     newest.push_back(std::move(entry));
     if (limit != 0 && newest.size() > limit) newest.pop_front();
   });

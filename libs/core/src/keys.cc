@@ -127,25 +127,32 @@ bool verify_signature(const PublicKey& key, const Signature& sig, std::string_vi
 }
 
 Status write_secret_key_file(const fs::path& file, const SecretKey& key, bool replace) {
+  // libsodium's 64-byte secret key is the 32-byte seed followed by the public key.
+  return write_secret_bytes_file(file, kSeedLinePrefix, std::span<const std::uint8_t, 32>(key.secret_.data(), 32), replace);
+}
+
+Status write_secret_bytes_file(const fs::path& file, std::string_view line_prefix,
+                               std::span<const std::uint8_t, 32> secret, bool replace) {
   BWOC_RETURN_IF_ERROR(ensure_directory(file.parent_path(), 0700));
   std::error_code ec;
   if (!replace && fs::exists(fs::symlink_status(file, ec))) {
     return Error(Errc::already_exists,
                  "a secret key already exists at " + file.string() + ": use --force to replace it");
   }
-  // libsodium's 64-byte secret key is the 32-byte seed followed by the public key.
   std::string content;
-  content.reserve(256);  // one buffer, so no stale copy of the seed is left in freed memory
+  content.reserve(256);  // one buffer, so no stale copy of the secret is left in freed memory
   content += "# bwoc workspace secret key. Never share, print or commit this file.\n";
-  content += kSeedLinePrefix;
-  content += base64_encode(std::span<const std::uint8_t>(key.secret_.data(), 32));
+  content += line_prefix;
+  content += base64_encode(secret);
   content += '\n';
   Status st = write_file_atomic(file, content, 0600);
   sodium_memzero(content.data(), content.size());
   return st;
 }
 
-Result<SecretKey> load_secret_key_file(const fs::path& file) {
+SecretBytes::~SecretBytes() { sodium_memzero(bytes.data(), bytes.size()); }
+
+Result<SecretBytes> load_secret_bytes_file(const fs::path& file, std::string_view line_prefix) {
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) {
@@ -182,26 +189,32 @@ Result<SecretKey> load_secret_key_file(const fs::path& file) {
                      file.parent_path().string() + "`");
   }
   BWOC_ASSIGN_OR_RETURN(std::string content, read_file_bounded(file, kMaxKeyFileBytes));
-  std::optional<std::vector<std::uint8_t>> seed;
+  std::optional<std::vector<std::uint8_t>> raw;
   std::size_t pos = 0;
   while (pos < content.size()) {
     std::size_t eol = content.find('\n', pos);
     if (eol == std::string::npos) eol = content.size();
     std::string_view line(content.data() + pos, eol - pos);
-    if (line.substr(0, kSeedLinePrefix.size()) == kSeedLinePrefix) {
-      seed = base64_decode(line.substr(kSeedLinePrefix.size()));
+    if (line.substr(0, line_prefix.size()) == line_prefix) {
+      raw = base64_decode(line.substr(line_prefix.size()));
       break;
     }
     pos = eol + 1;
   }
   sodium_memzero(content.data(), content.size());
-  if (!seed || seed->size() != 32) {
-    if (seed) sodium_memzero(seed->data(), seed->size());
+  if (!raw || raw->size() != 32) {
+    if (raw) sodium_memzero(raw->data(), raw->size());
     return Error(Errc::corrupt, "the secret key file " + file.string() + " is not a bwoc key file");
   }
-  SecretKey key = SecretKey::from_seed(std::span<const std::uint8_t, 32>(seed->data(), 32));
-  sodium_memzero(seed->data(), seed->size());
-  return key;
+  SecretBytes out;
+  std::copy(raw->begin(), raw->end(), out.bytes.begin());
+  sodium_memzero(raw->data(), raw->size());
+  return out;
+}
+
+Result<SecretKey> load_secret_key_file(const fs::path& file) {
+  BWOC_ASSIGN_OR_RETURN(SecretBytes seed, load_secret_bytes_file(file, kSeedLinePrefix));
+  return SecretKey::from_seed(seed.bytes);
 }
 
 }  // namespace bwoc

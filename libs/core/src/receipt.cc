@@ -31,10 +31,20 @@ EnvelopeDraft answer_draft(const Envelope& request, std::string_view kind, json:
   return d;
 }
 
-Result<std::string> make_receipt(const SecretKey& node, const Envelope& request, UnixMillis accepted_at) {
+Result<std::string> make_receipt(const SecretKey& node, const Envelope& request, UnixMillis accepted_at,
+                                 const std::optional<SealPublicKey>& seal_to, const std::optional<SealPublicKey>& reply) {
   EnvelopeDraft d = answer_draft(request, kReceiptKind, json::Value::object({{"status", "accepted"}, {"agent", request.to}}));
   d.id = derived_id(node, "bwoc receipt id v1", request.key, request.id);
   d.ts = accepted_at;
+  if (seal_to) {
+    // Derived like the id, so that a repeated request gets the same bytes.
+    auto seed_hex = hex_decode_lower(derived_id(node, "bwoc receipt seal v1", request.key, request.id) +
+                                     derived_id(node, "bwoc receipt seal v1 (2)", request.key, request.id));
+    std::array<std::uint8_t, 32> seed{};
+    std::copy(seed_hex->begin(), seed_hex->end(), seed.begin());
+    BWOC_RETURN_IF_ERROR(seal_draft(d, node.public_key(), *seal_to, reply, seal_seed_from(seed)));
+    sodium_memzero(seed.data(), seed.size());
+  }
   return sign_envelope(d, node);
 }
 

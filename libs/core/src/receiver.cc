@@ -82,24 +82,26 @@ struct Receiver::Impl {
       d.refusal = parsed.refusal();
       return nullptr;
     }
-    auto env = std::make_shared<const Envelope>(std::move(parsed).value());
+    auto env = std::make_shared<Envelope>(std::move(parsed).value());  // mutable until opened (issue 16)
     d.envelope = env;
     auto rts = routes_watch.current(now);
 
     // Check 4: a pinned key.
+    // (Issue 16: a rotated peer's previous key counts during its grace
+    // period, a revoked key never; so does our own previous key.)
     const PeerRoute* peer = nullptr;
-    if (env->key == self) {
+    if (is_own(env->key, now)) {
       d.peer = "self";
-    } else if ((peer = rts->find_by_pubkey(env->key)) != nullptr) {
+    } else if ((peer = rts->find_sender(env->key, now)) != nullptr) {
       d.peer = peer->key;
-    } else if (rts = routes_watch.current(now, /*look_now=*/true); (peer = rts->find_by_pubkey(env->key)) != nullptr) {
+    } else if (rts = routes_watch.current(now, /*look_now=*/true); (peer = rts->find_sender(env->key, now)) != nullptr) {
       d.peer = peer->key;
     } else {
       d.refusal = Refusal{Reason::unknown_sender, "key is not pinned in routes.toml"};
       return nullptr;
     }
     // Check 5: addressed to this workspace.
-    if (!(env->aud == self)) {
+    if (!is_own(env->aud, now)) {
       d.refusal = Refusal{Reason::wrong_audience, "aud is another workspace's key"};
       return nullptr;
     }
@@ -125,8 +127,18 @@ struct Receiver::Impl {
       d.refusal = Refusal{Reason::stale, "older than " + format_duration(max_age) + " over " + std::string(via_name(via))};
       return nullptr;
     }
+    // Issue 16: a sealed payload is opened here, after the signature and
+    // before anything is stored or acted on.
+    if (opts.open) {
+      if (auto refusal = opts.open(*env, peer)) {
+        d.refusal = std::move(refusal);
+        return nullptr;
+      }
+    }
     return env;
   }
+
+  bool is_own(const PublicKey& key, UnixMillis now) const { return opts.own_key ? opts.own_key(key, now) : key == self; }
 
   bool has_agent(const std::string& name) {
     {
@@ -397,6 +409,7 @@ Receiver::~Receiver() = default;
 const Workspace& Receiver::workspace() const { return impl_->ws; }
 
 std::shared_ptr<const Routes> Receiver::routes() { return impl_->routes_watch.current(impl_->opts.clock()); }
+void Receiver::routes_changed() { (void)impl_->routes_watch.current(impl_->opts.clock(), /*look_now=*/true); }
 
 Receiver::Stats Receiver::stats() const {
   Stats s;

@@ -18,8 +18,9 @@ namespace {
 constexpr std::int64_t kLiveMaxAgeMs = 300'000;            // A2A: live
 constexpr std::int64_t kStoredMaxAgeMs = 7 * 86'400'000LL;  // path and MQTT: store and forward
 
-const std::set<std::string, std::less<>> kPeerFields = {"key", "name", "pubkey", "allowlist", "path", "url",
-                                                        "mqtt", "tier", "max_age", "agent"};
+const std::set<std::string, std::less<>> kPeerFields = {
+    "key",  "name", "pubkey",   "allowlist",    "path",            "url",            "mqtt",   "tier",
+    "max_age", "agent", "seal", "seal_key", "seal_key_sig", "previous_pubkey", "previous_until", "revoked"};
 
 bool is_valid_mqtt_topic_root(std::string_view t) {
   if (t.empty() || t.size() > 200 || t.front() == '/' || t.back() == '/') return false;
@@ -38,6 +39,8 @@ Result<std::string> required_string(const fs::path& file, const toml::table& pee
   return *value;
 }
 
+Status parse_key_fields(const fs::path& file, const toml::table& t, PeerRoute& p);
+
 // Typed fields are read with value_exact: toml++'s value<T>() converts, so
 // `tier = true` would read as tier 1 and `max_age = 600.0` as 600 seconds.
 Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const fs::path& root) {
@@ -46,7 +49,8 @@ Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const f
   for (const auto& [k, v] : t) {
     if (kPeerFields.count(k.str()) == 0) {
       return config_error(file, &v, "unknown field \"" + std::string(k.str()) +
-                                        "\" in [[peer]] (known: key, name, pubkey, agent, allowlist, path, url, mqtt, tier, max_age)");
+                                        "\" in [[peer]] (known: key, name, pubkey, agent, allowlist, path, url, mqtt, tier, max_age, "
+                                        "seal, seal_key, seal_key_sig, previous_pubkey, previous_until, revoked)");
     }
   }
   BWOC_ASSIGN_OR_RETURN(p.key, required_string(file, t, "key", t.source()));
@@ -129,7 +133,66 @@ Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const f
     if (!ms.ok() || *ms <= 0) return config_error(file, n, "\"max_age\" must be a duration such as \"300s\" or \"7d\"");
     p.max_age_ms = *ms;
   }
+  BWOC_RETURN_IF_ERROR(parse_key_fields(file, t, p));
   return p;
+}
+
+Result<UnixMillis> timestamp_field(const fs::path& file, const toml::node* n, std::string_view field) {
+  auto s = n->value_exact<std::string>();
+  auto ms = s ? parse_timestamp(*s) : Result<UnixMillis>(Error(Errc::invalid_argument, ""));
+  if (!ms.ok()) return config_error(file, n, "\"" + std::string(field) + "\" must be a timestamp such as \"2026-11-22T08:00:00.000Z\"");
+  return *ms;
+}
+
+// Sealing, rotation and revocation fields (issue 16).
+Status parse_key_fields(const fs::path& file, const toml::table& t, PeerRoute& p) {
+  if (const toml::node* n = t.get("seal")) {
+    auto s = n->value_exact<std::string>();
+    if (s && *s == "required") {
+      p.seal = PeerRoute::Seal::required;
+    } else if (s && *s == "never") {
+      p.seal = PeerRoute::Seal::never;
+    } else {
+      return config_error(file, n, "\"seal\" must be \"required\" or \"never\" (leave it out to seal when the peer's key is known)");
+    }
+  }
+  const toml::node* key = t.get("seal_key");
+  const toml::node* sig = t.get("seal_key_sig");
+  if ((key == nullptr) != (sig == nullptr)) {
+    return config_error(file, key ? key : sig, "\"seal_key\" and \"seal_key_sig\" go together (both come from the peer's invite or `bwoc trust show`)");
+  }
+  if (key != nullptr) {
+    auto k = key->value_exact<std::string>();
+    auto parsed = k ? SealPublicKey::from_text(*k) : Result<SealPublicKey>(Error(Errc::invalid_argument, "must be a string"));
+    if (!parsed.ok()) return config_error(file, key, "\"seal_key\": " + parsed.error().message());
+    auto g = sig->value_exact<std::string>();
+    auto parsed_sig = g ? Signature::from_base64(*g) : Result<Signature>(Error(Errc::invalid_argument, "must be a string"));
+    if (!parsed_sig.ok()) return config_error(file, sig, "\"seal_key_sig\": " + parsed_sig.error().message());
+    if (!verify_seal_key(p.pubkey, *parsed, *parsed_sig)) {
+      return config_error(file, sig, "\"seal_key_sig\" is not the pinned key's signature over seal_key: refusing a seal key the peer did not sign");
+    }
+    p.seal_key = *parsed;
+    p.seal_key_sig = *parsed_sig;
+  }
+  if (p.seal == PeerRoute::Seal::required && !p.seal_key) {
+    return config_error(file, t.get("seal"), "seal = \"required\" needs the peer's seal_key (from its invite)");
+  }
+  const toml::node* previous = t.get("previous_pubkey");
+  const toml::node* until = t.get("previous_until");
+  if ((previous == nullptr) != (until == nullptr)) {
+    return config_error(file, previous ? previous : until, "\"previous_pubkey\" and \"previous_until\" go together");
+  }
+  if (previous != nullptr) {
+    auto k = previous->value_exact<std::string>();
+    auto parsed = k ? PublicKey::from_text(*k) : Result<PublicKey>(Error(Errc::invalid_argument, "must be a string"));
+    if (!parsed.ok()) return config_error(file, previous, "\"previous_pubkey\": " + parsed.error().message());
+    p.previous_pubkey = *parsed;
+    BWOC_ASSIGN_OR_RETURN(p.previous_until, timestamp_field(file, until, "previous_until"));
+  }
+  if (const toml::node* n = t.get("revoked")) {
+    BWOC_ASSIGN_OR_RETURN(p.revoked, timestamp_field(file, n, "revoked"));
+  }
+  return ok_status();
 }
 
 }  // namespace
@@ -148,6 +211,15 @@ std::optional<Via> via_from_name(std::string_view name) {
   if (name == "a2a" || name == "url") return Via::a2a;
   if (name == "mqtt") return Via::mqtt;
   return std::nullopt;
+}
+
+std::string key_state(const PeerRoute& peer, UnixMillis now) {
+  if (peer.revoked) return "revoked " + format_timestamp(*peer.revoked) + ": needs a new invite";
+  if (peer.previous_pubkey && peer.previous_until && now < *peer.previous_until) {
+    return "rotated: old key " + peer.previous_pubkey->fingerprint() + " accepted until " +
+           format_timestamp(*peer.previous_until);
+  }
+  return "pinned";
 }
 
 std::int64_t default_max_age_ms(Via via) { return via == Via::a2a ? kLiveMaxAgeMs : kStoredMaxAgeMs; }
@@ -193,7 +265,8 @@ Result<Routes> Routes::parse(std::string_view text, const fs::path& file, const 
         return config_error(file, t->get("key"), "peer key \"" + p.key + "\" is declared twice (also on line " +
                                                      std::to_string(other.line) + ")");
       }
-      if (other.pubkey == p.pubkey) {
+      if (other.pubkey == p.pubkey || (other.previous_pubkey && *other.previous_pubkey == p.pubkey) ||
+          (p.previous_pubkey && *p.previous_pubkey == other.pubkey)) {
         return config_error(file, t->get("pubkey"), "peer \"" + p.key + "\" has the same pubkey as \"" + other.key +
                                                         "\" (line " + std::to_string(other.line) + ")");
       }
@@ -219,7 +292,16 @@ const PeerRoute* Routes::find(std::string_view key) const {
 
 const PeerRoute* Routes::find_by_pubkey(const PublicKey& key) const {
   for (const PeerRoute& p : peers_) {
+    if (p.pubkey == key || (p.previous_pubkey && *p.previous_pubkey == key)) return &p;
+  }
+  return nullptr;
+}
+
+const PeerRoute* Routes::find_sender(const PublicKey& key, UnixMillis now) const {
+  for (const PeerRoute& p : peers_) {
+    if (p.revoked) continue;
     if (p.pubkey == key) return &p;
+    if (p.previous_pubkey && *p.previous_pubkey == key && p.previous_until && now < *p.previous_until) return &p;
   }
   return nullptr;
 }
@@ -239,6 +321,12 @@ std::string format_peer(const PeerRoute& p) {
   if (p.path) t += "path = " + toml_quote(p.path->string()) + "\n";
   if (p.url) t += "url = " + toml_quote(*p.url) + "\n";
   if (p.mqtt) t += "mqtt = { broker = " + toml_quote(p.mqtt->broker) + ", topic = " + toml_quote(p.mqtt->topic) + " }\n";
+  if (p.seal == PeerRoute::Seal::required) t += "seal = \"required\"\n";
+  if (p.seal == PeerRoute::Seal::never) t += "seal = \"never\"\n";
+  if (p.seal_key && p.seal_key_sig) {
+    t += "seal_key = " + toml_quote(p.seal_key->to_text()) + "\n";
+    t += "seal_key_sig = " + toml_quote(p.seal_key_sig->to_base64()) + "\n";
+  }
   return t;
 }
 

@@ -291,10 +291,29 @@ Result<std::optional<int>> TrustStore::tier_of(const PublicKey& key, std::option
   if (route == nullptr) return std::optional<int>();
   std::optional<int> tier;
   BWOC_RETURN_IF_ERROR(update(now.value_or(clock_()), [&](State& s) -> Result<bool> {
-    tier = tier_in(s.keys, s.goals, key.to_text(), declared_tier(*route));
+    // By the pinned key: a rotated peer's previous key shares its state.
+    tier = tier_in(s.keys, s.goals, route->pubkey.to_text(), declared_tier(*route));
     return false;
   }));
   return tier;
+}
+
+Status TrustStore::rename_key(const PublicKey& old_key, const PublicKey& new_key) {
+  return update(clock_(), [&](State& s) -> Result<bool> {
+    bool changed = false;
+    if (auto it = s.keys.find(old_key.to_text()); it != s.keys.end()) {
+      s.keys[new_key.to_text()] = it->second;
+      s.keys.erase(it);
+      changed = true;
+    }
+    for (Goal& g : s.goals) {
+      if (g.key == old_key.to_text()) {
+        g.key = new_key.to_text();
+        changed = true;
+      }
+    }
+    return changed;
+  });
 }
 
 Result<std::vector<PeerTrust>> TrustStore::list(std::optional<UnixMillis> now) {

@@ -54,6 +54,8 @@ constexpr std::string_view kGitignore = R"(# bwoc: the credential store and node
 .bwoc/quarantine/
 )";
 
+constexpr std::string_view kSealSecretLinePrefix = "x25519-secret:";
+
 Result<Identity> identity_from_text(std::string_view toml_text, const fs::path& file) {
   BWOC_ASSIGN_OR_RETURN(toml::table table, parse_toml_text(toml_text, file));
   Identity id;
@@ -69,11 +71,38 @@ Result<Identity> identity_from_text(std::string_view toml_text, const fs::path& 
     if (!parsed.ok()) return config_error(file, pk, parsed.error().message());
     id.public_key = *parsed;
   }
+  // Optional fields, each read by `parse` from its text.
+  auto read = [&]<class T>(std::string_view field, std::optional<T>& into,
+                           Result<T> (*parse)(std::string_view)) -> Status {
+    const toml::node* n = table.get(field);
+    if (n == nullptr) return ok_status();
+    auto text = n->value<std::string>();
+    if (!text) return config_error(file, n, "\"" + std::string(field) + "\" must be a string");
+    auto parsed = parse(*text);
+    if (!parsed.ok()) return config_error(file, n, "\"" + std::string(field) + "\": " + parsed.error().message());
+    into = *parsed;
+    return ok_status();
+  };
+  BWOC_RETURN_IF_ERROR(read("seal_key", id.seal_key, &SealPublicKey::from_text));
+  BWOC_RETURN_IF_ERROR(read("seal_key_sig", id.seal_key_sig, &Signature::from_base64));
+  BWOC_RETURN_IF_ERROR(read("previous_public_key", id.previous_public_key, &PublicKey::from_text));
+  BWOC_RETURN_IF_ERROR(read("previous_seal_key", id.previous_seal_key, &SealPublicKey::from_text));
+  BWOC_RETURN_IF_ERROR(read("previous_until", id.previous_until, &parse_timestamp));
   if (const toml::node* created = table.get("created")) {
     if (!created->is_string()) return config_error(file, created, "\"created\" must be a string");
     id.created = *created->value<std::string>();
   }
   return id;
+}
+
+// A fresh X25519 pair, its secret in the credential store, its public half
+// signed by `signer` into `id`.
+Status make_seal_key(const std::filesystem::path& file, const SecretKey& signer, Identity& id) {
+  SealSecretKey seal = SealSecretKey::generate();
+  BWOC_RETURN_IF_ERROR(write_secret_bytes_file(file, kSealSecretLinePrefix, seal.secret(), true));
+  id.seal_key = seal.public_key();
+  id.seal_key_sig = sign_seal_key(signer, seal.public_key());
+  return ok_status();
 }
 
 }  // namespace
@@ -84,6 +113,13 @@ Status Workspace::write_identity() const {
   std::string text = "# bwoc workspace identity. It holds no secret: share it freely.\n";
   text += "name = " + toml_quote(identity_.name) + "\n";
   if (identity_.public_key) text += "public_key = " + toml_quote(identity_.public_key->to_text()) + "\n";
+  if (identity_.seal_key) text += "seal_key = " + toml_quote(identity_.seal_key->to_text()) + "\n";
+  if (identity_.seal_key_sig) text += "seal_key_sig = " + toml_quote(identity_.seal_key_sig->to_base64()) + "\n";
+  if (identity_.previous_public_key && identity_.previous_until) {
+    text += "previous_public_key = " + toml_quote(identity_.previous_public_key->to_text()) + "\n";
+    if (identity_.previous_seal_key) text += "previous_seal_key = " + toml_quote(identity_.previous_seal_key->to_text()) + "\n";
+    text += "previous_until = " + toml_quote(format_timestamp(*identity_.previous_until)) + "\n";
+  }
   if (!identity_.created.empty()) text += "created = " + toml_quote(identity_.created) + "\n";
   return write_file_atomic(identity_file(), text, 0644);
 }
@@ -101,7 +137,10 @@ Result<Workspace> Workspace::init(const fs::path& root_in, std::string_view name
   }
   BWOC_RETURN_IF_ERROR(ensure_directory(root, 0755));
   root = fs::canonical(root, ec);
-  Workspace ws(root, Identity{std::string(name), std::nullopt, format_timestamp(now_millis())});
+  Identity identity;
+  identity.name = std::string(name);
+  identity.created = format_timestamp(now_millis());
+  Workspace ws(root, std::move(identity));
   BWOC_RETURN_IF_ERROR(ensure_directory(ws.bwoc_dir(), 0755));
   BWOC_RETURN_IF_ERROR(ensure_directory(ws.bwoc_dir() / "interconnect", 0755));
   BWOC_RETURN_IF_ERROR(ensure_directory(ws.credentials_dir(), 0700));
@@ -190,6 +229,13 @@ Result<SecretKey> Workspace::load_secret_key() const {
 
 Result<PublicKey> Workspace::keygen(bool force) {
   std::error_code ec;
+  if (!force && identity_.public_key && !identity_.seal_key) {
+    // A workspace from before sealed payloads: give it its X25519 pair.
+    BWOC_ASSIGN_OR_RETURN(SecretKey key, load_secret_key());
+    BWOC_RETURN_IF_ERROR(make_seal_key(seal_key_file(), key, identity_));
+    BWOC_RETURN_IF_ERROR(write_identity());
+    return key.public_key();
+  }
   if (!force && (identity_.public_key || fs::exists(fs::symlink_status(secret_key_file(), ec)))) {
     return Error(Errc::already_exists, "workspace \"" + identity_.name +
                                            "\" already has a key: replacing it breaks every peer that pinned it; "
@@ -197,10 +243,104 @@ Result<PublicKey> Workspace::keygen(bool force) {
   }
   SecretKey key = SecretKey::generate();
   BWOC_RETURN_IF_ERROR(write_secret_key_file(secret_key_file(), key, true));
+  BWOC_RETURN_IF_ERROR(make_seal_key(seal_key_file(), key, identity_));
   identity_.public_key = key.public_key();
+  identity_.previous_public_key.reset();
+  identity_.previous_seal_key.reset();
+  identity_.previous_until.reset();
   BWOC_RETURN_IF_ERROR(write_identity());
+  fs::remove(previous_secret_key_file(), ec);
+  fs::remove(previous_seal_key_file(), ec);
   BWOC_RETURN_IF_ERROR(ensure_node_folders());
   return key.public_key();
+}
+
+Result<SealPublicKey> Workspace::seal_key() const {
+  if (!identity_.seal_key) {
+    return Error(Errc::not_found, "workspace \"" + identity_.name + "\" has no X25519 key yet: run `bwoc trust --keygen`");
+  }
+  return *identity_.seal_key;
+}
+
+namespace {
+
+Result<SealSecretKey> load_seal_file(const fs::path& file, const std::optional<SealPublicKey>& expected) {
+  BWOC_ASSIGN_OR_RETURN(SecretBytes raw, load_secret_bytes_file(file, kSealSecretLinePrefix));
+  SealSecretKey key = SealSecretKey::from_bytes(raw.bytes);
+  if (!expected || !(key.public_key() == *expected)) {
+    return Error(Errc::corrupt, "the X25519 secret in " + file.string() + " does not match identity.toml");
+  }
+  return key;
+}
+
+}  // namespace
+
+Result<SealSecretKey> Workspace::load_seal_secret() const {
+  BWOC_RETURN_IF_ERROR(seal_key());
+  return load_seal_file(seal_key_file(), identity_.seal_key);
+}
+
+Result<SecretKey> Workspace::load_previous_secret_key() const {
+  if (!identity_.previous_public_key) return Error(Errc::not_found, "no previous key");
+  BWOC_ASSIGN_OR_RETURN(SecretKey key, load_secret_key_file(previous_secret_key_file()));
+  if (!(key.public_key() == *identity_.previous_public_key)) {
+    return Error(Errc::corrupt, "the secret in " + previous_secret_key_file().string() + " does not match identity.toml");
+  }
+  return key;
+}
+
+Result<SealSecretKey> Workspace::load_previous_seal_secret() const {
+  if (!identity_.previous_seal_key) return Error(Errc::not_found, "no previous X25519 key");
+  return load_seal_file(previous_seal_key_file(), identity_.previous_seal_key);
+}
+
+Result<Workspace::NextKeys> Workspace::prepare_rotation() {
+  BWOC_RETURN_IF_ERROR(public_key());
+  auto key = load_secret_key_file(next_secret_key_file());
+  if (!key.ok()) {
+    if (key.error().code() != Errc::not_found) return key.error();
+    BWOC_RETURN_IF_ERROR(write_secret_key_file(next_secret_key_file(), SecretKey::generate(), true));
+    key = load_secret_key_file(next_secret_key_file());
+    if (!key.ok()) return key.error();
+  }
+  auto seal = load_secret_bytes_file(next_seal_key_file(), kSealSecretLinePrefix);
+  if (!seal.ok()) {
+    if (seal.error().code() != Errc::not_found) return seal.error();
+    BWOC_RETURN_IF_ERROR(write_secret_bytes_file(next_seal_key_file(), kSealSecretLinePrefix,
+                                                 SealSecretKey::generate().secret(), true));
+    seal = load_secret_bytes_file(next_seal_key_file(), kSealSecretLinePrefix);
+    if (!seal.ok()) return seal.error();
+  }
+  SealPublicKey seal_key = SealSecretKey::from_bytes(seal->bytes).public_key();
+  Signature sig = sign_seal_key(*key, seal_key);
+  return NextKeys{std::move(key).value(), seal_key, sig};
+}
+
+Result<PublicKey> Workspace::rotate(std::int64_t grace_ms, UnixMillis now) {
+  BWOC_ASSIGN_OR_RETURN(NextKeys next, prepare_rotation());
+  BWOC_ASSIGN_OR_RETURN(SecretKey old_key, load_secret_key());
+  auto old_seal = load_seal_secret();
+  BWOC_ASSIGN_OR_RETURN(SecretBytes next_seal, load_secret_bytes_file(next_seal_key_file(), kSealSecretLinePrefix));
+  // The old secrets first: a crash half-way leaves the old identity and its keys whole.
+  BWOC_RETURN_IF_ERROR(write_secret_key_file(previous_secret_key_file(), old_key, true));
+  if (old_seal.ok()) {
+    BWOC_RETURN_IF_ERROR(write_secret_bytes_file(previous_seal_key_file(), kSealSecretLinePrefix, old_seal->secret(), true));
+  }
+  Identity updated = identity_;
+  updated.previous_public_key = old_key.public_key();
+  updated.previous_seal_key = old_seal.ok() ? std::optional<SealPublicKey>(old_seal->public_key()) : std::nullopt;
+  updated.previous_until = now + grace_ms;
+  updated.public_key = next.key.public_key();
+  updated.seal_key = next.seal_key;
+  updated.seal_key_sig = next.seal_key_sig;
+  BWOC_RETURN_IF_ERROR(write_secret_key_file(secret_key_file(), next.key, true));
+  BWOC_RETURN_IF_ERROR(write_secret_bytes_file(seal_key_file(), kSealSecretLinePrefix, next_seal.bytes, true));
+  identity_ = std::move(updated);
+  BWOC_RETURN_IF_ERROR(write_identity());
+  std::error_code ec;
+  fs::remove(next_secret_key_file(), ec);
+  fs::remove(next_seal_key_file(), ec);
+  return identity_.public_key.value();
 }
 
 Status Workspace::make_node_folders() const {

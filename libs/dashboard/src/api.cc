@@ -104,11 +104,10 @@ Result<json::Value> Api::read(std::string_view path, const Query& query) const {
   }
   if (path == "/api/activity") return activity_json(ws_);
   if (path == "/api/trust") {
-    BWOC_ASSIGN_OR_RETURN(TrustStore trust, open_trust(ws_));
+    BWOC_ASSIGN_OR_RETURN(auto routes, load_routes(ws_));
+    TrustStore trust(ws_, routes, false);
     BWOC_ASSIGN_OR_RETURN(std::vector<PeerTrust> peers, trust.list());
-    json::Value out = json::Value::array();
-    for (const PeerTrust& p : peers) out.push_back(peer_trust_json(p));
-    return out;
+    return node::trust_list_json(peers, *routes, now_millis());
   }
   if (path == "/api/goals") {
     BWOC_ASSIGN_OR_RETURN(TrustStore trust, open_trust(ws_));

@@ -16,7 +16,8 @@ std::string agent_topic(const std::string& root, const std::string& agent, const
 }
 
 struct Publisher::Impl {
-  Impl(BrokerSettings b, Spool spool, PublicKey self) : broker(std::move(b)), tracker(std::move(spool), self) {}
+  Impl(BrokerSettings b, Spool spool, PublicKey self_key)
+      : broker(std::move(b)), tracker(std::move(spool), self_key), self(self_key) {}
 
   // Receipts for `from` come back on its topic; subscribe before the first
   // publish so that none is missed.
@@ -32,7 +33,10 @@ struct Publisher::Impl {
               const PublicKey& peer) {
     if (!is_valid_topic_name(topic)) return Error(Errc::invalid_argument, "not a topic to publish to: " + topic);
     BWOC_RETURN_IF_ERROR(ensure_receipt_subscription(from));
-    tracker.expect(id, peer);
+    // Its receipt is addressed to the key that signed it (a rotation may
+    // have made that the previous one).
+    auto sent_envelope = parse_envelope(envelope);
+    tracker.expect(id, peer, sent_envelope.ok() ? sent_envelope.value().key : self);
     sent.push_back(id);
     return connection->publish_windowed(topic, envelope, id,
                                         agent_topic(broker.topic_root, from, "receipts"));
@@ -40,6 +44,7 @@ struct Publisher::Impl {
 
   BrokerSettings broker;
   ReceiptTracker tracker;
+  PublicKey self;
   std::unique_ptr<Connection> connection;
   std::set<std::string> subscribed;
   std::vector<std::string> sent;

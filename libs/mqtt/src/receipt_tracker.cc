@@ -6,9 +6,9 @@
 
 namespace bwoc::mqtt {
 
-void ReceiptTracker::expect(const std::string& id, const PublicKey& peer) {
+void ReceiptTracker::expect(const std::string& id, const PublicKey& peer, const PublicKey& asker) {
   std::lock_guard<std::mutex> lk(mu_);
-  awaited_[id] = peer;
+  awaited_[id] = {peer, asker};
 }
 
 bool ReceiptTracker::on_message(const std::string& payload) {
@@ -19,11 +19,13 @@ bool ReceiptTracker::on_message(const std::string& payload) {
   }
   const std::string& id = *parsed.value().re;
   std::optional<PublicKey> peer;
+  PublicKey asker = self_;
   bool awaited_here = false;
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (auto it = awaited_.find(id); it != awaited_.end()) {
-      peer = it->second;
+      peer = it->second.first;
+      asker = it->second.second;
       awaited_here = true;
     }
   }
@@ -32,8 +34,10 @@ bool ReceiptTracker::on_message(const std::string& payload) {
     auto entry = spool_.get(id);
     if (!entry) return false;  // already confirmed: a repeated receipt
     peer = entry->peer_key;
+    // Addressed to the key that signed it, which a rotation may have made the previous one.
+    if (auto sent = parse_envelope(entry->envelope); sent.ok()) asker = sent.value().key;
   }
-  auto checked = verify_answer(payload, *peer, self_, id);
+  auto checked = verify_answer(payload, *peer, asker, id);
   if (!checked.ok()) {
     log::warning("mqtt.receipt_refused", {{"id", id}, {"reason", std::string(reason_code(checked.refusal().reason))}});
     return false;

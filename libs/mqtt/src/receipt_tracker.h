@@ -22,12 +22,14 @@ namespace bwoc::mqtt {
 
 class ReceiptTracker {
  public:
+  // `self`: the key receipts are addressed to when the envelope's own is unknown.
   ReceiptTracker(Spool spool, PublicKey self) : spool_(std::move(spool)), self_(self) {}
 
   Spool& spool() { return spool_; }
 
-  // Records that a receipt for `id` signed by `peer` is awaited.
-  void expect(const std::string& id, const PublicKey& peer);
+  // Records that a receipt for `id` signed by `peer`, addressed to `asker`
+  // (the key that signed the envelope), is awaited.
+  void expect(const std::string& id, const PublicKey& peer, const PublicKey& asker);
   // A message that arrived on a receipt topic. True when it confirmed an envelope.
   bool on_message(const std::string& payload);
   // Waits until none of `ids` is still awaited, at most until `deadline`.
@@ -41,7 +43,7 @@ class ReceiptTracker {
   PublicKey self_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, PublicKey> awaited_;
+  std::map<std::string, std::pair<PublicKey, PublicKey>> awaited_;  // id → (peer, asker)
   std::map<std::string, std::string> receipts_;  // kept only for ids awaited here
   std::uint64_t confirmed_ = 0;
 };

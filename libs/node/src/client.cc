@@ -60,6 +60,11 @@ Result<peer::AskResult> Client::ask(peer::AskRequest request) {
   return peer::ask(ws_, key_, routes_, request, network_, agent_of_);
 }
 
+Result<peer::AskResult> Client::ask_signed_by(peer::AskRequest request, const SecretKey& key) {
+  BWOC_RETURN_IF_ERROR(prepare(request));
+  return peer::ask(ws_, key, routes_, request, network_, agent_of_);
+}
+
 Result<peer::SkillAnswer> Client::discover(peer::AskRequest request) {
   BWOC_RETURN_IF_ERROR(prepare(request));
   return peer::discover_skills(ws_, key_, routes_, request, network_, agent_of_);

@@ -1,5 +1,6 @@
 #include "bwoc/node/node.h"
 
+#include "bwoc/core/key_kinds.h"
 #include "bwoc/core/peer_kinds.h"
 #include "bwoc/core/trust.h"
 #ifdef BWOC_HAVE_A2A
@@ -18,6 +19,7 @@ Result<std::unique_ptr<Inbound>> open_inbound(const Workspace& ws, InboundOption
   BWOC_RETURN_IF_ERROR(ws.ensure_node_folders());
   BWOC_ASSIGN_OR_RETURN(std::unique_ptr<Inbound> inbound, Inbound::open(ws, std::move(options)));
   add_peer_kinds(*inbound);
+  add_key_kinds(*inbound);
   skill::add_skill_kinds(*inbound, skill_host_options(ws, runs));
   return inbound;
 }
@@ -28,7 +30,8 @@ Result<json::Value> public_agent_card(const Workspace& ws, const std::string& ag
   BWOC_ASSIGN_OR_RETURN(auto host, skill::SkillHost::open(ws, agent));
   BWOC_ASSIGN_OR_RETURN(json::Value offer, host->discovery(kUntrusted));
   info.skills = a2a::card_skills(offer);
-  return a2a::agent_card(info);
+  BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
+  return a2a::sign_card(a2a::agent_card(info), key);
 #else
   (void)ws, (void)agent, (void)base_url;
   return Error(Errc::unavailable, "this build of bwoc has no A2A transport");

@@ -14,7 +14,19 @@ json::Value inbox_entry_json(const InboxEntry& e) {
                               {"to", e.to},
                               {"ts", e.ts},
                               {"re", e.re},
+                              {"sealed", e.sealed},
                               {"payload", e.payload}});
+}
+
+json::Value trust_list_json(const std::vector<PeerTrust>& peers, const Routes& routes, UnixMillis now) {
+  json::Value out = json::Value::array();
+  for (const PeerTrust& p : peers) {
+    json::Value v = peer_trust_json(p);
+    const PeerRoute* route = routes.find(p.peer);
+    v.set("key_state", route ? key_state(*route, now) : std::string("pinned"));
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 json::Value inbox_verification_json(std::string_view agent, const InboxVerification& v) {

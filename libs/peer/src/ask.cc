@@ -24,9 +24,9 @@ std::uint64_t size_of(const std::filesystem::path& p) {
 // before we take it that no node is taking anything in there.
 constexpr auto kTakeInGrace = std::chrono::seconds(5);
 
-// Waits until `deadline` for the answer to `request` from `peer` to reach
+// Waits until `deadline` for the answer to `request` from the key it asked to reach
 // our agent's inbox, taking our drop folder through our node meanwhile.
-Result<std::optional<std::string>> await_in_inbox(const Workspace& ws, const PeerRoute& peer, const Envelope& request,
+Result<std::optional<std::string>> await_in_inbox(const Workspace& ws, const Envelope& request,
                                                   std::uint64_t inbox_offset, const SendReport& dropped,
                                                   Clock::time_point deadline, const std::function<Status()>& pump) {
   if (!pump) return Error(Errc::internal, "no way to take our drop folder in while waiting for a path peer");
@@ -40,7 +40,7 @@ Result<std::optional<std::string>> await_in_inbox(const Workspace& ws, const Pee
     auto scan = scan_inbox(inbox, inbox_offset, [&](const InboxLine& line) {
       if (found) return;
       auto env = parse_envelope(line.envelope);
-      if (env.ok() && env.value().re == request.id && env.value().key == peer.pubkey) found = std::string(line.envelope);
+      if (env.ok() && env.value().re == request.id && env.value().key == request.aud) found = std::string(line.envelope);
     });
     if (!scan.ok()) return scan.error();
     if (found) return found;
@@ -106,6 +106,7 @@ Result<AskResult> ask(const Workspace& ws, const SecretKey& key, const Routes& r
   draft.to = agent;
   draft.aud = peer->pubkey;
   draft.payload = request.payload;
+  BWOC_RETURN_IF_ERROR(seal_for(ws, draft, key.public_key(), *peer, request.seal, network, request.timeout));
   BWOC_ASSIGN_OR_RETURN(SignedEnvelope sent, sign(draft, key));
   std::uint64_t inbox_offset = size_of(ws.inbox_file(request.from));
 
@@ -116,11 +117,11 @@ Result<AskResult> ask(const Workspace& ws, const SecretKey& key, const Routes& r
   auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   options.timeout = std::max(request.timeout - spent, std::chrono::milliseconds(1));
   options.await_path_answer = [&](const SendReport& dropped, Clock::time_point deadline) {
-    return await_in_inbox(ws, *peer, sent.envelope, inbox_offset, dropped, deadline, request.pump);
+    return await_in_inbox(ws, sent.envelope, inbox_offset, dropped, deadline, request.pump);
   };
   BWOC_ASSIGN_OR_RETURN(SendResult delivered, deliver(*peer, sent, options, network));
-  BWOC_ASSIGN_OR_RETURN(PublicKey self, ws.public_key());
-  auto checked = verify_answer(*delivered.report.reply, peer->pubkey, self, sent.envelope.id);
+  // From the key we asked, for the key we asked with (spec §3).
+  auto checked = verify_answer(*delivered.report.reply, sent.envelope.aud, sent.envelope.key, sent.envelope.id);
   if (!checked.ok()) {
     return Error(Errc::refused, "peer \"" + peer->key + "\"'s answer is not valid (" +
                                     std::string(reason_code(checked.refusal().reason)) + ")");
@@ -128,6 +129,9 @@ Result<AskResult> ask(const Workspace& ws, const SecretKey& key, const Routes& r
   AskResult out;
   out.text = std::move(*delivered.report.reply);
   out.answer = std::move(checked).value();
+  if (Status opened = open_answer(ws, out.answer, sent.envelope.sealed); !opened.ok()) {
+    return Error(Errc::refused, "peer \"" + peer->key + "\"'s answer is not valid: " + opened.error().message());
+  }
   out.request_id = sent.envelope.id;
   out.via = delivered.report.via;
   out.agent = agent;

@@ -7,6 +7,7 @@
 #include "bwoc/core/encoding.h"
 #include "bwoc/core/files.h"
 #include "bwoc/core/json.h"
+#include "bwoc/core/routes_edit.h"
 
 namespace bwoc::peer {
 
@@ -33,6 +34,10 @@ Status check_invite(const Invite& invite) {
 std::string encode_invite(const Invite& invite) {
   json::Value v = json::Value::object({{"v", 1}, {"name", invite.name}, {"pubkey", invite.pubkey.to_text()}});
   if (invite.agent) v.set("agent", *invite.agent);
+  if (invite.seal_key && invite.seal_key_sig) {
+    v.set("seal_key", invite.seal_key->to_text());
+    v.set("seal_key_sig", invite.seal_key_sig->to_base64());
+  }
   if (invite.path) v.set("path", *invite.path);
   if (invite.url) v.set("url", *invite.url);
   if (invite.mqtt) v.set("mqtt", json::Value::object({{"broker", invite.mqtt->broker}, {"topic", invite.mqtt->topic}}));
@@ -66,7 +71,7 @@ Result<Invite> decode_invite(std::string_view code) {
     return bad_code("it is of a version this bwoc does not know");
   }
   for (const auto& m : doc->members()) {
-    static constexpr std::string_view kKnown[] = {"v", "name", "pubkey", "agent", "path", "url", "mqtt"};
+    static constexpr std::string_view kKnown[] = {"v", "name", "pubkey", "agent", "path", "url", "mqtt", "seal_key", "seal_key_sig"};
     if (std::find(std::begin(kKnown), std::end(kKnown), m.name) == std::end(kKnown)) {
       return bad_code("it holds an unknown field \"" + m.name + "\"");
     }
@@ -83,6 +88,17 @@ Result<Invite> decode_invite(std::string_view code) {
   if (const std::string* a = string_member(*doc, "agent")) {
     if (!is_valid_agent_name(*a)) return bad_code("its agent is not an agent name");
     invite.agent = *a;
+  }
+  const std::string* seal_key = string_member(*doc, "seal_key");
+  const std::string* seal_key_sig = string_member(*doc, "seal_key_sig");
+  if (seal_key != nullptr || seal_key_sig != nullptr) {
+    auto k = seal_key ? SealPublicKey::from_text(*seal_key) : Result<SealPublicKey>(Error(Errc::invalid_argument, "missing"));
+    auto s = seal_key_sig ? Signature::from_base64(*seal_key_sig) : Result<Signature>(Error(Errc::invalid_argument, "missing"));
+    if (!k.ok() || !s.ok() || !verify_seal_key(invite.pubkey, *k, *s)) {
+      return bad_code("its seal key is not signed by its public key");
+    }
+    invite.seal_key = *k;
+    invite.seal_key_sig = *s;
   }
   if (const std::string* p = string_member(*doc, "path")) invite.path = *p;
   if (const std::string* u = string_member(*doc, "url")) invite.url = *u;
@@ -105,11 +121,31 @@ std::string peer_table(const Invite& invite, const std::string& alias) {
   p.name = invite.name;
   p.pubkey = invite.pubkey;
   p.agent = invite.agent;
+  p.seal_key = invite.seal_key;
+  p.seal_key_sig = invite.seal_key_sig;
   if (invite.path) p.path = *invite.path;
   p.url = invite.url;
   p.mqtt = invite.mqtt;
   return format_peer(p);
 }
+
+namespace {
+
+// `text` without `peer`'s [[peer]] table (and the comments bwoc wrote above it).
+std::string without_peer(const std::string& text, const PeerRoute& peer) {
+  std::vector<std::string> lines = split_lines(text);
+  auto [first, last] = peer_table_lines(lines, peer);
+  while (first > 0 && lines[first - 1].empty()) --first;
+  std::string out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i >= first && i < last) continue;
+    out += lines[i];
+    if (i + 1 < lines.size() || (!text.empty() && text.back() == '\n')) out += '\n';
+  }
+  return out;
+}
+
+}  // namespace
 
 Status add_peer(const Workspace& ws, const Invite& invite, const std::string& alias) {
   if (!is_valid_peer_key(alias)) return Error(Errc::invalid_argument, "\"" + alias + "\" is not a valid peer key");
@@ -120,8 +156,19 @@ Status add_peer(const Workspace& ws, const Invite& invite, const std::string& al
     BWOC_ASSIGN_OR_RETURN(text, read_file_bounded(ws.routes_file(), 4 << 20));
   }
   BWOC_ASSIGN_OR_RETURN(Routes current, Routes::parse(text, ws.routes_file(), ws.root()));
-  if (current.find(alias) != nullptr) {
-    return Error(Errc::already_exists, "a peer \"" + alias + "\" is already declared: choose another --key");
+  std::string replaced;
+  if (const PeerRoute* existing = current.find(alias); existing != nullptr) {
+    // A peer whose key was revoked comes back with a new invite, under its alias.
+    if (!existing->revoked) {
+      return Error(Errc::already_exists, "a peer \"" + alias + "\" is already declared: choose another --key");
+    }
+    if (existing->pubkey == invite.pubkey) {
+      return Error(Errc::refused, "this invite holds the key peer \"" + alias + "\" revoked: ask it for a new invite");
+    }
+    replaced = "# key " + existing->pubkey.fingerprint() + " of peer \"" + alias + "\" was revoked at " +
+               format_timestamp(*existing->revoked) + "; declared again from a new invite\n";
+    text = without_peer(text, *existing);
+    BWOC_ASSIGN_OR_RETURN(current, Routes::parse(text, ws.routes_file(), ws.root()));
   }
   if (const PeerRoute* same = current.find_by_pubkey(invite.pubkey)) {
     return Error(Errc::already_exists, "this key is already declared as peer \"" + same->key + "\"");
@@ -131,6 +178,7 @@ Status add_peer(const Workspace& ws, const Invite& invite, const std::string& al
   }
   if (!text.empty() && text.back() != '\n') text += '\n';
   if (!text.empty()) text += '\n';
+  text += replaced;
   text += "# added by `bwoc peer add` (fingerprint " + invite.pubkey.fingerprint() + ")\n";
   text += peer_table(invite, alias);
   if (auto check = Routes::parse(text, ws.routes_file(), ws.root()); !check.ok()) return check.error();
@@ -143,36 +191,7 @@ Status remove_peer(const Workspace& ws, const std::string& alias) {
   BWOC_ASSIGN_OR_RETURN(Routes current, Routes::parse(text, ws.routes_file(), ws.root()));
   const PeerRoute* peer = current.find(alias);
   if (peer == nullptr) return Error(Errc::not_found, "no peer \"" + alias + "\" in " + ws.routes_file().string());
-  // Lines, with the [[peer]] header of this peer at index line - 1.
-  std::vector<std::string> lines;
-  for (std::size_t start = 0; start < text.size();) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  auto is_header = [](const std::string& l) {
-    std::size_t i = l.find_first_not_of(" \t");
-    return i != std::string::npos && l[i] == '[';
-  };
-  auto is_comment_or_blank = [](const std::string& l) {
-    std::size_t i = l.find_first_not_of(" \t");
-    return i == std::string::npos || l[i] == '#';
-  };
-  std::size_t first = static_cast<std::size_t>(peer->line) - 1;
-  std::size_t last = first + 1;
-  while (last < lines.size() && !is_header(lines[last])) ++last;
-  // Comments just above the next table belong to it; the one `peer add`
-  // wrote above this table belongs to this one.
-  while (last > first + 1 && last < lines.size() && is_comment_or_blank(lines[last - 1])) --last;
-  while (first > 0 && lines[first - 1].rfind("# added by `bwoc peer add`", 0) == 0) --first;
-  while (first > 0 && lines[first - 1].empty()) --first;
-  std::string out;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (i >= first && i < last) continue;
-    out += lines[i];
-    if (i + 1 < lines.size() || (!text.empty() && text.back() == '\n')) out += '\n';
-  }
+  std::string out = without_peer(text, *peer);
   BWOC_ASSIGN_OR_RETURN(Routes after, Routes::parse(out, ws.routes_file(), ws.root()));
   if (after.find(alias) != nullptr || after.peers().size() + 1 != current.peers().size()) {
     return Error(Errc::internal, "could not remove peer \"" + alias + "\" without touching the rest of routes.toml");

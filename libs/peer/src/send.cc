@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "bwoc/core/key_ring.h"
+#include "bwoc/core/seal.h"
+
 namespace bwoc::peer {
 
 namespace {
@@ -122,6 +125,62 @@ Result<SendResult> deliver(const PeerRoute& peer, const SignedEnvelope& envelope
   return Error(Errc::unavailable, "cannot reach peer \"" + peer.key + "\" (" + describe_skipped(result.skipped) + ")");
 }
 
+Result<std::optional<SealPublicKey>> seal_key_for(const PeerRoute& peer, SealMode mode, const Network& network,
+                                                  std::chrono::milliseconds timeout) {
+  bool required = peer.seal == PeerRoute::Seal::required;
+  if (mode == SealMode::never) {
+    if (required) return Error(Errc::refused, "peer \"" + peer.key + "\" is declared seal = \"required\": its envelopes are always sealed");
+    return std::optional<SealPublicKey>();
+  }
+  if (mode == SealMode::automatic && peer.seal == PeerRoute::Seal::never) return std::optional<SealPublicKey>();
+  if (peer.seal_key) return std::optional<SealPublicKey>(*peer.seal_key);
+  // A peer that publishes its key on its agent card is sealed to as well; a
+  // card that cannot be read now only matters if sealing is a must.
+  for (Via v : peer.transports()) {
+    EnvelopeTransport* t = network.find(v);
+    if (t == nullptr) continue;
+    if (auto advertised = t->advertised_seal_key(peer, std::min(timeout, std::chrono::milliseconds(5'000)))) {
+      return std::optional<SealPublicKey>(*advertised);
+    }
+  }
+  if (mode == SealMode::always || required) {
+    return Error(Errc::not_found, "no X25519 key is known for peer \"" + peer.key +
+                                      "\" to seal to: add seal_key and seal_key_sig from its invite (`bwoc peer add`) "
+                                      "or its `bwoc trust show --json`");
+  }
+  return std::optional<SealPublicKey>();
+}
+
+Result<bool> seal_for(const Workspace& ws, EnvelopeDraft& draft, const PublicKey& signer, const PeerRoute& peer,
+                      SealMode mode, const Network& network, std::chrono::milliseconds timeout) {
+  std::optional<SealPublicKey> to;
+  if (ws.public_key().ok() && peer.pubkey == *ws.public_key()) {
+    // This workspace itself ("self"): sealed to our own key when asked to.
+    if (mode == SealMode::always) {
+      BWOC_ASSIGN_OR_RETURN(to, ws.seal_key());
+    }
+  } else {
+    BWOC_ASSIGN_OR_RETURN(to, seal_key_for(peer, mode, network, timeout));
+  }
+  if (!to) return false;
+  auto reply = ws.seal_key();
+  BWOC_RETURN_IF_ERROR(seal_draft(draft, signer, *to, reply.ok() ? std::optional<SealPublicKey>(*reply) : std::nullopt));
+  return true;
+}
+
+Status open_answer(const Workspace& ws, Envelope& answer, bool request_sealed) {
+  if (!answer.sealed) {
+    if (request_sealed) return Error(Errc::refused, "the answer to a sealed request came unsealed");
+    return ok_status();
+  }
+  BWOC_ASSIGN_OR_RETURN(WorkspaceKeys keys, load_workspace_keys(ws));
+  std::vector<const SealSecretKey*> secrets = keys.seal_secrets(now_millis());
+  auto payload = open_payload(answer, secrets);
+  if (!payload.ok()) return Error(Errc::refused, "the sealed answer does not open: " + payload.error().message());
+  answer.opened = std::make_shared<const json::Value>(std::move(payload).value());
+  return ok_status();
+}
+
 Result<SendResult> send(const Workspace& ws, const SecretKey& key, const Routes& routes, const SendRequest& request,
                         const Network& network) {
   const PeerRoute* peer = routes.find(request.peer);
@@ -144,6 +203,7 @@ Result<SendResult> send_to(const Workspace& ws, const SecretKey& key, const Peer
   draft.aud = peer.pubkey;
   draft.payload = request.payload;
   draft.re = request.re;
+  BWOC_RETURN_IF_ERROR(seal_for(ws, draft, key.public_key(), peer, request.seal, network, request.timeout));
   BWOC_ASSIGN_OR_RETURN(SignedEnvelope signed_envelope, sign(draft, key));
   DeliverOptions options;
   options.via = request.via;

@@ -15,6 +15,7 @@
 #include "bwoc/core/json.h"
 #include "bwoc/core/keys.h"
 #include "bwoc/core/result.h"
+#include "bwoc/core/seal.h"
 #include "bwoc/core/workspace.h"
 
 namespace bwoc::a2a {
@@ -28,6 +29,9 @@ struct CardInfo {
   std::string description;
   std::string base_url;  // "http://127.0.0.1:8080": the card says <base_url>/a2a
   PublicKey public_key;
+  // The X25519 key sealed payloads are sealed to, signed by public_key.
+  std::optional<SealPublicKey> seal_key;
+  std::optional<Signature> seal_key_sig;
   json::Value skills = json::Value::array();  // public skills, in A2A AgentSkill shape
   // The extended card only: the full skill contracts and their set's hash,
   // published in the bwoc extension's params.
@@ -37,6 +41,14 @@ struct CardInfo {
 };
 
 json::Value agent_card(const CardInfo& info);
+
+// The card with A2A's `signatures` member: one RFC 7515 JWS, EdDSA with the
+// workspace key, detached, over the RFC 8785 form of the card without
+// `signatures` (protected header {"alg":"EdDSA","kid":<key>,"typ":"JOSE"}).
+json::Value sign_card(json::Value card, const SecretKey& key);
+// OK when one of the card's signatures is `key`'s over the card as it is;
+// Errc::refused otherwise (none, or none that verifies).
+Status verify_card_signature(const json::Value& card, const PublicKey& key);
 
 // The skills of an offer (what the inbound layer says a tier may see: the
 // payload of a skill.discover answer) as A2A AgentSkill objects.

@@ -9,6 +9,8 @@
 #define BWOC_A2A_CLIENT_H_
 
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "bwoc/core/json.h"
@@ -35,6 +37,9 @@ Result<json::Value> fetch_pinned_card(const PeerRoute& peer, const ClientOptions
 std::optional<PublicKey> card_public_key(const json::Value& card);
 // The agent a card serves, named in its bwoc extension ("" if none).
 std::string card_agent(const json::Value& card);
+// The X25519 key a card publishes (params.sealKey), once `signer`'s
+// signature over it (params.sealKeySig) verifies; nullopt otherwise.
+std::optional<SealPublicKey> card_seal_key(const json::Value& card, const PublicKey& signer);
 
 class A2aTransport : public EnvelopeTransport {
  public:
@@ -43,10 +48,17 @@ class A2aTransport : public EnvelopeTransport {
   Via via() const override { return Via::a2a; }
   Result<SendReport> deliver(const PeerRoute& peer, const SignedEnvelope& envelope,
                              std::chrono::milliseconds timeout) override;
+  std::optional<SealPublicKey> advertised_seal_key(const PeerRoute& peer, std::chrono::milliseconds timeout) override;
 
  private:
+  // The peer's card, checked, fetched at most once in a while: deciding to
+  // seal and delivering both need it.
+  Result<json::Value> pinned_card(const PeerRoute& peer, const ClientOptions& options);
+
   PublicKey self_;
   ClientOptions options_;
+  std::mutex cards_mu_;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, json::Value>> cards_;  // by url and key
 };
 
 }  // namespace bwoc::a2a

@@ -9,6 +9,7 @@
 #define BWOC_CORE_ENVELOPE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,8 +25,15 @@ namespace bwoc {
 inline constexpr std::size_t kMaxEnvelopeBytes = std::size_t{1} << 20;
 inline constexpr int kMaxEnvelopeDepth = 64;
 inline constexpr std::string_view kSignedBytesPrefix = "bwoc-envelope-v1\n";
+// Version 2 is version 1 with `sealed` in place of `payload` (seal.h; spec
+// v1 §1: payload is "absent only when a later version's encrypted member
+// replaces it"). A v1-only receiver refuses it as unsupported_version.
+inline constexpr std::string_view kSignedBytesPrefixV2 = "bwoc-envelope-v2\n";
+inline constexpr int kSealedVersion = 2;
 
-// The reason codes of spec §3, in check order.
+// The reason codes of spec §3, in check order, then the inbound layer's own
+// for sealed payloads (docs/ENVELOPE.md): a sealed payload that does not
+// open, and an unsealed envelope from a peer declared `seal = "required"`.
 enum class Reason : std::uint8_t {
   malformed,
   unsupported_version,
@@ -36,6 +44,8 @@ enum class Reason : std::uint8_t {
   stale,
   future,
   replayed,
+  bad_seal,
+  unsealed,
 };
 
 std::string_view reason_code(Reason reason);
@@ -80,15 +90,23 @@ struct Envelope {
   PublicKey aud;
   Signature sig;
   std::optional<std::string> re;
+  // It carries `sealed` (seal.h) instead of `payload`: version 2.
+  bool sealed = false;
+  // A sealed envelope's payload, once opened (by the receiving node's
+  // inbound layer, or by the asker that gets it as an answer).
+  std::shared_ptr<const json::Value> opened;
 
-  const json::Value& payload() const { return *doc.find("payload"); }
+  // The payload: the `payload` member, or the opened sealed one (null while
+  // a sealed envelope is not opened).
+  const json::Value& payload() const;
 
-  // "bwoc-envelope-v1\n" || JCS(the envelope without "sig"), appended to `out`.
+  // "bwoc-envelope-v1\n" (v2: "bwoc-envelope-v2\n") || JCS(the envelope
+  // without "sig"), appended to `out`.
   void append_signed_bytes(std::string& out) const;
 };
 
-// Checks 1–3: size, UTF-8, JSON, depth and duplicate names; the version; the
-// type and form of every member.
+// Checks 1–3: size, UTF-8, JSON, depth and duplicate names; the version (1,
+// or 2 for a sealed envelope); the type and form of every member.
 Checked<Envelope> parse_envelope(std::string_view text);
 
 // Checks 2–3 on a document the strict parser already read (check 1 is the
@@ -108,11 +126,17 @@ struct EnvelopeDraft {
   std::string to;
   PublicKey aud;
   json::Value payload;
+  // Set by seal_draft() (seal.h): sent as `sealed` instead of `payload`.
+  std::optional<json::Value> sealed;
   std::optional<std::string> re;
   std::optional<std::string> id;  // default: 16 random bytes
   std::optional<UnixMillis> ts;   // default: now
   json::Value::Object extra;      // further members, signed like the rest
 };
+
+// What a sender may put in a payload: nested at most 63 deep, and no
+// integer beyond 2^53 - 1 (which receivers refuse, spec §2).
+Status check_sendable_payload(const json::Value& payload);
 
 // Returns the envelope as canonical JSON text (JCS, "sig" included).
 Result<std::string> sign_envelope(const EnvelopeDraft& draft, const SecretKey& key);

@@ -42,8 +42,10 @@
 namespace bwoc {
 
 class WorkQueue;
+struct WorkspaceKeys;
 
-// One verified request, as a kind's action sees it.
+// One verified request, as a kind's action sees it. A sealed envelope's
+// payload is opened by then: `envelope.payload()` is what was sealed.
 struct InboundRequest {
   const Envelope& envelope;
   const std::string& peer;  // the sender's alias in routes.toml, or "self"
@@ -135,7 +137,8 @@ class Inbound {
 
   // The receipt for a stored envelope (spec §3: the same bytes for a repeat).
   Result<std::string> receipt(const Delivery& delivery) const;
-  // A signed answer to `request`, of `kind` with `payload`, from its recipient agent.
+  // A signed answer to `request`, of `kind` with `payload`, from its
+  // recipient agent; sealed back when the request was sealed.
   Result<std::string> sign_answer(const Envelope& request, std::string_view kind, json::Value payload) const;
   // An id derived from this node's key, `purpose` and a request (receipt.h):
   // stable for the request, unpredictable to anyone else (A2A task ids).
@@ -153,8 +156,13 @@ class Inbound {
 
   const Workspace& workspace() const;
   const std::string& agent() const;
-  const PublicKey& public_key() const;
+  // This workspace's key now (it follows a rotation), and its whole key ring.
+  PublicKey public_key() const;
+  std::shared_ptr<const WorkspaceKeys> keys() const;
   std::shared_ptr<const Routes> routes();
+  // routes.toml was just changed by this node (a re-pin, a revocation):
+  // read it again now, not at the next interval.
+  void routes_changed();
   Receiver::Stats receiver_stats() const;
 
  private:

@@ -69,7 +69,8 @@ struct InboxEntry {
   std::string id, kind, from, to, ts, re;
   std::string sender_key;
   std::string peer;  // the sender's alias in routes.toml, "self", or "" when no longer declared
-  json::Value payload;
+  json::Value payload;  // a sealed envelope's opened payload (null when it does not open here)
+  bool sealed = false;
 };
 
 // The newest `limit` entries (0: all), oldest first. Lines that do not parse

@@ -80,6 +80,20 @@ Status write_secret_key_file(const std::filesystem::path& file, const SecretKey&
 // Loads a secret key file after checking that only its owner can read it.
 Result<SecretKey> load_secret_key_file(const std::filesystem::path& file);
 
+// 32 secret bytes, wiped when they go.
+struct SecretBytes {
+  std::array<std::uint8_t, 32> bytes{};
+  SecretBytes() = default;
+  SecretBytes(const SecretBytes&) = default;
+  SecretBytes& operator=(const SecretBytes&) = default;
+  ~SecretBytes();
+};
+// The same file rules for any 32-byte secret, kept on a line
+// "<line_prefix><base64>" (the X25519 key: "x25519-secret:").
+Status write_secret_bytes_file(const std::filesystem::path& file, std::string_view line_prefix,
+                               std::span<const std::uint8_t, 32> secret, bool replace);
+Result<SecretBytes> load_secret_bytes_file(const std::filesystem::path& file, std::string_view line_prefix);
+
 // BLAKE2b-256 of `bytes` (libsodium's generic hash): checksums and digests.
 std::array<std::uint8_t, 32> blake2b_256(std::string_view bytes);
 

@@ -9,6 +9,7 @@
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/keys.h"
 #include "bwoc/core/result.h"
+#include "bwoc/core/seal.h"
 
 namespace bwoc {
 
@@ -28,7 +29,11 @@ EnvelopeDraft answer_draft(const Envelope& request, std::string_view kind, json:
 // request's id, from the receiving agent to the sending one. Its id is derived
 // and its ts is when the request was accepted, so a repeated request is
 // answered with the original receipt, byte for byte.
-Result<std::string> make_receipt(const SecretKey& node, const Envelope& request, UnixMillis accepted_at);
+// A receipt to a sealed request is sealed to `seal_to`, deterministically
+// too, and names `reply` (this node's X25519 key).
+Result<std::string> make_receipt(const SecretKey& node, const Envelope& request, UnixMillis accepted_at,
+                                 const std::optional<SealPublicKey>& seal_to = std::nullopt,
+                                 const std::optional<SealPublicKey>& reply = std::nullopt);
 
 // Checks an answer to one of our requests: checks 1–3, then that it comes
 // from the peer that was asked (`key` is `peer`), is for us (`aud` is `self`),

@@ -77,6 +77,16 @@ struct ReceiverOptions {
   std::chrono::microseconds max_commit_delay{2000};
   // A batch this large is committed without waiting.
   std::size_t max_batch = 256;
+
+  // Sealed payloads and key rotation (issue 16), set by the inbound layer.
+  // Whether `key` is this workspace's own now (its current key, or the
+  // previous one during a rotation's grace period): checks 4 and 5. Unset:
+  // the key identity.toml held when the receiver opened.
+  std::function<bool(const PublicKey& key, UnixMillis now)> own_key;
+  // Runs right after check 8, before check 9 and before anything is stored:
+  // opens a sealed payload (into `envelope.opened`) or refuses the envelope.
+  // `peer` is the sender's route, nullptr for this workspace itself.
+  std::function<std::optional<Refusal>(Envelope& envelope, const PeerRoute* peer)> open;
 };
 
 class Receiver {
@@ -116,6 +126,8 @@ class Receiver {
   const Workspace& workspace() const;
   // The pinned routes as last loaded.
   std::shared_ptr<const Routes> routes();
+  // Reads routes.toml again now (after this node changed it: issue 16).
+  void routes_changed();
 
   struct Stats {
     std::uint64_t accepted = 0, duplicates = 0, refused = 0, denied = 0, failed = 0, commits = 0;

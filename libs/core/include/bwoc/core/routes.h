@@ -16,6 +16,8 @@
 
 #include "bwoc/core/keys.h"
 #include "bwoc/core/result.h"
+#include "bwoc/core/seal.h"
+#include "bwoc/core/timestamp.h"
 
 namespace bwoc {
 
@@ -44,9 +46,28 @@ struct PeerRoute {
   std::optional<std::int64_t> max_age_ms;  // overrides the transport's maximum age
   int line = 0;                            // where it is declared
 
+  // Sealed payloads (seal.h). `seal`: "required" (every envelope to it is
+  // sealed, and its unsealed ones are refused), "never", or unset: sealed
+  // when its X25519 key is known. `seal_key` comes with `seal_key_sig`, the
+  // pinned Ed25519 key's signature over it, checked when the file is read.
+  enum class Seal { automatic, required, never };
+  Seal seal = Seal::automatic;
+  std::optional<SealPublicKey> seal_key;
+  std::optional<Signature> seal_key_sig;
+  // Key rotation: the key it replaced, still accepted until `previous_until`.
+  std::optional<PublicKey> previous_pubkey;
+  std::optional<UnixMillis> previous_until;
+  // Revocation: when its pinned key was revoked. Nothing signed by it is
+  // accepted; the peer needs a new invite.
+  std::optional<UnixMillis> revoked;
+
   // The ways to reach it, in the order they are tried.
   std::vector<Via> transports() const;
 };
+
+// What holds for a peer's key at `now`, for people: "pinned", "rotated: old
+// key … accepted until …", or "revoked …: needs a new invite".
+std::string key_state(const PeerRoute& peer, UnixMillis now);
 
 // The [[peer]] table that declares `peer` (key, name, pubkey and the ways to
 // reach it), as routes.toml text that Routes::parse reads back.
@@ -64,7 +85,12 @@ class Routes {
 
   const std::vector<PeerRoute>& peers() const { return peers_; }
   const PeerRoute* find(std::string_view key) const;
+  // The peer whose key `key` is, now or before a rotation.
   const PeerRoute* find_by_pubkey(const PublicKey& key) const;
+  // The peer whose envelopes signed by `key` are accepted at `now` (spec §3
+  // check 4): its pinned key unless revoked, or its previous key during the
+  // grace period of a rotation.
+  const PeerRoute* find_sender(const PublicKey& key, UnixMillis now) const;
   // The longest maximum age any envelope may have here (what the replay window must cover).
   std::int64_t longest_max_age_ms() const;
 

@@ -52,6 +52,13 @@ class EnvelopeTransport {
   // (a bad answer is never papered over by a retry).
   virtual Result<SendReport> deliver(const PeerRoute& peer, const SignedEnvelope& envelope,
                                      std::chrono::milliseconds timeout) = 0;
+  // The X25519 key `peer` publishes this way (the A2A agent card does),
+  // checked against its pinned key's signature; nullopt when none.
+  virtual std::optional<SealPublicKey> advertised_seal_key(const PeerRoute& peer, std::chrono::milliseconds timeout) {
+    (void)peer;
+    (void)timeout;
+    return std::nullopt;
+  }
 };
 
 }  // namespace bwoc

@@ -99,6 +99,9 @@ class TrustStore {
   // Returns the tier after it; nullopt for an undeclared key.
   Result<std::optional<int>> record_outcome(const PublicKey& key, bool success, std::string_view side);
 
+  // A peer's key was rotated: its tier, counts and goals follow it.
+  Status rename_key(const PublicKey& old_key, const PublicKey& new_key);
+
   Result<Goal> start_goal(std::string_view peer, std::string objective, int grant, std::optional<std::int64_t> expires_in_ms);
   Result<Goal> finish_goal(std::string_view id);
   Result<Goal> add_key_result(std::string_view id, std::string text);

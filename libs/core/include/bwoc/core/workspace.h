@@ -20,6 +20,7 @@
 
 #include "bwoc/core/keys.h"
 #include "bwoc/core/result.h"
+#include "bwoc/core/seal.h"
 #include "bwoc/core/timestamp.h"
 
 namespace bwoc {
@@ -27,6 +28,15 @@ namespace bwoc {
 struct Identity {
   std::string name;
   std::optional<PublicKey> public_key;  // absent until `bwoc trust --keygen`
+  // The X25519 key sealed payloads are sealed to, and the Ed25519 key's
+  // signature over it (seal.h: seal_key_statement).
+  std::optional<SealPublicKey> seal_key;
+  std::optional<Signature> seal_key_sig;
+  // After `bwoc trust rotate`: the key pair it replaced, still honoured (as
+  // audience, and to open what was sealed to it) until `previous_until`.
+  std::optional<PublicKey> previous_public_key;
+  std::optional<SealPublicKey> previous_seal_key;
+  std::optional<UnixMillis> previous_until;
   std::string created;                  // as written in identity.toml
 };
 
@@ -59,6 +69,11 @@ class Workspace {
   std::filesystem::path shared_file() const { return bwoc_dir() / "interconnect" / "shared.toml"; }
   std::filesystem::path credentials_dir() const { return bwoc_dir() / "credentials"; }
   std::filesystem::path secret_key_file() const { return credentials_dir() / "ed25519.secret"; }
+  std::filesystem::path seal_key_file() const { return credentials_dir() / "x25519.secret"; }
+  std::filesystem::path previous_secret_key_file() const { return credentials_dir() / "previous-ed25519.secret"; }
+  std::filesystem::path previous_seal_key_file() const { return credentials_dir() / "previous-x25519.secret"; }
+  std::filesystem::path next_secret_key_file() const { return credentials_dir() / "next-ed25519.secret"; }
+  std::filesystem::path next_seal_key_file() const { return credentials_dir() / "next-x25519.secret"; }
   std::filesystem::path state_dir() const { return bwoc_dir() / "state"; }
   std::filesystem::path drop_dir() const { return bwoc_dir() / "drop"; }
   std::filesystem::path quarantine_dir() const { return bwoc_dir() / "quarantine"; }
@@ -76,7 +91,9 @@ class Workspace {
   // The public key, or an error telling the user to run `bwoc trust --keygen`.
   Result<PublicKey> public_key() const;
   Result<SecretKey> load_secret_key() const;
-  // Makes the workspace key pair; refuses to replace one unless `force`.
+  // Makes the workspace key pairs (Ed25519 and X25519); refuses to replace
+  // them unless `force`. A workspace with an Ed25519 key and no X25519 key
+  // (made before sealing existed) gets its X25519 pair without `force`.
   // Also makes what peers need to reach it by path (ensure_node_folders).
   Result<PublicKey> keygen(bool force);
 
@@ -86,6 +103,28 @@ class Workspace {
   // peers read (.bwoc/export/status.json), when there is none yet. Does
   // nothing to what is there already.
   Status ensure_node_folders() const;
+
+  // The X25519 key others seal to, or an error telling the user to run
+  // `bwoc trust --keygen`.
+  Result<SealPublicKey> seal_key() const;
+  Result<SealSecretKey> load_seal_secret() const;
+  // The previous key pair while its grace period runs (after a rotation).
+  Result<SecretKey> load_previous_secret_key() const;
+  Result<SealSecretKey> load_previous_seal_secret() const;
+
+  // A rotation in two steps, so that peers hear of the new key before it
+  // signs anything. The next key pairs, made now (or those an interrupted
+  // rotation made: a key peers may already have pinned is never lost), kept
+  // in the credential store until rotate() puts them in place.
+  struct NextKeys {
+    SecretKey key;
+    SealPublicKey seal_key;
+    Signature seal_key_sig;  // by the next key
+  };
+  Result<NextKeys> prepare_rotation();
+  // Puts the next key pairs in place, and keeps the current ones as the
+  // previous pair for `grace_ms` from `now`. Returns the new Ed25519 key.
+  Result<PublicKey> rotate(std::int64_t grace_ms, UnixMillis now);
 
   // Agents: folders under agents/ with a valid name and a manifest.
   std::vector<std::string> agents() const;

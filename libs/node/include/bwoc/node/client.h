@@ -45,6 +45,9 @@ class Client {
   Result<peer::SendResult> send(const peer::SendRequest& request);
   // A request with a signed answer, from `request.from` (default: speaker("")).
   Result<peer::AskResult> ask(peer::AskRequest request);
+  // The same, signed by `key` instead of the workspace's current key (a
+  // rotation is announced by the key it replaces).
+  Result<peer::AskResult> ask_signed_by(peer::AskRequest request, const SecretKey& key);
   Result<peer::SkillAnswer> discover(peer::AskRequest request);
   Result<peer::SkillAnswer> call(peer::AskRequest request, const std::string& skill, json::Value input,
                                  const std::optional<std::string>& version);

@@ -22,6 +22,7 @@
 #include "bwoc/core/routes.h"
 #include "bwoc/core/workspace.h"
 #include "bwoc/peer/network.h"
+#include "bwoc/peer/send.h"
 
 namespace bwoc::peer {
 
@@ -34,6 +35,7 @@ struct AskRequest {
   std::optional<Via> via;
   std::vector<Via> skip;  // transports not to try (already tried another way)
   std::chrono::milliseconds timeout{30'000};
+  SealMode seal = SealMode::automatic;  // send.h; the answer to a sealed request comes sealed
   // Takes one round of our own drop folder through our node, so that an
   // answer that came back by path reaches our inbox. Needed for path peers.
   std::function<Status()> pump;
@@ -46,7 +48,7 @@ std::string declined_message(std::string_view peer, std::string_view error, std:
 
 struct AskResult {
   std::string text;  // the signed answer
-  Envelope answer;
+  Envelope answer;   // opened, when sealed: answer.payload() is what it says
   std::string request_id;
   Via via = Via::path;
   std::string agent;  // who answered

@@ -29,6 +29,9 @@ struct Invite {
   // The agent that answers for the workspace (peer status, an MQTT-only
   // peer's requests); a peer names another as PEER/AGENT.
   std::optional<std::string> agent;
+  // Its X25519 key for sealed payloads, with the signature of `pubkey` over it.
+  std::optional<SealPublicKey> seal_key;
+  std::optional<Signature> seal_key_sig;
   std::optional<std::string> path;  // absolute
   std::optional<std::string> url;
   std::optional<MqttRoute> mqtt;

@@ -23,6 +23,13 @@
 
 namespace bwoc::peer {
 
+// Whether an envelope's payload is sealed to the peer (seal.h):
+// `automatic` seals when the peer's X25519 key is known (routes.toml, its
+// invite, its agent card) or its route says seal = "required"; `always`
+// (--seal) fails rather than send in clear; `never` is refused for a peer
+// that requires sealing.
+enum class SealMode { automatic, always, never };
+
 struct SendRequest {
   std::string peer;   // alias in routes.toml
   std::string agent;  // the peer's agent
@@ -32,6 +39,7 @@ struct SendRequest {
   std::optional<std::string> re;
   std::optional<Via> via;
   std::chrono::milliseconds timeout{30'000};
+  SealMode seal = SealMode::automatic;
 };
 
 struct SendResult {
@@ -72,6 +80,18 @@ struct DeliverOptions {
 // envelope, and the peer's replay guard keeps delivery exactly once.
 Result<SendResult> deliver(const PeerRoute& peer, const SignedEnvelope& envelope, const DeliverOptions& options,
                            const Network& network);
+
+// The X25519 key to seal to for `peer` under `mode`, or nullopt to send in
+// clear; an error when `mode` or the route demands sealing and no key is known.
+Result<std::optional<SealPublicKey>> seal_key_for(const PeerRoute& peer, SealMode mode, const Network& network,
+                                                  std::chrono::milliseconds timeout);
+// Seals `draft` to `peer` when seal_key_for() says so (answers are to be
+// sealed back to this workspace's X25519 key). True when it sealed.
+Result<bool> seal_for(const Workspace& ws, EnvelopeDraft& draft, const PublicKey& signer, const PeerRoute& peer,
+                      SealMode mode, const Network& network, std::chrono::milliseconds timeout);
+// Opens a sealed answer with this workspace's X25519 keys. An answer to a
+// sealed request must be sealed too: an error otherwise.
+Status open_answer(const Workspace& ws, Envelope& answer, bool request_sealed);
 
 // "path: cannot reach …; url: …", for messages.
 std::string describe_skipped(const std::vector<std::string>& skipped);
