@@ -22,7 +22,9 @@ std::map<std::string, UnixMillis> load_last_seen(const Workspace& ws) {
   auto doc = json::parse(*text);
   if (!doc.ok() || !doc->is_object()) return out;
   for (const auto& m : doc->members()) {
-    if (m.value.is_number()) out[m.name] = static_cast<UnixMillis>(m.value.as_number());
+    // A hand-edited or damaged file may hold any number; only whole
+    // milliseconds a cast can carry are times.
+    if (m.value.is_safe_integer() && m.value.as_number() >= 0) out[m.name] = static_cast<UnixMillis>(m.value.as_number());
   }
   return out;
 }
