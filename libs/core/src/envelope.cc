@@ -118,6 +118,12 @@ Checked<Envelope> parse_envelope(std::string_view text) {
   return envelope_from_document(std::move(parsed).value());
 }
 
+Checked<Envelope> envelope_from_embedded(json::Value document, std::string_view text) {
+  if (text.size() > kMaxEnvelopeBytes) return malformed("envelope over 1 MiB");
+  if (json_depth(document) > kMaxEnvelopeDepth) return malformed("envelope nests deeper than 64");
+  return envelope_from_document(std::move(document));
+}
+
 Checked<Envelope> envelope_from_document(json::Value document) {
   Envelope env;
   env.doc = std::move(document);

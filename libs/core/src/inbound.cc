@@ -285,12 +285,7 @@ void Inbound::receive(std::string_view text, Via via, std::string_view source, D
 }
 
 void Inbound::receive_document(json::Value document, std::string text, Via via, std::string_view source, Done done) {
-  Checked<Envelope> parsed =
-      text.size() > kMaxEnvelopeBytes
-          ? Checked<Envelope>(Refusal{Reason::malformed, "envelope over 1 MiB"})
-      : json_depth(document) > kMaxEnvelopeDepth
-          ? Checked<Envelope>(Refusal{Reason::malformed, "envelope nests deeper than 64"})
-          : envelope_from_document(std::move(document));
+  Checked<Envelope> parsed = envelope_from_embedded(std::move(document), text);
   dispatch(std::move(parsed), std::move(text), via, source, std::move(done));
 }
 

@@ -428,17 +428,6 @@ void Receiver::receive(std::string_view text, Via via, std::string_view source, 
   receive_parsed(parse_envelope(text), std::string(text), via, source, std::move(done));
 }
 
-void Receiver::receive_document(json::Value document, std::string text, Via via, std::string_view source,
-                                Done done) {
-  Checked<Envelope> parsed =
-      text.size() > kMaxEnvelopeBytes
-          ? Checked<Envelope>(Refusal{Reason::malformed, "envelope over 1 MiB"})
-      : json_depth(document) > kMaxEnvelopeDepth
-          ? Checked<Envelope>(Refusal{Reason::malformed, "envelope nests deeper than 64"})
-          : envelope_from_document(std::move(document));
-  receive_parsed(std::move(parsed), std::move(text), via, source, std::move(done));
-}
-
 void Receiver::receive_parsed(Checked<Envelope> parsed, std::string text, Via via, std::string_view source,
                               Done done) {
   Impl& m = *impl_;

@@ -236,6 +236,17 @@ class DemoRun {
 
   Result<Routes> alpha_routes() const { return Routes::load(alpha_->routes_file(), alpha_->root()); }
 
+  // What alpha asks beta's agent over A2A in the demo's skill steps.
+  static peer::AskRequest ask_beta_over_a2a() {
+    peer::AskRequest ask;
+    ask.peer = "beta";
+    ask.agent = kBetaAgent;
+    ask.from = kAlphaAgent;
+    ask.via = Via::a2a;
+    ask.timeout = std::chrono::seconds(10);
+    return ask;
+  }
+
   Status send_by_path(Notes& notes) {
     BWOC_ASSIGN_OR_RETURN(Routes routes, alpha_routes());
     feedback_.peer = "beta";
@@ -349,12 +360,7 @@ class DemoRun {
   Status call_skills(Notes& notes) {
     BWOC_RETURN_IF_ERROR(offer_demo_skills(*beta_, kBetaAgent));
     BWOC_ASSIGN_OR_RETURN(Routes routes, alpha_routes());
-    peer::AskRequest ask;
-    ask.peer = "beta";
-    ask.agent = kBetaAgent;
-    ask.from = kAlphaAgent;
-    ask.via = Via::a2a;
-    ask.timeout = std::chrono::seconds(10);
+    peer::AskRequest ask = ask_beta_over_a2a();
     BWOC_ASSIGN_OR_RETURN(peer::SkillAnswer found,
                           peer::discover_skills(*alpha_, *alpha_key_, routes, ask, *network_, nullptr));
     std::string names;
@@ -419,12 +425,7 @@ class DemoRun {
     notes.add("beta's skill \"headline\" is a SKILL.md; its endpoint (.bwoc/llm.toml) is a stand-in at " +
               standin->base_url());
     BWOC_ASSIGN_OR_RETURN(Routes routes, alpha_routes());
-    peer::AskRequest ask;
-    ask.peer = "beta";
-    ask.agent = kBetaAgent;
-    ask.from = kAlphaAgent;
-    ask.via = Via::a2a;
-    ask.timeout = std::chrono::seconds(10);
+    peer::AskRequest ask = ask_beta_over_a2a();
     BWOC_ASSIGN_OR_RETURN(
         peer::SkillAnswer answer,
         peer::call_skill(*alpha_, *alpha_key_, routes, ask, "headline",

@@ -113,6 +113,11 @@ Checked<Envelope> parse_envelope(std::string_view text);
 // caller's: size, depth and what the parser enforces).
 Checked<Envelope> envelope_from_document(json::Value document);
 
+// Checks 1–3 for an envelope found inside a larger document that the strict
+// parser has already read (A2A): its compact `text` and its depth within the
+// envelope's own bounds, then envelope_from_document().
+Checked<Envelope> envelope_from_embedded(json::Value document, std::string_view text);
+
 // How deeply a value nests (a scalar is 0, an empty object 1).
 int json_depth(const json::Value& v);
 

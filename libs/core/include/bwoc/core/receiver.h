@@ -103,10 +103,6 @@ class Receiver {
   // refusal, on the commit thread after the fdatasync for an acceptance.
   // `source` names where it came from, for the refusal log.
   void receive(std::string_view text, Via via, std::string_view source, Done done);
-  // The same, for an envelope that arrived inside a larger document which the
-  // strict parser has already read (A2A): `document` is the envelope's value,
-  // `text` its compact JSON for the inbox. Saves parsing it twice.
-  void receive_document(json::Value document, std::string text, Via via, std::string_view source, Done done);
   // The same, for an envelope the caller has already put through checks 1–3
   // (parse_envelope), for example to look at its kind first. A refusal in
   // `parsed` is logged and answered like any other.
