@@ -243,5 +243,26 @@ TEST_F(SealedInbound, ARevokedKeyIsRefusedAtOnce) {
   EXPECT_NE(test::read_file(beta_->routes_file()).find("revoked = "), std::string::npos);
 }
 
+TEST_F(SealedInbound, RevokingTheKeyThatSignedARotationRevokesTheKeyItRotatedTo) {
+  // Whoever holds a copy of alpha's leaked key rotates beta to a key of his own ...
+  SecretKey theirs = SecretKey::generate();
+  json::Value hijack = rotation_payload(alpha_key_->public_key(), theirs, std::nullopt, std::nullopt, 3'600'000);
+  ASSERT_EQ(beta_node_->receive_sync(plain(kKeyRotateKind, hijack), Via::path, "test").disposition,
+            InboundResult::Disposition::answered);
+  ASSERT_EQ(beta_node_->routes()->find("alpha")->pubkey, theirs.public_key());
+  // ... then alpha revokes the key that leaked, which beta still honours as the previous one.
+  InboundResult r = beta_node_->receive_sync(plain(kKeyRevokeKind, revocation_payload(alpha_key_->public_key())),
+                                             Via::path, "test");
+  ASSERT_EQ(r.disposition, InboundResult::Disposition::answered);
+  EXPECT_EQ(parse_envelope(r.answer).value().kind, "key.revoke.result");
+  EXPECT_TRUE(beta_node_->routes()->find("alpha")->revoked.has_value());
+  for (const SecretKey* key : {&theirs, &*alpha_key_}) {
+    InboundResult after = beta_node_->receive_sync(plain(kNoteKind, json::Value::object(), key), Via::path, "test");
+    ASSERT_TRUE(after.delivery.refusal.has_value());
+    EXPECT_EQ(after.delivery.refusal->reason, Reason::unknown_sender);
+  }
+  EXPECT_EQ(seen_, "");
+}
+
 }  // namespace
 }  // namespace bwoc
