@@ -306,6 +306,18 @@ const PeerRoute* Routes::find_sender(const PublicKey& key, UnixMillis now) const
   return nullptr;
 }
 
+bool Routes::is_revoked_key(const PublicKey& key) const {
+  const PeerRoute* p = find_by_pubkey(key);
+  return p != nullptr && p->revoked.has_value();
+}
+
+Status refuse_if_revoked(const PeerRoute& peer) {
+  if (!peer.revoked) return ok_status();
+  return Error(Errc::refused, "peer \"" + peer.key + "\" revoked its key at " + format_timestamp(*peer.revoked) +
+                                  ": nothing is sent to it or read from it until it is added again from a new invite "
+                                  "(`bwoc peer add CODE`)");
+}
+
 std::int64_t Routes::longest_max_age_ms() const {
   std::int64_t longest = kStoredMaxAgeMs;
   for (const PeerRoute& p : peers_) {

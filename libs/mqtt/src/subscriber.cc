@@ -15,6 +15,7 @@
 #include "bwoc/mqtt/publisher.h"
 #include "connection.h"
 #include "receipt_tracker.h"
+#include "revoked_spool.h"
 
 namespace bwoc::mqtt {
 
@@ -186,8 +187,10 @@ struct Subscriber::Impl {
     }
     UnixMillis older_than = now_millis() - static_cast<UnixMillis>(options.retry_interval.count()) * 1000;
     std::size_t count = 0;
+    auto routes = inbound.routes();
     for (const SpoolEntry& e : *entries) {
       if (e.from != options.agent || e.broker != broker.url.text() || e.created > older_than) continue;
+      if (routes && drop_if_revoked(tracker->spool(), *routes, e)) continue;
       // Not tracker->expect(): its receipt is matched through the spool, so
       // that a long-running service keeps nothing per envelope in memory.
       if (Status st = connection->publish_windowed(e.topic, e.envelope, e.id, e.reply_topic); !st.ok()) {
