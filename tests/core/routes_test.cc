@@ -241,6 +241,28 @@ TEST(Routes, ATomlSyntaxErrorNamesFileAndLine) {
   EXPECT_EQ(message.rfind(at_line(5), 0), 0u) << message;
 }
 
+// What waits for a key (the MQTT spool) goes out only to a declared peer
+// that holds it and has not revoked it; and nothing at all goes to a
+// revoked peer.
+TEST(Routes, NothingGoesToARevokedRemovedOrReplacedKey) {
+  SecretKey previous = SecretKey::generate();
+  SecretKey stranger = SecretKey::generate();
+  auto rotated = parse(beta_peer("path = \"../beta\"\nprevious_pubkey = \"" + previous.public_key().to_text() +
+                                 "\"\nprevious_until = \"2026-11-30T08:00:00.000Z\"\n"));
+  ASSERT_TRUE(rotated.ok()) << rotated.error().message();
+  EXPECT_TRUE(rotated->may_send_to_key(beta_key()));
+  EXPECT_TRUE(rotated->may_send_to_key(previous.public_key()));  // resent as signed; the peer decides
+  EXPECT_FALSE(rotated->may_send_to_key(stranger.public_key()));  // removed, or replaced by a new invite
+  EXPECT_TRUE(refuse_if_revoked(rotated->peers()[0]).ok());
+  auto revoked = parse(beta_peer("path = \"../beta\"\nrevoked = \"2026-11-30T08:00:00.000Z\"\n"));
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message();
+  EXPECT_FALSE(revoked->may_send_to_key(beta_key()));
+  Status refused = refuse_if_revoked(revoked->peers()[0]);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), Errc::refused);
+  EXPECT_NE(refused.error().message().find("new invite"), std::string::npos);
+}
+
 TEST(Routes, TransportsAreTriedInPathUrlMqttOrder) {
   auto routes = parse(beta_peer("mqtt = { broker = \"mqtt://b:1883\" }\nurl = \"http://b:8080\"\npath = \"../beta\"\n"));
   ASSERT_TRUE(routes.ok()) << routes.error().message();

@@ -145,7 +145,12 @@ done
 error_of 1 bwoc -w beta peer learn alpha
 expect_contains "$ERR" "revoked its key"
 expect_eq "$(ls alpha/.bwoc/drop/new | wc -l)" "$drops_before"
-# What waited in the spool for it is dropped, never resent.
+# A new invite brings alpha back, under its alias, with its new key.
+expect_ok bwoc -w beta peer add "$(bwoc -w alpha invite --path)"
+expect_contains "$(cat beta/.bwoc/routes.toml)" "was revoked at"
+expect_eq "$(grep -c '^\[\[peer\]\]' beta/.bwoc/routes.toml)" "1"
+# What waited in beta's spool for alpha's revoked key is dropped, never
+# resent, even now that alpha is declared again under a new key.
 # (A retained message shows when mosquitto_sub is subscribed.)
 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t bwoc/alpha/ready -m "WIRE-READY" -q 1 -r
 mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t 'bwoc/alpha/#' -v >"$WORK/after-revoke.wire" 2>&1 &
@@ -158,10 +163,6 @@ mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t bwoc/alpha/done -m "WIRE-DONE" -
 wait_for_text "$WORK/after-revoke.wire" "WIRE-DONE"
 stop_pid "$WIRE_PID" "mosquitto_sub"
 expect_not_contains "$(cat "$WORK/after-revoke.wire")" "bwoc/alpha/agent-a/inbox"
-# A new invite brings alpha back, under its alias, with its new key.
-expect_ok bwoc -w beta peer add "$(bwoc -w alpha invite --path)"
-expect_contains "$(cat beta/.bwoc/routes.toml)" "was revoked at"
-expect_eq "$(grep -c '^\[\[peer\]\]' beta/.bwoc/routes.toml)" "1"
 expect_ok bwoc -w alpha send beta/agent-b --from agent-a --via path --payload '{"n":"back"}'
 run bwoc -w beta inbox ingest
 expect_contains "$OUT" "1 accepted"

@@ -322,9 +322,9 @@ const PeerRoute* Routes::find_sender(const PublicKey& key, UnixMillis now) const
   return nullptr;
 }
 
-bool Routes::is_revoked_key(const PublicKey& key) const {
+bool Routes::may_send_to_key(const PublicKey& key) const {
   const PeerRoute* p = find_by_pubkey(key);
-  return p != nullptr && p->revoked.has_value();
+  return p != nullptr && !p->revoked;
 }
 
 Status refuse_if_revoked(const PeerRoute& peer) {

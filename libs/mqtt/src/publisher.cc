@@ -8,7 +8,7 @@
 #include "bwoc/core/log.h"
 #include "connection.h"
 #include "receipt_tracker.h"
-#include "revoked_spool.h"
+#include "undeliverable_spool.h"
 
 namespace bwoc::mqtt {
 
@@ -100,7 +100,7 @@ Result<std::size_t> Publisher::retry(const std::string& from) {
   std::size_t n = 0;
   for (const SpoolEntry& e : entries) {
     if (e.broker != impl_->broker.url.text() || (!from.empty() && e.from != from)) continue;
-    if (drop_if_revoked(impl_->tracker.spool(), routes, e)) continue;
+    if (drop_if_undeliverable(impl_->tracker.spool(), routes, e, e.peer_key == impl_->self)) continue;
     BWOC_RETURN_IF_ERROR(impl_->send(e.id, e.from, e.topic, e.envelope, e.peer_key));
     ++n;
   }

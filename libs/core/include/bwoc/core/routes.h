@@ -96,9 +96,12 @@ class Routes {
   // check 4): its pinned key unless revoked, or its previous key during the
   // grace period of a rotation.
   const PeerRoute* find_sender(const PublicKey& key, UnixMillis now) const;
-  // Whether `key` belongs to a peer whose key was revoked (what was queued
-  // for it, such as the MQTT spool's envelopes, must not go out).
-  bool is_revoked_key(const PublicKey& key) const;
+  // Whether what waits for `key` (the MQTT spool's envelopes) may still go
+  // out: a declared peer holds it, now or as the key it rotated from, and
+  // has not revoked it. Not for a removed peer, nor for the old key of one
+  // declared again from a new invite after a revocation (that key, and what
+  // is sealed to it, is in other hands).
+  bool may_send_to_key(const PublicKey& key) const;
   // The longest maximum age any envelope may have here (what the replay window must cover).
   std::int64_t longest_max_age_ms() const;
 
