@@ -1,5 +1,7 @@
 // bwoc invite, bwoc peer add / remove: declaring peers without editing
 // routes.toml by hand (which stays fully supported).
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 
 #include "bwoc/core/peer_kinds.h"
@@ -58,12 +60,24 @@ int run_invite(Context& ctx, const PeerOptions& o) {
 
 namespace {
 
+// A word of a command the user is told to run, as a POSIX shell reads it
+// back: the broker comes from the peer's invite, and nothing in it may run.
+std::string shell_word(std::string_view s) {
+  bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("/._-:+@,=%").find(c) != std::string_view::npos;
+  });
+  if (plain) return std::string(s);
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 // The invite a peer needs from us: by the same ways it offered to be reached.
 std::string invite_command_for(const peer::Invite& theirs) {
   std::string command = "bwoc invite";
   if (theirs.path) command += " --path";
   if (theirs.url) command += " --url URL";
-  if (theirs.mqtt) command += " --mqtt-broker " + theirs.mqtt->broker;
+  if (theirs.mqtt) command += " --mqtt-broker " + shell_word(theirs.mqtt->broker);
   return command;
 }
 
@@ -83,7 +97,8 @@ int run_peer_add(Context& ctx, const PeerOptions& o) {
   std::cout << "added peer \"" << alias << "\" (workspace " << invite->name << ", fingerprint "
             << invite->pubkey.fingerprint() << "), reached by" << via << "\n"
             << "compare the fingerprint with the one `bwoc trust show` prints in " << invite->name << "\n"
-            << "next: " << invite->name << " adds this workspace too: give them the code `" << invite_command_for(*invite)
+            << "next: " << invite->name << " adds this workspace too: give them the code `"
+            << terminal_safe(invite_command_for(*invite))
             << "` prints here, for their `bwoc peer add CODE`\n";
   return 0;
 }

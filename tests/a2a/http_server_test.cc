@@ -1,5 +1,6 @@
 // The HTTP listener under pressure, over real loopback sockets: out of file
-// descriptors, and more request bodies than its budget.
+// descriptors, more request bodies than its budget, and every connection
+// taken by clients that say nothing.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -9,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -265,6 +267,111 @@ TEST_F(BodyBudget, RequestsWithoutABodyNeedNone) {
   start_server(4096, 4096);
   Client hog = holding(4096, "x");
   EXPECT_EQ(status_of("GET /.well-known/agent-card.json HTTP/1.1\r\nHost: t\r\n\r\n"), "HTTP/1.1 200 OK");
+}
+
+// At the connection cap, a new client takes the place of the connection that
+// has waited longest for its own client; one whose request is being handled
+// is never taken.
+class ConnectionCap : public ::testing::Test {
+ protected:
+  static constexpr std::size_t kCap = 4;
+  void SetUp() override {
+    HttpServerLimits limits;
+    limits.max_connections = kCap;
+    server_ = start(handler_, limits);
+    ASSERT_NE(server_, nullptr);
+  }
+  std::string get(Client& c) {
+    c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    return c.response();
+  }
+  std::string status_line(const std::string& response) { return response.substr(0, response.find("\r\n")); }
+  bool closed_by_server(Client& c) {
+    char b;
+    return ::recv(c.fd(), &b, 1, 0) == 0;
+  }
+
+  OkHandler handler_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(ConnectionCap, IdleKeptAliveConnectionsMakeRoomForANewClient) {
+  std::vector<Client> idle(kCap);
+  for (Client& c : idle) {
+    ASSERT_TRUE(c.connect(server_->port()));
+    ASSERT_EQ(status_line(get(c)), "HTTP/1.1 200 OK");  // then kept alive, saying nothing
+  }
+  ASSERT_TRUE(eventually([&] { return server_->open_connections() == kCap; }));
+  for (int round = 0; round < 3; ++round) {
+    Client fresh;
+    ASSERT_TRUE(fresh.connect(server_->port()));
+    EXPECT_EQ(status_line(get(fresh)), "HTTP/1.1 200 OK") << "round " << round;
+  }
+  // The oldest idle ones went, first come first gone.
+  EXPECT_TRUE(closed_by_server(idle[0]));
+  EXPECT_TRUE(eventually([&] { return server_->open_connections() <= kCap; }));
+}
+
+TEST_F(ConnectionCap, ClientsThatTrickleTheirHeadersMakeRoomForANewClient) {
+  std::vector<Client> slow(kCap);
+  for (Client& c : slow) {
+    ASSERT_TRUE(c.connect(server_->port()));
+    ASSERT_EQ(status_line(get(c)), "HTTP/1.1 200 OK");  // its session runs
+    c.send("GET / HTTP/1.1\r\nHost: t\r\n");       // and never the blank line
+  }
+  ASSERT_TRUE(eventually([&] { return server_->open_connections() == kCap; }));
+  Client fresh;
+  ASSERT_TRUE(fresh.connect(server_->port()));
+  EXPECT_EQ(status_line(get(fresh)), "HTTP/1.1 200 OK");
+  EXPECT_TRUE(closed_by_server(slow[0]));
+}
+
+class HeldHandler : public HttpHandler {
+ public:
+  void handle(HttpRequest, std::function<void(HttpResponse)> reply) override {
+    std::lock_guard lock(mu_);
+    held_.push_back(std::move(reply));
+  }
+  std::size_t held() {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+  void release() {
+    std::vector<std::function<void(HttpResponse)>> replies;
+    {
+      std::lock_guard lock(mu_);
+      replies.swap(held_);
+    }
+    for (auto& reply : replies) {
+      HttpResponse r;
+      r.content_type = "text/plain";
+      r.body = "done\n";
+      reply(std::move(r));
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::function<void(HttpResponse)>> held_;
+};
+
+TEST(ConnectionCapWhenBusy, RequestsBeingHandledAreNeverCutForANewcomer) {
+  HeldHandler handler;
+  HttpServerLimits limits;
+  limits.max_connections = 2;
+  auto server = start(handler, limits);
+  ASSERT_NE(server, nullptr);
+  std::vector<Client> working(2);
+  for (Client& c : working) {
+    ASSERT_TRUE(c.connect(server->port()));
+    c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  ASSERT_TRUE(eventually([&] { return handler.held() == 2; }));
+  Client late;
+  ASSERT_TRUE(late.connect(server->port()));
+  EXPECT_EQ(late.response(), "");  // closed unanswered: no room
+  handler.release();
+  for (Client& c : working) EXPECT_EQ(c.response().rfind("HTTP/1.1 200", 0), 0u);
 }
 
 }  // namespace

@@ -184,6 +184,20 @@ std::vector<BadRoutes> bad_routes() {
       {"empty path", beta_peer("path = \"\"\n"), 4, "\"path\" must be a folder"},
       {"url of another scheme", beta_peer("url = \"ftp://beta.example\"\n"), 4,
        "\"url\" must be an http:// or https:// URL"},
+      // Routes come from peers' invites too: no escape sequence, line break or space in an address.
+      {"url with an escape sequence", beta_peer("url = \"http://b.example/\\u001b]0;x\\u0007\"\n"), 4,
+       "\"url\" must be an http:// or https:// URL"},
+      {"url with a space", beta_peer("url = \"http://b.example/ $(id)\"\n"), 4,
+       "\"url\" must be an http:// or https:// URL"},
+      {"mqtt broker with an escape sequence",
+       beta_peer("mqtt = { broker = \"mqtt://b:1883/\\u001b[2J\" }\n"), 4,
+       "mqtt.broker must be an mqtt:// or mqtts:// URL"},
+      {"mqtt broker with a line break", beta_peer("mqtt = { broker = \"mqtt://b:1883\\nx\" }\n"), 4,
+       "mqtt.broker must be an mqtt:// or mqtts:// URL"},
+      {"mqtt topic with DEL", beta_peer("mqtt = { broker = \"mqtt://b:1883\", topic = \"bwoc/\\u007f\" }\n"), 4,
+       "mqtt.topic must be a topic root without wildcards, such as \"bwoc/beta\""},
+      {"path with an escape sequence", beta_peer("path = \"/srv/\\u001b[31mbeta\"\n"), 4,
+       "\"path\" holds a control character"},
       {"mqtt not a table", beta_peer("mqtt = \"mqtt://broker.example\"\n"), 4,
        "\"mqtt\" must be a table: { broker = \"mqtt://host:1883\", topic = \"bwoc/beta\" }"},
       {"unknown field in mqtt", beta_peer("mqtt = { broker = \"mqtt://b:1883\", qos = 1 }\n"), 4,
@@ -225,6 +239,28 @@ TEST(Routes, AnInvalidPubkeyIsRefusedWithItsLine) {
 TEST(Routes, ATomlSyntaxErrorNamesFileAndLine) {
   std::string message = refusal(beta_peer() + "url = \"http://unterminated\n");
   EXPECT_EQ(message.rfind(at_line(5), 0), 0u) << message;
+}
+
+// What waits for a key (the MQTT spool) goes out only to a declared peer
+// that holds it and has not revoked it; and nothing at all goes to a
+// revoked peer.
+TEST(Routes, NothingGoesToARevokedRemovedOrReplacedKey) {
+  SecretKey previous = SecretKey::generate();
+  SecretKey stranger = SecretKey::generate();
+  auto rotated = parse(beta_peer("path = \"../beta\"\nprevious_pubkey = \"" + previous.public_key().to_text() +
+                                 "\"\nprevious_until = \"2026-11-30T08:00:00.000Z\"\n"));
+  ASSERT_TRUE(rotated.ok()) << rotated.error().message();
+  EXPECT_TRUE(rotated->may_send_to_key(beta_key()));
+  EXPECT_TRUE(rotated->may_send_to_key(previous.public_key()));  // resent as signed; the peer decides
+  EXPECT_FALSE(rotated->may_send_to_key(stranger.public_key()));  // removed, or replaced by a new invite
+  EXPECT_TRUE(refuse_if_revoked(rotated->peers()[0]).ok());
+  auto revoked = parse(beta_peer("path = \"../beta\"\nrevoked = \"2026-11-30T08:00:00.000Z\"\n"));
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message();
+  EXPECT_FALSE(revoked->may_send_to_key(beta_key()));
+  Status refused = refuse_if_revoked(revoked->peers()[0]);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), Errc::refused);
+  EXPECT_NE(refused.error().message().find("new invite"), std::string::npos);
 }
 
 TEST(Routes, TransportsAreTriedInPathUrlMqttOrder) {

@@ -243,5 +243,60 @@ TEST_F(SealedInbound, ARevokedKeyIsRefusedAtOnce) {
   EXPECT_NE(test::read_file(beta_->routes_file()).find("revoked = "), std::string::npos);
 }
 
+TEST_F(SealedInbound, RevokingTheKeyThatSignedARotationRevokesTheKeyItRotatedTo) {
+  // Whoever holds a copy of alpha's leaked key rotates beta to a key of his own ...
+  SecretKey theirs = SecretKey::generate();
+  json::Value hijack = rotation_payload(alpha_key_->public_key(), theirs, std::nullopt, std::nullopt, 3'600'000);
+  ASSERT_EQ(beta_node_->receive_sync(plain(kKeyRotateKind, hijack), Via::path, "test").disposition,
+            InboundResult::Disposition::answered);
+  ASSERT_EQ(beta_node_->routes()->find("alpha")->pubkey, theirs.public_key());
+  // ... then alpha revokes the key that leaked, which beta still honours as the previous one.
+  InboundResult r = beta_node_->receive_sync(plain(kKeyRevokeKind, revocation_payload(alpha_key_->public_key())),
+                                             Via::path, "test");
+  ASSERT_EQ(r.disposition, InboundResult::Disposition::answered);
+  EXPECT_EQ(parse_envelope(r.answer).value().kind, "key.revoke.result");
+  EXPECT_TRUE(beta_node_->routes()->find("alpha")->revoked.has_value());
+  for (const SecretKey* key : {&theirs, &*alpha_key_}) {
+    InboundResult after = beta_node_->receive_sync(plain(kNoteKind, json::Value::object(), key), Via::path, "test");
+    ASSERT_TRUE(after.delivery.refusal.has_value());
+    EXPECT_EQ(after.delivery.refusal->reason, Reason::unknown_sender);
+  }
+  EXPECT_EQ(seen_, "");
+}
+
+TEST_F(SealedInbound, NoSecondRotationWhileTheKeyItReplacedMayStillRevokeIt) {
+  // A rotation made with a leaked key ...
+  SecretKey theirs = SecretKey::generate();
+  json::Value first = rotation_payload(alpha_key_->public_key(), theirs, std::nullopt, std::nullopt, 3'600'000);
+  ASSERT_EQ(beta_node_->receive_sync(plain(kKeyRotateKind, first), Via::path, "test").disposition,
+            InboundResult::Disposition::answered);
+  // ... cannot be followed by another one that would leave the leaked key nothing to revoke.
+  SecretKey further = SecretKey::generate();
+  json::Value second = rotation_payload(theirs.public_key(), further, std::nullopt, std::nullopt, 3'600'000);
+  InboundResult r = beta_node_->receive_sync(plain(kKeyRotateKind, second, &theirs), Via::path, "test");
+  ASSERT_EQ(r.disposition, InboundResult::Disposition::answered);
+  EXPECT_EQ(parse_envelope(r.answer).value().kind, "error");
+  EXPECT_EQ(beta_node_->routes()->find("alpha")->pubkey, theirs.public_key());
+  // The owner's revocation still reaches, and revokes both.
+  ASSERT_EQ(beta_node_->receive_sync(plain(kKeyRevokeKind, revocation_payload(alpha_key_->public_key())), Via::path,
+                                     "test").disposition,
+            InboundResult::Disposition::answered);
+  EXPECT_TRUE(beta_node_->routes()->find("alpha")->revoked.has_value());
+}
+
+TEST_F(SealedInbound, ASecondRotationIsTakenOnceTheFirstGracePeriodIsOver) {
+  SecretKey next = SecretKey::generate();
+  json::Value first = rotation_payload(alpha_key_->public_key(), next, std::nullopt, std::nullopt, 60'000);
+  ASSERT_EQ(beta_node_->receive_sync(plain(kKeyRotateKind, first), Via::path, "test").disposition,
+            InboundResult::Disposition::answered);
+  now_ += 61'000;
+  SecretKey after = SecretKey::generate();
+  json::Value second = rotation_payload(next.public_key(), after, std::nullopt, std::nullopt, 60'000);
+  InboundResult r = beta_node_->receive_sync(plain(kKeyRotateKind, second, &next), Via::path, "test");
+  ASSERT_EQ(r.disposition, InboundResult::Disposition::answered);
+  EXPECT_EQ(parse_envelope(r.answer).value().kind, "key.rotate.result");
+  EXPECT_EQ(beta_node_->routes()->find("alpha")->pubkey, after.public_key());
+}
+
 }  // namespace
 }  // namespace bwoc

@@ -114,6 +114,10 @@ stop_pid "$INGEST_BETA" "inbox ingest"
 stop_pid "$SUB_BETA" "mqtt subscribe"
 stop_a2a "$A2A_BETA"
 bwoc -w alpha envelope sign --from agent-a --to agent-b --aud beta --payload '{"n":"after-revoke"}' >"$WORK/revoked.json"
+# beta has an envelope for alpha in its MQTT spool (no one takes it in at alpha).
+run bwoc -w beta send alpha/agent-a --from agent-b --via mqtt --timeout 1s --payload '{"n":"queued-for-alpha"}' --json
+expect_eq "$(echo "$OUT" | jq -r .confirmed)" "false"
+expect_eq "$(bwoc -w beta mqtt spool --json | jq length)" "1"
 error_of 2 bwoc -w alpha trust revoke
 run bwoc -w alpha trust revoke --force --timeout 8s
 expect_eq "$RC" 0
@@ -129,10 +133,36 @@ expect_contains "$(bwoc -w beta trust list --json | jq -r '.[0].key_state')" "ne
 cp "$WORK/revoked.json" beta/.bwoc/drop/new/revoked.json
 run bwoc -w beta inbox ingest
 expect_contains "$OUT" "1 refused (unknown_sender 1)"
+# Nothing goes to a revoked peer, by any transport, and nothing of it is
+# read: whoever holds its leaked keys would open what is sealed to it.
+drops_before=$(ls alpha/.bwoc/drop/new | wc -l)
+for via in path mqtt; do
+  error_of 1 bwoc -w beta send alpha/agent-a --from agent-b --via "$via" --payload '{"n":"to-revoked"}'
+  expect_contains "$ERR" "revoked its key"
+  error_of 1 bwoc -w beta call alpha no-such-skill --via "$via"
+  expect_contains "$ERR" "revoked its key"
+done
+error_of 1 bwoc -w beta peer learn alpha
+expect_contains "$ERR" "revoked its key"
+expect_eq "$(ls alpha/.bwoc/drop/new | wc -l)" "$drops_before"
 # A new invite brings alpha back, under its alias, with its new key.
 expect_ok bwoc -w beta peer add "$(bwoc -w alpha invite --path)"
 expect_contains "$(cat beta/.bwoc/routes.toml)" "was revoked at"
 expect_eq "$(grep -c '^\[\[peer\]\]' beta/.bwoc/routes.toml)" "1"
+# What waited in beta's spool for alpha's revoked key is dropped, never
+# resent, even now that alpha is declared again under a new key.
+# (A retained message shows when mosquitto_sub is subscribed.)
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t bwoc/alpha/ready -m "WIRE-READY" -q 1 -r
+mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t 'bwoc/alpha/#' -v >"$WORK/after-revoke.wire" 2>&1 &
+WIRE_PID=$!
+wait_for_text "$WORK/after-revoke.wire" "WIRE-READY"
+run bwoc -w beta mqtt spool --retry --wait 1s --json
+expect_eq "$(bwoc -w beta mqtt spool --json | jq length)" "0"
+# A marker sent after the retry: once it is seen, whatever the retry published would have been.
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t bwoc/alpha/done -m "WIRE-DONE" -q 1
+wait_for_text "$WORK/after-revoke.wire" "WIRE-DONE"
+stop_pid "$WIRE_PID" "mosquitto_sub"
+expect_not_contains "$(cat "$WORK/after-revoke.wire")" "bwoc/alpha/agent-a/inbox"
 expect_ok bwoc -w alpha send beta/agent-b --from agent-a --via path --payload '{"n":"back"}'
 run bwoc -w beta inbox ingest
 expect_contains "$OUT" "1 accepted"

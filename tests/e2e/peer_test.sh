@@ -49,6 +49,27 @@ other=$(printf '{"v":2,"name":"x","pubkey":"%s"}' "$(pubkey_of alpha)")
 checksum=$(printf '%s' "$other" | b2sum -l 256 | cut -c1-8 | sed 's/../\\x&/g')
 error_of 2 bwoc -w beta peer add "bwoc1$( { printf '%s' "$other"; printf "$checksum"; } | base64 -w0 | tr '+/' '-_' | tr -d '=')"
 expect_contains "$ERR" "version"
+# An invite is a peer's text: an address with escape sequences, a line break
+# or a space in it is refused; one with shell syntax is declared, and the
+# command `peer add` tells the user to run quotes it so that nothing in it runs.
+new_workspace forger agent-f
+invite_with_broker() {  # BROKER as a JSON string
+  local doc checksum
+  doc=$(printf '{"v":1,"name":"forger","pubkey":"%s","mqtt":{"broker":%s,"topic":"bwoc/forger"}}' "$(pubkey_of forger)" "$1")
+  checksum=$(printf '%s' "$doc" | b2sum -l 256 | cut -c1-8 | sed 's/../\\x&/g')
+  echo "bwoc1$( { printf '%s' "$doc"; printf "$checksum"; } | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+}
+for broker in '"mqtt://127.0.0.1:1883/\u001b]0;title\u0007\u001b[2J"' '"mqtt://127.0.0.1:1883\nnext: run this"' \
+  '"mqtt://127.0.0.1:1883/ x"'; do
+  error_of 2 bwoc -w beta peer add "$(invite_with_broker "$broker")"
+  expect_contains "$ERR" "mqtt.broker must be an mqtt:// or mqtts:// URL"
+  expect_not_contains "$ERR" $'\e'
+done
+expect_eq "$(cmp $ROUTES routes.with_alpha && echo same)" "same"
+run bwoc -w beta peer add "$(invite_with_broker '"mqtt://127.0.0.1:1883/$(touch${IFS}pwned)'"'"'"')"
+expect_eq "$RC" "0"
+expect_contains "$OUT" "\`bwoc invite --mqtt-broker 'mqtt://127.0.0.1:1883/\$(touch\${IFS}pwned)'\\'''\`"
+expect_ok bwoc -w beta peer remove forger
 # The same key twice, its own code, a bad alias.
 error_of 1 bwoc -w beta peer add "$CODE" --key alpha-again
 expect_contains "$ERR" "already declared as peer \"alpha\""

@@ -138,10 +138,12 @@ expect_eq "${payloads[no-such-skill]}" "${payloads[secret-sauce]}"
 expect_eq "${payloads[uppercase]}" "${payloads[secret-sauce]}"
 # ... and the provider took the same path for each, the one that runs
 # nothing (its metering says so; a time limit would depend on the machine).
-for s in secret-sauce no-such-skill uppercase; do
+# A skill beta does not have is metered under no name a caller chose.
+for s in secret-sauce "(no such skill)" uppercase; do
   expect_eq "$(jq -r "select(.side == \"provider\" and .skill == \"$s\") | .outcome" beta/.bwoc/state/skill-calls.jsonl)" \
     "unknown_skill"
 done
+expect_eq "$(jq -r 'select(.side == "provider" and .skill == "no-such-skill") | .outcome' beta/.bwoc/state/skill-calls.jsonl)" ""
 
 # A crash inside a skill: a generic error; its stderr, exit code and paths stay home.
 run bwoc -w alpha call beta leaky --json

@@ -62,6 +62,9 @@ expect_eq "$(echo "$J" | jq -c .problems)" "[]"
 run bwoc -w alpha status --probe
 expect_contains "$OUT" "REACHABILITY"
 expect_contains "$OUT" "reachable"
+# A peer the probe has just seen was seen now, not "in the future".
+expect_not_contains "$OUT" "in the future"
+expect_eq "$(bwoc -w alpha status --probe --json | jq -r '.at >= .peers[0].last_seen')" "true"
 expect_eq "$(bwoc -w alpha status --probe --json | jq -r '.peers[0].reachability')" "reachable"
 
 # A service killed outright leaves its state file: it shows as not running.

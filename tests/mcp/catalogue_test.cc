@@ -78,11 +78,13 @@ class CatalogueTest : public ::testing::Test {
     ws_ = test::make_workspace(dir_.path(), "alpha", {"agent-a"});
     declare(20);
   }
-  void declare(int n) {
+  // `revoked`: the last peers that revoked their keys.
+  void declare(int n, int revoked = 0) {
     std::ofstream routes(ws_->routes_file());
     for (int i = 0; i < n; ++i) {
       routes << "[[peer]]\nkey = \"p" << i << "\"\npubkey = \"" << keys_[i].public_key().to_text()
-             << "\"\nurl = \"http://127.0.0.1:9\"\n\n";
+             << "\"\nurl = \"http://127.0.0.1:9\"\n" << (i >= n - revoked ? "revoked = \"2026-11-30T08:00:00.000Z\"\n" : "")
+             << "\n";
     }
   }
   CatalogueOptions options(FakeNetwork& net) {
@@ -153,11 +155,27 @@ TEST_F(CatalogueTest, MarksStaleToolsAndNoticesChangedContracts) {
   auto tool = (*catalogue)->find("p0__word-count");
   ASSERT_TRUE(tool.has_value());
   EXPECT_FALSE(tool->stale);
-  // A peer removed from routes.toml takes its tools along.
-  before = changes;
-  declare(1);
-  EXPECT_TRUE(wait_change(before));
-  EXPECT_EQ((*catalogue)->tools().size(), 1u);
+  // A peer whose key was revoked takes its tools along: nothing is sent to
+  // it. (Other changes may be told first: wait for the one awaited.)
+  auto tools_become = [&](std::size_t n) {
+    Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      int seen;
+      {
+        std::lock_guard lock(mu);
+        seen = changes;
+      }
+      if ((*catalogue)->tools().size() == n) return true;
+      std::unique_lock lock(mu);
+      if (!cv.wait_until(lock, deadline, [&] { return changes > seen; })) return false;
+    }
+  };
+  declare(2, 1);
+  EXPECT_TRUE(tools_become(1));
+  EXPECT_FALSE((*catalogue)->find("p1__word-count").has_value());
+  // So does a peer removed from routes.toml.
+  declare(0);
+  EXPECT_TRUE(tools_become(0));
 }
 
 TEST_F(CatalogueTest, APeerThatStopsAnsweringKeepsItsToolsMarkedStale) {

@@ -86,6 +86,7 @@ struct Answer {
 
 Result<json::Value> fetch_pinned_card(const PeerRoute& peer, const ClientOptions& options) {
   if (!peer.url) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no url");
+  BWOC_RETURN_IF_ERROR(refuse_if_revoked(peer));
   const std::string& base = *peer.url;
   BWOC_ASSIGN_OR_RETURN(json::Value card, fetch_card(base, options));
   auto published = card_public_key(card);

@@ -53,6 +53,8 @@ const std::string& HttpRequest::header(std::string_view lowercase_name) const {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 void return_free_memory() {
 #ifdef __GLIBC__
   ::malloc_trim(0);
@@ -81,6 +83,17 @@ class Session : public std::enable_shared_from_this<Session> {
   void start();
   // During a drain: close now unless a request is being handled.
   void close_if_idle();
+  // Since when it has waited for its client (a request's head or body, or
+  // the next request of a kept-alive connection) or its answer has been on
+  // its way; 0 while a request is handled.
+  std::int64_t waiting_since() const { return waiting_since_.load(); }
+  // Chosen to make room for a new connection (only one chooser succeeds):
+  // closed now if it still waits for its client, else after its answer.
+  bool claim_for_eviction() {
+    std::int64_t since = waiting_since_.load();
+    return since != 0 && !evicted_.exchange(true);
+  }
+  void evict();
 
  private:
   void read_header();
@@ -121,6 +134,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;
   bool first_request_ = true;
   bool closed_ = false;
+  std::atomic<std::int64_t> waiting_since_{0};  // steady_clock ticks
+  std::atomic<bool> evicted_{false};
 };
 
 class ServerImpl;
@@ -279,7 +294,7 @@ class ServerImpl : public HttpServer {
       accept_backoff_.reset();
       if (draining_) {
         return;
-      } else if (connections_.load() >= limits_.max_connections) {
+      } else if (connections_.load() >= limits_.max_connections && !make_room()) {
         beast::error_code ignored;
         socket.close(ignored);
         log::warning(connection_cap_log_, "http.connection_cap",
@@ -290,6 +305,36 @@ class ServerImpl : public HttpServer {
       }
       accept();
     });
+  }
+
+  // At the connection cap, a new connection takes the place of the one that
+  // has waited longest for its client: an idle kept-alive connection, or
+  // one whose request trickles in. Otherwise whoever opens the most
+  // connections and sends nothing (or a byte now and then) would lock every
+  // other client out for as long as the timeouts let him, and open them
+  // again. Connections whose requests are being handled are never chosen:
+  // when all are, the new one is refused. False when none could be chosen.
+  bool make_room() {
+    std::shared_ptr<Session> oldest;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::int64_t oldest_since = 0;
+      for (auto& [raw, weak] : sessions_) {
+        std::int64_t since = raw->waiting_since();
+        if (since == 0 || (oldest && since >= oldest_since)) continue;
+        if (auto s = weak.lock()) {
+          oldest = std::move(s);
+          oldest_since = since;
+        }
+      }
+      if (!oldest || !oldest->claim_for_eviction()) return false;
+    }
+    evictions_.fetch_add(1);
+    log::info(eviction_log_, "http.connection_evicted",
+              {{"open", std::to_string(connections_.load())}, {"max", std::to_string(limits_.max_connections)},
+               {"evictions", std::to_string(evictions_.load())}});
+    oldest->evict();
+    return true;
   }
 
   // Memory freed by bodies and connections stays with the allocator, which
@@ -358,6 +403,8 @@ class ServerImpl : public HttpServer {
   std::atomic<std::uint64_t> failed_accepts_{0};
   log::Throttle accept_failed_log_{1, std::chrono::seconds(1)};
   log::Throttle connection_cap_log_{1, std::chrono::seconds(1)};
+  log::Throttle eviction_log_{1, std::chrono::seconds(1)};
+  std::atomic<std::uint64_t> evictions_{0};
   log::Throttle refusals_log_{10, std::chrono::seconds(1)};
   net::io_context ioc_;
   // Accepting has a thread of its own. Asio keeps the state of every socket
@@ -389,7 +436,8 @@ class ServerImpl : public HttpServer {
   std::atomic<bool> stopped_{false};
 };
 
-Session::Session(tcp::socket&& socket, ServerImpl& server) : stream_(std::move(socket)), server_(server) {
+Session::Session(tcp::socket&& socket, ServerImpl& server)
+    : stream_(std::move(socket)), server_(server), waiting_since_(Clock::now().time_since_epoch().count()) {
   beast::error_code ec;
   stream_.socket().set_option(tcp::no_delay(true), ec);  // answers leave at once
   auto remote = stream_.socket().remote_endpoint(ec);
@@ -418,8 +466,16 @@ void Session::close_if_idle() {
   });
 }
 
+void Session::evict() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    // A request that began meanwhile is answered first (send() closes after it).
+    if (!self->busy_) self->shutdown();
+  });
+}
+
 void Session::read_header() {
-  if (server_.draining()) return shutdown();
+  if (server_.draining() || evicted_.load()) return shutdown();
+  waiting_since_ = Clock::now().time_since_epoch().count();
   const HttpServerLimits& limits = server_.limits();
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
@@ -510,6 +566,7 @@ void Session::dispatch_request() {
   bool keep_alive = message.keep_alive();
   head_request_ = message.method() == http::verb::head;
   busy_ = true;
+  waiting_since_ = 0;
   stream_.expires_never();  // the handler may wait for the disk; the write has its own timeout
   dispatching_ = std::this_thread::get_id();
   server_.handler().handle(std::move(request), [self = shared_from_this(), keep_alive](HttpResponse response) {
@@ -529,7 +586,10 @@ void Session::dispatch_request() {
 void Session::send(HttpResponse r, bool keep_alive, bool unread_input) {
   // One gathered write of a head serialized here and the body: Beast's
   // general serializer cost more than the rest of serving the agent card.
-  keep_alive = keep_alive && !r.close && !server_.draining();
+  keep_alive = keep_alive && !r.close && !server_.draining() && !evicted_.load();
+  // Its answer is on its way: it may make room from now on (it closes once
+  // the answer is written).
+  waiting_since_ = Clock::now().time_since_epoch().count();
   unread_input = unread_input || r.status == 413 || r.status == 431 || r.status == 429;
   std::string_view reason = http::obsolete_reason(static_cast<http::status>(r.status));
   shared_body_ = std::move(r.shared_body);

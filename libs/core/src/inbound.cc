@@ -348,6 +348,7 @@ const std::string& Inbound::agent() const { return impl_->options.agent; }
 PublicKey Inbound::public_key() const { return impl_->ring->keys()->key.public_key(); }
 std::shared_ptr<const WorkspaceKeys> Inbound::keys() const { return impl_->ring->keys(); }
 std::shared_ptr<const Routes> Inbound::routes() { return impl_->receiver->routes(); }
+UnixMillis Inbound::now() const { return impl_->options.clock(); }
 void Inbound::routes_changed() { impl_->receiver->routes_changed(); }
 Receiver::Stats Inbound::receiver_stats() const { return impl_->receiver->stats(); }
 

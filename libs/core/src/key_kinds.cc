@@ -95,6 +95,13 @@ void add_key_kinds(Inbound& inbound) {
     // Only the key pinned now may hand over; a previous key in its grace
     // period may not rotate again.
     if (peer == nullptr || !(peer->pubkey == env.key)) return std::string("Invalid key rotation: not signed by the pinned key");
+    // Nor may the pinned key while the one it replaced is in its grace
+    // period: that key can still revoke it (someone who rotated with a
+    // leaked key), and a second rotation would leave it no key to revoke.
+    if (peer->previous_pubkey && peer->previous_until && node->now() < *peer->previous_until) {
+      return std::string("Invalid key rotation: the previous rotation's grace period runs until ") +
+             format_timestamp(*peer->previous_until);
+    }
     if (const PeerRoute* other = routes->find_by_pubkey(r->next); other != nullptr && other != peer) {
       return std::string("Invalid key rotation: the new key is another peer's");
     }

@@ -22,12 +22,23 @@ const std::set<std::string, std::less<>> kPeerFields = {
     "key",  "name", "pubkey",   "allowlist",    "path",            "url",            "mqtt",   "tier",
     "max_age", "agent", "seal", "seal_key", "seal_key_sig", "previous_pubkey", "previous_until", "revoked"};
 
+// C0 controls and DEL: never part of a name, a path or an address.
+bool is_control_byte(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }
+
 bool is_valid_mqtt_topic_root(std::string_view t) {
   if (t.empty() || t.size() > 200 || t.front() == '/' || t.back() == '/') return false;
   for (char c : t) {
-    if (c == '+' || c == '#' || c == '\0' || static_cast<unsigned char>(c) < 0x20) return false;
+    if (c == '+' || c == '#' || is_control_byte(c)) return false;
   }
   return true;
+}
+
+// A URL is printable ASCII without spaces (RFC 3986: anything else is
+// percent-encoded). Routes come from peers' invite codes too, and their URLs
+// end up on terminals, in suggested commands and in systemd units: an escape
+// sequence, a line break or a space in one is never an address.
+bool is_plain_url_text(std::string_view url) {
+  return std::all_of(url.begin(), url.end(), [](char c) { return c > 0x20 && c < 0x7F; });
 }
 
 Result<std::string> required_string(const fs::path& file, const toml::table& peer, std::string_view field,
@@ -80,13 +91,17 @@ Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const f
   if (const toml::node* n = t.get("path")) {
     auto s = n->value<std::string>();
     if (!s || s->empty()) return config_error(file, n, "\"path\" must be a folder");
+    if (std::any_of(s->begin(), s->end(), is_control_byte)) {
+      return config_error(file, n, "\"path\" holds a control character");
+    }
     fs::path path(*s);
     p.path = path.is_absolute() ? path : (root / path).lexically_normal();
   }
   if (const toml::node* n = t.get("url")) {
     auto s = n->value<std::string>();
     if (s && url_has_user_info(*s)) return config_error(file, n, url_user_info_error("\"url\"").message());
-    if (!s || !(s->rfind("http://", 0) == 0 || s->rfind("https://", 0) == 0) || s->size() > 2048) {
+    if (!s || !(s->rfind("http://", 0) == 0 || s->rfind("https://", 0) == 0) || s->size() > 2048 ||
+        !is_plain_url_text(*s)) {
       return config_error(file, n, "\"url\" must be an http:// or https:// URL");
     }
     p.url = *s;
@@ -104,7 +119,8 @@ Result<PeerRoute> parse_peer(const fs::path& file, const toml::table& t, const f
     if (broker && url_has_user_info(*broker)) {
       return config_error(file, m->get("broker"), url_user_info_error("mqtt.broker").message());
     }
-    if (!broker || !(broker->rfind("mqtt://", 0) == 0 || broker->rfind("mqtts://", 0) == 0)) {
+    if (!broker || !(broker->rfind("mqtt://", 0) == 0 || broker->rfind("mqtts://", 0) == 0) || broker->size() > 2048 ||
+        !is_plain_url_text(*broker)) {
       return config_error(file, n, "mqtt.broker must be an mqtt:// or mqtts:// URL");
     }
     route.broker = *broker;
@@ -304,6 +320,18 @@ const PeerRoute* Routes::find_sender(const PublicKey& key, UnixMillis now) const
     if (p.previous_pubkey && *p.previous_pubkey == key && p.previous_until && now < *p.previous_until) return &p;
   }
   return nullptr;
+}
+
+bool Routes::may_send_to_key(const PublicKey& key) const {
+  const PeerRoute* p = find_by_pubkey(key);
+  return p != nullptr && !p->revoked;
+}
+
+Status refuse_if_revoked(const PeerRoute& peer) {
+  if (!peer.revoked) return ok_status();
+  return Error(Errc::refused, "peer \"" + peer.key + "\" revoked its key at " + format_timestamp(*peer.revoked) +
+                                  ": nothing is sent to it or read from it until it is added again from a new invite "
+                                  "(`bwoc peer add CODE`)");
 }
 
 std::int64_t Routes::longest_max_age_ms() const {

@@ -142,15 +142,20 @@ Status repin_peer(const Workspace& ws, const std::string& alias, const PublicKey
 
 Status revoke_peer_key(const Workspace& ws, const std::string& alias, const PublicKey& key, UnixMillis now) {
   return edit_peer(ws, alias, [&](const PeerRoute& peer, std::vector<std::string>& table) -> Result<bool> {
+    if (peer.revoked) return false;
     if (peer.previous_pubkey && *peer.previous_pubkey == key) {
-      remove_field(table, "previous_pubkey");
-      remove_field(table, "previous_until");
-      add_comment(table, "key " + key.fingerprint() + " (previous) revoked at " + format_timestamp(now));
-      return true;
+      // The pinned key came from this one's word (its key.rotate): whoever
+      // held the leaked key may have rotated us to a key of his own, so the
+      // key it handed over to is not trusted either.
+      add_comment(table, "key " + key.fingerprint() + " (previous) revoked at " + format_timestamp(now) +
+                             ": the key it rotated to, " + peer.pubkey.fingerprint() +
+                             ", is not trusted either; add the peer again from a new invite");
+    } else if (peer.pubkey == key) {
+      add_comment(table, "key " + key.fingerprint() + " revoked at " + format_timestamp(now) +
+                             ": nothing it signs is accepted; add the peer again from a new invite");
+    } else {
+      return false;
     }
-    if (!(peer.pubkey == key) || peer.revoked) return false;
-    add_comment(table, "key " + key.fingerprint() + " revoked at " + format_timestamp(now) +
-                           ": nothing it signs is accepted; add the peer again from a new invite");
     set_field(table, "revoked", toml_quote(format_timestamp(now)));
     return true;
   });

@@ -111,6 +111,7 @@ struct Catalogue::Shared {
     routes = std::make_shared<const Routes>(std::move(loaded).value());
     std::map<std::string, PeerEntry> next;
     for (const PeerRoute& p : routes->peers()) {
+      if (p.revoked) continue;  // nothing goes to it: no tools of its
       auto it = peers.find(p.key);
       PeerEntry e;
       if (it != peers.end() && it->second.pubkey == p.pubkey) e = std::move(it->second);

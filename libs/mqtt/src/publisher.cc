@@ -8,6 +8,7 @@
 #include "bwoc/core/log.h"
 #include "connection.h"
 #include "receipt_tracker.h"
+#include "undeliverable_spool.h"
 
 namespace bwoc::mqtt {
 
@@ -43,6 +44,8 @@ struct Publisher::Impl {
   }
 
   BrokerSettings broker;
+  std::filesystem::path routes_file;
+  std::filesystem::path root;
   ReceiptTracker tracker;
   PublicKey self;
   std::unique_ptr<Connection> connection;
@@ -59,6 +62,8 @@ Result<std::unique_ptr<Publisher>> Publisher::open(const Workspace& ws, const st
   BWOC_ASSIGN_OR_RETURN(PublicKey self, ws.public_key());
   BWOC_ASSIGN_OR_RETURN(Spool spool, Spool::open(ws));
   auto impl = std::make_unique<Impl>(broker, std::move(spool), self);
+  impl->routes_file = ws.routes_file();
+  impl->root = ws.root();
   ConnectionOptions co;
   co.broker = broker;
   co.client_id = "bwoc-pub-" + random_id().substr(0, 12);
@@ -91,9 +96,11 @@ Status Publisher::publish(const Outgoing& m) {
 
 Result<std::size_t> Publisher::retry(const std::string& from) {
   BWOC_ASSIGN_OR_RETURN(std::vector<SpoolEntry> entries, impl_->tracker.spool().list());
+  BWOC_ASSIGN_OR_RETURN(Routes routes, Routes::load(impl_->routes_file, impl_->root));
   std::size_t n = 0;
   for (const SpoolEntry& e : entries) {
     if (e.broker != impl_->broker.url.text() || (!from.empty() && e.from != from)) continue;
+    if (drop_if_undeliverable(impl_->tracker.spool(), routes, e, e.peer_key == impl_->self)) continue;
     BWOC_RETURN_IF_ERROR(impl_->send(e.id, e.from, e.topic, e.envelope, e.peer_key));
     ++n;
   }

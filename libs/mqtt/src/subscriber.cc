@@ -10,11 +10,13 @@
 
 #include "bwoc/core/files.h"
 #include "bwoc/core/inbound.h"
+#include "bwoc/core/key_ring.h"
 #include "bwoc/core/log.h"
 #include "bwoc/core/work_queue.h"
 #include "bwoc/mqtt/publisher.h"
 #include "connection.h"
 #include "receipt_tracker.h"
+#include "undeliverable_spool.h"
 
 namespace bwoc::mqtt {
 
@@ -186,8 +188,11 @@ struct Subscriber::Impl {
     }
     UnixMillis older_than = now_millis() - static_cast<UnixMillis>(options.retry_interval.count()) * 1000;
     std::size_t count = 0;
+    auto routes = inbound.routes();
+    auto own = inbound.keys();
     for (const SpoolEntry& e : *entries) {
       if (e.from != options.agent || e.broker != broker.url.text() || e.created > older_than) continue;
+      if (routes && drop_if_undeliverable(tracker->spool(), *routes, e, own->is_own(e.peer_key, now_millis()))) continue;
       // Not tracker->expect(): its receipt is matched through the spool, so
       // that a long-running service keeps nothing per envelope in memory.
       if (Status st = connection->publish_windowed(e.topic, e.envelope, e.id, e.reply_topic); !st.ok()) {

@@ -39,6 +39,13 @@ Result<KeyChange> rotate_key(Workspace& ws, std::int64_t grace_ms, std::chrono::
   if (grace_ms < 0 || grace_ms > kMaxKeyGraceMs) {
     return Error(Errc::invalid_argument, "the grace period is 0 to 30 days");
   }
+  // Peers refuse a rotation while the previous one's grace period runs (the
+  // key it replaced may still revoke it): say so before anything changes.
+  if (const Identity& id = ws.identity(); id.previous_until && now_millis() < *id.previous_until) {
+    return Error(Errc::refused, "the previous rotation's grace period runs until " +
+                                    format_timestamp(*id.previous_until) +
+                                    ": rotate again after it, or revoke this key (`bwoc trust revoke --force`)");
+  }
   BWOC_ASSIGN_OR_RETURN(SecretKey old_key, ws.load_secret_key());
   BWOC_ASSIGN_OR_RETURN(Workspace::NextKeys next, ws.prepare_rotation());
   KeyChange out;

@@ -104,6 +104,9 @@ Result<WorkspaceStatus> collect_status(const Workspace& ws, const StatusOptions&
   if (o.probe) {
     for (peer::Reach& r : peer::probe_peers(ws, *routes, make_probers(), o.probe_timeout)) {
       if (r.last_seen) seen[r.key] = std::max(seen[r.key], *r.last_seen);
+      // What the probes saw is part of this status: it is as of after them
+      // (else a peer seen just now would show as seen "in the future").
+      if (r.last_seen) s.at = std::max(s.at, *r.last_seen);
       reach.emplace(r.key, std::move(r));
     }
   }

@@ -162,7 +162,7 @@ Status add_peer(const Workspace& ws, const Invite& invite, const std::string& al
     if (!existing->revoked) {
       return Error(Errc::already_exists, "a peer \"" + alias + "\" is already declared: choose another --key");
     }
-    if (existing->pubkey == invite.pubkey) {
+    if (existing->pubkey == invite.pubkey || (existing->previous_pubkey && *existing->previous_pubkey == invite.pubkey)) {
       return Error(Errc::refused, "this invite holds the key peer \"" + alias + "\" revoked: ask it for a new invite");
     }
     replaced = "# key " + existing->pubkey.fingerprint() + " of peer \"" + alias + "\" was revoked at " +

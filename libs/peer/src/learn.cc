@@ -8,6 +8,7 @@ namespace bwoc::peer {
 
 Result<Workspace> open_path_peer(const PeerRoute& peer) {
   if (!peer.path) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no path");
+  BWOC_RETURN_IF_ERROR(refuse_if_revoked(peer));
   auto ws = Workspace::open_peer(*peer.path);
   if (!ws.ok() && ws.error().code() == Errc::permission_denied) {
     return Error(Errc::refused, "peer \"" + peer.key + "\": " + ws.error().message());

@@ -39,6 +39,7 @@ std::string describe_skipped(const std::vector<std::string>& skipped) {
 
 Result<SendResult> deliver(const PeerRoute& peer, const SignedEnvelope& envelope, const DeliverOptions& options,
                            const Network& network) {
+  BWOC_RETURN_IF_ERROR(refuse_if_revoked(peer));
   std::vector<Via> order = peer.transports();
   if (options.via) {
     bool declared = false;
@@ -127,6 +128,7 @@ Result<SendResult> deliver(const PeerRoute& peer, const SignedEnvelope& envelope
 
 Result<std::optional<SealPublicKey>> seal_key_for(const PeerRoute& peer, SealMode mode, const Network& network,
                                                   std::chrono::milliseconds timeout) {
+  BWOC_RETURN_IF_ERROR(refuse_if_revoked(peer));
   bool required = peer.seal == PeerRoute::Seal::required;
   if (mode == SealMode::never) {
     if (required) return Error(Errc::refused, "peer \"" + peer.key + "\" is declared seal = \"required\": its envelopes are always sealed");

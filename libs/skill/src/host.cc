@@ -91,11 +91,17 @@ struct SkillHost::Impl {
     const json::Value& p = request.payload();
     const json::Value* name = p.find("skill");
     std::string skill_name = name && name->is_string() ? name->as_string().substr(0, 64) : "";
-    auto unknown = [&] { return Answer{std::string(kErrorKind), error_payload(kUnknownSkill), "unknown_skill", skill_name, ""}; };
     const Skill* skill = nullptr;
     for (const Skill& s : all) {
       if (s.name == skill_name) skill = &s;
     }
+    // Metered under a skill's own name, never under one a caller made up:
+    // the caller would write rows of its choosing into this workspace's
+    // stats, as many as it likes.
+    auto unknown = [&] {
+      return Answer{std::string(kErrorKind), error_payload(kUnknownSkill), "unknown_skill",
+                    skill != nullptr ? skill->name : std::string(kNoSuchSkillMetered), ""};
+    };
     // One test for all three: missing, hidden, above the caller's tier.
     if (skill == nullptr || skill->visibility != Visibility::exposed || tier < skill->min_tier) return unknown();
     Answer out{std::string(kErrorKind), json::Value(), "", skill->name, skill->version};

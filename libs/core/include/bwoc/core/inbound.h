@@ -160,6 +160,8 @@ class Inbound {
   PublicKey public_key() const;
   std::shared_ptr<const WorkspaceKeys> keys() const;
   std::shared_ptr<const Routes> routes();
+  // The time by this node's clock (InboundOptions::clock).
+  UnixMillis now() const;
   // routes.toml was just changed by this node (a re-pin, a revocation):
   // read it again now, not at the next interval.
   void routes_changed();

@@ -65,6 +65,11 @@ struct PeerRoute {
   std::vector<Via> transports() const;
 };
 
+// Nothing goes to a peer whose key was revoked, and nothing of its is read:
+// its keys are in other hands, and what is sealed to it they open. An error
+// (refused) that says it needs a new invite, or ok.
+Status refuse_if_revoked(const PeerRoute& peer);
+
 // What holds for a peer's key at `now`, for people: "pinned", "rotated: old
 // key … accepted until …", or "revoked …: needs a new invite".
 std::string key_state(const PeerRoute& peer, UnixMillis now);
@@ -91,6 +96,12 @@ class Routes {
   // check 4): its pinned key unless revoked, or its previous key during the
   // grace period of a rotation.
   const PeerRoute* find_sender(const PublicKey& key, UnixMillis now) const;
+  // Whether what waits for `key` (the MQTT spool's envelopes) may still go
+  // out: a declared peer holds it, now or as the key it rotated from, and
+  // has not revoked it. Not for a removed peer, nor for the old key of one
+  // declared again from a new invite after a revocation (that key, and what
+  // is sealed to it, is in other hands).
+  bool may_send_to_key(const PublicKey& key) const;
   // The longest maximum age any envelope may have here (what the replay window must cover).
   std::int64_t longest_max_age_ms() const;
 

@@ -33,9 +33,10 @@ Status repin_peer(const Workspace& ws, const std::string& alias, const PublicKey
                   const std::optional<SealPublicKey>& seal_key, const std::optional<Signature>& seal_key_sig,
                   UnixMillis until, UnixMillis now);
 
-// After a verified revocation of `key`: the peer's pinned key is marked
-// revoked (it needs a new invite), or, when `key` is its previous key, the
-// grace period of that key ends now.
+// After a verified revocation of `key`, its pinned key or the previous one
+// in its grace period: the peer is marked revoked and needs a new invite.
+// A revoked previous key revokes the key it rotated to as well, since a
+// rotation is only as good as the key that signed it.
 Status revoke_peer_key(const Workspace& ws, const std::string& alias, const PublicKey& key, UnixMillis now);
 
 }  // namespace bwoc

@@ -42,6 +42,9 @@ inline constexpr std::string_view kCallKind = "skill.call";
 inline constexpr std::string_view kResultKind = "skill.result";
 inline constexpr std::string_view kErrorKind = "error";
 inline constexpr std::string_view kUnknownSkill = "Unknown skill";
+// What the provider's metering records as the skill of a call to a skill it
+// does not have (the name asked for is the caller's text).
+inline constexpr std::string_view kNoSuchSkillMetered = "(no such skill)";
 
 bool is_skill_request(std::string_view kind);
 
