@@ -109,7 +109,7 @@ double cpu_seconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-std::unique_ptr<HttpServer> start(HttpHandler& handler, HttpServerLimits limits) {
+std::unique_ptr<HttpServer> start(HttpHandler& handler, HttpServerLimits limits = {}) {
   HttpServerOptions o;
   o.port = 0;
   o.threads = 1;
@@ -269,6 +269,12 @@ TEST_F(BodyBudget, RequestsWithoutABodyNeedNone) {
   EXPECT_EQ(status_of("GET /.well-known/agent-card.json HTTP/1.1\r\nHost: t\r\n\r\n"), "HTTP/1.1 200 OK");
 }
 
+HttpServerLimits capped(std::size_t max_connections) {
+  HttpServerLimits limits;
+  limits.max_connections = max_connections;
+  return limits;
+}
+
 // At the connection cap, a new client takes the place of the connection that
 // has waited longest for its own client; one whose request is being handled
 // is never taken.
@@ -276,9 +282,7 @@ class ConnectionCap : public ::testing::Test {
  protected:
   static constexpr std::size_t kCap = 4;
   void SetUp() override {
-    HttpServerLimits limits;
-    limits.max_connections = kCap;
-    server_ = start(handler_, limits);
+    server_ = start(handler_, capped(kCap));
     ASSERT_NE(server_, nullptr);
   }
   std::string get(Client& c) {
@@ -357,9 +361,7 @@ class HeldHandler : public HttpHandler {
 
 TEST(ConnectionCapWhenBusy, RequestsBeingHandledAreNeverCutForANewcomer) {
   HeldHandler handler;
-  HttpServerLimits limits;
-  limits.max_connections = 2;
-  auto server = start(handler, limits);
+  auto server = start(handler, capped(2));
   ASSERT_NE(server, nullptr);
   std::vector<Client> working(2);
   for (Client& c : working) {

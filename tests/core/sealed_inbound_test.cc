@@ -89,6 +89,12 @@ class SealedInbound : public test::TwoWorkspaces {
     return payload.ok() ? *payload : json::Value();
   }
 
+  // A key.rotate from `from` to `to`, signed by `from`, as beta answers it.
+  InboundResult rotate(const SecretKey& from, const SecretKey& to, std::int64_t grace_ms) {
+    json::Value payload = rotation_payload(from.public_key(), to, std::nullopt, std::nullopt, grace_ms);
+    return beta_node_->receive_sync(plain(kKeyRotateKind, payload, &from), Via::path, "test");
+  }
+
   std::string last_refusal() {
     auto records = read_refusal_log(beta_->refusal_log_file(), 1);
     return records.ok() && !records->empty() ? records->back().reason : "";
@@ -246,9 +252,7 @@ TEST_F(SealedInbound, ARevokedKeyIsRefusedAtOnce) {
 TEST_F(SealedInbound, RevokingTheKeyThatSignedARotationRevokesTheKeyItRotatedTo) {
   // Whoever holds a copy of alpha's leaked key rotates beta to a key of his own ...
   SecretKey theirs = SecretKey::generate();
-  json::Value hijack = rotation_payload(alpha_key_->public_key(), theirs, std::nullopt, std::nullopt, 3'600'000);
-  ASSERT_EQ(beta_node_->receive_sync(plain(kKeyRotateKind, hijack), Via::path, "test").disposition,
-            InboundResult::Disposition::answered);
+  ASSERT_EQ(rotate(*alpha_key_, theirs, 3'600'000).disposition, InboundResult::Disposition::answered);
   ASSERT_EQ(beta_node_->routes()->find("alpha")->pubkey, theirs.public_key());
   // ... then alpha revokes the key that leaked, which beta still honours as the previous one.
   InboundResult r = beta_node_->receive_sync(plain(kKeyRevokeKind, revocation_payload(alpha_key_->public_key())),
@@ -267,13 +271,9 @@ TEST_F(SealedInbound, RevokingTheKeyThatSignedARotationRevokesTheKeyItRotatedTo)
 TEST_F(SealedInbound, NoSecondRotationWhileTheKeyItReplacedMayStillRevokeIt) {
   // A rotation made with a leaked key ...
   SecretKey theirs = SecretKey::generate();
-  json::Value first = rotation_payload(alpha_key_->public_key(), theirs, std::nullopt, std::nullopt, 3'600'000);
-  ASSERT_EQ(beta_node_->receive_sync(plain(kKeyRotateKind, first), Via::path, "test").disposition,
-            InboundResult::Disposition::answered);
+  ASSERT_EQ(rotate(*alpha_key_, theirs, 3'600'000).disposition, InboundResult::Disposition::answered);
   // ... cannot be followed by another one that would leave the leaked key nothing to revoke.
-  SecretKey further = SecretKey::generate();
-  json::Value second = rotation_payload(theirs.public_key(), further, std::nullopt, std::nullopt, 3'600'000);
-  InboundResult r = beta_node_->receive_sync(plain(kKeyRotateKind, second, &theirs), Via::path, "test");
+  InboundResult r = rotate(theirs, SecretKey::generate(), 3'600'000);
   ASSERT_EQ(r.disposition, InboundResult::Disposition::answered);
   EXPECT_EQ(parse_envelope(r.answer).value().kind, "error");
   EXPECT_EQ(beta_node_->routes()->find("alpha")->pubkey, theirs.public_key());
@@ -286,13 +286,10 @@ TEST_F(SealedInbound, NoSecondRotationWhileTheKeyItReplacedMayStillRevokeIt) {
 
 TEST_F(SealedInbound, ASecondRotationIsTakenOnceTheFirstGracePeriodIsOver) {
   SecretKey next = SecretKey::generate();
-  json::Value first = rotation_payload(alpha_key_->public_key(), next, std::nullopt, std::nullopt, 60'000);
-  ASSERT_EQ(beta_node_->receive_sync(plain(kKeyRotateKind, first), Via::path, "test").disposition,
-            InboundResult::Disposition::answered);
+  ASSERT_EQ(rotate(*alpha_key_, next, 60'000).disposition, InboundResult::Disposition::answered);
   now_ += 61'000;
   SecretKey after = SecretKey::generate();
-  json::Value second = rotation_payload(next.public_key(), after, std::nullopt, std::nullopt, 60'000);
-  InboundResult r = beta_node_->receive_sync(plain(kKeyRotateKind, second, &next), Via::path, "test");
+  InboundResult r = rotate(next, after, 60'000);
   ASSERT_EQ(r.disposition, InboundResult::Disposition::answered);
   EXPECT_EQ(parse_envelope(r.answer).value().kind, "key.rotate.result");
   EXPECT_EQ(beta_node_->routes()->find("alpha")->pubkey, after.public_key());
