@@ -60,18 +60,6 @@ int run_invite(Context& ctx, const PeerOptions& o) {
 
 namespace {
 
-// A word of a command the user is told to run, as a POSIX shell reads it
-// back: the broker comes from the peer's invite, and nothing in it may run.
-std::string shell_word(std::string_view s) {
-  bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("/._-:+@,=%").find(c) != std::string_view::npos;
-  });
-  if (plain) return std::string(s);
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // The invite a peer needs from us: by the same ways it offered to be reached.
 std::string invite_command_for(const peer::Invite& theirs) {
   std::string command = "bwoc invite";

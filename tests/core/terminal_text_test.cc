@@ -54,5 +54,14 @@ TEST(TerminalText, JsonKeepsItsValueAndLosesItsControls) {
   EXPECT_EQ(json::write(*back), json::write(v));
 }
 
+TEST(ShellWord, LeavesPlainWordsAndQuotesTheRest) {
+  EXPECT_EQ(shell_word("/tmp/bwoc-demo.1/alpha"), "/tmp/bwoc-demo.1/alpha");
+  EXPECT_EQ(shell_word("mqtts://broker.example:8883"), "mqtts://broker.example:8883");
+  EXPECT_EQ(shell_word("/tmp/a b"), "'/tmp/a b'");
+  EXPECT_EQ(shell_word("$(touch x)"), "'$(touch x)'");
+  EXPECT_EQ(shell_word("it's"), "'it'\\''s'");
+  EXPECT_EQ(shell_word(""), "''");
+}
+
 }  // namespace
 }  // namespace bwoc

@@ -34,8 +34,9 @@ DIR=$(echo "$OUT" | sed -n 's/.* in \(\/.*\)$/\1/p' | head -1)
 [ -n "$DIR" ] && [ ! -e "$DIR" ] && pass || failed "demo left $DIR behind"
 
 # --keep: the workspaces stay, routed to each other by path (the demo's
-# server and broker are gone), and the three commands it suggests work.
-expect_ok bwoc demo --keep
+# server and broker are gone), and the three commands it suggests work, pasted
+# as they are, even in a folder whose name a shell would split or expand.
+expect_ok bwoc demo --dir "$WORK/kept here \$(touch pwned)"
 expect_contains "$OUT" "alpha and beta, kept, reach each other by path again"
 expect_contains "$OUT" "went by path and beta accepted 1"
 KEPT=$(echo "$OUT" | sed -n 's/^The workspaces are kept in \(.*\), and reach each other by path. Try next:$/\1/p')
@@ -47,15 +48,17 @@ done
 mapfile -t NEXT < <(echo "$OUT" | sed -n '/Try next:$/,$p' | tail -n +2 | sed 's/^  //')
 expect_eq "${#NEXT[@]}" "3"
 for command in "${NEXT[@]}"; do
-  [[ "$command" == "bwoc -w $KEPT/"* ]] && pass || failed "not a command for the kept workspaces: $command"
+  [[ "$command" == "bwoc -w '$KEPT/"* ]] && pass || failed "not a command for the kept workspaces: $command"
   run eval "\"\$BWOC\" ${command#bwoc }"
+  [ ! -e pwned ] && [ ! -e "$WORK/pwned" ] && pass || failed "a suggested command ran what the folder's name holds: $command"
   expect_eq "$RC" "0"
   RESULTS+=("$OUT")
 done
 expect_contains "${RESULTS[0]}" "workspace    beta"
 expect_contains "${RESULTS[1]}" "via path"
 expect_contains "${RESULTS[2]}" "ingested 1: 1 accepted"
-expect_eq "$(pgrep -f "$KEPT" | wc -l)" "0"
+# pgrep takes a regular expression: the folder's name, escaped.
+expect_eq "$(pgrep -f -- "$(sed 's/[][\\.*^$()+?{}|]/\\&/g' <<<"$KEPT")" | wc -l)" "0"
 rm -rf "$KEPT"
 
 expect_ok bwoc demo --dir "$WORK/kept"

@@ -1,5 +1,7 @@
 #include "bwoc/core/terminal_text.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 
 namespace bwoc {
@@ -97,6 +99,16 @@ std::string terminal_safe_json(std::string_view json_text) {
     i += d.length;
   }
   return out;
+}
+
+std::string shell_word(std::string_view word) {
+  bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("/._-:+@,=%").find(c) != std::string_view::npos;
+  });
+  if (plain) return std::string(word);
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 }  // namespace bwoc

@@ -12,6 +12,7 @@
 #include "bwoc/core/routes.h"
 #include "bwoc/core/shares.h"
 #include "bwoc/core/tasks.h"
+#include "bwoc/core/terminal_text.h"
 #include "bwoc/node/network.h"
 #include "bwoc/node/node.h"
 #include "bwoc/node/path_service.h"
@@ -171,9 +172,9 @@ class DemoRun {
     } else {
       std::string a = (base_ / "alpha").string(), b = (base_ / "beta").string();
       result.next_commands = {
-          "bwoc -w " + b + " status",
-          "bwoc -w " + a + " send beta/" + kBetaAgent + " --from " + kAlphaAgent + " --payload '{\"text\":\"hello\"}'",
-          "bwoc -w " + b + " inbox ingest",
+          "bwoc -w " + shell_word(b) + " status",
+          "bwoc -w " + shell_word(a) + " send beta/" + kBetaAgent + " --from " + kAlphaAgent + " --payload '{\"text\":\"hello\"}'",
+          "bwoc -w " + shell_word(b) + " inbox ingest",
       };
     }
     if (!failure.ok()) return std::move(failure).error();

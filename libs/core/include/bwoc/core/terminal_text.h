@@ -34,6 +34,12 @@ std::string terminal_safe(std::string_view text, TextLayout layout = TextLayout:
 // become U+FFFD.
 std::string terminal_safe_json(std::string_view json_text);
 
+// One word of a command the user is told to run, as a POSIX shell reads it
+// back: left as it is when it holds only characters no shell treats
+// specially, otherwise single-quoted. Nothing in it runs when pasted (a
+// peer's broker, a folder with a space or a `$(...)` in its name).
+std::string shell_word(std::string_view word);
+
 }  // namespace bwoc
 
 #endif  // BWOC_CORE_TERMINAL_TEXT_H_
