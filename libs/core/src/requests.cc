@@ -183,6 +183,7 @@ Result<std::vector<std::string>> RequestStore::enqueue(std::vector<RequestDraft>
     ids.push_back(std::move(id));
   }
   BWOC_RETURN_IF_ERROR(outbox_->append(std::move(records)));
+  BWOC_RETURN_IF_ERROR(refresh());
   return ids;
 }
 
