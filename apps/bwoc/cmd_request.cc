@@ -77,6 +77,13 @@ int print_outcome(Context& ctx, const RequestEntry& e, bool json_out) {
 }  // namespace
 
 int run_request(Context& ctx, const RequestOptions& o) {
+  // `bwoc request cancel ID`: the parser takes "cancel" for the peer.
+  if (o.target == "cancel") {
+    RequestOptions cancel = o;
+    cancel.id = o.skill;
+    ctx.command = "request cancel";
+    return run_request_cancel(ctx, cancel);
+  }
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
   Result<std::pair<std::string, std::string>> target = std::make_pair(o.target, std::string());

@@ -139,7 +139,7 @@ void RequestStore::apply(const json::Value& r) {
     attempts_[env] = AttemptOf{id, *aud};
     ++e.attempts;
     e.last_attempt = millis_of(r, "at");
-    e.via = string_of(r, "via");
+    if (std::string via = string_of(r, "via"); !via.empty()) e.via = via;
     return;
   }
   if (op == "state") {
@@ -271,6 +271,8 @@ Result<AnswerVerdict> RequestStore::take_answer(const Envelope& answer, std::str
     // News of progress that comes after the result (a copy answered while
     // the first was at work) is old news, not a replay.
     if (is_final(e.state) && !is_final(c->state)) return AnswerVerdict::not_ours;
+    // The peer agrees the deadline passed: nothing new either.
+    if (e.state == RequestState::expired && c->state == RequestState::expired) return AnswerVerdict::not_ours;
     if (is_final(e.state)) return refuse("replayed: the request is " + std::string(request_state_name(e.state)));
     if (now >= e.draft.deadline && c->state != RequestState::expired) return refuse("after the deadline");
     change = std::move(*c);
@@ -278,7 +280,7 @@ Result<AnswerVerdict> RequestStore::take_answer(const Envelope& answer, std::str
     change.via = std::string(via);
   }
   BWOC_RETURN_IF_ERROR(record({change}, now));
-  log::info("request.answered", {{"request", change.request}, {"state", std::string(request_state_name(change.state))},
+  log::event(log::Level::debug, "request.answered", {{"request", change.request}, {"state", std::string(request_state_name(change.state))},
                                  {"via", change.via}});
   return AnswerVerdict::taken;
 }

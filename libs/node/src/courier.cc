@@ -213,8 +213,10 @@ struct Courier::Impl {
       const PeerRoute* route = routes.find(e.draft.peer);
       auto out = prepare(e, *route, agents);
       if (!out.ok()) {
+        // The peer's agent could not be found, or its seal key read: most
+        // often it is away. Only a definite no (a wrong key, a bad route) ends it.
         Errc code = out.error().code();
-        if (code == Errc::unavailable || code == Errc::timeout) {
+        if (code != Errc::refused && code != Errc::invalid_argument) {
           Schedule& s = schedule_of(e.id);
           s.next = steady_now + s.backoff.next();
           ++report.unreachable;
@@ -267,7 +269,14 @@ struct Courier::Impl {
       }
     }
     if (!changes.empty()) BWOC_RETURN_IF_ERROR(store->record(changes));
-    if (options.pump) {
+    // Answers to attempts that went by path come back into our drop folder:
+    // taken in only while such an answer is awaited.
+    bool awaited = false;
+    for (const RequestEntry& e : store->pending()) {
+      auto it = schedules.find(e.id);
+      awaited = awaited || e.via == "path" || (it != schedules.end() && it->second.dropped_at);
+    }
+    if (options.pump && awaited) {
       if (Status st = options.pump(); !st.ok()) log::warning("request.pump_failed", {{"error", st.error().message()}});
     }
     return report;
