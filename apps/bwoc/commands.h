@@ -68,6 +68,7 @@ struct CallOptions {
   std::string skill;
   std::optional<std::string> input, input_file, version, from, via;
   std::string timeout = "30s";
+  std::string deadline = "2d";  // call: how long the request stands after we stop waiting
   bool json = false;
   bool seal = false;
 };

@@ -222,7 +222,11 @@ void declare_call(CLI::App& app, Context& ctx) {
       "  bwoc call oracle summarize --input '{\"text\":\"...\"}'\n"
       "  bwoc call oracle/agent-wenchang summarize --input-file in.json --version 1.0.0\n\n"
       "The output is printed as JSON. An error answer (\"Unknown skill\", \"Invalid input\",\n"
-      "\"Skill failed\", a version mismatch) exits 1 with the peer's words.");
+      "\"Skill failed\", a version mismatch) exits 1 with the peer's words.\n\n"
+      "A call is a request (see `bwoc request --help`): when no answer comes within\n"
+      "--timeout, it stays pending under the id printed, a running service delivers it\n"
+      "until --deadline, the peer runs it once, and `bwoc result ID` shows the answer.\n"
+      "A peer that is away loses no trust for it.");
   call->add_option("peer", o->target, "PEER or PEER/AGENT")->required();
   call->add_option("skill", o->skill, "The skill's name")->required();
   call->add_option("--input", o->input, "Input JSON (default: {})");
@@ -232,6 +236,8 @@ void declare_call(CLI::App& app, Context& ctx) {
   call->add_option("--via", o->via, "Use this transport only: path, a2a or mqtt")
       ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
   call->add_option("--timeout", o->timeout, "How long to wait for the answer (default 30s)");
+  call->add_option("--deadline", o->deadline,
+                   "How long the request stands after that: delivered by a service until then (default 2d)");
   call->add_flag("--json", o->json, "Print the whole answer as JSON");
   call->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(call, ctx, "call", o, run_call);

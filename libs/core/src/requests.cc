@@ -40,6 +40,7 @@ json::Value draft_record(const std::string& id, const RequestDraft& d, UnixMilli
                                        {"idem", d.idem},
                                        {"deadline", d.deadline}});
   if (d.version) r.set("version", *d.version);
+  if (d.not_before > 0) r.set("not_before", d.not_before);
   return r;
 }
 
@@ -126,6 +127,7 @@ void RequestStore::apply(const json::Value& r) {
     if (const json::Value* v = r.find("version"); v != nullptr && v->is_string()) e.draft.version = v->as_string();
     e.draft.idem = string_of(r, "idem");
     e.draft.deadline = millis_of(r, "deadline");
+    e.draft.not_before = millis_of(r, "not_before");
     entries_.emplace(id, std::move(e));
     return;
   }
@@ -151,6 +153,7 @@ void RequestStore::apply(const json::Value& r) {
     e.updated = millis_of(r, "at");
     e.reason = string_of(r, "reason");
     e.answer = string_of(r, "answer");
+    e.answer_id = string_of(r, "answer_id");
     if (const json::Value* p = r.find("payload")) e.payload = *p;
     if (std::string via = string_of(r, "via"); !via.empty()) e.via = via;
   }
@@ -236,6 +239,7 @@ Status RequestStore::record(const std::vector<Change>& changes, UnixMillis now) 
     if (!c.answer.empty()) r.set("answer", c.answer);
     if (!c.payload.is_null()) r.set("payload", c.payload);
     if (!c.via.empty()) r.set("via", c.via);
+    if (!c.answer_id.empty()) r.set("answer_id", c.answer_id);
     records.push_back(std::move(r));
   }
   BWOC_RETURN_IF_ERROR(outbox_->append(std::move(records)));
@@ -252,17 +256,22 @@ Result<AnswerVerdict> RequestStore::take_answer(const Envelope& answer, std::str
     if (attempt == attempts_.end()) {
       // An answer to something else (a `bwoc call`), unless it says it is
       // about a request of ours: then it answers one we never made.
+      // A result, or an answer that names a request, that answers no attempt
+      // of ours: refused (a result of a call made outside the request store,
+      // `mcp serve`'s, is said at info, an answer that claims a request is a warning).
       const json::Value& p = answer.payload();
-      if (p.is_object() && p.find(kIdemMember) != nullptr) {
-        log::warning("request.answer_refused", {{"reason", "unknown request"}, {"re", *answer.re}, {"kind", answer.kind}});
+      bool claims_request = p.is_object() && p.find(kIdemMember) != nullptr;
+      if (claims_request || answer.kind == kResultKind) {
+        log::event(claims_request ? log::Level::warning : log::Level::info, "request.answer_refused",
+                   {{"reason", "unknown request"}, {"re", *answer.re}, {"kind", answer.kind}});
         return AnswerVerdict::refused;
       }
       return AnswerVerdict::not_ours;
     }
     const RequestEntry& e = entries_.at(attempt->second.request);
-    auto refuse = [&](std::string_view why) {
-      log::warning("request.answer_refused",
-                   {{"reason", std::string(why)}, {"request", e.id}, {"peer", e.draft.peer}, {"kind", answer.kind}});
+    auto refuse = [&](std::string_view why, log::Level level = log::Level::warning) {
+      log::event(level, "request.answer_refused",
+                 {{"reason", std::string(why)}, {"request", e.id}, {"peer", e.draft.peer}, {"kind", answer.kind}});
       return AnswerVerdict::refused;
     };
     if (answer.key != attempt->second.aud) return refuse("wrong key");
@@ -273,9 +282,14 @@ Result<AnswerVerdict> RequestStore::take_answer(const Envelope& answer, std::str
     if (is_final(e.state) && !is_final(c->state)) return AnswerVerdict::not_ours;
     // The peer agrees the deadline passed: nothing new either.
     if (e.state == RequestState::expired && c->state == RequestState::expired) return AnswerVerdict::not_ours;
-    if (is_final(e.state)) return refuse("replayed: the request is " + std::string(request_state_name(e.state)));
+    if (is_final(e.state) && answer.id == e.answer_id) return AnswerVerdict::not_ours;
+    // Most often the answer to a copy we sent ourselves: said, not alarmed.
+    if (is_final(e.state)) {
+      return refuse("replayed: the request is " + std::string(request_state_name(e.state)), log::Level::info);
+    }
     if (now >= e.draft.deadline && c->state != RequestState::expired) return refuse("after the deadline");
     change = std::move(*c);
+    change.answer_id = answer.id;
     change.request = e.id;
     change.via = std::string(via);
   }
@@ -290,7 +304,7 @@ Result<bool> RequestStore::cancel(std::string_view id, std::string_view reason, 
   auto e = find(id);
   if (!e) return Error(Errc::not_found, "no request \"" + std::string(id) + "\" (see `bwoc requests`)");
   if (is_final(e->state)) return false;
-  BWOC_RETURN_IF_ERROR(record({Change{e->id, RequestState::cancelled, std::string(reason), "", {}, ""}}, now));
+  BWOC_RETURN_IF_ERROR(record({Change{e->id, RequestState::cancelled, std::string(reason), "", {}, "", ""}}, now));
   log::info("request.cancelled", {{"request", e->id}, {"peer", e->draft.peer}, {"reason", std::string(reason)}});
   return true;
 }
@@ -299,7 +313,7 @@ Result<std::size_t> RequestStore::cancel_peer(std::string_view peer, std::string
   BWOC_RETURN_IF_ERROR(refresh());
   std::vector<Change> changes;
   for (const RequestEntry& e : pending()) {
-    if (e.draft.peer == peer) changes.push_back(Change{e.id, RequestState::cancelled, std::string(reason), "", {}, ""});
+    if (e.draft.peer == peer) changes.push_back(Change{e.id, RequestState::cancelled, std::string(reason), "", {}, "", ""});
   }
   if (changes.empty()) return std::size_t{0};
   BWOC_RETURN_IF_ERROR(record(changes, now));

@@ -76,9 +76,10 @@ struct Courier::Impl {
   Schedule& schedule_of(const std::string& id, const RequestEntry& e, UnixMillis now, Clock::time_point steady_now) {
     bool first = schedules.find(id) == schedules.end();
     Schedule& s = schedule_of(id);
+    if (first && e.draft.not_before > now) s.next = steady_now + std::chrono::milliseconds(e.draft.not_before - now);
     if (first && e.last_attempt > 0) {
       auto since = std::chrono::milliseconds(std::max<UnixMillis>(now - e.last_attempt, 0));
-      if (since < options.first_retry) s.next = steady_now + (options.first_retry - since);
+      if (since < options.first_retry) s.next = std::max(s.next, steady_now + (options.first_retry - since));
     }
     return s;
   }
@@ -87,7 +88,7 @@ struct Courier::Impl {
   std::optional<RequestStore::Change> settle_here(const RequestEntry& e, const Routes& routes, TrustStore& trust,
                                                   UnixMillis now) {
     auto change = [&](RequestState s, std::string why) {
-      return std::optional<RequestStore::Change>(RequestStore::Change{e.id, s, std::move(why), "", {}, ""});
+      return std::optional<RequestStore::Change>(RequestStore::Change{e.id, s, std::move(why), "", {}, "", ""});
     };
     if (now >= e.draft.deadline) return change(RequestState::expired, "the deadline passed before an answer came");
     const PeerRoute* route = routes.find(e.draft.peer);
@@ -221,7 +222,7 @@ struct Courier::Impl {
           s.next = steady_now + s.backoff.next();
           ++report.unreachable;
         } else {
-          failures.push_back(RequestStore::Change{e.id, RequestState::failed, out.error().message(), "", {}, ""});
+          failures.push_back(RequestStore::Change{e.id, RequestState::failed, out.error().message(), "", {}, "", ""});
         }
         continue;
       }
@@ -257,14 +258,14 @@ struct Courier::Impl {
         case Outcome::What::dropped:
           ++report.sent;
           s.dropped_at = o.dropped_at;
-          changes.push_back(RequestStore::Change{e.id, RequestState::delivered, "", "", {}, o.via});
+          changes.push_back(RequestStore::Change{e.id, RequestState::delivered, "", "", {}, o.via, ""});
           break;
         case Outcome::What::unreachable:
           ++report.unreachable;
           log::event(log::Level::debug, "request.unreachable", {{"request", e.id}, {"peer", e.draft.peer}, {"detail", o.detail}});
           break;
         case Outcome::What::failed:
-          changes.push_back(RequestStore::Change{e.id, RequestState::failed, o.detail, "", {}, ""});
+          changes.push_back(RequestStore::Change{e.id, RequestState::failed, o.detail, "", {}, "", ""});
           break;
       }
     }

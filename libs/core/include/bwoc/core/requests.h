@@ -54,6 +54,9 @@ struct RequestDraft {
   std::optional<std::string> version;
   std::string idem;  // "" → the request's id
   UnixMillis deadline = 0;
+  // No courier delivers it before then: a command that sends it itself
+  // (`bwoc call`) has it until it gives up waiting.
+  UnixMillis not_before = 0;
 };
 
 struct RequestEntry {
@@ -65,6 +68,7 @@ struct RequestEntry {
   std::string reason;     // why it failed, expired or was cancelled
   std::string answer;     // the signed answer that settled it (done, failed), as JSON
   json::Value payload;    // what it says (opened, when it was sealed)
+  std::string answer_id;  // that answer's envelope id
   std::string via;        // the transport of the last attempt
   unsigned attempts = 0;  // envelopes sent
   UnixMillis last_attempt = 0;
@@ -106,13 +110,16 @@ class RequestStore {
     std::string answer;
     json::Value payload;
     std::string via;
+    std::string answer_id;
   };
   Status record(const std::vector<Change>& changes, UnixMillis now = now_millis());
 
   // A verified answer (its signature checked against a pinned key, its
   // payload opened): the request it answers moves on when it is one of our
   // attempts, from the key that attempt was addressed to, before the
-  // deadline, and the request is not settled. A refusal is logged.
+  // deadline, and the request is not settled. A refusal is logged. The
+  // answer that settled it, met again by another way of ours (the command
+  // that waited and the node that took it in), is not news: not_ours.
   Result<AnswerVerdict> take_answer(const Envelope& answer, std::string_view via, UnixMillis now = now_millis());
 
   // Cancels what is not settled: one request, or every one for `peer`.
