@@ -138,6 +138,18 @@ int run_request(Context& ctx, const RequestOptions& o) {
   return 0;
 }
 
+void cancel_requests_to(const Workspace& ws, const std::string& peer, const std::string& why) {
+  auto store = RequestStore::open(ws);
+  auto cancelled = store.ok() ? (*store)->cancel_peer(peer, why) : Result<std::size_t>(store.error());
+  if (!cancelled.ok()) {
+    std::cerr << "bwoc: could not cancel the requests to \"" << terminal_safe(peer) << "\" now (they are at delivery): "
+              << terminal_safe(cancelled.error().message()) << "\n";
+  } else if (*cancelled > 0) {
+    std::cout << "cancelled " << *cancelled << (*cancelled == 1 ? " pending request" : " pending requests") << " to \""
+              << peer << "\" (" << why << ")\n";
+  }
+}
+
 int run_request_cancel(Context& ctx, const RequestOptions& o) {
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());

@@ -89,6 +89,9 @@ int run_request(Context& ctx, const RequestOptions& o);
 int run_request_cancel(Context& ctx, const RequestOptions& o);
 int run_requests(Context& ctx, const RequestOptions& o);
 int run_result(Context& ctx, const RequestOptions& o);
+// After `peer` was removed or lowered to UNTRUSTED: its pending requests are
+// cancelled (a line on stdout says how many).
+void cancel_requests_to(const Workspace& ws, const std::string& peer, const std::string& why);
 int run_call(Context& ctx, const CallOptions& o);
 
 struct AgentOptions {

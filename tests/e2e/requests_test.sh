@@ -80,6 +80,21 @@ expect_eq "$(executions 0)" 1
 stop_pid "$ALPHA_PID" "alpha's ingest"
 stop_pid "$BETA_PID" "beta's ingest"
 
+# --- `bwoc call` is a request: when no answer comes in time it says so, the
+# request stays pending, and its answer is there once beta's node is back.
+error_of 1 bwoc -w alpha call beta count --input '{"n":-2}' --timeout 1s
+expect_contains "$ERR" "still pending as "
+id=$(echo "$ERR" | sed -n 's/.*still pending as \([0-9a-f]\{32\}\).*/\1/p')
+expect_eq "${#id}" 32
+start_beta
+run bwoc -w alpha result "$id" --wait 60s
+expect_eq "$(echo "$OUT" | jq -c .)" '{"n":-2}'
+expect_eq "$(executions -2)" 1
+expect_out '{
+  "n": -3
+}' bwoc -w alpha call beta count --input '{"n":-3}'
+stop_pid "$BETA_PID" "beta's ingest"
+
 # --- Cancelling: a cancelled request is never delivered.
 id=$(bwoc -w alpha request beta count --input '{"n":-1}')
 expect_out "cancelled $id" bwoc -w alpha request cancel "$id"
@@ -93,6 +108,7 @@ expect_eq "$(ls beta/.bwoc/drop/new | wc -l)" 0
 # SIGKILLed while it retries; beta's service SIGKILLed after its work; a
 # tenth of the answers lost on the way; and still every request runs once and
 # every result is taken once.
+before=$(count_in done)
 seq 1 1000 | sed 's/.*/{"n":&}/' >inputs.jsonl
 bwoc -w alpha request beta/agent-b count --inputs inputs.jsonl --deadline 10m >ids.txt
 expect_eq "$(grep -c '' ids.txt)" 1000
@@ -112,18 +128,18 @@ stop_pid "$ALPHA_PID" "alpha's ingest"
 # killed, with nothing under way (the ledger has every answer).
 start_beta
 executions_at_least() { [ "$(all_executions)" -ge "$1" ]; }
-eventually executions_at_least 1001
-ledger_done() { [ "$(grep -c '"op":"done"' beta/.bwoc/state/requests/ledger.jsonl)" -ge 1001 ]; }
+eventually executions_at_least $((before + 1000))
+ledger_done() { [ "$(grep -c '"op":"done"' beta/.bwoc/state/requests/ledger.jsonl)" -ge $((before + 1000)) ]; }
 eventually ledger_done
 kill_hard "$BETA_PID"
 # A tenth of the answers never arrive.
 ls alpha/.bwoc/drop/new/ | head -100 | while read -r f; do rm -f "alpha/.bwoc/drop/new/$f"; done
 start_beta
 start_alpha
-eventually count_is done 1001
+eventually count_is done $((before + 1000))
 stop_pid "$ALPHA_PID" "alpha's ingest"
 stop_pid "$BETA_PID" "beta's ingest"
-expect_eq "$(all_executions)" 1001
+expect_eq "$(all_executions)" $((before + 1000))
 runs_each_once() {
   cat "$WORK"/beta-*.log | grep -o 'executed {\\"n\\":[0-9]*}' | sort | uniq -d | wc -l
 }
@@ -210,9 +226,22 @@ run bwoc -w alpha inbox ingest
 expect_contains "$ERR" 'event=request.answer_refused reason="after the deadline"'
 expect_eq "$(state_of "$id")" delivered
 
-# --- Revocation: a request for a peer that is removed is cancelled at delivery.
+# --- Revocation: removing a peer, or lowering it to UNTRUSTED, cancels its
+# pending requests, with a line that says so; the courier checks again at
+# delivery time (a peer removed by editing routes.toml).
+id=$(bwoc -w alpha request mallory count --input '{}')
+run bwoc -w alpha trust set mallory UNTRUSTED
+expect_contains "$OUT" "cancelled 1 pending request"
+expect_eq "$(state_of "$id")" cancelled
+expect_contains "$(bwoc -w alpha requests --json | jq -r --arg id "$id" '.[] | select(.id == $id) | .reason')" "UNTRUSTED"
+run bwoc -w alpha trust set mallory KNOWN
 id=$(bwoc -w alpha request mallory count --input '{}')
 run bwoc -w alpha peer remove mallory
+expect_contains "$OUT" "cancelled 1 pending request"
+expect_eq "$(state_of "$id")" cancelled
+id=$(bwoc -w alpha request beta count --input '{"n":6000}')
+sed -i '/^key = "beta"/,$d' alpha/.bwoc/routes.toml
+sed -i '$d' alpha/.bwoc/routes.toml  # its [[peer]] line
 run bwoc -w alpha requests --deliver
 expect_eq "$(state_of "$id")" cancelled
 expect_contains "$(bwoc -w alpha requests --json | jq -r --arg id "$id" '.[] | select(.id == $id) | .reason')" "removed"
