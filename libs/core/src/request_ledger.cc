@@ -84,11 +84,18 @@ Status RequestLedger::catch_up() {
   return ok_status();
 }
 
+void RequestLedger::forget_past(UnixMillis now) {
+  if (entries_.size() < forget_at_) return;
+  std::erase_if(entries_, [now](const auto& kv) { return kv.second.deadline < now; });
+  forget_at_ = std::max<std::size_t>(1024, 2 * entries_.size());
+}
+
 Result<RequestLedger::Decision> RequestLedger::begin(const PublicKey& key, const RequestTerms& terms, UnixMillis now) {
   std::string tag = tag_of(key, terms.idem);
   std::lock_guard guard(mu_);
   BWOC_ASSIGN_OR_RETURN(FileLock::Held held, lock_.hold());
   BWOC_RETURN_IF_ERROR(catch_up());
+  forget_past(now);
   Decision d;
   auto it = entries_.find(tag);
   if (it != entries_.end()) {

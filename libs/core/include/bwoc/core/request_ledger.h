@@ -59,6 +59,9 @@ class RequestLedger {
  private:
   RequestLedger(AppendLog log, FileLock lock) : log_(std::move(log)), lock_(std::move(lock)) {}
   Status catch_up();  // requires mu_ and the lock
+  // Forgets requests whose deadline has passed (any copy of them is expired
+  // by its own signed deadline, remembered or not), when there are many.
+  void forget_past(UnixMillis now);  // requires mu_
   static std::string tag_of(const PublicKey& key, std::string_view idem);
 
   struct Entry {
@@ -75,6 +78,7 @@ class RequestLedger {
   FileLock lock_;
   std::uint64_t read_to_ = 0;
   std::unordered_map<std::string, Entry> entries_;
+  std::size_t forget_at_ = 1024;  // entries_ size that prompts the next forget_past()
 };
 
 }  // namespace bwoc
