@@ -210,7 +210,12 @@ int run_result(Context& ctx, const RequestOptions& o) {
     if (!timeout.ok()) return fail(ctx, timeout.error());
     std::optional<Progress> shown;
     shown.emplace("waiting for request " + o.id);
-    auto e = node::await_request(*ws, o.id, *timeout);
+    auto e = node::await_request(*ws, o.id, *timeout, [&](const node::RequestProgress& p) {
+      std::string note = std::string(request_state_name(p.entry.state));
+      if (!p.entry.via.empty()) note += " by " + p.entry.via;
+      note += ", " + std::to_string(p.entry.attempts) + (p.entry.attempts == 1 ? " attempt" : " attempts");
+      shown->note(note);
+    });
     shown.reset();
     if (!e.ok()) return fail(ctx, e.error());
     return print_outcome(ctx, *e, o.json);
