@@ -86,15 +86,19 @@ struct Courier::Impl {
 
   // Settles what needs no network: deadlines passed, peers gone or distrusted.
   std::optional<RequestStore::Change> settle_here(const RequestEntry& e, const Routes& routes, TrustStore& trust,
-                                                  UnixMillis now) {
+                                                  std::map<std::string, bool>& untrusted, UnixMillis now) {
     auto change = [&](RequestState s, std::string why) {
       return std::optional<RequestStore::Change>(RequestStore::Change{e.id, s, std::move(why), "", {}, "", ""});
     };
     if (now >= e.draft.deadline) return change(RequestState::expired, "the deadline passed before an answer came");
     const PeerRoute* route = routes.find(e.draft.peer);
     if (route == nullptr) return change(RequestState::cancelled, "peer \"" + e.draft.peer + "\" was removed");
-    auto tier = trust.tier_of(route->pubkey);
-    if (tier.ok() && tier->has_value() && **tier <= kUntrusted) {
+    auto known = untrusted.find(route->key);
+    if (known == untrusted.end()) {
+      auto tier = trust.tier_of(route->pubkey);  // once a pass for each peer
+      known = untrusted.emplace(route->key, tier.ok() && tier->has_value() && **tier <= kUntrusted).first;
+    }
+    if (known->second) {
       return change(RequestState::cancelled, "peer \"" + e.draft.peer + "\" is UNTRUSTED now");
     }
     return std::nullopt;
@@ -177,10 +181,11 @@ struct Courier::Impl {
     Clock::time_point steady_now = Clock::now();
     std::vector<RequestStore::Change> settled;
     std::vector<RequestEntry> due;
+    std::map<std::string, bool> untrusted;
     std::lock_guard lock(mu);
     for (const RequestEntry& e : store->pending()) {
       if (!options.only.empty() && e.id != options.only) continue;
-      if (auto c = settle_here(e, routes, trust, now)) {
+      if (auto c = settle_here(e, routes, trust, untrusted, now)) {
         log::info(c->state == RequestState::expired ? "request.expired" : "request.cancelled",
                   {{"request", e.id}, {"peer", e.draft.peer}, {"reason", c->reason}});
         settled.push_back(std::move(*c));
