@@ -128,7 +128,7 @@ int run_request(Context& ctx, const RequestOptions& o) {
     d.deadline = now + *deadline;
     drafts.push_back(std::move(d));
   }
-  auto store = RequestStore::open(*ws);
+  auto store = RequestStore::open(*ws, /*read=*/false);
   if (!store.ok()) return fail(ctx, store.error());
   auto ids = (*store)->enqueue(std::move(drafts), now);
   if (!ids.ok()) return fail(ctx, ids.error());

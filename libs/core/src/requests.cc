@@ -104,9 +104,9 @@ bool is_valid_idem(std::string_view idem) {
 
 std::filesystem::path RequestStore::file_of(const Workspace& ws) { return ws.state_dir() / "requests" / "outbox.jsonl"; }
 
-Result<std::unique_ptr<RequestStore>> RequestStore::open(const Workspace& ws) {
+Result<std::unique_ptr<RequestStore>> RequestStore::open(const Workspace& ws, bool read) {
   BWOC_ASSIGN_OR_RETURN(std::unique_ptr<Outbox> outbox, Outbox::open(file_of(ws)));
-  std::unique_ptr<RequestStore> store(new RequestStore(std::move(outbox)));
+  std::unique_ptr<RequestStore> store(new RequestStore(std::move(outbox), read));
   BWOC_RETURN_IF_ERROR(store->refresh());
   return store;
 }
@@ -160,6 +160,7 @@ void RequestStore::apply(const json::Value& r) {
 }
 
 Status RequestStore::refresh_locked() {
+  if (!read_) return ok_status();
   BWOC_ASSIGN_OR_RETURN(read_to_, outbox_->read(read_to_, [this](const json::Value& r) { apply(r); }));
   return ok_status();
 }

@@ -79,7 +79,9 @@ enum class AnswerVerdict { taken, not_ours, refused };
 
 class RequestStore {
  public:
-  static Result<std::unique_ptr<RequestStore>> open(const Workspace& ws);
+  // `read`: fold the file in now. A command that only enqueues skips it, so
+  // that its cost does not grow with the file.
+  static Result<std::unique_ptr<RequestStore>> open(const Workspace& ws, bool read = true);
   static std::filesystem::path file_of(const Workspace& ws);
 
   // Durable when it returns; the ids in the drafts' order.
@@ -127,11 +129,12 @@ class RequestStore {
   Result<std::size_t> cancel_peer(std::string_view peer, std::string_view reason, UnixMillis now = now_millis());
 
  private:
-  explicit RequestStore(std::unique_ptr<Outbox> outbox) : outbox_(std::move(outbox)) {}
+  RequestStore(std::unique_ptr<Outbox> outbox, bool read) : outbox_(std::move(outbox)), read_(read) {}
   void apply(const json::Value& record);  // requires mu_
   Status refresh_locked();                // requires mu_
 
   std::unique_ptr<Outbox> outbox_;
+  bool read_ = true;  // false: enqueue only, the file is never folded
   std::mutex mu_;
   std::uint64_t read_to_ = 0;
   std::map<std::string, RequestEntry> entries_;
