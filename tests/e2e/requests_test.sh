@@ -180,6 +180,19 @@ expect_eq "$(echo "$OUT" | jq -c .)" '{"n":3000}'
 wait_for_text "$WORK/beta-$BETA_LOG.log" "kind=skill.call"
 expect_eq "$(executions 3000)" 1
 
+# --- Over MQTT: a request delivered by the broker, its answer on the
+# response topic; beta's subscriber shares the ledger with the rest.
+start_broker main || finish
+sed -i "/^key = \"beta\"/a mqtt = { broker = \"$BROKER_URL\", topic = \"bwoc/beta\" }" alpha/.bwoc/routes.toml
+start_subscriber beta agent-b
+id=$(bwoc -w alpha request beta/agent-b count --input '{"n":3500}')
+run bwoc -w alpha requests --deliver --via mqtt
+expect_eq "$(state_of "$id")" done
+expect_eq "$(bwoc -w alpha result "$id" | jq -c .)" '{"n":3500}'
+expect_eq "$(bwoc -w alpha requests --json | jq -r --arg id "$id" '.[] | select(.id == $id) | .via')" mqtt
+stop_pid "$SUB_PID" "beta's subscriber"
+expect_eq "$(executions 3500)" 1
+
 # --- Bad answers: refused, logged, nothing changes.
 stop_pid "$BETA_PID" "beta's ingest"
 id=$(bwoc -w alpha request beta count --input '{"n":4000}' --deadline 1h)
