@@ -94,7 +94,9 @@ int run_request(Context& ctx, const RequestOptions& o) {
     return usage(ctx, "\"" + o.target + "\" is not a peer key");
   }
   auto deadline = parse_duration(o.deadline);
-  if (!deadline.ok() || *deadline <= 0) return usage(ctx, "--deadline: a duration such as 90s, 30m, 2d");
+  if (!deadline.ok() || *deadline <= 0 || *deadline > kMaxRequestDeadlineMs) {
+    return usage(ctx, "--deadline: a duration such as 90s, 30m, 2d, at most 30d");
+  }
   if (o.key && !is_valid_idem(*o.key)) return usage(ctx, "--key: 1 to 128 of A-Z a-z 0-9 . _ : -");
   if (o.key && o.inputs) return usage(ctx, "--key names one request: not with --inputs");
   auto inputs = read_inputs(o);

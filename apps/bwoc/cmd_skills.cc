@@ -106,7 +106,9 @@ Result<HeldRequest> hold_as_request(Asking& a, const CallOptions& o, const json:
   HeldRequest held;
   if (a.client->routes().find(a.request.peer) == nullptr) return held;  // the call says why
   BWOC_ASSIGN_OR_RETURN(std::int64_t deadline, parse_duration(o.deadline));
-  if (deadline <= 0) return Error(Errc::invalid_argument, "--deadline: a duration such as 30m or 2d");
+  if (deadline <= 0 || deadline > kMaxRequestDeadlineMs) {
+    return Error(Errc::invalid_argument, "--deadline: a duration such as 30m or 2d, at most 30d");
+  }
   BWOC_ASSIGN_OR_RETURN(std::string from, a.client->speaker(a.request.from));
   UnixMillis now = now_millis();
   RequestDraft d;

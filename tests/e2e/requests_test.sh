@@ -58,6 +58,7 @@ expect_contains "$OUT" "idempotency key"
 error_of 2 bwoc -w alpha request nobody count
 expect_contains "$ERR" 'no peer "nobody"'
 error_of 2 bwoc -w alpha request beta count --deadline soon
+error_of 2 bwoc -w alpha request beta count --deadline 31d
 error_of 2 bwoc -w alpha request beta count --key 'white space'
 error_of 2 bwoc -w alpha result 0123456789abcdef0123456789abcdef
 error_of 2 bwoc -w alpha request cancel 0123456789abcdef0123456789abcdef

@@ -181,6 +181,7 @@ Result<std::vector<std::string>> RequestStore::enqueue(std::vector<RequestDraft>
       return Error(Errc::invalid_argument, "an idempotency key is 1 to 128 of A-Z a-z 0-9 . _ : -");
     }
     if (d.deadline <= now) return Error(Errc::invalid_argument, "the deadline has passed already");
+    if (d.deadline - now > kMaxRequestDeadlineMs) return Error(Errc::invalid_argument, "a deadline is at most 30 days away");
     std::string id = random_id();
     if (d.idem.empty()) d.idem = id;
     records.push_back(draft_record(id, d, now));

@@ -60,6 +60,9 @@ class Requests {
     if (!terms.ok()) return answer(r, kErrorKind, state_payload(terms.error().message(), "failed", ""));
     if (!terms->has_value()) return hosts_->respond(r);
     const RequestTerms& t = **terms;
+    if (t.deadline - now_millis() > kMaxRequestDeadlineMs) {
+      return answer(r, kErrorKind, state_payload("A deadline is at most 30 days away", "failed", t.idem));
+    }
     BWOC_ASSIGN_OR_RETURN(RequestLedger * ledger, open_ledger());
     BWOC_ASSIGN_OR_RETURN(RequestLedger::Decision d, ledger->begin(r.envelope.key, t));
     using What = RequestLedger::Decision::What;

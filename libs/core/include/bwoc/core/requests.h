@@ -42,6 +42,9 @@ bool is_final(RequestState s);
 inline constexpr std::string_view kDeadlineMember = "deadline";
 inline constexpr std::string_view kIdemMember = "idem";
 inline constexpr std::size_t kMaxIdemLength = 128;
+// The furthest deadline a request may have: what a provider keeps for it is
+// kept that long at most.
+inline constexpr std::int64_t kMaxRequestDeadlineMs = 30LL * 24 * 3600 * 1000;
 // [A-Za-z0-9._:-]{1,128}
 bool is_valid_idem(std::string_view idem);
 
