@@ -8,6 +8,7 @@
 #include "bwoc/node/node.h"
 #include "bwoc/peer/send.h"
 #include "bwoc/core/terminal_text.h"
+#include "bwoc/node/courier.h"
 #include "commands.h"
 
 namespace bwoc::cli {
@@ -54,6 +55,10 @@ int run_a2a_serve(Context& ctx, const A2aOptions& o) {
   if (!inbound.ok()) return fail(ctx, inbound.error());
   auto server = a2a::Server::start(*ws, so, **inbound);
   if (!server.ok()) return fail(ctx, server.error());
+  // Requests of ours go out while the service runs (node/courier.h).
+  node::CourierOptions courier_options;
+  courier_options.pump = node::drop_folder_pump(*ws);  // answers that come back by path
+  auto courier = node::CourierThread::start(*ws, courier_options);
   service::run(*ws, **server, std::chrono::seconds(60), [&] {
     std::cout << "bwoc a2a serve: " << ws->name() << "/" << so.agent << " listening on " << (*server)->base_url()
               << " (card: " << (*server)->base_url() << "/.well-known/agent-card.json)" << std::endl;

@@ -12,6 +12,7 @@
 #include "bwoc/node/path_service.h"
 #include "bwoc/core/terminal_text.h"
 #include "bwoc/node/views.h"
+#include "bwoc/node/courier.h"
 #include "commands.h"
 #include "progress.h"
 
@@ -92,6 +93,9 @@ int run_inbox_ingest(Context& ctx, const InboxOptions& o) {
   if (o.watch) {
     auto service = node::PathService::start(**inbound, network);
     if (!service.ok()) return fail(ctx, service.error());
+    // Requests of ours go out while the service runs (node/courier.h).
+    node::CourierOptions courier_options;
+    auto courier = node::CourierThread::start(*ws, courier_options);
     service::run(*ws, **service, std::chrono::seconds(60), [&] {
       std::cout << "bwoc inbox ingest: " << (*service)->status() << " until SIGTERM" << std::endl;
     });

@@ -10,6 +10,7 @@
 #include "bwoc/mqtt/subscriber.h"
 #include "bwoc/node/node.h"
 #include "bwoc/peer/send.h"
+#include "bwoc/node/courier.h"
 #include "commands.h"
 #include "progress.h"
 
@@ -169,6 +170,10 @@ int run_mqtt_subscribe(Context& ctx, const MqttOptions& o) {
   if (!sub.ok()) return fail(ctx, sub.error());
   std::string topics;
   for (const std::string& t : (*sub)->topics()) topics += (topics.empty() ? "" : " ") + t;
+  // Requests of ours go out while the service runs (node/courier.h).
+  node::CourierOptions courier_options;
+  courier_options.pump = node::drop_folder_pump(*ws);  // answers that come back by path
+  auto courier = node::CourierThread::start(*ws, courier_options);
   service::run(*ws, **sub, std::chrono::seconds(60), [&] {
     std::cout << "bwoc mqtt subscribe: " << ws->name() << "/" << so.agent << " subscribed to " << topics << " on "
               << so.broker_url << std::endl;

@@ -96,6 +96,7 @@ int run_peer_remove(Context& ctx, const PeerOptions& o) {
   if (!ws.ok()) return fail(ctx, ws.error());
   if (Status st = peer::remove_peer(*ws, o.key); !st.ok()) return fail(ctx, st.error());
   std::cout << "removed peer \"" << o.key << "\": its envelopes are refused from now on (unknown_sender)\n";
+  cancel_requests_to(*ws, o.key, "peer removed");
   return 0;
 }
 

@@ -4,6 +4,8 @@
 #include <sstream>
 
 #include "bwoc/core/files.h"
+#include "bwoc/core/log.h"
+#include "bwoc/core/requests.h"
 #include "bwoc/core/terminal_text.h"
 #include "bwoc/core/trust.h"
 #include "bwoc/peer/send.h"
@@ -92,6 +94,43 @@ Result<Asking> prepare(const Context& ctx, const CallOptions& o) {
   }
   BWOC_ASSIGN_OR_RETURN(a.client, node::Client::open(ws, timeout));
   return a;
+}
+
+// A call, kept as a request while it waits (and after, when no answer came).
+struct HeldRequest {
+  std::unique_ptr<RequestStore> store;  // null: not a request (no such peer)
+  std::string id;
+};
+
+Result<HeldRequest> hold_as_request(Asking& a, const CallOptions& o, const json::Value& input) {
+  HeldRequest held;
+  if (a.client->routes().find(a.request.peer) == nullptr) return held;  // the call says why
+  BWOC_ASSIGN_OR_RETURN(std::int64_t deadline, parse_duration(o.deadline));
+  if (deadline <= 0 || deadline > kMaxRequestDeadlineMs) {
+    return Error(Errc::invalid_argument, "--deadline: a duration such as 30m or 2d, at most 30d");
+  }
+  BWOC_ASSIGN_OR_RETURN(std::string from, a.client->speaker(a.request.from));
+  UnixMillis now = now_millis();
+  RequestDraft d;
+  d.peer = a.request.peer;
+  d.agent = a.request.agent;
+  d.from = from;
+  d.skill = o.skill;
+  d.input = input;
+  d.version = o.version;
+  d.deadline = now + std::max<std::int64_t>(deadline, a.request.timeout.count());
+  d.not_before = now + a.request.timeout.count();
+  BWOC_ASSIGN_OR_RETURN(held.store, RequestStore::open(a.client->workspace()));
+  BWOC_ASSIGN_OR_RETURN(auto ids, held.store->enqueue({d}, now));
+  held.id = ids.front();
+  a.request.payload = json::Value::object({{std::string(kIdemMember), held.id},
+                                           {std::string(kDeadlineMember), format_timestamp(d.deadline)}});
+  RequestStore* store = held.store.get();
+  std::string id = held.id;
+  a.request.on_signed = [store, id](const Envelope& sent) {
+    return store->record_attempts({RequestStore::Attempt{id, sent.id, sent.aud, ""}});
+  };
+  return held;
 }
 
 // "over a2a (path failed first: …)".
@@ -299,10 +338,32 @@ int run_call(Context& ctx, const CallOptions& o) {
     if (!read.ok()) return fail(ctx, Error(read.error().code(), "--input: " + read.error().message()));
     input = std::move(read).value();
   }
+  // The call is a request (bwoc/core/requests.h): in the outbox first, held
+  // for this command while it waits, then left to the services' courier.
+  auto pending = hold_as_request(*a, o, input);
+  if (!pending.ok()) return fail(ctx, pending.error());
   Result<peer::SkillAnswer> answer = Error(Errc::internal, "not called");
   {
     Progress waiting("waiting for " + a->request.peer + "'s answer");
     answer = a->client->call(a->request, o.skill, std::move(input), o.version);
+  }
+  if (pending->store) {
+    if (!answer.ok() && (answer.error().code() == Errc::timeout || answer.error().code() == Errc::unavailable)) {
+      return fail(ctx, Error(Errc::timeout, answer.error().message() + "; the request is still pending as " +
+                                                pending->id + ": `bwoc result " + pending->id +
+                                                " --wait` picks it up, a running service delivers it"));
+    }
+    if (answer.ok()) {
+      if (const json::Value* st = answer->payload.find("state"); st != nullptr && *st == json::Value("working")) {
+        return fail(ctx, Error(Errc::timeout, "peer \"" + a->request.peer + "\" is at work on it: still pending as " +
+                                                  pending->id + " (`bwoc result " + pending->id + " --wait`)"));
+      }
+      auto taken = pending->store->take_answer(answer->ask.answer, via_name(answer->ask.via));
+      if (!taken.ok()) log::warning("request.answer_not_taken", {{"error", taken.error().message()}});
+    } else {
+      auto cancelled = pending->store->cancel(pending->id, answer.error().message());
+      (void)cancelled;
+    }
   }
   if (!answer.ok()) return fail(ctx, answer.error());
   std::string note = answer->refusals_note.empty() ? "" : " (" + answer->refusals_note + ")";

@@ -174,6 +174,9 @@ int run_trust_set(Context& ctx, const TrustOptions& o) {
   auto p = trust->set(o.peer, *tier);
   if (!p.ok()) return fail(ctx, p.error());
   std::cout << "Peer \"" << p->peer << "\" is now tier " << p->tier << " (" << tier_name(p->tier) << ")\n";
+  if (p->tier <= kUntrusted) {
+    if (auto ws = ctx.open_workspace(); ws.ok()) cancel_requests_to(*ws, p->peer, "peer lowered to UNTRUSTED");
+  }
   return 0;
 }
 

@@ -68,10 +68,30 @@ struct CallOptions {
   std::string skill;
   std::optional<std::string> input, input_file, version, from, via;
   std::string timeout = "30s";
+  std::string deadline = "2d";  // call: how long the request stands after we stop waiting
   bool json = false;
   bool seal = false;
 };
 int run_discover(Context& ctx, const CallOptions& o);
+
+struct RequestOptions {
+  std::string target;  // PEER or PEER/AGENT
+  std::string skill;
+  std::optional<std::string> input, input_file, inputs, version, from, key;
+  std::string deadline = "2d";
+  std::string id;                // request cancel, result
+  std::optional<std::string> wait;  // result --wait [TIMEOUT]
+  bool json = false;
+  bool deliver = false;          // requests --deliver
+  std::optional<std::string> via;  // requests --deliver --via
+};
+int run_request(Context& ctx, const RequestOptions& o);
+int run_request_cancel(Context& ctx, const RequestOptions& o);
+int run_requests(Context& ctx, const RequestOptions& o);
+int run_result(Context& ctx, const RequestOptions& o);
+// After `peer` was removed or lowered to UNTRUSTED: its pending requests are
+// cancelled (a line on stdout says how many).
+void cancel_requests_to(const Workspace& ws, const std::string& peer, const std::string& why);
 int run_call(Context& ctx, const CallOptions& o);
 
 struct AgentOptions {

@@ -222,7 +222,11 @@ void declare_call(CLI::App& app, Context& ctx) {
       "  bwoc call oracle summarize --input '{\"text\":\"...\"}'\n"
       "  bwoc call oracle/agent-wenchang summarize --input-file in.json --version 1.0.0\n\n"
       "The output is printed as JSON. An error answer (\"Unknown skill\", \"Invalid input\",\n"
-      "\"Skill failed\", a version mismatch) exits 1 with the peer's words.");
+      "\"Skill failed\", a version mismatch) exits 1 with the peer's words.\n\n"
+      "A call is a request (see `bwoc request --help`): when no answer comes within\n"
+      "--timeout, it stays pending under the id printed, a running service delivers it\n"
+      "until --deadline, the peer runs it once, and `bwoc result ID` shows the answer.\n"
+      "A peer that is away loses no trust for it.");
   call->add_option("peer", o->target, "PEER or PEER/AGENT")->required();
   call->add_option("skill", o->skill, "The skill's name")->required();
   call->add_option("--input", o->input, "Input JSON (default: {})");
@@ -232,9 +236,63 @@ void declare_call(CLI::App& app, Context& ctx) {
   call->add_option("--via", o->via, "Use this transport only: path, a2a or mqtt")
       ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
   call->add_option("--timeout", o->timeout, "How long to wait for the answer (default 30s)");
+  call->add_option("--deadline", o->deadline,
+                   "How long the request stands after that: delivered by a service until then (default 2d)");
   call->add_flag("--json", o->json, "Print the whole answer as JSON");
   call->add_flag("--seal", o->seal, "Seal the payload: only the peer's workspace can read it (fails when its X25519 key is not known)");
   on(call, ctx, "call", o, run_call);
+}
+
+void declare_request(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<RequestOptions>();
+  CLI::App* request = app.add_subcommand("request", "Ask a peer's skill for work that may outlive this command");
+  request->footer(
+      "Prints the request's id at once and returns: the request waits in the outbox\n"
+      "(.bwoc/state/requests/) and is delivered over whichever of the peer's transports\n"
+      "works, again and again with a growing pause, until the peer answers or the\n"
+      "deadline passes. A running service (a2a serve, mqtt subscribe, inbox ingest\n"
+      "--watch) delivers it; so does `bwoc requests --deliver` or `bwoc result ID --wait`.\n"
+      "The peer runs it once per idempotency key (--key, default: the id), however\n"
+      "often it arrives. A peer that is away loses no trust for it.\n\n"
+      "  id=$(bwoc request oracle summarize --input '{\"text\":\"...\"}' --deadline 2d)\n"
+      "  bwoc requests                 queued, delivered, working, done, failed, expired, cancelled\n"
+      "  bwoc result \"$id\" --wait 5m   the output, checked against the peer's key\n"
+      "  bwoc request cancel \"$id\"");
+  request->add_option("peer", o->target, "PEER or PEER/AGENT")->required();
+  request->add_option("skill", o->skill, "The skill's name")->required();
+  request->add_option("--input", o->input, "Input JSON (default: {})");
+  request->add_option("--input-file", o->input_file, "Read the input from a file, or - for stdin");
+  request->add_option("--inputs", o->inputs, "One request per line of this JSON-lines file (ids printed in order)");
+  request->add_option("--version", o->version, "Only this version of the skill");
+  request->add_option("--from", o->from, "Our agent that asks (default: the first)");
+  request->add_option("--deadline", o->deadline, "How long the result is wanted: 90s, 30m, 2d (default 2d)");
+  request->add_option("--key", o->key, "Idempotency key: the peer runs the work once for it ([A-Za-z0-9._:-], at most 128)");
+  request->positionals_at_end(false);
+  on(request, ctx, "request", o, run_request);
+  CLI::App* cancel = request->add_subcommand("cancel", "Stop delivering a request that is not settled yet");
+  cancel->add_option("id", o->id, "The request's id")->required();
+  on(cancel, ctx, "request cancel", o, run_request_cancel);
+
+  CLI::App* requests = app.add_subcommand("requests", "This workspace's requests and where each stands");
+  requests->footer(
+      "States: queued (not delivered yet), delivered (in the peer's folder or hands),\n"
+      "working (the peer is at it), done, failed, expired (the deadline passed first),\n"
+      "cancelled (by hand, or the peer was removed or lowered to UNTRUSTED).");
+  requests->add_flag("--json", o->json, "Print JSON");
+  requests->add_flag("--deliver", o->deliver, "Deliver every pending request once now, without a service");
+  requests->add_option("--via", o->via, "With --deliver: this transport only")
+      ->check(CLI::IsMember({"path", "a2a", "url", "mqtt"}));
+  on(requests, ctx, "requests", o, run_requests);
+
+  CLI::App* result = app.add_subcommand("result", "A request's result, verified against the peer's key");
+  result->footer(
+      "Prints the output as JSON (exit 0). A request that failed, expired or was\n"
+      "cancelled exits 1 and says why; one still pending exits 1 and says so.\n"
+      "--wait [TIMEOUT] (default 60s) delivers it meanwhile and waits for the answer.");
+  result->add_option("id", o->id, "The request's id")->required();
+  result->add_option("--wait", o->wait, "Wait this long for it (default 60s)")->expected(0, 1);
+  result->add_flag("--json", o->json, "Print the request and its answer's payload as JSON");
+  on(result, ctx, "result", o, run_result);
 }
 
 void declare_agent(CLI::App& app, Context& ctx) {
@@ -765,6 +823,7 @@ int main(int argc, char** argv) {
   declare_goal(app, ctx);
   declare_skills(app, ctx);
   declare_call(app, ctx);
+  declare_request(app, ctx);
   declare_mcp(app, ctx);
   declare_status(app, ctx);
 #ifdef BWOC_HAVE_A2A

@@ -53,6 +53,13 @@ void Progress::count(std::size_t done, std::size_t total) {
   draw();
 }
 
+void Progress::note(std::string text) {
+  if (!active_) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  note_ = std::move(text);
+  draw();
+}
+
 void Progress::draw() {
   std::string line = "\r" + what_;
   if (counted_) {
@@ -61,6 +68,7 @@ void Progress::draw() {
   } else {
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start_).count();
     line += "\xE2\x80\xA6 " + std::to_string(seconds) + "s";  // …
+    if (!note_.empty()) line += " (" + note_ + ")";
   }
   line += "\x1b[K";
   write_stderr(line);

@@ -31,6 +31,8 @@ class Progress {
 
   // Counted work from now on: "<what>: <done> of <total>" (total 0: unknown).
   void count(std::size_t done, std::size_t total);
+  // A note after the time: "<what>… 3s (delivered by path, 2 attempts)".
+  void note(std::string text);
   bool shown() const { return active_; }
 
  private:
@@ -45,6 +47,7 @@ class Progress {
   bool done_ = false;
   bool counted_ = false;
   std::size_t done_count_ = 0, total_ = 0;
+  std::string note_;
   std::thread ticker_;
 };
 

@@ -182,7 +182,9 @@ struct Inbound::Impl {
         out.disposition = InboundResult::Disposition::answered;
         out.answer = std::move(**answer);
       } else {
-        out.disposition = stored ? InboundResult::Disposition::stored : InboundResult::Disposition::silent;
+        // An answer that a kind looks at (a request's result) is still never answered.
+        bool receipt = stored && !is_answer_kind(d.envelope->kind);
+        out.disposition = receipt ? InboundResult::Disposition::stored : InboundResult::Disposition::silent;
       }
       out.delivery = std::move(d);
       done(std::move(out));

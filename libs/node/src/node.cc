@@ -2,6 +2,7 @@
 
 #include "bwoc/core/key_kinds.h"
 #include "bwoc/core/peer_kinds.h"
+#include "bwoc/core/request_kinds.h"
 #include "bwoc/core/trust.h"
 #ifdef BWOC_HAVE_A2A
 #include "bwoc/a2a/chat.h"
@@ -20,6 +21,7 @@ Result<std::unique_ptr<Inbound>> open_inbound(const Workspace& ws, InboundOption
   BWOC_ASSIGN_OR_RETURN(std::unique_ptr<Inbound> inbound, Inbound::open(ws, std::move(options)));
   add_peer_kinds(*inbound);
   add_key_kinds(*inbound);
+  add_request_kinds(*inbound);
   skill::add_skill_kinds(*inbound, skill_host_options(ws, runs));
   return inbound;
 }

@@ -108,6 +108,7 @@ Result<AskResult> ask(const Workspace& ws, const SecretKey& key, const Routes& r
   draft.payload = request.payload;
   BWOC_RETURN_IF_ERROR(seal_for(ws, draft, key.public_key(), *peer, request.seal, network, request.timeout));
   BWOC_ASSIGN_OR_RETURN(SignedEnvelope sent, sign(draft, key));
+  if (request.on_signed) BWOC_RETURN_IF_ERROR(request.on_signed(sent.envelope));
   std::uint64_t inbox_offset = size_of(ws.inbox_file(request.from));
 
   DeliverOptions options;

@@ -45,8 +45,13 @@ Result<SkillAnswer> call_skill(const Workspace& ws, const SecretKey& key, const 
                                const std::string& skill, json::Value input, const std::optional<std::string>& version,
                                const Network& network, const AgentResolver& agent_of) {
   request.kind = std::string(skill::kCallKind);
+  // Members the caller set already (a request's idem and deadline) stay.
+  json::Value extra = std::move(request.payload);
   request.payload = json::Value::object({{"skill", skill}, {"input", std::move(input)}});
   if (version) request.payload.set("version", *version);
+  if (extra.is_object()) {
+    for (json::Member& m : extra.members()) request.payload.set(std::move(m.name), std::move(m.value));
+  }
   std::size_t bytes_in = json::write(*request.payload.find("input")).size();
   auto start = std::chrono::steady_clock::now();
   auto asked = ask(ws, key, routes, request, network, agent_of);

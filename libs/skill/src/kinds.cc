@@ -3,6 +3,10 @@
 #include <map>
 #include <mutex>
 
+#include "bwoc/core/log.h"
+#include "bwoc/core/request_ledger.h"
+#include "bwoc/core/requests.h"
+
 namespace bwoc::skill {
 
 namespace {
@@ -24,11 +28,14 @@ class Hosts {
     return it->second.get();
   }
 
-  Result<std::optional<std::string>> respond(const InboundRequest& r) {
+  // `decorate` sees (and may add to) the answer's payload before it is signed.
+  using Decorate = std::function<void(std::string_view kind, json::Value& payload)>;
+  Result<std::optional<std::string>> respond(const InboundRequest& r, const Decorate& decorate = {}) {
     BWOC_ASSIGN_OR_RETURN(SkillHost * host, host_for(r.envelope.to));
     Inbound& node = inbound_;
     const Envelope& request = r.envelope;
-    AnswerSigner sign = [&node, &request](std::string_view kind, json::Value payload) {
+    AnswerSigner sign = [&node, &request, &decorate](std::string_view kind, json::Value payload) {
+      if (decorate) decorate(kind, payload);
       return node.sign_answer(request, kind, std::move(payload));
     };
     BWOC_ASSIGN_OR_RETURN(std::string text, host->respond(request, r.peer, r.tier, r.repeat, sign));
@@ -42,6 +49,82 @@ class Hosts {
   std::map<std::string, std::unique_ptr<SkillHost>> hosts_;
 };
 
+// A skill.call that carries `idem` and `deadline` (a request that outlives
+// the call): the ledger decides whether it runs, once per (key, idem).
+class Requests {
+ public:
+  Requests(Inbound& inbound, std::shared_ptr<Hosts> hosts) : inbound_(inbound), hosts_(std::move(hosts)) {}
+
+  Result<std::optional<std::string>> respond(const InboundRequest& r) {
+    auto terms = request_terms(r.envelope.payload());
+    if (!terms.ok()) return answer(r, kErrorKind, state_payload(terms.error().message(), "failed", ""));
+    if (!terms->has_value()) return hosts_->respond(r);
+    const RequestTerms& t = **terms;
+    if (t.deadline - now_millis() > kMaxRequestDeadlineMs) {
+      return answer(r, kErrorKind, state_payload("A deadline is at most 30 days away", "failed", t.idem));
+    }
+    BWOC_ASSIGN_OR_RETURN(RequestLedger * ledger, open_ledger());
+    BWOC_ASSIGN_OR_RETURN(RequestLedger::Decision d, ledger->begin(r.envelope.key, t));
+    using What = RequestLedger::Decision::What;
+    switch (d.what) {
+      case What::stored:
+        return answer(r, d.kind, std::move(d.payload));
+      case What::working:
+        return answer(r, kErrorKind, state_payload("Working", "working", t.idem));
+      case What::expired:
+        log::info("request.expired", {{"peer", r.peer}, {"idem", t.idem}, {"id", r.envelope.id}});
+        return answer(r, kErrorKind, state_payload("Expired", "expired", t.idem));
+      case What::interrupted:
+        return answer(r, kErrorKind, state_payload("Interrupted", "failed", t.idem));
+      case What::run:
+        break;
+    }
+    std::string kind;
+    json::Value payload;
+    // The answer is the skill's own, byte for byte as a plain call gets it
+    // (the caller knows the request by `re`); kept for the repeats.
+    auto text = hosts_->respond(r, [&](std::string_view k, json::Value& p) {
+      kind = std::string(k);
+      payload = p;
+    });
+    if (!text.ok()) {
+      // Started and ended without an answer: a repeat is told so, not "working".
+      kind = std::string(kErrorKind);
+      payload = state_payload("Skill failed", "failed", t.idem);
+      (void)ledger->finish(r.envelope.key, t, kind, payload);
+      return text;
+    }
+    if (Status st = ledger->finish(r.envelope.key, t, kind, payload); !st.ok()) {
+      // The work ran; a repeat will be told it was interrupted, never run twice.
+      log::error("request.answer_not_kept", {{"peer", r.peer}, {"idem", t.idem}, {"error", st.error().message()}});
+    }
+    return text;
+  }
+
+ private:
+  static json::Value state_payload(std::string error, std::string_view state, std::string_view idem) {
+    json::Value p = json::Value::object({{"error", std::move(error)}, {"state", std::string(state)}});
+    if (!idem.empty()) p.set(std::string(kIdemMember), std::string(idem));
+    return p;
+  }
+  Result<std::optional<std::string>> answer(const InboundRequest& r, std::string_view kind, json::Value payload) {
+    BWOC_ASSIGN_OR_RETURN(std::string text, inbound_.sign_answer(r.envelope, kind, std::move(payload)));
+    return std::optional<std::string>(std::move(text));
+  }
+  Result<RequestLedger*> open_ledger() {
+    std::lock_guard lock(mu_);
+    if (!ledger_) {
+      BWOC_ASSIGN_OR_RETURN(ledger_, RequestLedger::open(inbound_.workspace()));
+    }
+    return ledger_.get();
+  }
+
+  Inbound& inbound_;
+  std::shared_ptr<Hosts> hosts_;
+  std::mutex mu_;
+  std::unique_ptr<RequestLedger> ledger_;
+};
+
 }  // namespace
 
 void add_skill_kinds(Inbound& inbound, HostOptions options) {
@@ -53,7 +136,8 @@ void add_skill_kinds(Inbound& inbound, HostOptions options) {
 
   KindHandler call;
   call.blocking = true;
-  call.act = [hosts](const InboundRequest& r) { return hosts->respond(r); };
+  auto requests = std::make_shared<Requests>(inbound, hosts);
+  call.act = [requests](const InboundRequest& r) { return requests->respond(r); };
   inbound.add_kind(std::string(kCallKind), std::move(call));
 
   if (!inbound.agent().empty()) {

@@ -39,6 +39,9 @@ struct AskRequest {
   // Takes one round of our own drop folder through our node, so that an
   // answer that came back by path reaches our inbox. Needed for path peers.
   std::function<Status()> pump;
+  // Told of the signed request before it leaves (a request that outlives
+  // the call records its attempt); an error stops it from leaving.
+  std::function<Status(const Envelope& signed_request)> on_signed;
 };
 
 // A peer's signed refusal ({"error": …} instead of the answer) in words

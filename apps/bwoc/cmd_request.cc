@@ -1,0 +1,232 @@
+// bwoc request, requests, result, request cancel: work that outlives the
+// call (bwoc/core/requests.h, bwoc/node/courier.h).
+#include <fstream>
+#include <iostream>
+
+#include "bwoc/core/requests.h"
+#include "bwoc/core/terminal_text.h"
+#include "bwoc/node/courier.h"
+#include "bwoc/peer/send.h"
+#include "commands.h"
+#include "progress.h"
+
+namespace bwoc::cli {
+
+namespace {
+
+// At most this many requests from one --inputs file.
+constexpr std::size_t kMaxInputs = 100'000;
+
+Result<std::vector<json::Value>> read_inputs(const RequestOptions& o) {
+  std::vector<json::Value> inputs;
+  if (o.inputs) {
+    std::ifstream in(*o.inputs);
+    if (!in) return Error(Errc::not_found, "--inputs: cannot read " + *o.inputs);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      if (inputs.size() == kMaxInputs) return Error(Errc::invalid_argument, "--inputs: more than 100000 lines");
+      auto v = json::parse(line);
+      if (!v.ok()) return Error(Errc::invalid_argument, "--inputs: line " + std::to_string(inputs.size() + 1) + ": " + v.error().message());
+      inputs.push_back(std::move(v).value());
+    }
+    return inputs;
+  }
+  json::Value input = json::Value::object();
+  if (o.input || o.input_file) {
+    auto read = read_payload(o.input, o.input_file);
+    if (!read.ok()) return Error(read.error().code(), "--input: " + read.error().message());
+    input = std::move(read).value();
+  }
+  inputs.push_back(std::move(input));
+  return inputs;
+}
+
+std::string when(UnixMillis t) { return t > 0 ? format_timestamp(t) : "-"; }
+
+// What a settled request says, for the error line.
+std::string settled_text(const RequestEntry& e) {
+  std::string s = "request " + e.id + " " + std::string(request_state_name(e.state));
+  if (!e.reason.empty()) s += ": " + e.reason;
+  return s;
+}
+
+std::string pending_text(const RequestEntry& e) {
+  std::string s = "still pending as " + e.id + " (" + std::string(request_state_name(e.state)) + ", " +
+                  std::to_string(e.attempts) + (e.attempts == 1 ? " attempt" : " attempts");
+  if (!e.via.empty()) s += ", last by " + e.via;
+  return s + "): `bwoc result " + e.id + " --wait` picks it up; it is delivered while a service runs";
+}
+
+int print_outcome(Context& ctx, const RequestEntry& e, bool json_out) {
+  if (json_out) {
+    json::Value j = request_entry_json(e);
+    if (!e.payload.is_null()) j.set("payload", e.payload);
+    print_json(j);
+    return e.state == RequestState::done ? 0 : 1;
+  }
+  if (e.state == RequestState::done) {
+    const json::Value* output = e.payload.is_object() ? e.payload.find("output") : nullptr;
+    print_json(output ? *output : json::Value());
+    return 0;
+  }
+  if (!is_final(e.state)) return fail(ctx, Error(Errc::timeout, pending_text(e)));
+  return fail(ctx, Error(Errc::refused, settled_text(e)));
+}
+
+}  // namespace
+
+int run_request(Context& ctx, const RequestOptions& o) {
+  // `bwoc request cancel ID`: the parser takes "cancel" for the peer.
+  if (o.target == "cancel") {
+    RequestOptions cancel = o;
+    cancel.id = o.skill;
+    ctx.command = "request cancel";
+    return run_request_cancel(ctx, cancel);
+  }
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  Result<std::pair<std::string, std::string>> target = std::make_pair(o.target, std::string());
+  if (o.target.find('/') != std::string::npos) {
+    target = peer::split_peer_agent(o.target);
+    if (!target.ok()) return usage(ctx, target.error().message());
+  } else if (!is_valid_peer_key(o.target)) {
+    return usage(ctx, "\"" + o.target + "\" is not a peer key");
+  }
+  auto deadline = parse_duration(o.deadline);
+  if (!deadline.ok() || *deadline <= 0 || *deadline > kMaxRequestDeadlineMs) {
+    return usage(ctx, "--deadline: a duration such as 90s, 30m, 2d, at most 30d");
+  }
+  if (o.key && !is_valid_idem(*o.key)) return usage(ctx, "--key: 1 to 128 of A-Z a-z 0-9 . _ : -");
+  if (o.key && o.inputs) return usage(ctx, "--key names one request: not with --inputs");
+  auto inputs = read_inputs(o);
+  if (!inputs.ok()) return fail(ctx, inputs.error());
+  std::string from;
+  if (o.from) {
+    if (!ws->has_agent(*o.from)) return fail(ctx, Error(Errc::not_found, "no agent \"" + *o.from + "\" in this workspace"));
+    from = *o.from;
+  } else {
+    auto agents = ws->agents();
+    if (agents.empty()) return fail(ctx, Error(Errc::invalid_argument, "this workspace has no agent to ask from: `bwoc agent add NAME`"));
+    from = agents.front();
+  }
+  auto routes = Routes::load(ws->routes_file(), ws->root());
+  if (!routes.ok()) return fail(ctx, routes.error());
+  if (routes->find(target->first) == nullptr) {
+    return fail(ctx, Error(Errc::not_found, "no peer \"" + target->first + "\" in routes.toml (see `bwoc peer list`)"));
+  }
+  UnixMillis now = now_millis();
+  std::vector<RequestDraft> drafts;
+  drafts.reserve(inputs->size());
+  for (json::Value& input : *inputs) {
+    RequestDraft d;
+    d.peer = target->first;
+    d.agent = target->second;
+    d.from = from;
+    d.skill = o.skill;
+    d.input = std::move(input);
+    d.version = o.version;
+    d.idem = o.key.value_or("");
+    d.deadline = now + *deadline;
+    drafts.push_back(std::move(d));
+  }
+  auto store = RequestStore::open(*ws, /*read=*/false);
+  if (!store.ok()) return fail(ctx, store.error());
+  auto ids = (*store)->enqueue(std::move(drafts), now);
+  if (!ids.ok()) return fail(ctx, ids.error());
+  std::string out;
+  for (const std::string& id : *ids) out += id + "\n";
+  std::cout << out << std::flush;
+  return 0;
+}
+
+void cancel_requests_to(const Workspace& ws, const std::string& peer, const std::string& why) {
+  auto store = RequestStore::open(ws);
+  auto cancelled = store.ok() ? (*store)->cancel_peer(peer, why) : Result<std::size_t>(store.error());
+  if (!cancelled.ok()) {
+    std::cerr << "bwoc: could not cancel the requests to \"" << terminal_safe(peer) << "\" now (they are at delivery): "
+              << terminal_safe(cancelled.error().message()) << "\n";
+  } else if (*cancelled > 0) {
+    std::cout << "cancelled " << *cancelled << (*cancelled == 1 ? " pending request" : " pending requests") << " to \""
+              << peer << "\" (" << why << ")\n";
+  }
+}
+
+int run_request_cancel(Context& ctx, const RequestOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  auto store = RequestStore::open(*ws);
+  if (!store.ok()) return fail(ctx, store.error());
+  auto cancelled = (*store)->cancel(o.id, "cancelled by hand");
+  if (!cancelled.ok()) return fail(ctx, cancelled.error());
+  auto e = (*store)->find(o.id);
+  if (!*cancelled) {
+    return fail(ctx, Error(Errc::refused, "request " + o.id + " is " + std::string(request_state_name(e->state)) + " already"));
+  }
+  std::cout << "cancelled " << o.id << "\n";
+  return 0;
+}
+
+int run_requests(Context& ctx, const RequestOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  if (o.deliver) {
+    node::CourierOptions co;
+    if (o.via) {
+      co.via = via_from_name(*o.via);
+      if (!co.via) return usage(ctx, "--via: path, a2a or mqtt");
+    }
+    auto courier = node::Courier::open(*ws, co);
+    if (!courier.ok()) return fail(ctx, courier.error());
+    auto pass = (*courier)->pass(/*everything=*/true);
+    if (!pass.ok()) return fail(ctx, pass.error());
+    std::cerr << "bwoc requests: " << pass->sent << " sent, " << pass->answered << " answered, " << pass->unreachable
+              << " could not reach their peer, " << pass->settled << " expired or cancelled\n";
+  }
+  auto store = RequestStore::open(*ws);
+  if (!store.ok()) return fail(ctx, store.error());
+  std::vector<RequestEntry> all = (*store)->list();
+  if (o.json) {
+    json::Value arr = json::Value::array();
+    for (const RequestEntry& e : all) arr.push_back(request_entry_json(e));
+    print_json(arr);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const RequestEntry& e : all) {
+    std::string note = e.reason;
+    if (note.empty() && !e.via.empty()) note = "via " + e.via;
+    rows.push_back({e.id, e.draft.peer + (e.draft.agent.empty() ? "" : "/" + e.draft.agent), e.draft.skill,
+                    std::string(request_state_name(e.state)), std::to_string(e.attempts), when(e.created),
+                    when(e.updated), when(e.draft.deadline), note});
+  }
+  print_table({"ID", "PEER", "SKILL", "STATE", "TRIES", "CREATED", "UPDATED", "DEADLINE", "NOTE"}, rows);
+  return 0;
+}
+
+int run_result(Context& ctx, const RequestOptions& o) {
+  auto ws = ctx.open_workspace();
+  if (!ws.ok()) return fail(ctx, ws.error());
+  if (o.wait) {
+    auto timeout = millis(o.wait->empty() ? "60s" : *o.wait, "--wait");
+    if (!timeout.ok()) return fail(ctx, timeout.error());
+    std::optional<Progress> shown;
+    shown.emplace("waiting for request " + o.id);
+    auto e = node::await_request(*ws, o.id, *timeout, [&](const node::RequestProgress& p) {
+      std::string note = std::string(request_state_name(p.entry.state));
+      if (!p.entry.via.empty()) note += " by " + p.entry.via;
+      note += ", " + std::to_string(p.entry.attempts) + (p.entry.attempts == 1 ? " attempt" : " attempts");
+      shown->note(note);
+    });
+    shown.reset();
+    if (!e.ok()) return fail(ctx, e.error());
+    return print_outcome(ctx, *e, o.json);
+  }
+  auto store = RequestStore::open(*ws);
+  if (!store.ok()) return fail(ctx, store.error());
+  auto e = (*store)->find(o.id);
+  if (!e) return fail(ctx, Error(Errc::not_found, "no request \"" + o.id + "\" (see `bwoc requests`)"));
+  return print_outcome(ctx, *e, o.json);
+}
+
+}  // namespace bwoc::cli

@@ -1,0 +1,343 @@
+#include "bwoc/core/requests.h"
+
+#include "bwoc/core/log.h"
+#include "bwoc/core/random.h"
+
+namespace bwoc {
+
+namespace {
+
+constexpr std::string_view kResultKind = "skill.result";
+constexpr std::string_view kErrorKind = "error";
+
+std::optional<RequestState> state_from_name(std::string_view s) {
+  for (RequestState st : {RequestState::queued, RequestState::delivered, RequestState::working, RequestState::done,
+                          RequestState::failed, RequestState::expired, RequestState::cancelled}) {
+    if (request_state_name(st) == s) return st;
+  }
+  return std::nullopt;
+}
+
+std::string string_of(const json::Value& record, std::string_view name) {
+  const json::Value* v = record.find(name);
+  return v != nullptr && v->is_string() ? v->as_string() : std::string();
+}
+
+UnixMillis millis_of(const json::Value& record, std::string_view name) {
+  const json::Value* v = record.find(name);
+  return v != nullptr && v->is_number() ? static_cast<UnixMillis>(v->as_number()) : 0;
+}
+
+json::Value draft_record(const std::string& id, const RequestDraft& d, UnixMillis now) {
+  json::Value r = json::Value::object({{"op", "request"},
+                                       {"id", id},
+                                       {"at", now},
+                                       {"peer", d.peer},
+                                       {"agent", d.agent},
+                                       {"from", d.from},
+                                       {"skill", d.skill},
+                                       {"input", d.input},
+                                       {"idem", d.idem},
+                                       {"deadline", d.deadline}});
+  if (d.version) r.set("version", *d.version);
+  if (d.not_before > 0) r.set("not_before", d.not_before);
+  return r;
+}
+
+// Where a verified answer moves its request: nullopt for an answer that
+// says nothing about it (a receipt).
+std::optional<RequestStore::Change> change_for(const Envelope& answer) {
+  RequestStore::Change c;
+  if (answer.kind == kResultKind) {
+    c.state = RequestState::done;
+    c.answer = json::write(answer.doc);
+    c.payload = answer.payload();
+    return c;
+  }
+  if (answer.kind != kErrorKind) return std::nullopt;
+  const json::Value& p = answer.payload();
+  std::string state = p.is_object() ? string_of(p, "state") : std::string();
+  std::string error = p.is_object() ? string_of(p, "error") : std::string();
+  if (state == "working") {
+    c.state = RequestState::working;
+  } else if (state == "expired") {
+    c.state = RequestState::expired;
+    c.reason = error.empty() ? "the peer says the deadline passed" : error;
+  } else {
+    c.state = RequestState::failed;
+    c.reason = error.empty() ? "the peer declined" : error;
+    c.answer = json::write(answer.doc);
+    c.payload = answer.payload();
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string_view request_state_name(RequestState s) {
+  switch (s) {
+    case RequestState::queued: return "queued";
+    case RequestState::delivered: return "delivered";
+    case RequestState::working: return "working";
+    case RequestState::done: return "done";
+    case RequestState::failed: return "failed";
+    case RequestState::expired: return "expired";
+    case RequestState::cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+bool is_final(RequestState s) {
+  return s == RequestState::done || s == RequestState::failed || s == RequestState::expired ||
+         s == RequestState::cancelled;
+}
+
+bool is_valid_idem(std::string_view idem) {
+  if (idem.empty() || idem.size() > kMaxIdemLength) return false;
+  for (char c : idem) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::filesystem::path RequestStore::file_of(const Workspace& ws) { return ws.state_dir() / "requests" / "outbox.jsonl"; }
+
+Result<std::unique_ptr<RequestStore>> RequestStore::open(const Workspace& ws, bool read) {
+  BWOC_ASSIGN_OR_RETURN(std::unique_ptr<Outbox> outbox, Outbox::open(file_of(ws)));
+  std::unique_ptr<RequestStore> store(new RequestStore(std::move(outbox), read));
+  BWOC_RETURN_IF_ERROR(store->refresh());
+  return store;
+}
+
+void RequestStore::apply(const json::Value& r) {
+  std::string op = string_of(r, "op");
+  std::string id = string_of(r, "id");
+  if (op == "request") {
+    if (id.empty() || entries_.count(id) != 0) return;
+    RequestEntry e;
+    e.id = id;
+    e.created = e.updated = millis_of(r, "at");
+    e.draft.peer = string_of(r, "peer");
+    e.draft.agent = string_of(r, "agent");
+    e.draft.from = string_of(r, "from");
+    e.draft.skill = string_of(r, "skill");
+    if (const json::Value* in = r.find("input")) e.draft.input = *in;
+    if (const json::Value* v = r.find("version"); v != nullptr && v->is_string()) e.draft.version = v->as_string();
+    e.draft.idem = string_of(r, "idem");
+    e.draft.deadline = millis_of(r, "deadline");
+    e.draft.not_before = millis_of(r, "not_before");
+    entries_.emplace(id, std::move(e));
+    return;
+  }
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  RequestEntry& e = it->second;
+  if (op == "attempt") {
+    std::string env = string_of(r, "env");
+    auto aud = PublicKey::from_text(string_of(r, "aud"));
+    if (env.empty() || !aud.ok()) return;
+    attempts_[env] = AttemptOf{id, *aud};
+    ++e.attempts;
+    e.last_attempt = millis_of(r, "at");
+    if (std::string via = string_of(r, "via"); !via.empty()) e.via = via;
+    return;
+  }
+  if (op == "state") {
+    auto st = state_from_name(string_of(r, "state"));
+    if (!st || is_final(e.state)) return;  // the first final state wins
+    // An answer that is only news of progress never takes a request back.
+    if (*st == RequestState::delivered && e.state == RequestState::working) return;
+    e.state = *st;
+    e.updated = millis_of(r, "at");
+    e.reason = string_of(r, "reason");
+    e.answer = string_of(r, "answer");
+    e.answer_id = string_of(r, "answer_id");
+    if (const json::Value* p = r.find("payload")) e.payload = *p;
+    if (std::string via = string_of(r, "via"); !via.empty()) e.via = via;
+  }
+}
+
+Status RequestStore::refresh_locked() {
+  if (!read_) return ok_status();
+  BWOC_ASSIGN_OR_RETURN(read_to_, outbox_->read(read_to_, [this](const json::Value& r) { apply(r); }));
+  return ok_status();
+}
+
+Status RequestStore::refresh() {
+  std::lock_guard lock(mu_);
+  return refresh_locked();
+}
+
+Result<std::vector<std::string>> RequestStore::enqueue(std::vector<RequestDraft> drafts, UnixMillis now) {
+  std::vector<std::string> ids;
+  std::vector<json::Value> records;
+  ids.reserve(drafts.size());
+  records.reserve(drafts.size());
+  for (RequestDraft& d : drafts) {
+    if (d.peer.empty() || d.skill.empty()) return Error(Errc::invalid_argument, "a request names a peer and a skill");
+    if (!d.idem.empty() && !is_valid_idem(d.idem)) {
+      return Error(Errc::invalid_argument, "an idempotency key is 1 to 128 of A-Z a-z 0-9 . _ : -");
+    }
+    if (d.deadline <= now) return Error(Errc::invalid_argument, "the deadline has passed already");
+    if (d.deadline - now > kMaxRequestDeadlineMs) return Error(Errc::invalid_argument, "a deadline is at most 30 days away");
+    std::string id = random_id();
+    if (d.idem.empty()) d.idem = id;
+    records.push_back(draft_record(id, d, now));
+    ids.push_back(std::move(id));
+  }
+  BWOC_RETURN_IF_ERROR(outbox_->append(std::move(records)));
+  BWOC_RETURN_IF_ERROR(refresh());
+  return ids;
+}
+
+std::vector<RequestEntry> RequestStore::list() {
+  std::lock_guard lock(mu_);
+  std::vector<RequestEntry> out;
+  out.reserve(entries_.size());
+  for (const auto& [id, e] : entries_) out.push_back(e);
+  std::sort(out.begin(), out.end(), [](const RequestEntry& a, const RequestEntry& b) {
+    return a.created != b.created ? a.created < b.created : a.id < b.id;
+  });
+  return out;
+}
+
+std::optional<RequestEntry> RequestStore::find(std::string_view id) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(std::string(id));
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<RequestEntry> RequestStore::pending() {
+  std::vector<RequestEntry> all = list();
+  std::erase_if(all, [](const RequestEntry& e) { return is_final(e.state); });
+  return all;
+}
+
+Status RequestStore::record_attempts(const std::vector<Attempt>& attempts, UnixMillis now) {
+  std::vector<json::Value> records;
+  records.reserve(attempts.size());
+  for (const Attempt& a : attempts) {
+    records.push_back(json::Value::object({{"op", "attempt"},
+                                           {"id", a.request},
+                                           {"env", a.envelope_id},
+                                           {"aud", a.aud.to_text()},
+                                           {"via", a.via},
+                                           {"at", now}}));
+  }
+  BWOC_RETURN_IF_ERROR(outbox_->append(std::move(records)));
+  return refresh();
+}
+
+Status RequestStore::record(const std::vector<Change>& changes, UnixMillis now) {
+  std::vector<json::Value> records;
+  records.reserve(changes.size());
+  for (const Change& c : changes) {
+    json::Value r = json::Value::object(
+        {{"op", "state"}, {"id", c.request}, {"state", std::string(request_state_name(c.state))}, {"at", now}});
+    if (!c.reason.empty()) r.set("reason", c.reason);
+    if (!c.answer.empty()) r.set("answer", c.answer);
+    if (!c.payload.is_null()) r.set("payload", c.payload);
+    if (!c.via.empty()) r.set("via", c.via);
+    if (!c.answer_id.empty()) r.set("answer_id", c.answer_id);
+    records.push_back(std::move(r));
+  }
+  BWOC_RETURN_IF_ERROR(outbox_->append(std::move(records)));
+  return refresh();
+}
+
+Result<AnswerVerdict> RequestStore::take_answer(const Envelope& answer, std::string_view via, UnixMillis now) {
+  Change change;
+  {
+    std::lock_guard lock(mu_);
+    BWOC_RETURN_IF_ERROR(refresh_locked());
+    if (!answer.re) return AnswerVerdict::not_ours;
+    auto attempt = attempts_.find(*answer.re);
+    if (attempt == attempts_.end()) {
+      // An answer to something else (a `bwoc call`), unless it says it is
+      // about a request of ours: then it answers one we never made.
+      // A result, or an answer that names a request, that answers no attempt
+      // of ours: refused (a result of a call made outside the request store,
+      // `mcp serve`'s, is said at info, an answer that claims a request is a warning).
+      const json::Value& p = answer.payload();
+      bool claims_request = p.is_object() && p.find(kIdemMember) != nullptr;
+      if (claims_request || answer.kind == kResultKind) {
+        log::event(claims_request ? log::Level::warning : log::Level::info, "request.answer_refused",
+                   {{"reason", "unknown request"}, {"re", *answer.re}, {"kind", answer.kind}});
+        return AnswerVerdict::refused;
+      }
+      return AnswerVerdict::not_ours;
+    }
+    const RequestEntry& e = entries_.at(attempt->second.request);
+    auto refuse = [&](std::string_view why, log::Level level = log::Level::warning) {
+      log::event(level, "request.answer_refused",
+                 {{"reason", std::string(why)}, {"request", e.id}, {"peer", e.draft.peer}, {"kind", answer.kind}});
+      return AnswerVerdict::refused;
+    };
+    if (answer.key != attempt->second.aud) return refuse("wrong key");
+    std::optional<Change> c = change_for(answer);
+    if (!c) return AnswerVerdict::not_ours;
+    // News of progress that comes after the result (a copy answered while
+    // the first was at work) is old news, not a replay.
+    if (is_final(e.state) && !is_final(c->state)) return AnswerVerdict::not_ours;
+    // The peer agrees the deadline passed: nothing new either.
+    if (e.state == RequestState::expired && c->state == RequestState::expired) return AnswerVerdict::not_ours;
+    if (is_final(e.state) && answer.id == e.answer_id) return AnswerVerdict::not_ours;
+    // Most often the answer to a copy we sent ourselves: said, not alarmed.
+    if (is_final(e.state)) {
+      return refuse("replayed: the request is " + std::string(request_state_name(e.state)), log::Level::info);
+    }
+    if (now >= e.draft.deadline && c->state != RequestState::expired) return refuse("after the deadline");
+    change = std::move(*c);
+    change.answer_id = answer.id;
+    change.request = e.id;
+    change.via = std::string(via);
+  }
+  BWOC_RETURN_IF_ERROR(record({change}, now));
+  log::event(log::Level::debug, "request.answered", {{"request", change.request}, {"state", std::string(request_state_name(change.state))},
+                                 {"via", change.via}});
+  return AnswerVerdict::taken;
+}
+
+Result<bool> RequestStore::cancel(std::string_view id, std::string_view reason, UnixMillis now) {
+  BWOC_RETURN_IF_ERROR(refresh());
+  auto e = find(id);
+  if (!e) return Error(Errc::not_found, "no request \"" + std::string(id) + "\" (see `bwoc requests`)");
+  if (is_final(e->state)) return false;
+  BWOC_RETURN_IF_ERROR(record({Change{e->id, RequestState::cancelled, std::string(reason), "", {}, "", ""}}, now));
+  log::info("request.cancelled", {{"request", e->id}, {"peer", e->draft.peer}, {"reason", std::string(reason)}});
+  return true;
+}
+
+Result<std::size_t> RequestStore::cancel_peer(std::string_view peer, std::string_view reason, UnixMillis now) {
+  BWOC_RETURN_IF_ERROR(refresh());
+  std::vector<Change> changes;
+  for (const RequestEntry& e : pending()) {
+    if (e.draft.peer == peer) changes.push_back(Change{e.id, RequestState::cancelled, std::string(reason), "", {}, "", ""});
+  }
+  if (changes.empty()) return std::size_t{0};
+  BWOC_RETURN_IF_ERROR(record(changes, now));
+  log::info("request.peer_purged",
+            {{"peer", std::string(peer)}, {"requests", std::to_string(changes.size())}, {"reason", std::string(reason)}});
+  return changes.size();
+}
+
+json::Value request_entry_json(const RequestEntry& e) {
+  json::Value j = json::Value::object({{"id", e.id},
+                                       {"peer", e.draft.peer},
+                                       {"agent", e.draft.agent},
+                                       {"skill", e.draft.skill},
+                                       {"idem", e.draft.idem},
+                                       {"state", std::string(request_state_name(e.state))},
+                                       {"created", format_timestamp(e.created)},
+                                       {"updated", format_timestamp(e.updated)},
+                                       {"deadline", format_timestamp(e.draft.deadline)},
+                                       {"attempts", e.attempts}});
+  if (!e.via.empty()) j.set("via", e.via);
+  if (!e.reason.empty()) j.set("reason", e.reason);
+  return j;
+}
+
+}  // namespace bwoc
