@@ -112,9 +112,11 @@ int run_request(Context& ctx, const RequestOptions& o) {
   }
   auto routes = Routes::load(ws->routes_file(), ws->root());
   if (!routes.ok()) return fail(ctx, routes.error());
-  if (routes->find(target->first) == nullptr) {
+  const PeerRoute* route = routes->find(target->first);
+  if (route == nullptr) {
     return fail(ctx, Error(Errc::not_found, "no peer \"" + target->first + "\" in routes.toml (see `bwoc peer list`)"));
   }
+  if (Status revoked = refuse_if_revoked(*route); !revoked.ok()) return fail(ctx, revoked.error());
   UnixMillis now = now_millis();
   std::vector<RequestDraft> drafts;
   drafts.reserve(inputs->size());

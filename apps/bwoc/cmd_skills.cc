@@ -104,7 +104,9 @@ struct HeldRequest {
 
 Result<HeldRequest> hold_as_request(Asking& a, const CallOptions& o, const json::Value& input) {
   HeldRequest held;
-  if (a.client->routes().find(a.request.peer) == nullptr) return held;  // the call says why
+  // No such peer, or its key revoked: nothing is queued, the call says why.
+  const PeerRoute* route = a.client->routes().find(a.request.peer);
+  if (route == nullptr || !refuse_if_revoked(*route).ok()) return held;
   BWOC_ASSIGN_OR_RETURN(std::int64_t deadline, parse_duration(o.deadline));
   if (deadline <= 0 || deadline > kMaxRequestDeadlineMs) {
     return Error(Errc::invalid_argument, "--deadline: a duration such as 30m or 2d, at most 30d");

@@ -93,6 +93,9 @@ struct Courier::Impl {
     if (now >= e.draft.deadline) return change(RequestState::expired, "the deadline passed before an answer came");
     const PeerRoute* route = routes.find(e.draft.peer);
     if (route == nullptr) return change(RequestState::cancelled, "peer \"" + e.draft.peer + "\" was removed");
+    if (Status revoked = refuse_if_revoked(*route); !revoked.ok()) {
+      return change(RequestState::cancelled, revoked.error().message());
+    }
     auto known = untrusted.find(route->key);
     if (known == untrusted.end()) {
       auto tier = trust.tier_of(route->pubkey);  // once a pass for each peer
