@@ -2,8 +2,9 @@
 //
 //   mqtt_load sign WORKSPACE FROM PEER AGENT COUNT     signed envelopes, one a line, on stdout
 //   mqtt_load verify-bound FILE                       Ed25519 verifications a second, one core
-//   mqtt_load publish WORKSPACE FROM PEER AGENT COUNT  bwoc's publisher: sign, spool, publish,
-//                                                      and wait for every verified receipt
+//   mqtt_load publish WORKSPACE FROM PEER AGENT COUNT  bwoc's publisher, one thread: sign, spool
+//                                                      (group commit), publish; then wait for
+//                                                      every verified receipt
 //   mqtt_load wait-size FILE BYTES SECONDS             returns once FILE holds BYTES
 //
 // Prints one JSON object per measurement on stdout (sign prints envelopes).
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
       bwoc::mqtt::Outgoing m{*text, id, args[2], args[3] + "/" + args[4], topic, sender->peer.pubkey};
       if (auto st = (*publisher)->publish(m); !st.ok()) return die(st.error().message());
     }
+    (*publisher)->flush();  // every envelope in the spool, fdatasynced, and published
     double published = seconds_since(t0);
     auto pending = (*publisher)->wait(std::chrono::seconds(120));
     if (!pending.ok()) return die(pending.error().message());

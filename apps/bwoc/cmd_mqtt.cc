@@ -233,7 +233,7 @@ int run_mqtt_spool(Context& ctx, const MqttOptions& o) {
   for (const auto& e : *entries) {
     if (only_from.empty() || e.from == only_from) ++brokers[e.broker];
   }
-  std::size_t resent = 0, still = 0;
+  std::size_t resent = 0, still = 0, given_up = 0;
   std::optional<Error> first_error;
   for (const auto& [broker, count] : brokers) {
     mqtt::PublisherOptions po;
@@ -244,7 +244,7 @@ int run_mqtt_spool(Context& ctx, const MqttOptions& o) {
       if (!first_error) first_error = publisher.error();
       continue;
     }
-    auto n = (*publisher)->retry(only_from);
+    auto n = (*publisher)->retry(only_from, &given_up);
     if (!n.ok()) {
       if (!first_error) first_error = n.error();
       still += count;
@@ -261,10 +261,15 @@ int run_mqtt_spool(Context& ctx, const MqttOptions& o) {
     }
   }
   if (o.json) {
-    print_json(json::Value::object({{"resent", resent}, {"confirmed", resent >= still ? resent - still : 0}, {"pending", still}}));
+    print_json(json::Value::object({{"resent", resent},
+                                    {"confirmed", resent >= still ? resent - still : 0},
+                                    {"pending", still},
+                                    {"given_up", given_up}}));
   } else {
     std::cout << "resent " << resent << ", confirmed " << (resent >= still ? resent - still : 0) << ", still pending "
-              << still << "\n";
+              << still;
+    if (given_up > 0) std::cout << ", given up " << given_up << " (the log says why: mqtt.spool_gave_up)";
+    std::cout << "\n";
   }
   if (first_error) return fail(ctx, *first_error);
   return 0;
