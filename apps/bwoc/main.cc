@@ -475,7 +475,7 @@ void declare_mqtt(CLI::App& app, Context& ctx) {
 
   CLI::App* pub = mqtt->add_subcommand("publish", "Sign an envelope as an agent and publish it (QoS 1), waiting for its receipt");
   pub->footer(
-      "The envelope goes into the spool (.bwoc/state/mqtt-spool/) before it is\n"
+      "The envelope goes into the spool (.bwoc/state/mqtt-spool/spool.jsonl) before it is\n"
       "published, and leaves it only when the peer's signed receipt has verified.\n"
       "Without a receipt within --wait it stays there; `bwoc mqtt spool --retry` and\n"
       "the agent's `bwoc mqtt subscribe` resend it (same id: never delivered twice).\n\n"
@@ -516,6 +516,11 @@ void declare_mqtt(CLI::App& app, Context& ctx) {
   on(sub, ctx, "mqtt subscribe", o, run_mqtt_subscribe);
 
   CLI::App* spool = mqtt->add_subcommand("spool", "List the envelopes still waiting for a receipt, or resend them");
+  spool->footer(
+      "A resend gives up an envelope (it leaves the spool, with an mqtt.spool_gave_up\n"
+      "log line, and `bwoc sent` shows it failed) whose peer was removed from\n"
+      "routes.toml, revoked or lowered to UNTRUSTED, that is older than the maximum\n"
+      "age the peer accepts, or whose deadline passed.");
   spool->add_option("--agent", o->agent, "Only this agent's envelopes");
   spool->add_flag("--retry", o->retry, "Resend them (same ids) and wait for receipts");
   spool->add_option("--wait", o->wait, "With --retry: how long to wait for receipts (default 10s)");
