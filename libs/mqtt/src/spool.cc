@@ -25,8 +25,12 @@ namespace {
 constexpr std::size_t kMaxEntryBytes = (1u << 20) + 16 * 1024;
 // Compaction reads the whole log; beyond this it waits for receipts to thin it.
 constexpr std::size_t kMaxCompactBytes = std::size_t{512} << 20;
-// A log is compacted once it holds this many dead records, and more dead than live.
+// A log is compacted once it holds this many dead records and at least
+// kDeadPerLive times as many as live ones: a compaction runs on the thread
+// that takes receipts in, so what it rewrites (the live entries) is kept to a
+// small part of what it drops.
 constexpr std::size_t kCompactAfterDead = 1024;
+constexpr std::size_t kDeadPerLive = 8;
 constexpr std::string_view kDonePrefix = "{\"done\":";
 
 std::string encode(const SpoolEntry& e) {
@@ -184,9 +188,9 @@ struct Spool::State {
   }
 
   // Rewrites the log with its live entries (and what it cannot read) once
-  // most of it is dead.
+  // nearly all of it is dead.
   void maybe_compact() {
-    if (dead < kCompactAfterDead || dead <= live.size()) return;
+    if (dead < kCompactAfterDead || live.size() * kDeadPerLive > dead) return;
     auto keep = [](std::string_view records) {
       std::unordered_set<std::string> done;
       auto lines = [&](auto&& each) {
@@ -288,21 +292,33 @@ Status Spool::put_all(const std::vector<SpoolEntry>& entries) {
   std::lock_guard lock(state_->mu);
   BWOC_RETURN_IF_ERROR(state_->refresh());
   std::string records;
-  std::size_t added = 0;
+  // Where each new record starts within `records`, and what indexes it.
+  std::vector<std::pair<const SpoolEntry*, std::size_t>> added;
   for (const SpoolEntry& e : entries) {
     if (state_->live.count(e.id) > 0) continue;  // already durable
+    added.emplace_back(&e, records.size());
     records += encode(e);
-    ++added;
   }
-  if (added == 0) return ok_status();
-  if (state_->live.size() + added > kMaxEntries) {
+  if (added.empty()) return ok_status();
+  if (state_->live.size() + added.size() > kMaxEntries) {
     return Error(Errc::unavailable, "the MQTT spool " + state_->file.string() + " already holds " +
                                         std::to_string(state_->live.size()) +
                                         " unconfirmed envelopes: is the peer's subscriber running?");
   }
   BWOC_RETURN_IF_ERROR(state_->log.append(records));
   BWOC_RETURN_IF_ERROR(state_->log.sync());
-  return state_->refresh();
+  const std::uint64_t start = state_->log.end() - records.size();
+  if (start != state_->scanned_end || state_->log.inode() != state_->indexed_inode) {
+    return state_->refresh();  // another process wrote in between: read it all
+  }
+  // Nobody else wrote: index what was just written without reading it back.
+  for (std::size_t i = 0; i < added.size(); ++i) {
+    std::size_t end = i + 1 < added.size() ? added[i + 1].second : records.size();
+    std::size_t length = end - added[i].second - 1;  // without the newline
+    state_->live.try_emplace(added[i].first->id, State::Live{start + added[i].second, length, added[i].first->created});
+  }
+  state_->scanned_end = state_->log.end();
+  return ok_status();
 }
 
 Status Spool::remove(const std::string& id, std::string_view why) {

@@ -16,8 +16,8 @@
 // one fdatasync, so that envelopes published together share their durable
 // step (the publisher group-commits them). A "done" record is not synced: a
 // crash that loses it only brings a resend, which the peer answers with the
-// receipt it gave before. Once done records outnumber live ones the log is
-// compacted (rewritten with the live entries alone). Several processes share
+// receipt it gave before. Once done records outnumber live ones eight to one
+// the log is compacted (rewritten with the live entries alone). Several processes share
 // the file: each append takes its lock, and each reader follows what others
 // appended or compacted.
 #ifndef BWOC_MQTT_SPOOL_H_
