@@ -16,25 +16,15 @@ start_a2a delta agent-d || finish
 DELTA_URL=$A2A_URL
 start_a2a beta agent-b || finish
 start_subscriber beta agent-b || finish
-cat >>alpha/.bwoc/routes.toml <<EOT
-[[peer]]
-key = "beta"
-pubkey = "$(pubkey_of beta)"
-agent = "agent-b"
-path = "$WORK/beta"
-url = "$A2A_URL"
-mqtt = { broker = "$BROKER_URL", topic = "bwoc/beta" }
-
-[[peer]]
-key = "gone"
-pubkey = "$(pubkey_of gamma)"
-url = "http://127.0.0.1:1"
-
-[[peer]]
-key = "delta"
-pubkey = "$(pubkey_of delta)"
-url = "$DELTA_URL"
-EOT
+# alpha reaches beta by path, A2A and MQTT; gamma by nothing that answers;
+# delta over A2A.
+declare_peer alpha beta "agent = \"agent-b\"
+url = \"$A2A_URL\"
+mqtt = { broker = \"$BROKER_URL\", topic = \"bwoc/beta\" }"
+printf '\n[[peer]]\nkey = "gone"\npubkey = "%s"\nurl = "http://127.0.0.1:1"\n' "$(pubkey_of gamma)" \
+  >>alpha/.bwoc/routes.toml
+printf '\n[[peer]]\nkey = "delta"\npubkey = "%s"\nurl = "%s"\n' "$(pubkey_of delta)" "$DELTA_URL" \
+  >>alpha/.bwoc/routes.toml
 declare_peer beta alpha 'mqtt = { broker = "'"$BROKER_URL"'", topic = "bwoc/alpha" }'
 
 # The state and transport `bwoc sent --json` shows for an id.
