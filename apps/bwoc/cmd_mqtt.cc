@@ -8,6 +8,7 @@
 #include "bwoc/mqtt/publisher.h"
 #include "bwoc/mqtt/spool.h"
 #include "bwoc/mqtt/subscriber.h"
+#include "bwoc/node/network.h"
 #include "bwoc/node/node.h"
 #include "bwoc/peer/send.h"
 #include "commands.h"
@@ -120,7 +121,7 @@ int run_mqtt_publish(Context& ctx, const MqttOptions& o) {
   mo.receipt_timeout = *wait;
   mo.overrides = overrides_of(o);
   mo.exact_topic = target->topic;
-  peer::Network network;
+  peer::Network network = node::empty_network(*ws);
   network.add(std::make_unique<mqtt::MqttTransport>(*ws, mo));
   auto sent = peer::send_to(*ws, *key, target->route, req, network);
   if (!sent.ok()) return fail(ctx, sent.error().context("not published to " + target->topic));

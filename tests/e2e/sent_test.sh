@@ -51,6 +51,12 @@ expect_eq "$(state_of "$PATH_ID")" "sent via path"
 expect_eq "$(state_of "$A2A_ID")" "receipt verified via a2a"
 expect_eq "$(state_of "$MQTT_ID")" "receipt verified via mqtt"
 
+# --- `mqtt publish` and `a2a send` build their own transport, and are recorded the same way.
+run bwoc -w alpha mqtt publish --agent agent-a --to beta/agent-b --payload '{"n":2}' --wait "${WAIT_SECONDS}s" --json
+expect_eq "$(state_of "$(echo "$OUT" | jq -r .id)")" "receipt verified via mqtt"
+run bwoc -w alpha a2a send "$A2A_URL" --from agent-a --to agent-b --payload '{"n":3}' --json
+expect_eq "$(state_of "$(echo "$OUT" | jq -r .id)")" "receipt verified via a2a"
+
 # --- A request (peer status) is recorded too, verified by its signed answer.
 expect_ok bwoc -w alpha peer status beta --via a2a --json
 run bwoc -w alpha sent --json --limit 1
@@ -98,7 +104,7 @@ expect_contains "$OUT" "${DROPPED_ID:0:12}"
 expect_contains "$OUT" "agent-a -> beta/agent-b"
 expect_contains "$(echo "$OUT" | sed -n 2p)" "failed"
 expect_contains "$(echo "$OUT" | tail -1)" "envelopes shown, newest first"
-expect_eq "$(bwoc -w alpha sent --state verified --json | jq length)" "4"
+expect_eq "$(bwoc -w alpha sent --state verified --json | jq length)" "6"
 expect_eq "$(bwoc -w alpha sent --limit 2 --json | jq length)" "2"
 error_of 2 bwoc -w alpha sent --state lost
 expect_contains "$ERR" "--state is sent, verified, refused or failed"

@@ -11,6 +11,8 @@
 
 namespace bwoc::peer {
 
+// Build one with node::make_network() or node::empty_network(), which give
+// it the workspace's outbound record.
 class Network {
  public:
   void add(std::unique_ptr<EnvelopeTransport> transport);
