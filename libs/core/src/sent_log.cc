@@ -82,18 +82,13 @@ json::Value sent_record_json(const SentRecord& r) {
 }
 
 struct SentLog::Impl {
-  explicit Impl(AppendLog l) : log(std::move(l)) {}
+  explicit Impl(fs::path f) : file(std::move(f)) {}
+  fs::path file;
   std::mutex mu;
-  AppendLog log;
+  std::optional<AppendLog> log;  // opened by the first record: a command that sends nothing makes no file
 };
 
-Result<SentLog> SentLog::open(const Workspace& ws) {
-  BWOC_RETURN_IF_ERROR(ensure_directory(ws.state_dir(), 0700));
-  AppendLogOptions options;
-  options.rotate_bytes = kRotateBytes;
-  BWOC_ASSIGN_OR_RETURN(AppendLog log, AppendLog::open(file_of(ws), std::move(options)));
-  return SentLog(std::make_shared<Impl>(std::move(log)));
-}
+Result<SentLog> SentLog::open(const Workspace& ws) { return SentLog(std::make_shared<Impl>(file_of(ws))); }
 
 Status SentLog::record(const SentRecord& record) const {
   SentRecord r = record;
@@ -102,7 +97,14 @@ Status SentLog::record(const SentRecord& record) const {
   r.first_at = 0;
   std::string line = json::write(sent_record_json(r)) + "\n";
   std::lock_guard lock(impl_->mu);
-  return impl_->log.append(line);
+  if (!impl_->log) {
+    BWOC_RETURN_IF_ERROR(ensure_directory(impl_->file.parent_path(), 0700));
+    AppendLogOptions options;
+    options.rotate_bytes = kRotateBytes;
+    BWOC_ASSIGN_OR_RETURN(AppendLog log, AppendLog::open(impl_->file, std::move(options)));
+    impl_->log.emplace(std::move(log));
+  }
+  return impl_->log->append(line);
 }
 
 Result<std::vector<SentRecord>> SentLog::read(const Workspace& ws, std::size_t limit) {

@@ -57,6 +57,7 @@ class SentLog {
   static constexpr std::uint64_t kRotateBytes = 4u << 20;
 
   static std::filesystem::path file_of(const Workspace& ws) { return ws.state_dir() / "sent.jsonl"; }
+  // Makes nothing yet: the file is made by the first record.
   static Result<SentLog> open(const Workspace& ws);
 
   // Appends one record (not synced).
