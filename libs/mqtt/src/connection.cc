@@ -68,11 +68,17 @@ std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSet
 // 200 ms at the end of every short command. A client that is never
 // destroyed (and never connected) keeps the threads for the life of the
 // process instead; they end with it.
+// Volatile, so that the pointer is stored and LeakSanitizer sees the client
+// reachable from it.
+::mqtt::async_client* volatile paho_keeper = nullptr;
+
 void keep_paho_threads() {
-  static ::mqtt::async_client* const keeper = new ::mqtt::async_client(
-      "tcp://127.0.0.1:1", "bwoc-keeper", ::mqtt::create_options_builder().mqtt_version(MQTTVERSION_5).finalize(),
-      nullptr);
-  (void)keeper;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    paho_keeper = new ::mqtt::async_client(
+        "tcp://127.0.0.1:1", "bwoc-keeper", ::mqtt::create_options_builder().mqtt_version(MQTTVERSION_5).finalize(),
+        nullptr);
+  });
 }
 
 }  // namespace
