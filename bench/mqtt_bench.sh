@@ -66,7 +66,7 @@ raw_publish=$(rate "$n" "$t0" "$t1")
 "$bwoc" -w beta mqtt subscribe --agent agent-b --broker "$url" >sub.ready2 2>>sub.log &
 sub=$!
 timeout 10 grep -q -m1 subscribed < <(tail -F sub.ready2 2>/dev/null)
-bwoc_publish=$("$load" publish alpha agent-a beta agent-b "$n")
+bwoc_publish=$("$load" publish alpha agent-a beta agent-b "$n" | tail -1)
 kill -TERM $sub && wait $sub
 
 lower=$((raw_ingest < verify_bound ? raw_ingest : verify_bound))
