@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The MQTT benchmark of docs/PERFORMANCE.md, side by side in one run on one
-# mosquitto (loopback, in memory):
+# mosquitto (loopback, in memory; bench/mqtt_pair.sh):
 #
 #   ingest   N signed envelopes queued in two persistent sessions, then drained
 #            by `mosquitto_sub` (raw, writes nothing) and by `bwoc mqtt
 #            subscribe` (every check, inbox on disk, a signed receipt each);
 #            beside the Ed25519-verify bound of this machine (bare libsodium).
 #   publish  N envelopes by `mosquitto_pub -l` (pre-signed, raw) and by bwoc's
-#            publisher (sign, spool with fsync, publish, verify every receipt).
+#            publisher (sign, spool with group-committed fdatasyncs, publish,
+#            verify every receipt).
 #
 #   bench/mqtt_bench.sh BUILD_DIR [N]
 #
@@ -15,37 +16,10 @@
 set -euo pipefail
 build=$(cd "${1:?usage: bench/mqtt_bench.sh BUILD_DIR [N]}" && pwd)
 n=${2:-20000}
-bwoc="$build/apps/bwoc/bwoc"
 load="$build/bench/mqtt_load"
-work=$(mktemp -d "${TMPDIR:-/tmp}/bwoc-mqtt-bench-XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
-cd "$work"
-note() { printf '%s\n' "$*" >&2; }
+. "$(dirname "$0")/mqtt_pair.sh"
 now() { date +%s.%N; }
 rate() { echo "$1 / ($3 - $2)" | bc -l | xargs printf '%.0f'; }
-
-port=$((20000 + RANDOM % 40000))
-cat >mosquitto.conf <<EOT
-listener $port 127.0.0.1
-allow_anonymous true
-user $(id -un)
-persistence false
-max_queued_messages 0
-max_queued_bytes 0
-EOT
-mosquitto -c mosquitto.conf >mosquitto.log 2>&1 &
-url="mqtt://127.0.0.1:$port"
-broker=$!
-for _ in $(seq 1 100); do mosquitto_pub -p "$port" -t ready -n 2>/dev/null && break; read -r -t 0.05 <> <(:) || true; done
-kill -0 $broker 2>/dev/null || { note "mosquitto did not start: $(cat mosquitto.log)"; exit 1; }
-
-"$bwoc" init alpha --keygen >/dev/null && "$bwoc" -w alpha agent add agent-a >/dev/null
-"$bwoc" init beta --keygen >/dev/null && "$bwoc" -w beta agent add agent-b >/dev/null
-for pair in "alpha beta" "beta alpha"; do
-  set -- $pair
-  printf '[[peer]]\nkey = "%s"\npubkey = "%s"\nmqtt = { broker = "%s", topic = "bwoc/%s" }\n' "$2" \
-    "$("$bwoc" -w "$2" trust show --json | jq -r .public_key)" "$url" "$2" >"$1/.bwoc/routes.toml"
-done
 topic=bwoc/beta/agent-b/inbox
 
 note "signing $n envelopes (about 1 KiB each)..."
@@ -92,7 +66,7 @@ raw_publish=$(rate "$n" "$t0" "$t1")
 "$bwoc" -w beta mqtt subscribe --agent agent-b --broker "$url" >sub.ready2 2>>sub.log &
 sub=$!
 timeout 10 grep -q -m1 subscribed < <(tail -F sub.ready2 2>/dev/null)
-bwoc_publish=$("$load" publish alpha agent-a beta agent-b "$n")
+bwoc_publish=$("$load" publish alpha agent-a beta agent-b "$n" | tail -1)
 kill -TERM $sub && wait $sub
 
 lower=$((raw_ingest < verify_bound ? raw_ingest : verify_bound))

@@ -2,8 +2,9 @@
 //
 //   mqtt_load sign WORKSPACE FROM PEER AGENT COUNT     signed envelopes, one a line, on stdout
 //   mqtt_load verify-bound FILE                       Ed25519 verifications a second, one core
-//   mqtt_load publish WORKSPACE FROM PEER AGENT COUNT  bwoc's publisher: sign, spool, publish,
-//                                                      and wait for every verified receipt
+//   mqtt_load publish WORKSPACE FROM PEER AGENT COUNT  bwoc's publisher, one thread: sign, spool
+//                                                      (group commit), publish (a line once all
+//                                                      are); then wait for every verified receipt
 //   mqtt_load wait-size FILE BYTES SECONDS             returns once FILE holds BYTES
 //
 // Prints one JSON object per measurement on stdout (sign prints envelopes).
@@ -95,7 +96,11 @@ int main(int argc, char** argv) {
       bwoc::mqtt::Outgoing m{*text, id, args[2], args[3] + "/" + args[4], topic, sender->peer.pubkey};
       if (auto st = (*publisher)->publish(m); !st.ok()) return die(st.error().message());
     }
+    (*publisher)->flush();  // every envelope in the spool, fdatasynced, and published
     double published = seconds_since(t0);
+    // A line at once, so that a script can start the receiver only now.
+    std::printf("{\"count\":%d,\"published_per_s\":%.0f}\n", count, count / published);
+    std::fflush(stdout);
     auto pending = (*publisher)->wait(std::chrono::seconds(120));
     if (!pending.ok()) return die(pending.error().message());
     double confirmed = seconds_since(t0);

@@ -1,6 +1,7 @@
-// Fuzzes the MQTT spool as `mqtt subscribe`, the publisher and `mqtt spool`
-// read it (.bwoc/state/mqtt-spool/<id>.json): listing and reading an entry
-// must give the entry or an error, never a crash.
+// Fuzzes the MQTT spool's log as `mqtt subscribe`, the publisher and
+// `mqtt spool` read it (.bwoc/state/mqtt-spool/spool.jsonl): whatever the
+// file holds, reading gives entries or an error, never a crash, and what the
+// listing holds, a lookup by id finds the same.
 #include <cstdint>
 #include <string_view>
 
@@ -13,13 +14,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!made.ok()) __builtin_trap();
     return std::move(made).value();
   }();
-  static bwoc::mqtt::Spool spool = std::move(bwoc::mqtt::Spool::open(ws)).value();
-  const std::string id = "00112233445566778899aabbccddeeff";
-  bwoc::fuzz::write_bytes(spool.dir() / (id + ".json"), std::string_view(reinterpret_cast<const char*>(data), size));
-  auto all = spool.list();
-  auto one = spool.get(id);
-  // What one reader accepts, the other does too.
-  if (all.ok() != one.has_value()) __builtin_trap();
-  if (one && (all->size() != 1 || (*all)[0].envelope != one->envelope)) __builtin_trap();
+  const auto file = ws.state_dir() / "mqtt-spool" / "spool.jsonl";
+  {
+    auto made = bwoc::mqtt::Spool::open(ws);
+    if (!made.ok()) __builtin_trap();
+  }
+  bwoc::fuzz::write_bytes(file, std::string_view(reinterpret_cast<const char*>(data), size));
+  auto spool = bwoc::mqtt::Spool::open(ws);
+  if (!spool.ok()) return 0;
+  auto all = spool->list();
+  if (!all.ok()) return 0;
+  if (all->size() != spool->size()) __builtin_trap();
+  for (const auto& entry : *all) {
+    auto one = spool->get(entry.id);
+    if (!one || one->envelope != entry.envelope) __builtin_trap();
+  }
   return 0;
 }

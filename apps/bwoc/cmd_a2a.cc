@@ -5,6 +5,7 @@
 #include "bwoc/a2a/client.h"
 #include "bwoc/a2a/server.h"
 #include "bwoc/core/routes.h"
+#include "bwoc/node/network.h"
 #include "bwoc/node/node.h"
 #include "bwoc/peer/send.h"
 #include "bwoc/core/terminal_text.h"
@@ -105,7 +106,7 @@ int run_a2a_send(Context& ctx, const A2aOptions& o) {
   if (o.seal) req.seal = peer::SealMode::always;
   PeerRoute route = *declared;
   route.url = o.url;
-  peer::Network network;
+  peer::Network network = node::empty_network(*ws);
   network.add(std::make_unique<a2a::A2aTransport>(key->public_key()));
   auto sent = peer::send_to(*ws, *key, route, req, network);
   if (!sent.ok()) return fail(ctx, sent.error());

@@ -8,6 +8,7 @@
 #include "bwoc/mqtt/publisher.h"
 #include "bwoc/mqtt/spool.h"
 #include "bwoc/mqtt/subscriber.h"
+#include "bwoc/node/network.h"
 #include "bwoc/node/node.h"
 #include "bwoc/peer/send.h"
 #include "bwoc/node/courier.h"
@@ -121,7 +122,7 @@ int run_mqtt_publish(Context& ctx, const MqttOptions& o) {
   mo.receipt_timeout = *wait;
   mo.overrides = overrides_of(o);
   mo.exact_topic = target->topic;
-  peer::Network network;
+  peer::Network network = node::empty_network(*ws);
   network.add(std::make_unique<mqtt::MqttTransport>(*ws, mo));
   auto sent = peer::send_to(*ws, *key, target->route, req, network);
   if (!sent.ok()) return fail(ctx, sent.error().context("not published to " + target->topic));
@@ -238,7 +239,7 @@ int run_mqtt_spool(Context& ctx, const MqttOptions& o) {
   for (const auto& e : *entries) {
     if (only_from.empty() || e.from == only_from) ++brokers[e.broker];
   }
-  std::size_t resent = 0, still = 0;
+  std::size_t resent = 0, still = 0, given_up = 0;
   std::optional<Error> first_error;
   for (const auto& [broker, count] : brokers) {
     mqtt::PublisherOptions po;
@@ -249,7 +250,7 @@ int run_mqtt_spool(Context& ctx, const MqttOptions& o) {
       if (!first_error) first_error = publisher.error();
       continue;
     }
-    auto n = (*publisher)->retry(only_from);
+    auto n = (*publisher)->retry(only_from, &given_up);
     if (!n.ok()) {
       if (!first_error) first_error = n.error();
       still += count;
@@ -266,10 +267,15 @@ int run_mqtt_spool(Context& ctx, const MqttOptions& o) {
     }
   }
   if (o.json) {
-    print_json(json::Value::object({{"resent", resent}, {"confirmed", resent >= still ? resent - still : 0}, {"pending", still}}));
+    print_json(json::Value::object({{"resent", resent},
+                                    {"confirmed", resent >= still ? resent - still : 0},
+                                    {"pending", still},
+                                    {"given_up", given_up}}));
   } else {
     std::cout << "resent " << resent << ", confirmed " << (resent >= still ? resent - still : 0) << ", still pending "
-              << still << "\n";
+              << still;
+    if (given_up > 0) std::cout << ", given up " << given_up << " (the log says why: mqtt.spool_gave_up)";
+    std::cout << "\n";
   }
   if (first_error) return fail(ctx, *first_error);
   return 0;

@@ -127,6 +127,14 @@ int run_inbox_verify(Context& ctx, const InboxOptions& o);
 int run_inbox_ingest(Context& ctx, const InboxOptions& o);
 int run_inbox_refusals(Context& ctx, const InboxOptions& o);
 
+struct SentOptions {
+  std::size_t limit = 20;
+  std::optional<std::string> state;
+  std::string agent;
+  bool json = false;
+};
+int run_sent(Context& ctx, const SentOptions& o);
+
 struct SendOptions {
   std::string target, from, kind = "message";
   std::string timeout = "30s";

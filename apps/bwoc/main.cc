@@ -419,6 +419,35 @@ void declare_send(CLI::App& app, Context& ctx) {
   on(cmd, ctx, "send", o, run_send);
 }
 
+void declare_sent(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<SentOptions>();
+  CLI::App* cmd = app.add_subcommand("sent", "List the envelopes this workspace sent, and whether each arrived");
+  cmd->footer(
+      "Every envelope that leaves this workspace through a peer transport (send,\n"
+      "call, peer commands, a2a send, mqtt publish, answers to path peers) is recorded\n"
+      "with what became of it, newest first. STATE is one of:\n"
+      "  sent              handed to a transport, no receipt yet: a path drop waits for\n"
+      "                    the peer to ingest it; an MQTT envelope stays in the spool\n"
+      "                    and is resent (`bwoc mqtt spool --retry`)\n"
+      "  receipt verified  the peer's signed receipt (or answer) arrived and verified;\n"
+      "                    a receipt that comes later updates the line\n"
+      "  refused           the peer or its broker refused it (the peer never says why:\n"
+      "                    its `bwoc inbox refusals` does)\n"
+      "  failed            no transport reached the peer, or the MQTT spool gave it up\n"
+      "                    (peer removed or UNTRUSTED, too old, deadline passed)\n"
+      "The record is .bwoc/state/sent.jsonl, rotated at 4 MiB to sent.jsonl.1 (the two\n"
+      "hold the last 20,000 sends or so).\n\n"
+      "Examples:\n"
+      "  bwoc sent\n"
+      "  bwoc sent --state failed --limit 0\n"
+      "  bwoc sent --json | jq '.[] | select(.via == \"mqtt\")'");
+  cmd->add_option("--limit", o->limit, "Show at most this many (default 20; 0: all that are kept)");
+  cmd->add_option("--state", o->state, "Only these: sent, verified, refused or failed");
+  cmd->add_option("--agent", o->agent, "Only what this agent of ours sent");
+  cmd->add_flag("--json", o->json, "Print JSON: id, kind, from, to, via, state, at (last change), first_at, detail");
+  on(cmd, ctx, "sent", o, run_sent);
+}
+
 #ifdef BWOC_HAVE_A2A
 void declare_a2a(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<A2aOptions>();
@@ -504,7 +533,7 @@ void declare_mqtt(CLI::App& app, Context& ctx) {
 
   CLI::App* pub = mqtt->add_subcommand("publish", "Sign an envelope as an agent and publish it (QoS 1), waiting for its receipt");
   pub->footer(
-      "The envelope goes into the spool (.bwoc/state/mqtt-spool/) before it is\n"
+      "The envelope goes into the spool (.bwoc/state/mqtt-spool/spool.jsonl) before it is\n"
       "published, and leaves it only when the peer's signed receipt has verified.\n"
       "Without a receipt within --wait it stays there; `bwoc mqtt spool --retry` and\n"
       "the agent's `bwoc mqtt subscribe` resend it (same id: never delivered twice).\n\n"
@@ -545,6 +574,11 @@ void declare_mqtt(CLI::App& app, Context& ctx) {
   on(sub, ctx, "mqtt subscribe", o, run_mqtt_subscribe);
 
   CLI::App* spool = mqtt->add_subcommand("spool", "List the envelopes still waiting for a receipt, or resend them");
+  spool->footer(
+      "A resend gives up an envelope (it leaves the spool, with an mqtt.spool_gave_up\n"
+      "log line, and `bwoc sent` shows it failed) whose peer was removed from\n"
+      "routes.toml, revoked or lowered to UNTRUSTED, that is older than the maximum\n"
+      "age the peer accepts, or whose deadline passed.");
   spool->add_option("--agent", o->agent, "Only this agent's envelopes");
   spool->add_flag("--retry", o->retry, "Resend them (same ids) and wait for receipts");
   spool->add_option("--wait", o->wait, "With --retry: how long to wait for receipts (default 10s)");
@@ -810,6 +844,7 @@ int main(int argc, char** argv) {
   declare_envelope(app, ctx);
   declare_inbox(app, ctx);
   declare_send(app, ctx);
+  declare_sent(app, ctx);
 #ifdef BWOC_HAVE_A2A
   declare_a2a(app, ctx);
 #endif

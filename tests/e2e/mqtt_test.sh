@@ -109,7 +109,7 @@ wait_lines $INBOX 25
 # subscriber answers the repeats with the original receipts, nothing is added.
 run bwoc -w alpha mqtt spool --retry --wait "$RECEIPT_WAIT" --json
 expect_eq "$RC" "0"
-expect_eq "$(echo "$OUT" | jq -c .)" '{"resent":20,"confirmed":20,"pending":0}'
+expect_eq "$(echo "$OUT" | jq -c .)" '{"resent":20,"confirmed":20,"pending":0,"given_up":0}'
 expect_eq "$(bwoc -w alpha mqtt spool --json | jq length)" "0"
 expect_eq "$(lines_of $INBOX)" "25"
 expect_eq "$(ids_in_inbox | uniq -d | wc -l)" "0"

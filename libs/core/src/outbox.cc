@@ -4,7 +4,7 @@
 
 #include "bwoc/core/append_log.h"
 #include "bwoc/core/files.h"
-#include "commit_queue.h"
+#include "bwoc/core/commit_queue.h"
 
 namespace bwoc {
 

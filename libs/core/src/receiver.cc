@@ -7,11 +7,11 @@
 #include <set>
 #include <vector>
 
+#include "bwoc/core/commit_queue.h"
 #include "bwoc/core/files.h"
 #include "bwoc/core/inbox.h"
 #include "bwoc/core/refusal_log.h"
 #include "bwoc/core/replay_guard.h"
-#include "commit_queue.h"
 #include "inbox_files.h"
 #include "routes_watch.h"
 #include "wait_for_callback.h"

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "bwoc/core/log.h"
+#include "no_delay.h"
 
 namespace bwoc::mqtt {
 
@@ -62,11 +63,30 @@ std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSet
   return "cannot connect to the broker" + where + ": " + what;
 }
 
+// Paho C stops its two threads when its last client is destroyed, and
+// waits for them in steps of a fixed 100 ms sleep (twice, as it happens):
+// 200 ms at the end of every short command. A client that is never
+// destroyed (and never connected) keeps the threads for the life of the
+// process instead; they end with it.
+// Volatile, so that the pointer is stored and LeakSanitizer sees the client
+// reachable from it.
+::mqtt::async_client* volatile paho_keeper = nullptr;
+
+void keep_paho_threads() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    paho_keeper = new ::mqtt::async_client(
+        "tcp://127.0.0.1:1", "bwoc-keeper", ::mqtt::create_options_builder().mqtt_version(MQTTVERSION_5).finalize(),
+        nullptr);
+  });
+}
+
 }  // namespace
 
 struct Connection::Impl : public virtual ::mqtt::callback {
   Impl(const ConnectionOptions& o, MessageHandler m, EventHandler e)
-      : options(o),
+      : keeper((keep_paho_threads(), true)),
+        options(o),
         on_message(std::move(m)),
         on_event(std::move(e)),
         client(o.broker.url.paho_uri(), o.client_id,
@@ -77,6 +97,7 @@ struct Connection::Impl : public virtual ::mqtt::callback {
 
   // Paho callbacks, on its thread.
   void connected(const std::string& cause) override {
+    set_no_delay_to_port(options.broker.url.port);
     std::set<std::string> filters;
     {
       std::lock_guard<std::mutex> lk(mu);
@@ -194,6 +215,7 @@ struct Connection::Impl : public virtual ::mqtt::callback {
     return ok_status();
   }
 
+  bool keeper;  // first: the keeper client exists before ours
   ConnectionOptions options;
   ::mqtt::ssl_options ssl_opts;
   ::mqtt::connect_options connect_opts;

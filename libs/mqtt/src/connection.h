@@ -6,7 +6,10 @@
 // their properties when copied, so they are built once, in place; more than
 // about 19 QoS 1 publishes in flight stall against mosquitto's receive
 // maximum of 20, so publishing keeps a window of 16; a subscription made once
-// is made again on every reconnect.
+// is made again on every reconnect; destroying the process's last client
+// stops Paho's threads with fixed 100 ms sleeps, so a keeper client is never
+// destroyed; Paho leaves Nagle's algorithm on, so TCP_NODELAY is set on the
+// broker's sockets once connected (no_delay.h).
 #ifndef BWOC_MQTT_SRC_CONNECTION_H_
 #define BWOC_MQTT_SRC_CONNECTION_H_
 

@@ -45,6 +45,14 @@ bool ReceiptTracker::on_message(const std::string& payload) {
   if (Status st = spool_.remove(id); !st.ok()) {
     log::warning("mqtt.spool_remove_failed", {{"id", id}, {"error", st.error().message()}});
   }
+  if (sent_) {
+    SentRecord r;
+    r.id = id;
+    r.via = Via::mqtt;
+    r.state = SentState::receipt_verified;
+    r.detail = "receipt verified from the MQTT spool";
+    (void)sent_->record(r);
+  }
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (awaited_here && awaited_.erase(id) > 0) receipts_[id] = payload;
@@ -57,15 +65,19 @@ bool ReceiptTracker::on_message(const std::string& payload) {
 std::vector<std::string> ReceiptTracker::wait(const std::vector<std::string>& ids,
                                               std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> lk(mu_);
-  auto pending = [&] {
-    std::vector<std::string> out;
-    for (const std::string& id : ids) {
-      if (awaited_.count(id) > 0) out.push_back(id);
-    }
-    return out;
-  };
-  cv_.wait_until(lk, deadline, [&] { return pending().empty(); });
-  return pending();
+  // Receipts come back about in the order sent: each wake-up looks on from
+  // the first id still awaited, so that waiting for n costs O(n) in all,
+  // not O(n) for every receipt.
+  std::size_t first_awaited = 0;
+  cv_.wait_until(lk, deadline, [&] {
+    while (first_awaited < ids.size() && awaited_.count(ids[first_awaited]) == 0) ++first_awaited;
+    return first_awaited == ids.size();
+  });
+  std::vector<std::string> out;
+  for (std::size_t i = first_awaited; i < ids.size(); ++i) {
+    if (awaited_.count(ids[i]) > 0) out.push_back(ids[i]);
+  }
+  return out;
 }
 
 std::optional<std::string> ReceiptTracker::receipt(const std::string& id) const {

@@ -16,14 +16,17 @@
 #include <vector>
 
 #include "bwoc/core/keys.h"
+#include "bwoc/core/sent_log.h"
 #include "bwoc/mqtt/spool.h"
 
 namespace bwoc::mqtt {
 
 class ReceiptTracker {
  public:
-  // `self`: the key receipts are addressed to when the envelope's own is unknown.
-  ReceiptTracker(Spool spool, PublicKey self) : spool_(std::move(spool)), self_(self) {}
+  // `self`: the key receipts are addressed to when the envelope's own is
+  // unknown. Each confirmation is recorded in `sent` (sent_log.h), when given.
+  ReceiptTracker(Spool spool, PublicKey self, std::optional<SentLog> sent = std::nullopt)
+      : spool_(std::move(spool)), self_(self), sent_(std::move(sent)) {}
 
   Spool& spool() { return spool_; }
 
@@ -41,6 +44,7 @@ class ReceiptTracker {
  private:
   Spool spool_;
   PublicKey self_;
+  std::optional<SentLog> sent_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::pair<PublicKey, PublicKey>> awaited_;  // id → (peer, asker)

@@ -14,9 +14,9 @@
 #include "bwoc/core/log.h"
 #include "bwoc/core/work_queue.h"
 #include "bwoc/mqtt/publisher.h"
+#include "bwoc/mqtt/resend_policy.h"
 #include "connection.h"
 #include "receipt_tracker.h"
-#include "undeliverable_spool.h"
 
 namespace bwoc::mqtt {
 
@@ -187,12 +187,12 @@ struct Subscriber::Impl {
       return;
     }
     UnixMillis older_than = now_millis() - static_cast<UnixMillis>(options.retry_interval.count()) * 1000;
+    std::erase_if(*entries, [&](const SpoolEntry& e) {
+      return e.from != options.agent || e.broker != broker.url.text() || e.created > older_than;
+    });
+    std::vector<SpoolEntry> due = still_worth_resending(ws, tracker->spool(), std::move(entries).value());
     std::size_t count = 0;
-    auto routes = inbound.routes();
-    auto own = inbound.keys();
-    for (const SpoolEntry& e : *entries) {
-      if (e.from != options.agent || e.broker != broker.url.text() || e.created > older_than) continue;
-      if (routes && drop_if_undeliverable(tracker->spool(), *routes, e, own->is_own(e.peer_key, now_millis()))) continue;
+    for (const SpoolEntry& e : due) {
       // Not tracker->expect(): its receipt is matched through the spool, so
       // that a long-running service keeps nothing per envelope in memory.
       if (Status st = connection->publish_windowed(e.topic, e.envelope, e.id, e.reply_topic); !st.ok()) {
@@ -341,7 +341,9 @@ Result<std::unique_ptr<Subscriber>> Subscriber::start(const Workspace& ws, const
   }
   impl->lock.emplace(std::move(lock).value());
   BWOC_ASSIGN_OR_RETURN(Spool spool, Spool::open(ws));
-  impl->tracker = std::make_unique<ReceiptTracker>(std::move(spool), self);
+  auto sent = SentLog::open(ws);
+  impl->tracker = std::make_unique<ReceiptTracker>(
+      std::move(spool), self, sent.ok() ? std::optional<SentLog>(std::move(sent).value()) : std::nullopt);
 
   ConnectionOptions co;
   co.broker = impl->broker;

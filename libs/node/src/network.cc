@@ -13,8 +13,14 @@
 
 namespace bwoc::node {
 
-peer::Network make_network(const Workspace& ws, std::chrono::milliseconds answer_timeout) {
+peer::Network empty_network(const Workspace& ws) {
   peer::Network network;
+  if (auto sent = SentLog::open(ws); sent.ok()) network.set_sent_log(std::move(sent).value());
+  return network;
+}
+
+peer::Network make_network(const Workspace& ws, std::chrono::milliseconds answer_timeout) {
+  peer::Network network = empty_network(ws);
   network.add(std::make_unique<PathTransport>());
 #ifdef BWOC_HAVE_A2A
   a2a::ClientOptions options;

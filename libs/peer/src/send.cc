@@ -37,8 +37,10 @@ std::string describe_skipped(const std::vector<std::string>& skipped) {
   return out;
 }
 
-Result<SendResult> deliver(const PeerRoute& peer, const SignedEnvelope& envelope, const DeliverOptions& options,
-                           const Network& network) {
+namespace {
+
+Result<SendResult> try_transports(const PeerRoute& peer, const SignedEnvelope& envelope,
+                                  const DeliverOptions& options, const Network& network) {
   BWOC_RETURN_IF_ERROR(refuse_if_revoked(peer));
   std::vector<Via> order = peer.transports();
   if (options.via) {
@@ -124,6 +126,41 @@ Result<SendResult> deliver(const PeerRoute& peer, const SignedEnvelope& envelope
                                     "never says which; has it added this workspace?)");
   }
   return Error(Errc::unavailable, "cannot reach peer \"" + peer.key + "\" (" + describe_skipped(result.skipped) + ")");
+}
+
+// How a delivery ended, for the outbound record.
+SentRecord outcome(const PeerRoute& peer, const SignedEnvelope& envelope, const DeliverOptions& options,
+                   const Result<SendResult>& result) {
+  SentRecord r;
+  r.id = envelope.envelope.id;
+  r.kind = envelope.envelope.kind;
+  r.from = envelope.envelope.from;
+  r.to = peer.key + "/" + envelope.envelope.to;
+  r.via = options.via;
+  if (result.ok()) {
+    const SendReport& report = result->report;
+    r.via = report.via;
+    // A verified receipt, or the signed answer a request waited for.
+    r.state = report.confirmed || (options.want_answer && report.reply) ? SentState::receipt_verified : SentState::sent;
+    r.detail = report.detail;
+  } else {
+    Errc code = result.error().code();
+    r.state = code == Errc::refused || code == Errc::permission_denied ? SentState::refused : SentState::failed;
+    r.detail = result.error().message();
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<SendResult> deliver(const PeerRoute& peer, const SignedEnvelope& envelope, const DeliverOptions& options,
+                           const Network& network) {
+  Result<SendResult> result = try_transports(peer, envelope, options, network);
+  if (const std::optional<SentLog>& sent = network.sent_log()) {
+    // A record for people: failing to write it does not undo the delivery.
+    (void)sent->record(outcome(peer, envelope, options, result));
+  }
+  return result;
 }
 
 Result<std::optional<SealPublicKey>> seal_key_for(const PeerRoute& peer, SealMode mode, const Network& network,

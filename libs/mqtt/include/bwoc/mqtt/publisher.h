@@ -43,15 +43,23 @@ class Publisher {
                                                  const PublisherOptions& options = {});
   ~Publisher();
 
-  // Spools, then publishes (QoS 1; at most 16 unacknowledged). Returns once
-  // the broker has it in hand or a bounded wait ran out.
+  // Queues an envelope and returns: a thread of the publisher writes what
+  // was queued together to the spool with one fdatasync (group commit),
+  // then publishes each (QoS 1; at most 16 unacknowledged). Nothing is
+  // published before it is durable; wait() reports what failed.
   Status publish(const Outgoing& message);
-  // Publishes again what the spool holds for this broker (all agents, or `from`).
-  Result<std::size_t> retry(const std::string& from = {});
-  // Waits until the broker acknowledged every publish and every receipt for
-  // them arrived, at most `timeout`. Returns the ids still without receipt;
-  // they stay in the spool. An error when the broker refused a publish
-  // (an ACL, say): no receipt can come for it.
+  // Returns once every envelope queued so far is in the spool (durable) and
+  // handed to the broker, or failed (wait() says how).
+  void flush();
+  // Publishes again what the spool holds for this broker (all agents, or
+  // `from`), except what is no longer worth it (resend_policy.h): that
+  // leaves the spool, counted in `given_up`.
+  Result<std::size_t> retry(const std::string& from = {}, std::size_t* given_up = nullptr);
+  // Waits until every queued envelope is spooled and published, the broker
+  // acknowledged every publish and every receipt for them arrived, at most
+  // `timeout`. Returns the ids still without receipt; they stay in the
+  // spool. An error when an envelope could not be spooled or published, or
+  // when the broker refused a publish (an ACL, say): no receipt can come.
   Result<std::vector<std::string>> wait(std::chrono::milliseconds timeout);
   // The verified receipt for `id`, once it arrived.
   std::optional<std::string> receipt(const std::string& id) const;

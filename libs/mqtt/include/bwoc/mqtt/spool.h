@@ -1,26 +1,34 @@
 // The sender's spool: every envelope published over MQTT stays here until
-// the peer's signed receipt for it has been verified.
+// the peer's signed receipt for it has been verified, or until resending it
+// can no longer help (resend_policy.h).
 //
 // Paho acknowledges a QoS 1 message to the broker before the receiving
 // program sees it, so a broker's PUBACK proves nothing about the inbox. The
 // spool makes delivery end to end instead: an envelope is written here (and
-// fsynced) before it is first published, resent with the same id until its
-// receipt arrives (the receiver's replay guard turns a resend into a repeat
-// of the original receipt), and only then removed.
+// fdatasynced) before it is first published, resent with the same id until
+// its receipt arrives (the receiver's replay guard turns a resend into a
+// repeat of the original receipt), and only then forgotten.
 //
-//   .bwoc/state/mqtt-spool/<id>.json   one pending envelope and where it goes
+//   .bwoc/state/mqtt-spool/spool.jsonl   an append-only log (append_log.h)
 //
-// Each entry is a file of its own, written whole to a temporary name,
-// fsynced and renamed into place (write_file_atomic): after a crash or on a
-// full disk an entry is there whole or not at all, never torn. A temporary
-// left by a crash is removed when the spool is next opened.
+// One record a line: an entry put ({"id":…,"envelope":{…},…}) or one that
+// is done ({"done":ID,"why":…}). put_all() writes a batch with one write and
+// one fdatasync, so that envelopes published together share their durable
+// step (the publisher group-commits them). A "done" record is not synced: a
+// crash that loses it only brings a resend, which the peer answers with the
+// receipt it gave before. Once done records outnumber live ones eight to one
+// the log is compacted (rewritten with the live entries alone). Several processes share
+// the file: each append takes its lock, and each reader follows what others
+// appended or compacted.
 #ifndef BWOC_MQTT_SPOOL_H_
 #define BWOC_MQTT_SPOOL_H_
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bwoc/core/keys.h"
@@ -47,29 +55,36 @@ class Spool {
   static constexpr std::size_t kMaxEntries = 100'000;
 
   static Result<Spool> open(const Workspace& ws);
+  Spool(Spool&&) noexcept;
+  Spool& operator=(Spool&&) noexcept;
+  ~Spool();
 
-  // Durable (written, fsynced, renamed into place) before it returns.
-  // Refuses once kMaxEntries are pending: a peer that never answers must not
-  // fill the disk.
+  // Durable (written and fdatasynced) before it returns.
   Status put(const SpoolEntry& entry);
-  // Removes a confirmed entry; removing one that is gone is not an error.
-  Status remove(const std::string& id);
+  // The same for a batch: one write and one fdatasync for all of them.
+  // Refuses the batch when it would take the spool past kMaxEntries: a peer
+  // that never answers must not fill the disk.
+  Status put_all(const std::vector<SpoolEntry>& entries);
+  // Forgets an entry: confirmed by its receipt, or given up (`why` says
+  // which). Forgetting one that is gone is not an error.
+  Status remove(const std::string& id, std::string_view why = "receipt");
   std::optional<SpoolEntry> get(const std::string& id) const;
-  // Oldest first. Entries that do not parse are reported, never deleted.
+  // Oldest first.
   Result<std::vector<SpoolEntry>> list() const;
-  // The newest `limit` entries, newest first: only their files are read
-  // (what `bwoc status` shows of a spool that may hold thousands).
+  // The newest `limit` entries, newest first (what `bwoc status` shows of a
+  // spool that may hold thousands): only their records are read.
   Result<std::vector<SpoolEntry>> newest(std::size_t limit) const;
   std::size_t size() const;
+  // Records that do not parse: kept in the file, reported, never resent.
+  std::size_t unreadable() const;
 
-  const std::filesystem::path& dir() const { return dir_; }
+  const std::filesystem::path& dir() const;
+  const std::filesystem::path& file() const;
 
  private:
-  explicit Spool(std::filesystem::path dir) : dir_(std::move(dir)) {}
-  std::filesystem::path dir_;
-  // Counted once at open and kept up to date here; recounted only near the
-  // cap, since other processes share the folder.
-  std::size_t approx_size_ = 0;
+  struct State;
+  explicit Spool(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace bwoc::mqtt

@@ -15,6 +15,10 @@ namespace bwoc::node {
 // Path, and A2A and MQTT when this build has them; a transport waits up to
 // `answer_timeout` for a peer's answer before the next one is tried.
 peer::Network make_network(const Workspace& ws, std::chrono::milliseconds answer_timeout = std::chrono::seconds(10));
+// No transport yet (a command adds the one it was told to use), but every
+// delivery through it is recorded in the workspace's outbound record
+// (`bwoc sent`), as with make_network(): build every network here.
+peer::Network empty_network(const Workspace& ws);
 
 // The agent to address when a command names only the peer: the `agent` its
 // [[peer]] table declares, else the first its export lists (path), else the

@@ -7,8 +7,8 @@
 // light load an item waits one lull; once batches are large (8 or more, a
 // sign of load) the next one is committed when it is full or at
 // `max_delay`, without looking for lulls.
-#ifndef BWOC_CORE_SRC_COMMIT_QUEUE_H_
-#define BWOC_CORE_SRC_COMMIT_QUEUE_H_
+#ifndef BWOC_CORE_COMMIT_QUEUE_H_
+#define BWOC_CORE_COMMIT_QUEUE_H_
 
 #include <chrono>
 #include <condition_variable>
@@ -122,4 +122,4 @@ class CommitQueue {
 
 }  // namespace bwoc
 
-#endif  // BWOC_CORE_SRC_COMMIT_QUEUE_H_
+#endif  // BWOC_CORE_COMMIT_QUEUE_H_
