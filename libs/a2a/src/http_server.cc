@@ -666,10 +666,10 @@ void Session::send_stream(HttpResponse r, bool keep_alive) {
   std::string_view reason = http::obsolete_reason(static_cast<http::status>(r.status));
   std::weak_ptr<Session> weak = shared_from_this();
   auto executor = stream_.get_executor();
+  // The queue holds the session weakly (the session holds the queue); a
+  // write holds it from then until it is written.
   stream_queue_ = std::make_shared<StreamQueue>(server_.limits().max_stream_queue_bytes, [weak, executor] {
-    net::post(executor, [weak] {
-      if (auto self = weak.lock()) self->pump_stream();
-    });
+    if (auto self = weak.lock()) net::post(executor, [self] { self->pump_stream(); });
   });
   stream_out_.clear();
   stream_out_.append("HTTP/1.1 ").append(std::to_string(r.status)).append(" ").append(reason);

@@ -60,6 +60,8 @@ class Node : public HttpHandler {
       : ws_(ws), options_(std::move(options)), inbound_(inbound) {}
 
   void handle_rpc(HttpRequest& request, std::function<void(HttpResponse)>& reply);
+
+ public:
   // What a reply needs of its request.
   struct Call {
     json::Value id;
@@ -68,6 +70,8 @@ class Node : public HttpHandler {
     std::string context_id;  // as the client asked; "" lets the node choose
     bool return_at_once = false;  // SendMessage: answer before work under way ends
   };
+
+ private:
   void handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request, std::function<void(HttpResponse)> reply);
 
   // Tasks whose work is under way (node_tasks.cc).

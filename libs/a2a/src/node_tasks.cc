@@ -16,6 +16,10 @@ namespace {
 constexpr std::string_view kTaskIdPurpose = "bwoc a2a task v1";
 constexpr std::string_view kContextIdPurpose = "bwoc a2a context v1";
 
+// A SendMessage is answered when its work ends, unless the client asked
+// for the task at once; a stream starts at once either way.
+bool waits_for_the_end(const Node::Call& call) { return !call.return_at_once && !call.streaming; }
+
 HttpResponse stream_response(std::string first_event) {
   HttpResponse r;
   r.content_type = "text/event-stream";
@@ -143,7 +147,7 @@ void Node::on_queued(const std::shared_ptr<SendCall>& send, const Delivery& d, s
       stop.request_stop();
       send->ignored = true;
       call_lock.unlock();
-      if (live) return wait_for(live, Waiter{send->call, send->reply, !send->call.return_at_once, true});
+      if (live) return wait_for(live, Waiter{send->call, send->reply, waits_for_the_end(send->call), true});
       InboundResult repeat;
       repeat.disposition = InboundResult::Disposition::stored;
       repeat.delivery = d;
@@ -176,7 +180,7 @@ void Node::on_queued(const std::shared_ptr<SendCall>& send, const Delivery& d, s
     live_[id] = task;
   }
   send->task = task;
-  task->waiters.push_back(Waiter{send->call, send->reply, !send->call.return_at_once && !send->call.streaming, true});
+  task->waiters.push_back(Waiter{send->call, send->reply, waits_for_the_end(send->call), true});
   call_lock.unlock();
   // This is the inbound layer's commit thread: the disk is waited for on an I/O thread.
   send->post([this, task] { persist(task); });
