@@ -391,7 +391,14 @@ HttpResponse Node::get_task(const RpcRequest& rpc) {
   if (!id) return json_response(rpc_error(rpc.id, rpc_code::kInvalidParams, "Invalid params: params.id is required"));
   // A task id is 128 random bits: knowing it is what lets a caller read it.
   if (auto live = live_task(*id)) {
-    if (auto view = told_view(*live)) return json_response(rpc_result(rpc.id, task_json(rpc.generation, *view)));
+    // Work under way: the state last on disk, or none yet.
+    std::optional<TaskView> view;
+    {
+      std::lock_guard lock(live_task_mutex(*live));
+      view = told_view(*live);
+    }
+    if (!view) return json_response(rpc_error(rpc.id, rpc_code::kTaskNotFound, "Task not found"));
+    return json_response(rpc_result(rpc.id, task_json(rpc.generation, *view)));
   }
   auto task = tasks_->get(*id);
   if (!task) return json_response(rpc_error(rpc.id, rpc_code::kTaskNotFound, "Task not found"));

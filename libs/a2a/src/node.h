@@ -89,7 +89,9 @@ class Node : public HttpHandler {
   void wait_for(const std::shared_ptr<LiveTask>& task, Waiter waiter);
   std::shared_ptr<LiveTask> live_task(std::string_view id);
   // The task as clients were last told of it (on disk); nullopt before that.
+  // Requires the task's mutex.
   static std::optional<TaskView> told_view(LiveTask& task);
+  static std::mutex& live_task_mutex(LiveTask& task);
   HttpResponse follow(const std::shared_ptr<LiveTask>& task, const Call& call, bool from_start);
   void cancel_task(const RpcRequest& rpc, std::function<void(HttpResponse)> reply);
   void subscribe_to_task(const RpcRequest& rpc, std::function<void(HttpResponse)> reply);

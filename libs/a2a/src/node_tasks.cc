@@ -106,6 +106,8 @@ std::vector<std::string> events_between(Generation g, const std::vector<TaskStat
 
 }  // namespace
 
+std::mutex& Node::live_task_mutex(LiveTask& task) { return task.mu; }
+
 std::optional<TaskView> Node::told_view(LiveTask& task) {
   auto state = task.told_state();
   if (!state) return std::nullopt;
