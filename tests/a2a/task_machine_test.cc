@@ -1,6 +1,8 @@
 // The states of a task whose work runs later, and the only moves between them.
 #include "task_machine.h"
 
+#include <initializer_list>
+
 #include <gtest/gtest.h>
 
 namespace bwoc::a2a {
@@ -8,35 +10,28 @@ namespace {
 
 using Event = TaskMachine::Event;
 
-TEST(TaskMachine, WorkThatRunsEndsCompletedOrFailed) {
+// The state after `events`, each of which must move the task.
+TaskState after(std::initializer_list<Event> events) {
   TaskMachine m;
-  EXPECT_EQ(m.state(), TaskState::submitted);
-  EXPECT_TRUE(m.apply(Event::started));
-  EXPECT_EQ(m.state(), TaskState::working);
-  EXPECT_TRUE(m.apply(Event::answered));
-  EXPECT_EQ(m.state(), TaskState::completed);
+  for (Event e : events) EXPECT_TRUE(m.apply(e));
+  return m.state();
+}
 
-  TaskMachine f;
-  EXPECT_TRUE(f.apply(Event::started));
-  EXPECT_TRUE(f.apply(Event::failed));
-  EXPECT_EQ(f.state(), TaskState::failed);
+TEST(TaskMachine, WorkThatRunsEndsCompletedOrFailed) {
+  EXPECT_EQ(after({}), TaskState::submitted);
+  EXPECT_EQ(after({Event::started}), TaskState::working);
+  EXPECT_EQ(after({Event::started, Event::answered}), TaskState::completed);
+  EXPECT_EQ(after({Event::started, Event::failed}), TaskState::failed);
 }
 
 TEST(TaskMachine, WorkMayEndBeforeItWasSeenToStart) {
-  TaskMachine m;
-  EXPECT_TRUE(m.apply(Event::answered));
-  EXPECT_EQ(m.state(), TaskState::completed);
+  EXPECT_EQ(after({Event::answered}), TaskState::completed);
+  EXPECT_EQ(after({Event::failed}), TaskState::failed);
 }
 
 TEST(TaskMachine, WorkNotFinishedIsCanceledWhetherItStartedOrNot) {
-  TaskMachine waiting;
-  EXPECT_TRUE(waiting.apply(Event::canceled));
-  EXPECT_EQ(waiting.state(), TaskState::canceled);
-
-  TaskMachine running;
-  ASSERT_TRUE(running.apply(Event::started));
-  EXPECT_TRUE(running.apply(Event::canceled));
-  EXPECT_EQ(running.state(), TaskState::canceled);
+  EXPECT_EQ(after({Event::canceled}), TaskState::canceled);
+  EXPECT_EQ(after({Event::started, Event::canceled}), TaskState::canceled);
 }
 
 TEST(TaskMachine, AnEndedTaskStaysAsItEnded) {

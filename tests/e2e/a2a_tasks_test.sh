@@ -9,14 +9,7 @@ source "$(dirname "$0")/lib.sh"
 INTEROP="$TESTS_DIR/interop"
 
 new_workspace beta agent-b
-KEYS=$(node "$INTEROP/envelope.mjs" keygen)
-SEED=$(echo "$KEYS" | jq -r .seed)
-cat >>beta/.bwoc/routes.toml <<EOT
-[[peer]]
-key = "jsclient"
-pubkey = "$(echo "$KEYS" | jq -r .key)"
-path = "/nonexistent"
-EOT
+declare_js_client beta
 AGENT_DIR="$WORK/beta/agents/agent-b"
 GATE="$AGENT_DIR/gate.fifo"
 mkfifo "$GATE"
@@ -32,7 +25,7 @@ jq '.skills = [{name:"gate", version:"1.0.0", description:"Answers when the test
 start_a2a beta agent-b || finish
 tasks=()
 for generation in v1 v03; do
-  run node "$INTEROP/a2a_tasks.mjs" "$generation" "$A2A_URL" "$SEED" agent-b "$GATE"
+  run node "$INTEROP/a2a_tasks.mjs" "$generation" "$A2A_URL" "$JS_SEED" agent-b "$GATE"
   if [ "$RC" -eq 0 ]; then pass; else failed "the $generation SDK client: $ERR"; fi
   for id in $(echo "$OUT" | jq -r '.tasks[]' 2>/dev/null); do tasks+=("$id"); done
 done
@@ -42,7 +35,7 @@ state_of() { rpc "$A2A_URL" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tasks/ge
 
 # Work under way when the node is killed is failed when it starts again: it
 # will not answer now, and its task says so.
-call=$(node "$INTEROP/envelope.mjs" sign "$SEED" "$(jq -nc --arg aud "$(pubkey_of beta)" \
+call=$(node "$INTEROP/envelope.mjs" sign "$JS_SEED" "$(jq -nc --arg aud "$(pubkey_of beta)" \
   '{kind:"skill.call", from:"agent-js", to:"agent-b", aud:$aud, payload:{skill:"gate", input:{}}}')")
 sent=$(rpc "$A2A_URL" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"message/send\",\"params\":{\"configuration\":{\"blocking\":false},\"message\":{\"kind\":\"message\",\"role\":\"user\",\"messageId\":\"k1\",\"parts\":[{\"kind\":\"data\",\"data\":{\"bwoc.envelope\":$call}}]}}}")
 killed=$(echo "$sent" | jq -r .result.id)
