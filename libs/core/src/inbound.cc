@@ -169,11 +169,13 @@ struct Inbound::Impl {
       r.delivery = std::move(d);
       return done(std::move(r));
     }
-    std::stop_source stop = h->blocking && progress.queued ? std::stop_source() : std::stop_source(std::nostopstate);
+    // Only what is kept is followed: a read is answered once, when it is done.
+    const bool followed = h->blocking && stored && progress.queued;
+    std::stop_source stop = followed ? std::stop_source() : std::stop_source(std::nostopstate);
     // A copy (the envelope is shared): `d` is still needed here when the
     // work cannot be queued, or to tell the transport it was.
     auto run = [this, h, via, done, d = h->blocking ? Delivery(d) : std::move(d), stored, stop,
-                started = progress.started]() mutable {
+                started = followed ? progress.started : nullptr]() mutable {
       InboundResult out;
       out.stored = stored;
       if (stop.stop_requested()) {
@@ -223,7 +225,7 @@ struct Inbound::Impl {
       busy.delivery = std::move(d);
       return done(std::move(busy));
     }
-    if (progress.queued) progress.queued(d, std::move(stop));
+    if (followed) progress.queued(d, std::move(stop));
   }
 
   // The receiver's verdict, turned into a result.

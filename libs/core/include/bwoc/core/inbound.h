@@ -116,8 +116,9 @@ struct InboundOptions {
 };
 
 // For transports that can show a sender its request while the answer is
-// still to come (an A2A task): what becomes of an accepted delivery whose
-// action runs later, on a worker. Transports without them get `done` alone.
+// still to come (an A2A task): what becomes of an accepted delivery of a
+// stored kind whose action runs later, on a worker. Reads, and transports
+// that pass none, get `done` alone.
 struct Progress {
   // The action is queued: `done` brings its answer later. `stop` cancels it:
   // an action not started yet never runs (`done` says cancelled), a running
