@@ -118,6 +118,8 @@ class InboundProgress : public test::TwoWorkspaces {
     return runs_;
   }
 
+  // Members, so that they outlive the actions TearDown() waits for.
+  Seen first_, second_, third_;
   std::unique_ptr<Inbound> node_;
   Gate gate_;
   std::mutex mu_;
@@ -126,7 +128,7 @@ class InboundProgress : public test::TwoWorkspaces {
 };
 
 TEST_F(InboundProgress, QueuedWorkIsToldThenStartedThenDoneWithItsAnswer) {
-  Seen seen;
+  Seen& seen = first_;
   send(seen, 1);
   ASSERT_TRUE(seen.wait_queued());
   {
@@ -144,7 +146,7 @@ TEST_F(InboundProgress, QueuedWorkIsToldThenStartedThenDoneWithItsAnswer) {
 }
 
 TEST_F(InboundProgress, WorkCanceledBeforeItStartsNeverRuns) {
-  Seen first, second;
+  Seen &first = first_, &second = second_;
   send(first, 1);  // takes the one worker, waits at the gate
   ASSERT_TRUE(first.wait_queued());
   send(second, 2);  // waits for the worker
@@ -161,7 +163,7 @@ TEST_F(InboundProgress, WorkCanceledBeforeItStartsNeverRuns) {
 }
 
 TEST_F(InboundProgress, ARunningActionSeesTheCancel) {
-  Seen seen;
+  Seen& seen = first_;
   send(seen, 1);
   ASSERT_TRUE(seen.wait_queued());
   ASSERT_TRUE(seen.wait_started());
@@ -173,7 +175,7 @@ TEST_F(InboundProgress, ARunningActionSeesTheCancel) {
 }
 
 TEST_F(InboundProgress, WhenNoWorkerCanTakeItTheSenderIsToldBusyNotQueued) {
-  Seen first, second, third;
+  Seen &first = first_, &second = second_, &third = third_;
   send(first, 1);  // runs
   ASSERT_TRUE(first.wait_queued());
   send(second, 2);  // fills the queue of one
