@@ -149,7 +149,11 @@ void Node::on_queued(const std::shared_ptr<SendCall>& send, const Delivery& d, s
       stop.request_stop();
       send->ignored = true;
       call_lock.unlock();
-      if (live) return wait_for(live, Waiter{send->call, send->reply, waits_for_the_end(send->call), true});
+      if (live) {
+        wait_for(live, Waiter{send->call, send->reply, waits_for_the_end(send->call), true});
+        // Its state so far may be one nobody needed on disk yet.
+        return send->post([this, live] { persist(live); });
+      }
       InboundResult repeat;
       repeat.disposition = InboundResult::Disposition::stored;
       repeat.delivery = d;
@@ -264,6 +268,16 @@ void Node::persist(const std::shared_ptr<LiveTask>& task) {
       task->again = false;
       state = task->machine.state();
       reached = task->path.size();
+      // A state on the way is put once anyone may ask for it: someone knows
+      // the task (it was told before), follows it or waits for the next
+      // state. A SendMessage that waits for the end costs one sync, as any
+      // envelope does.
+      bool heard = task->told > 0 || !task->watchers.empty() ||
+                   std::any_of(task->waiters.begin(), task->waiters.end(), [](const Waiter& w) { return !w.until_final; });
+      if (!is_final(state) && !heard) {
+        task->persisting = false;
+        return;
+      }
       task->record.state = std::string(state_name(state));
       // Put under the task's lock: its lines are in the order of its states.
       kept = tasks_->put(task->record);
