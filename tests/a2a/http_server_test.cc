@@ -9,8 +9,9 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <functional>
+#include <condition_variable>
 #include <mutex>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -267,6 +268,134 @@ TEST_F(BodyBudget, RequestsWithoutABodyNeedNone) {
   start_server(4096, 4096);
   Client hog = holding(4096, "x");
   EXPECT_EQ(status_of("GET /.well-known/agent-card.json HTTP/1.1\r\nHost: t\r\n\r\n"), "HTTP/1.1 200 OK");
+}
+
+// Streamed responses (server-sent events): the handler keeps the stream and
+// the test writes to it.
+class StreamHandler : public HttpHandler {
+ public:
+  void handle(HttpRequest request, std::function<void(HttpResponse)> reply) override {
+    HttpResponse r;
+    if (request.target != "/stream") {
+      r.body = "plain\n";
+      return reply(std::move(r));
+    }
+    r.content_type = "text/event-stream";
+    r.body = "data: first\n\n";
+    r.stream = [this](std::shared_ptr<HttpStream> stream) {
+      std::lock_guard lock(mu_);
+      stream_ = std::move(stream);
+      cv_.notify_all();
+    };
+    reply(std::move(r));
+  }
+  std::shared_ptr<HttpStream> stream() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, 10s, [&] { return stream_ != nullptr; });
+    return stream_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::shared_ptr<HttpStream> stream_;
+};
+
+// Reads until `text` has come, or the server closed, or 10 s passed.
+std::string read_until(Client& c, std::string_view text) {
+  std::string got;
+  char buf[4096];
+  while (got.find(text) == std::string::npos) {
+    ssize_t n = ::recv(c.fd(), buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+constexpr std::string_view kStreamRequest = "GET /stream HTTP/1.1\r\nHost: t\r\n\r\n";
+
+TEST(HttpStream, ChunksGoOutAsTheyAreWrittenAndTheConnectionServesOnAfterTheEnd) {
+  StreamHandler handler;
+  auto server = start(handler, {});
+  ASSERT_TRUE(server);
+  Client c;
+  ASSERT_TRUE(c.connect(server->port()));
+  c.send(std::string(kStreamRequest));
+  std::string head = read_until(c, "data: first\n\n\r\n");
+  EXPECT_NE(head.find("Transfer-Encoding: chunked"), std::string::npos) << head;
+  EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
+  auto stream = handler.stream();
+  ASSERT_TRUE(stream);
+  ASSERT_TRUE(stream->write("data: second\n\n"));
+  EXPECT_NE(read_until(c, "data: second").find("e\r\ndata: second\n\n\r\n"), std::string::npos);
+  stream->end();
+  EXPECT_NE(read_until(c, "0\r\n\r\n").find("0\r\n\r\n"), std::string::npos);
+  EXPECT_FALSE(stream->write("data: late\n\n"));
+  // Kept alive: the next request on the same connection is answered.
+  c.send("GET /plain HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_NE(c.response().find("plain"), std::string::npos);
+}
+
+TEST(HttpStream, AReaderThatDoesNotReadIsCutOffNotBuffered) {
+  StreamHandler handler;
+  HttpServerLimits limits;
+  limits.max_stream_queue_bytes = 64 * 1024;
+  auto server = start(handler, limits);
+  ASSERT_TRUE(server);
+  Client c;
+  ASSERT_TRUE(c.connect(server->port()));
+  c.send(std::string(kStreamRequest));
+  auto stream = handler.stream();
+  ASSERT_TRUE(stream);
+  // The client reads nothing: once the socket's buffers are full, what waits
+  // to be written grows to the limit, and the stream is refused beyond it.
+  const std::string chunk(16 * 1024, 'x');
+  std::size_t written = 0;
+  while (stream->write(chunk)) {
+    written += chunk.size();
+    ASSERT_LT(written, std::size_t{512} << 20) << "the stream took more than any socket buffer holds";
+  }
+  EXPECT_FALSE(stream->open());
+  // The connection is closed: the client reads what was sent, then its end.
+  std::string rest = read_until(c, "never sent");
+  EXPECT_EQ(rest.find("0\r\n\r\n"), std::string::npos);  // cut, not ended
+}
+
+TEST(HttpStream, AStreamEndsAtItsTimeLimitWhateverItsProducerDoes) {
+  StreamHandler handler;
+  HttpServerLimits limits;
+  limits.max_stream_time = 50ms;
+  auto server = start(handler, limits);
+  ASSERT_TRUE(server);
+  Client c;
+  ASSERT_TRUE(c.connect(server->port()));
+  c.send(std::string(kStreamRequest));
+  // The producer writes nothing more and never ends it.
+  std::string got = read_until(c, "0\r\n\r\n");
+  EXPECT_NE(got.find("data: first"), std::string::npos);
+  EXPECT_NE(got.find("0\r\n\r\n"), std::string::npos) << got;
+  auto stream = handler.stream();
+  ASSERT_TRUE(stream);
+  EXPECT_FALSE(stream->open());
+}
+
+TEST(HttpStream, AClientThatLeavesIsNoticedWithoutAWrite) {
+  StreamHandler handler;
+  auto server = start(handler, {});
+  ASSERT_TRUE(server);
+  std::shared_ptr<HttpStream> stream;
+  {
+    Client c;
+    ASSERT_TRUE(c.connect(server->port()));
+    c.send(std::string(kStreamRequest));
+    read_until(c, "data: first");
+    stream = handler.stream();
+    ASSERT_TRUE(stream);
+    EXPECT_TRUE(stream->open());
+  }
+  EXPECT_TRUE(eventually([&] { return !stream->open(); }));
+  EXPECT_TRUE(eventually([&] { return server->open_connections() == 0; }));
 }
 
 HttpServerLimits capped(std::size_t max_connections) {

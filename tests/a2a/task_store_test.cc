@@ -249,5 +249,55 @@ TEST_F(TaskStoreTest, ManyOwnersAreListedApart) {
   }
 }
 
+TEST_F(TaskStoreTest, ATaskPutAgainAtEachStateIsItsNewestStateAndListedOnce) {
+  TaskRecord t = task(1);
+  t.state = "submitted";
+  t.receipt.clear();
+  {
+    auto store = open_store(dir());
+    ASSERT_TRUE(store->put(task(2)).ok());
+    ASSERT_TRUE(store->put(t).ok());
+    t.state = "working";
+    ASSERT_TRUE(store->put(t).ok());
+    ASSERT_TRUE(store->sync().ok());
+    t.state = "completed";
+    t.receipt = R"({"kind":"skill.result"})";
+    ASSERT_TRUE(store->put(t).ok());
+    expect_same(*store->get(t.id), t);
+    std::size_t total = 0;
+    EXPECT_EQ(store->list("ed25519:alpha", 0, 10, &total).size(), 2u);
+    EXPECT_EQ(total, 2u);
+    EXPECT_EQ(store->size(), 2u);
+  }
+  auto store = open_store(dir());
+  expect_same(*store->get(t.id), t);
+  std::size_t total = 0;
+  auto listed = store->list("ed25519:alpha", 0, 10, &total);
+  EXPECT_EQ(total, 2u);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].id, t.id);  // newest first: its last state came last
+}
+
+TEST_F(TaskStoreTest, WorkUnfinishedWhenTheStoreClosedIsFailedWhenItOpens) {
+  TaskRecord running = task(1), waiting = task(2), done = task(3);
+  running.state = "working";
+  waiting.state = "submitted";
+  {
+    auto store = open_store(dir());
+    for (const TaskRecord* t : {&running, &waiting, &done}) ASSERT_TRUE(store->put(*t).ok());
+  }
+  {
+    auto store = open_store(dir());
+    EXPECT_EQ(store->get(running.id)->state, "failed");
+    EXPECT_EQ(store->get(waiting.id)->state, "failed");
+    EXPECT_EQ(store->get(done.id)->state, "completed");
+    EXPECT_EQ(store->get(running.id)->receipt, running.receipt);
+  }
+  // Once: failed is final, and stays so.
+  auto store = open_store(dir());
+  EXPECT_EQ(store->get(running.id)->state, "failed");
+  EXPECT_EQ(store->size(), 3u);
+}
+
 }  // namespace
 }  // namespace bwoc::a2a

@@ -355,6 +355,41 @@ class ReceiverFaults : public test::TwoWorkspaces {
     EXPECT_EQ(verified->verified, envelopes);
     for (const InboxProblem& p : verified->problems) ADD_FAILURE() << "line " << p.line << ": " << p.problem;
   }
+
+#ifdef BWOC_TEST_TASK_STORE
+  // Sends `text` over A2A to beta/agent-b while the task store cannot sync:
+  // never answered; then with a working disk: answered, stored once.
+  void expect_answered_only_when_synced(Inbound& inbound, const std::string& text) {
+    a2a::ServeOptions serve;
+    serve.agent = "agent-b";
+    serve.port = 0;
+    serve.threads = 1;
+    auto server = a2a::Server::start(*beta_, serve, inbound);
+    ASSERT_TRUE(server.ok()) << server.error().message();
+    PeerRoute route;
+    route.key = "beta";
+    route.pubkey = *beta_->public_key();
+    route.url = (*server)->base_url();
+    a2a::A2aTransport transport(*alpha_->public_key());
+    SignedEnvelope signed_envelope{text, parse_envelope(text).value()};
+
+    Plan failing;
+    failing.path_part = "/a2a/agent-b/tasks-";
+    failing.on_sync = true;
+    fault::set(failing);
+    auto refused = transport.deliver(route, signed_envelope, std::chrono::seconds(30));
+    fault::clear();
+    ASSERT_FALSE(refused.ok()) << "answered " << (refused.ok() ? refused->detail : "");
+    EXPECT_EQ(refused.error().code(), Errc::unavailable) << refused.error().message();
+
+    // Once the disk works again the same envelope gets its task and answer.
+    auto delivered = transport.deliver(route, signed_envelope, std::chrono::seconds(30));
+    ASSERT_TRUE(delivered.ok()) << delivered.error().message();
+    EXPECT_TRUE(delivered->reply.has_value());
+    (*server)->stop();
+    expect_exactly_once(1);
+  }
+#endif
 };
 
 TEST_F(ReceiverFaults, OnAFullDiskEachEnvelopeIsStoredExactlyOnce) {
@@ -518,35 +553,22 @@ TEST(TaskStoreFaults, SyncsThatWaitTogetherShareOneFdatasync) {
 TEST_F(ReceiverFaults, AnA2aTaskThatCannotBeSyncedIsNeverAnsweredCompleted) {
   auto inbound = Inbound::open(*beta_, InboundOptions{.agent = "agent-b"});
   ASSERT_TRUE(inbound.ok()) << inbound.error().message();
-  a2a::ServeOptions serve;
-  serve.agent = "agent-b";
-  serve.port = 0;
-  serve.threads = 1;
-  auto server = a2a::Server::start(*beta_, serve, **inbound);
-  ASSERT_TRUE(server.ok()) << server.error().message();
-  PeerRoute route;
-  route.key = "beta";
-  route.pubkey = *beta_->public_key();
-  route.url = (*server)->base_url();
-  a2a::A2aTransport transport(*alpha_->public_key());
-  std::string text = envelope();
-  SignedEnvelope signed_envelope{text, parse_envelope(text).value()};
-
-  Plan failing;
-  failing.path_part = "/a2a/agent-b/tasks-";
-  failing.on_sync = true;
-  fault::set(failing);
-  auto refused = transport.deliver(route, signed_envelope, std::chrono::seconds(30));
-  fault::clear();
-  ASSERT_FALSE(refused.ok()) << "answered " << (refused.ok() ? refused->detail : "");
-  EXPECT_EQ(refused.error().code(), Errc::unavailable) << refused.error().message();
-
-  // Once the disk works again the same envelope gets its task and receipt.
-  auto delivered = transport.deliver(route, signed_envelope, std::chrono::seconds(30));
-  ASSERT_TRUE(delivered.ok()) << delivered.error().message();
-  EXPECT_TRUE(delivered->reply.has_value());
-  (*server)->stop();
-  expect_exactly_once(1);
+  expect_answered_only_when_synced(**inbound, envelope());
+}
+// The same for work that runs after the envelope is accepted (a skill): no
+// state of its task is told before it is on disk.
+TEST_F(ReceiverFaults, WorkUnderWayWhoseTaskCannotBeSyncedIsNeverAnsweredCompleted) {
+  auto inbound = Inbound::open(*beta_, InboundOptions{.agent = "agent-b"});
+  ASSERT_TRUE(inbound.ok()) << inbound.error().message();
+  KindHandler work;
+  work.blocking = true;
+  Inbound* node = inbound->get();
+  work.act = [node](const InboundRequest& r) -> Result<std::optional<std::string>> {
+    BWOC_ASSIGN_OR_RETURN(std::string answer, node->sign_answer(r.envelope, "test.work.result", json::Value::object()));
+    return std::optional<std::string>(std::move(answer));
+  };
+  (*inbound)->add_kind("test.work", std::move(work));
+  expect_answered_only_when_synced(**inbound, envelope([](EnvelopeDraft& d) { d.kind = "test.work"; }));
 }
 #endif
 

@@ -6,20 +6,13 @@ source "$(dirname "$0")/lib.sh"
 INTEROP="$TESTS_DIR/interop"
 
 new_workspace beta agent-b
-KEYS=$(node "$INTEROP/envelope.mjs" keygen)
-SEED=$(echo "$KEYS" | jq -r .seed)
-cat >>beta/.bwoc/routes.toml <<EOT
-[[peer]]
-key = "jsclient"
-pubkey = "$(echo "$KEYS" | jq -r .key)"
-path = "/nonexistent"
-EOT
+declare_js_client beta
 start_a2a beta agent-b || finish
 INBOX=beta/agents/agent-b/memories/inbox.jsonl
 
 expected=()
 for generation in v1 v03; do
-  run node "$INTEROP/a2a_sdk.mjs" "$generation" "$A2A_URL" "$SEED" agent-b
+  run node "$INTEROP/a2a_sdk.mjs" "$generation" "$A2A_URL" "$JS_SEED" agent-b
   if [ "$RC" -eq 0 ]; then pass; else failed "the $generation SDK client: $ERR"; fi
   for id in $(echo "$OUT" | jq -r '.delivered[]' 2>/dev/null); do expected+=("$id"); done
 done
@@ -34,7 +27,7 @@ expect_ok bwoc -w beta inbox verify agent-b
 # and an independent JWS implementation (npm's jose) verifies it with the
 # workspace's key, and with no other; the SDKs above read it all the same.
 expect_out ok node "$INTEROP/card_jws.mjs" "$A2A_URL/.well-known/agent-card.json" "$(pubkey_of beta)"
-expect_exit 1 node "$INTEROP/card_jws.mjs" "$A2A_URL/.well-known/agent-card.json" "$(echo "$KEYS" | jq -r .key)"
+expect_exit 1 node "$INTEROP/card_jws.mjs" "$A2A_URL/.well-known/agent-card.json" "$JS_KEY"
 stop_a2a "$A2A_PID"
 
 # bwoc's own clients check the signature against the pinned key before they

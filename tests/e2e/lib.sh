@@ -101,6 +101,17 @@ give_example_skills() {
 
 pubkey_of() { "$BWOC" -w "$WORK/$1" trust show --json | jq -r .public_key; }
 
+# declare_js_client WS: a key made by tests/interop/envelope.mjs (an Ed25519
+# implementation bwoc did not write), declared in WS as peer "jsclient".
+# Sets JS_SEED (its secret seed, hex) and JS_KEY (its public key).
+declare_js_client() {
+  local keys
+  keys=$(node "$TESTS_DIR/interop/envelope.mjs" keygen)
+  JS_SEED=$(echo "$keys" | jq -r .seed)
+  JS_KEY=$(echo "$keys" | jq -r .key)
+  printf '[[peer]]\nkey = "jsclient"\npubkey = "%s"\npath = "/nonexistent"\n' "$JS_KEY" >>"$WORK/$1/.bwoc/routes.toml"
+}
+
 # declare_peer WS PEER [extra toml lines]: WS pins PEER's key, reached by path.
 declare_peer() {
   local ws=$1 peer=$2 extra=${3:-}

@@ -32,6 +32,20 @@ struct HttpRequest {
   const std::string& header(std::string_view lowercase_name) const;
 };
 
+// The body of a response that is written while it is produced (server-sent
+// events): chunked, one chunk a write(), until end(). Safe from any thread.
+class HttpStream {
+ public:
+  virtual ~HttpStream() = default;
+  // Queues `chunk`. False when the stream is over: ended, its connection
+  // gone, or more queued than the server's limit (a reader that does not
+  // keep up is cut off rather than held in memory).
+  virtual bool write(std::string chunk) = 0;
+  // Ends the response once what is queued is written.
+  virtual void end() = 0;
+  virtual bool open() const = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -40,6 +54,9 @@ struct HttpResponse {
   std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;  // close the connection after this response
+  // Set: a streamed response, `body` its first chunk. Called once, before
+  // the head goes out, with the stream to write the rest to.
+  std::function<void(std::shared_ptr<HttpStream>)> stream;
 };
 
 class HttpHandler {
@@ -57,6 +74,10 @@ struct HttpServerLimits {
   std::chrono::milliseconds body_timeout{30'000};       // to receive its body
   std::chrono::milliseconds idle_timeout{60'000};       // between requests on a kept-alive connection
   std::chrono::milliseconds write_timeout{30'000};
+  // A streamed response (server-sent events) ends after this long, and its
+  // connection is cut when more than this is waiting to be written to it.
+  std::chrono::milliseconds max_stream_time{15 * 60'000};
+  std::size_t max_stream_queue_bytes = 4u << 20;
   std::size_t max_connections = 2048;
   // Request bodies being received or handled, all connections together:
   // beyond it a request is answered 503 with Retry-After before its body is

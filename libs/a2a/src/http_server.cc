@@ -24,6 +24,7 @@
 #include <cctype>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -76,6 +77,87 @@ void fit_allocator_to_bodies() {
 
 class ServerImpl;
 
+// What a streamed response's producer writes to; the session drains it on
+// its own executor. Counts what is queued and being written, so that a
+// reader that does not keep up costs at most the limit.
+class StreamQueue : public HttpStream {
+ public:
+  StreamQueue(std::size_t max_bytes, std::function<void()> wake) : max_bytes_(max_bytes), wake_(std::move(wake)) {}
+
+  bool write(std::string chunk) override {
+    if (chunk.empty()) return open();
+    std::lock_guard lock(mu_);
+    if (ended_ || closed_) return false;
+    if (chunk.size() > max_bytes_ - std::min(held_, max_bytes_)) {
+      overflowed_ = closed_ = true;
+      chunks_.clear();
+      wake_locked();
+      return false;
+    }
+    held_ += chunk.size();
+    chunks_.push_back(std::move(chunk));
+    wake_locked();
+    return true;
+  }
+
+  void end() override {
+    std::lock_guard lock(mu_);
+    if (ended_ || closed_) return;
+    ended_ = true;
+    wake_locked();
+  }
+
+  bool open() const override {
+    std::lock_guard lock(mu_);
+    return !ended_ && !closed_;
+  }
+
+  struct Batch {
+    std::vector<std::string> chunks;
+    bool ended = false;
+    bool overflowed = false;
+    bool closed = false;  // the client left
+  };
+  // The session's side: what to write next.
+  Batch take() {
+    std::lock_guard lock(mu_);
+    woken_ = false;
+    Batch b;
+    b.chunks.swap(chunks_);
+    b.ended = ended_;
+    b.overflowed = overflowed_;
+    b.closed = closed_;
+    return b;
+  }
+  void written(std::size_t bytes) {
+    std::lock_guard lock(mu_);
+    held_ -= std::min(bytes, held_);
+  }
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    chunks_.clear();
+    held_ = 0;
+  }
+
+ private:
+  void wake_locked() {
+    if (woken_) return;
+    woken_ = true;
+    wake_();
+  }
+
+  const std::size_t max_bytes_;
+  const std::function<void()> wake_;
+  mutable std::mutex mu_;
+  std::vector<std::string> chunks_;
+  std::size_t held_ = 0;
+  bool ended_ = false;
+  bool closed_ = false;
+  bool overflowed_ = false;
+  bool woken_ = false;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, ServerImpl& server);
@@ -103,6 +185,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // `unread_input`: the request's body was not read (a refusal), so linger.
   void send(HttpResponse response, bool keep_alive, bool unread_input = false);
   void refuse(int status, const std::string& message, std::vector<std::pair<std::string, std::string>> headers = {});
+  // A streamed response: the head (chunked), then what its producer writes.
+  void send_stream(HttpResponse response, bool keep_alive);
+  void pump_stream();
+  void end_stream(bool keep_alive);
   void shutdown();
   // Takes the request's share of the body budget; false when it is spent.
   bool reserve_body();
@@ -123,6 +209,13 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string body_;
   std::shared_ptr<const std::string> shared_body_;
   bool head_request_ = false;
+  // The streamed response under way, if any.
+  std::shared_ptr<StreamQueue> stream_queue_;
+  std::optional<net::steady_timer> stream_timer_;
+  std::string stream_out_;
+  std::size_t stream_out_bytes_ = 0;  // of the producer's chunks in stream_out_
+  bool stream_writing_ = false;
+  bool stream_keep_alive_ = false;
   // The thread running handle() for this session, while it runs.
   std::atomic<std::thread::id> dispatching_{};
   http::response<http::empty_body> continue_;
@@ -462,7 +555,8 @@ void Session::start() {
 
 void Session::close_if_idle() {
   net::post(stream_.get_executor(), [self = shared_from_this()] {
-    if (!self->busy_) self->shutdown();
+    if (!self->busy_) return self->shutdown();
+    if (self->stream_queue_) self->stream_queue_->end();  // a stream ends; the client may subscribe again
   });
 }
 
@@ -584,6 +678,7 @@ void Session::dispatch_request() {
 }
 
 void Session::send(HttpResponse r, bool keep_alive, bool unread_input) {
+  if (r.stream) return send_stream(std::move(r), keep_alive);
   // One gathered write of a head serialized here and the body: Beast's
   // general serializer cost more than the rest of serving the agent card.
   keep_alive = keep_alive && !r.close && !server_.draining() && !evicted_.load();
@@ -614,6 +709,104 @@ void Session::send(HttpResponse r, bool keep_alive, bool unread_input) {
     if (ec || !keep_alive) return self->shutdown();
     self->read_header();
   });
+}
+
+namespace {
+
+void append_chunk(std::string& out, std::string_view chunk) {
+  char size[20];
+  int n = std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+  out.append(size, static_cast<std::size_t>(n)).append(chunk).append("\r\n");
+}
+
+}  // namespace
+
+void Session::send_stream(HttpResponse r, bool keep_alive) {
+  stream_keep_alive_ = keep_alive && !r.close && !server_.draining();
+  std::string_view reason = http::obsolete_reason(static_cast<http::status>(r.status));
+  std::weak_ptr<Session> weak = shared_from_this();
+  auto executor = stream_.get_executor();
+  // The queue holds the session weakly (the session holds the queue); a
+  // write holds it from then until it is written.
+  stream_queue_ = std::make_shared<StreamQueue>(server_.limits().max_stream_queue_bytes, [weak, executor] {
+    if (auto self = weak.lock()) net::post(executor, [self] { self->pump_stream(); });
+  });
+  stream_out_.clear();
+  stream_out_.append("HTTP/1.1 ").append(std::to_string(r.status)).append(" ").append(reason);
+  stream_out_.append("\r\nServer: bwoc\r\nContent-Type: ").append(r.content_type);
+  for (const auto& [name, value] : r.headers) stream_out_.append("\r\n").append(name).append(": ").append(value);
+  stream_out_.append("\r\nTransfer-Encoding: chunked");
+  if (!stream_keep_alive_) stream_out_.append("\r\nConnection: close");
+  stream_out_.append("\r\n\r\n");
+  if (!r.body.empty()) append_chunk(stream_out_, r.body);
+  stream_out_bytes_ = 0;
+  // Bounded in time whatever the producer does: the client may subscribe
+  // again. The wait holds the session while no write does; end_stream()
+  // cancels it.
+  stream_timer_.emplace(executor);
+  stream_timer_->expires_after(server_.limits().max_stream_time);
+  stream_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec && self->stream_queue_) self->stream_queue_->end();
+  });
+  // A client that goes away is noticed at once, not at the next write: it
+  // sends nothing while it reads a stream, so anything readable (its EOF)
+  // ends this one.
+  stream_.socket().async_wait(tcp::socket::wait_read, [weak, queue = stream_queue_.get()](beast::error_code ec) {
+    auto self = weak.lock();
+    if (!self || ec || self->stream_queue_.get() != queue) return;
+    self->stream_queue_->close();
+    self->pump_stream();
+  });
+  // The producer may write at once: its chunks wait until the head is out.
+  stream_writing_ = true;
+  r.stream(stream_queue_);
+  stream_.expires_after(server_.limits().write_timeout);
+  net::async_write(stream_, net::buffer(stream_out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->stream_writing_ = false;
+    self->release_body();
+    if (ec) return self->end_stream(false);
+    self->pump_stream();
+  });
+}
+
+void Session::pump_stream() {
+  if (stream_writing_ || !stream_queue_) return;
+  StreamQueue::Batch batch = stream_queue_->take();
+  if (batch.overflowed) {
+    log::info(server_.refusals_log(), "http.stream_cut", {{"client", client_}, {"why", "the client does not read fast enough"}});
+    return end_stream(false);
+  }
+  if (batch.closed) return end_stream(false);
+  stream_out_.clear();
+  stream_out_bytes_ = 0;
+  for (const std::string& chunk : batch.chunks) {
+    append_chunk(stream_out_, chunk);
+    stream_out_bytes_ += chunk.size();
+  }
+  if (batch.ended) stream_out_.append("0\r\n\r\n");
+  if (stream_out_.empty()) return;
+  stream_writing_ = true;
+  stream_.expires_after(server_.limits().write_timeout);
+  net::async_write(stream_, net::buffer(stream_out_),
+                   [self = shared_from_this(), ended = batch.ended](beast::error_code ec, std::size_t) {
+                     self->stream_writing_ = false;
+                     if (self->stream_queue_) self->stream_queue_->written(self->stream_out_bytes_);
+                     if (ec) return self->end_stream(false);
+                     if (ended) return self->end_stream(self->stream_keep_alive_);
+                     self->pump_stream();
+                   });
+}
+
+void Session::end_stream(bool keep_alive) {
+  if (stream_queue_) stream_queue_->close();
+  stream_queue_.reset();
+  if (stream_timer_) stream_timer_->cancel();
+  stream_out_.clear();
+  stream_out_.shrink_to_fit();
+  busy_ = false;
+  release_body();
+  if (!keep_alive || server_.draining()) return shutdown();
+  read_header();
 }
 
 void Session::linger() {
@@ -676,6 +869,8 @@ void Session::release_body() {
 void Session::shutdown() {
   if (closed_) return;
   closed_ = true;
+  if (stream_timer_) stream_timer_->cancel();  // it holds this session
+  if (stream_queue_) stream_queue_->close();
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream_.close();

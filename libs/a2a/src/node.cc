@@ -124,11 +124,9 @@ void Node::handle_rpc(HttpRequest& request, std::function<void(HttpResponse)>& r
     case Method::get_task:
       return reply(get_task(rpc));
     case Method::cancel_task:
-      // Tasks complete when they are created: there is never one to cancel.
-      return reply(task_exists_error(rpc, rpc_code::kTaskNotCancelable, "Task not cancelable: it is completed"));
+      return cancel_task(rpc, std::move(reply));
     case Method::subscribe_to_task:
-      return reply(task_exists_error(rpc, rpc_code::kUnsupportedOperation,
-                                     "Unsupported operation: the task is completed and cannot be subscribed to"));
+      return subscribe_to_task(rpc, std::move(reply));
     case Method::list_tasks:
       return reply(list_tasks(rpc));
     case Method::get_extended_card:
@@ -148,7 +146,14 @@ void Node::handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request,
   if (message == nullptr) {
     return reply(json_response(rpc_error(rpc.id, rpc_code::kInvalidParams, "Invalid params: params.message is required")));
   }
-  Call call{rpc.id, rpc.generation, streaming, ""};
+  Call call{rpc.id, rpc.generation, streaming, "", false};
+  // A2A 1.0 says `returnImmediately`, 0.3 `blocking: false`.
+  if (const json::Value* config = rpc.params.find("configuration"); config && config->is_object()) {
+    const json::Value* at_once = config->find("returnImmediately");
+    const json::Value* blocking = config->find("blocking");
+    call.return_at_once = (at_once && at_once->is_bool() && at_once->as_bool()) ||
+                          (blocking && blocking->is_bool() && !blocking->as_bool());
+  }
   if (const json::Value* c = message->find("contextId"); c && c->is_string() && !c->as_string().empty()) {
     if (c->as_string().size() > kMaxContextIdBytes || !printable(c->as_string())) {
       return reply(json_response(rpc_error(rpc.id, rpc_code::kInvalidParams, "Invalid params: contextId is too long")));
@@ -162,16 +167,19 @@ void Node::handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request,
     std::vector<TaskRecord> none;
     return reply(respond(Pending{std::move(call), InboundResult(), nullptr}, none));
   }
-  auto done = [this, call = std::move(call), post = request.post, reply = std::move(reply)](InboundResult r) mutable {
-    // Off the commit thread and the workers: signing and answering are the I/O threads' work.
-    queue_result(Pending{std::move(call), std::move(r), std::move(reply)}, post);
-  };
+  auto send = new_send(std::move(call), std::move(reply), request.post);
+  auto done = [this, send](InboundResult r) { on_done(send, std::move(r)); };
+  // Work the inbound layer runs later gets its task at once (node_tasks.cc).
+  Progress progress;
+  progress.queued = [this, send](const Delivery& d, std::stop_source stop) { on_queued(send, d, std::move(stop)); };
+  progress.started = [this, send] { on_started(send); };
   if (envelope->is_string()) {
     // Sent as text: delivered as the very bytes that were sent.
-    inbound_.receive(envelope->as_string(), Via::a2a, request.client, std::move(done));
+    inbound_.receive(envelope->as_string(), Via::a2a, request.client, std::move(done), std::move(progress));
   } else {
     std::string text = json::write(*envelope);
-    inbound_.receive_document(std::move(*envelope), std::move(text), Via::a2a, request.client, std::move(done));
+    inbound_.receive_document(std::move(*envelope), std::move(text), Via::a2a, request.client, std::move(done),
+                              std::move(progress));
   }
 }
 
@@ -252,6 +260,7 @@ HttpResponse Node::respond(const Pending& p, std::vector<TaskRecord>& keep) {
                                      "Internal error: the message could not be handled; try again later"));
     case D::rate_limited:
     case D::busy:
+    case D::cancelled:
       return too_many_requests(call.id);
     case D::not_accepted: {
       // Refused by a check or by this endpoint: the same words whatever the
@@ -277,6 +286,7 @@ HttpResponse Node::respond(const Pending& p, std::vector<TaskRecord>& keep) {
   if (d.outcome == Delivery::Outcome::duplicate) existing = tasks_->get(view.id);
   if (existing) {
     view.context_id = existing->context_id;
+    view.state = existing->state;
     view.receipt = existing->receipt;
   } else {
     view.context_id =
@@ -380,6 +390,16 @@ HttpResponse Node::get_task(const RpcRequest& rpc) {
   auto id = requested_task_id(rpc);
   if (!id) return json_response(rpc_error(rpc.id, rpc_code::kInvalidParams, "Invalid params: params.id is required"));
   // A task id is 128 random bits: knowing it is what lets a caller read it.
+  if (auto live = live_task(*id)) {
+    // Work under way: the state last on disk, or none yet.
+    std::optional<TaskView> view;
+    {
+      std::lock_guard lock(live_task_mutex(*live));
+      view = told_view(*live);
+    }
+    if (!view) return json_response(rpc_error(rpc.id, rpc_code::kTaskNotFound, "Task not found"));
+    return json_response(rpc_result(rpc.id, task_json(rpc.generation, *view)));
+  }
   auto task = tasks_->get(*id);
   if (!task) return json_response(rpc_error(rpc.id, rpc_code::kTaskNotFound, "Task not found"));
   TaskView view{task->id, task->context_id, task->state, format_timestamp(task->created), task->request_id,

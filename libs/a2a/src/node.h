@@ -4,6 +4,12 @@
 // what comes back: a task whose artifact is the signed answer, "Not
 // accepted.", or HTTP 429.
 //
+// When the inbound layer runs an envelope's action later, on its workers
+// (a skill), the task is there at once and follows the work (task_machine.h):
+// SendMessage waits for its end unless the client asks to return at once,
+// the streaming methods send each state as it comes, and CancelTask stops
+// work not finished yet. Each state is on disk before anyone is told of it.
+//
 // What an envelope means is never decided here: the inbound layer does that
 // once for every transport. A task is on disk before it is answered.
 #ifndef BWOC_A2A_SRC_NODE_H_
@@ -12,7 +18,9 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
+#include <unordered_map>
 
 #include "bwoc/a2a/card.h"
 #include "bwoc/core/files.h"
@@ -21,6 +29,8 @@
 #include "bwoc/core/workspace.h"
 #include "http.h"
 #include "jsonrpc.h"
+#include "shapes.h"
+#include "task_machine.h"
 #include "task_store.h"
 
 namespace bwoc::a2a {
@@ -31,6 +41,9 @@ struct NodeOptions {
   std::size_t max_body_bytes = (1u << 20) + 64 * 1024;
   TaskStoreOptions tasks;
   std::size_t io_threads = 1;  // the listener's, over which receipts are signed
+  // Tasks whose work is under way, and streams following one task.
+  std::size_t max_live_tasks = 4096;
+  std::size_t max_streams_per_task = 16;
 };
 
 class Node : public HttpHandler {
@@ -47,14 +60,41 @@ class Node : public HttpHandler {
       : ws_(ws), options_(std::move(options)), inbound_(inbound) {}
 
   void handle_rpc(HttpRequest& request, std::function<void(HttpResponse)>& reply);
+
+ public:
   // What a reply needs of its request.
   struct Call {
     json::Value id;
     Generation generation;
     bool streaming;
     std::string context_id;  // as the client asked; "" lets the node choose
+    bool return_at_once = false;  // SendMessage: answer before work under way ends
   };
+
+ private:
   void handle_send(RpcRequest& rpc, bool streaming, HttpRequest& request, std::function<void(HttpResponse)> reply);
+
+  // Tasks whose work is under way (node_tasks.cc).
+  struct LiveTask;
+  struct SendCall;
+  struct Waiter;
+  std::shared_ptr<SendCall> new_send(Call call, std::function<void(HttpResponse)> reply,
+                                     std::function<void(std::function<void()>)> post);
+  void on_queued(const std::shared_ptr<SendCall>& send, const Delivery& delivery, std::stop_source stop);
+  void on_started(const std::shared_ptr<SendCall>& send);
+  void on_done(const std::shared_ptr<SendCall>& send, InboundResult result);
+  // Puts the task's state, waits for the disk, then tells whoever waits
+  // for that state; one thread at a time a task, the others leave it to it.
+  void persist(const std::shared_ptr<LiveTask>& task);
+  void wait_for(const std::shared_ptr<LiveTask>& task, Waiter waiter);
+  std::shared_ptr<LiveTask> live_task(std::string_view id);
+  // The task as clients were last told of it (on disk); nullopt before that.
+  // Requires the task's mutex.
+  static std::optional<TaskView> told_view(LiveTask& task);
+  static std::mutex& live_task_mutex(LiveTask& task);
+  HttpResponse follow(const std::shared_ptr<LiveTask>& task, const Call& call, bool from_start);
+  void cancel_task(const RpcRequest& rpc, std::function<void(HttpResponse)> reply);
+  void subscribe_to_task(const RpcRequest& rpc, std::function<void(HttpResponse)> reply);
   // Results come back from the inbound layer a commit batch at a time (or
   // one by one from its workers); their receipts are signed on the I/O
   // threads, a share of the batch for each thread per trip through its
@@ -98,6 +138,8 @@ class Node : public HttpHandler {
   std::mutex pending_mu_;
   std::vector<Pending> pending_;  // waiting for an I/O thread
   bool finisher_posted_ = false;
+  std::mutex live_mu_;
+  std::unordered_map<std::string, std::shared_ptr<LiveTask>> live_;
   log::Throttle not_accepted_lines_{20, std::chrono::seconds(1)};
 };
 

@@ -86,30 +86,37 @@ std::string send_result(Generation g, const std::string& task_or_message, bool i
   return std::string(is_task ? "{\"task\":" : "{\"message\":") + task_or_message + "}";
 }
 
+std::string task_event(Generation g, const TaskView& t) {
+  return g == Generation::v03 ? task_json(g, t) : "{\"task\":" + task_json(g, t) + "}";
+}
+
+std::string status_event(Generation g, const TaskView& t, bool final) {
+  std::string out = "{";
+  if (g == Generation::v03) out += "\"kind\":\"status-update\",";
+  task_ids(out, t);
+  out += ",\"status\":";
+  status(out, g, t.state, t.timestamp);
+  if (g == Generation::v03) out += final ? ",\"final\":true" : ",\"final\":false";
+  out += '}';
+  return g == Generation::v03 ? out : "{\"statusUpdate\":" + out + "}";
+}
+
+std::string artifact_event(Generation g, const TaskView& t) {
+  std::string out = "{";
+  if (g == Generation::v03) out += "\"kind\":\"artifact-update\",";
+  task_ids(out, t);
+  out += ",\"artifact\":";
+  receipt_artifact(out, g, t.receipt);
+  out += ",\"lastChunk\":true}";
+  return g == Generation::v03 ? out : "{\"artifactUpdate\":" + out + "}";
+}
+
 std::vector<std::string> stream_events(Generation g, const TaskView& t) {
   TaskView working = t;
   working.state = "working";
   working.receipt.clear();
   working.timestamp.clear();
-  std::string first = task_json(g, working);
-
-  std::string artifact = "{";
-  if (g == Generation::v03) artifact += "\"kind\":\"artifact-update\",";
-  task_ids(artifact, t);
-  artifact += ",\"artifact\":";
-  receipt_artifact(artifact, g, t.receipt);
-  artifact += ",\"lastChunk\":true}";
-
-  std::string done = "{";
-  if (g == Generation::v03) done += "\"kind\":\"status-update\",";
-  task_ids(done, t);
-  done += ",\"status\":";
-  status(done, g, t.state, t.timestamp);
-  if (g == Generation::v03) done += ",\"final\":true";
-  done += '}';
-
-  if (g == Generation::v03) return {first, artifact, done};
-  return {"{\"task\":" + first + "}", "{\"artifactUpdate\":" + artifact + "}", "{\"statusUpdate\":" + done + "}"};
+  return {task_event(g, working), artifact_event(g, t), status_event(g, t, true)};
 }
 
 std::string list_result(const std::vector<std::string>& tasks, const std::string& next_page_token,

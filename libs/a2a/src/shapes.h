@@ -34,6 +34,12 @@ std::string not_accepted_message(Generation g, const std::string& context_id);
 std::string send_result(Generation g, const std::string& task_or_message, bool is_task);
 // The events of a streamed task that completed at once.
 std::vector<std::string> stream_events(Generation g, const TaskView& task);
+// One event of a streamed task, each a stream response of its generation:
+// the task itself (the first event of a stream), its status now (`final`
+// when the stream ends with it), and its artifact (the signed answer).
+std::string task_event(Generation g, const TaskView& task);
+std::string status_event(Generation g, const TaskView& task, bool final);
+std::string artifact_event(Generation g, const TaskView& task);
 // ListTasks (1.0 only).
 std::string list_result(const std::vector<std::string>& tasks, const std::string& next_page_token,
                         std::size_t page_size, std::size_t total);

@@ -112,16 +112,23 @@ TaskStore::~TaskStore() {
   }
 }
 
-Status TaskStore::index_segment(Segment& seg, int fd) {
+Status TaskStore::index_segment(Segment& seg, int fd, std::set<Key>* unfinished) {
   BWOC_ASSIGN_OR_RETURN(RecordScan scan, scan_records(fd, segment_path(seg.number), 0, kMaxLineBytes,
                                                       [&](std::string_view line, std::uint64_t at) {
     auto t = parse_record(line);
     if (!t) return;
     auto key = task_key(t->id);
     if (!key) return;
-    index_[*key] =
-        Entry{seg.number, static_cast<std::uint32_t>(line.size() + 1), at, owner_index(t->owner), t->created};
-    seg.keys.push_back(*key);
+    // A task's newest line is the task: a later line (its next state) wins.
+    auto [it, added] = index_.try_emplace(*key);
+    bool listed_here = !added && it->second.segment == seg.number;
+    it->second = Entry{seg.number, static_cast<std::uint32_t>(line.size() + 1), at, owner_index(t->owner), t->created};
+    if (!listed_here) seg.keys.push_back(*key);
+    if (t->state == "submitted" || t->state == "working") {
+      unfinished->insert(*key);
+    } else {
+      unfinished->erase(*key);
+    }
   }));
   seg.size = scan.end_offset;  // a torn tail of an older segment is never appended after
   return ok_status();
@@ -145,6 +152,7 @@ Status TaskStore::load() {
     ::closedir(d);
   }
   std::sort(numbers.begin(), numbers.end());
+  std::set<Key> unfinished;
   for (std::uint32_t number : numbers) {
     Segment seg;
     seg.number = number;
@@ -152,11 +160,11 @@ Status TaskStore::load() {
       // The one appended to: a line a crash cut is cut off (and kept) first.
       BWOC_ASSIGN_OR_RETURN(seg.log, open_segment_log(number));
       BWOC_RETURN_IF_ERROR(seg.log->repair_tail());
-      BWOC_RETURN_IF_ERROR(index_segment(seg, seg.log->fd()));
+      BWOC_RETURN_IF_ERROR(index_segment(seg, seg.log->fd(), &unfinished));
     } else {
       int fd = ::open(segment_path(number).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
       if (fd < 0) return os_error("cannot open", segment_path(number), errno);
-      Status indexed = index_segment(seg, fd);
+      Status indexed = index_segment(seg, fd, &unfinished);
       ::close(fd);
       BWOC_RETURN_IF_ERROR(indexed);
     }
@@ -165,7 +173,28 @@ Status TaskStore::load() {
   if (segments_.empty()) return start_segment(1);
   written_ = segments_.back().size;
   evict(now_millis());
-  return ok_status();
+  return end_unfinished(unfinished);
+}
+
+Status TaskStore::end_unfinished(const std::set<Key>& unfinished) {
+  // Their work ran in the process that stopped: it will not answer now.
+  std::vector<TaskRecord> ended;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Key& key : unfinished) {
+      auto it = index_.find(key);
+      if (it == index_.end()) continue;
+      if (auto t = read_locked(it->second)) ended.push_back(std::move(*t));
+    }
+  }
+  if (ended.empty()) return ok_status();
+  for (TaskRecord& t : ended) {
+    t.state = "failed";
+    BWOC_RETURN_IF_ERROR(put(t));
+  }
+  log::warning("a2a.tasks_ended", {{"count", std::to_string(ended.size())},
+                                    {"why", "the node stopped before their work finished"}});
+  return sync();
 }
 
 Status TaskStore::start_segment(std::uint32_t number) {
@@ -279,8 +308,11 @@ Status TaskStore::put(const TaskRecord& task) {
   if (unwritten_.size() >= kFlushBytes) BWOC_RETURN_IF_ERROR(flush_locked());
   Segment& seg = segments_.back();
   unwritten_ += line;
-  index_[*key] = Entry{seg.number, static_cast<std::uint32_t>(line.size()), seg.size, owner_index(task.owner), task.created};
-  seg.keys.push_back(*key);
+  // A task's next state is a line of its own; it is listed once a segment.
+  auto [it, added] = index_.try_emplace(*key);
+  bool listed_here = !added && it->second.segment == seg.number;
+  it->second = Entry{seg.number, static_cast<std::uint32_t>(line.size()), seg.size, owner_index(task.owner), task.created};
+  if (!listed_here) seg.keys.push_back(*key);
   seg.size += line.size();
   ++puts_;
   return ok_status();

@@ -8,7 +8,11 @@
 // there is an index entry of about 80 bytes a task, on disk the lines.
 //
 // A task here is the record of one delivered envelope: who sent it (the
-// owner key, which alone may list it), and the node's signed receipt.
+// owner key, which alone may list it), its state, and the node's signed
+// answer (a receipt, or the answer its work gave). A task whose work runs
+// later is put again at each state; its newest line is the task. A task
+// that was not finished when the store was last closed is failed when it
+// opens again: its work ran in a process that is gone.
 //
 // Segments are append-only record files (bwoc/core/append_log.h): a line is
 // whole or absent, a torn last line (a crash, a full disk) is cut when the
@@ -32,6 +36,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -100,7 +105,9 @@ class TaskStore {
 
   TaskStore(std::filesystem::path dir, TaskStoreOptions options) : dir_(std::move(dir)), options_(options) {}
   Status load();
-  Status index_segment(Segment& seg, int fd);
+  // `unfinished`: the tasks whose newest line so far is not a final state.
+  Status index_segment(Segment& seg, int fd, std::set<Key>* unfinished);
+  Status end_unfinished(const std::set<Key>& unfinished);
   Result<std::shared_ptr<AppendLog>> open_segment_log(std::uint32_t number);
   Status start_segment(std::uint32_t number);
   Status flush_locked();

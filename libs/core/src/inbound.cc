@@ -44,6 +44,7 @@ std::string_view disposition_name(InboundResult::Disposition d) {
     case InboundResult::Disposition::rate_limited: return "rate_limited";
     case InboundResult::Disposition::busy: return "busy";
     case InboundResult::Disposition::failed: return "failed";
+    case InboundResult::Disposition::cancelled: return "cancelled";
   }
   return "failed";
 }
@@ -159,7 +160,7 @@ struct Inbound::Impl {
 
   // What a delivery that every check let through becomes: the kind's action
   // (on a worker when it blocks), or a receipt, or nothing.
-  void act(Delivery d, const KindHandler* h, bool stored, Via via, const Done& done) {
+  void act(Delivery d, const KindHandler* h, bool stored, Via via, const Done& done, const Progress& progress) {
     InboundResult r;
     r.stored = stored;
     if (h == nullptr || !h->act) {
@@ -168,11 +169,24 @@ struct Inbound::Impl {
       r.delivery = std::move(d);
       return done(std::move(r));
     }
-    auto run = [this, h, via, done, d = std::move(d), stored]() mutable {
+    // Only what is kept is followed: a read is answered once, when it is done.
+    const bool followed = h->blocking && stored && progress.queued;
+    std::stop_source stop = followed ? std::stop_source() : std::stop_source(std::nostopstate);
+    // A copy (the envelope is shared): `d` is still needed here when the
+    // work cannot be queued, or to tell the transport it was.
+    auto run = [this, h, via, done, d = h->blocking ? Delivery(d) : std::move(d), stored, stop,
+                started = followed ? progress.started : nullptr]() mutable {
       InboundResult out;
       out.stored = stored;
+      if (stop.stop_requested()) {
+        out.disposition = InboundResult::Disposition::cancelled;
+        out.delivery = std::move(d);
+        return done(std::move(out));
+      }
+      if (started) started();
       int tier = tier_now(d.envelope->key);
-      InboundRequest request{*d.envelope, d.peer, tier, d.outcome == Delivery::Outcome::duplicate, via};
+      InboundRequest request{*d.envelope, d.peer, tier, d.outcome == Delivery::Outcome::duplicate, via,
+                             stop.get_token()};
       auto answer = h->act(request);
       if (!answer.ok()) {
         log::error("inbound.action_failed", {{"kind", d.envelope->kind}, {"id", d.envelope->id},
@@ -201,9 +215,7 @@ struct Inbound::Impl {
     };
     if (options.wait_when_busy) {
       workers->post(std::move(counted));
-      return;
-    }
-    if (!workers->try_post(counted)) {
+    } else if (!workers->try_post(counted)) {
       {
         std::lock_guard lk(actions_mu);
         if (--actions_running == 0) actions_cv.notify_all();
@@ -213,16 +225,17 @@ struct Inbound::Impl {
       busy.stored = stored;
       busy.disposition = InboundResult::Disposition::busy;
       busy.delivery = std::move(d);
-      done(std::move(busy));
+      return done(std::move(busy));
     }
+    if (followed) progress.queued(d, std::move(stop));
   }
 
   // The receiver's verdict, turned into a result.
-  void decided(Delivery d, const KindHandler* h, bool stored, Via via, const Done& done) {
+  void decided(Delivery d, const KindHandler* h, bool stored, Via via, const Done& done, const Progress& progress) {
     switch (d.outcome) {
       case Delivery::Outcome::accepted:
       case Delivery::Outcome::duplicate:
-        return act(std::move(d), h, stored, via, done);
+        return act(std::move(d), h, stored, via, done, progress);
       case Delivery::Outcome::denied:
         return done(refused_by_policy(std::move(d)));
       case Delivery::Outcome::failed: {
@@ -282,28 +295,31 @@ Result<json::Value> Inbound::offer(int tier) const {
   return impl_->offer(tier);
 }
 
-void Inbound::receive(std::string_view text, Via via, std::string_view source, Done done) {
-  dispatch(parse_envelope(text), std::string(text), via, source, std::move(done));
+void Inbound::receive(std::string_view text, Via via, std::string_view source, Done done, Progress progress) {
+  dispatch(parse_envelope(text), std::string(text), via, source, std::move(done), std::move(progress));
 }
 
-void Inbound::receive_document(json::Value document, std::string text, Via via, std::string_view source, Done done) {
+void Inbound::receive_document(json::Value document, std::string text, Via via, std::string_view source, Done done,
+                               Progress progress) {
   Checked<Envelope> parsed = envelope_from_embedded(std::move(document), text);
-  dispatch(std::move(parsed), std::move(text), via, source, std::move(done));
+  dispatch(std::move(parsed), std::move(text), via, source, std::move(done), std::move(progress));
 }
 
-void Inbound::dispatch(Checked<Envelope> parsed, std::string text, Via via, std::string_view source, Done done) {
+void Inbound::dispatch(Checked<Envelope> parsed, std::string text, Via via, std::string_view source, Done done,
+                       Progress progress) {
   Impl& m = *impl_;
   const KindHandler* h = parsed.ok() ? m.handler_for(parsed.value().kind) : nullptr;
   bool stored = h == nullptr || h->stored;
   if (parsed.ok() && parsed.value().kind == kReceiptKind) stored = false;  // acknowledgements are not kept
   if (!stored) {
     Delivery d = m.receiver->verify(std::move(parsed), text, via, source);
-    return m.decided(std::move(d), h, false, via, done);
+    return m.decided(std::move(d), h, false, via, done, progress);
   }
-  m.receiver->receive_parsed(std::move(parsed), std::move(text), via, source,
-                             [this, h, via, done = std::move(done)](Delivery d) mutable {
-                               impl_->decided(std::move(d), h, true, via, done);
-                             });
+  m.receiver->receive_parsed(
+      std::move(parsed), std::move(text), via, source,
+      [this, h, via, done = std::move(done), progress = std::move(progress)](Delivery d) mutable {
+        impl_->decided(std::move(d), h, true, via, done, progress);
+      });
 }
 
 InboundResult Inbound::receive_sync(std::string_view text, Via via, std::string_view source) {

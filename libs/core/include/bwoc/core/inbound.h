@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <stop_token>
 #include <string_view>
 
 #include "bwoc/core/envelope.h"
@@ -52,6 +53,9 @@ struct InboundRequest {
   int tier;                 // the sender's tier now (trust.h); -1 when it has none
   bool repeat;              // an exact repeat of a stored envelope (its action ran before)
   Via via;
+  // Set when the transport that carried the request cancelled it (see
+  // Progress): a long action may stop early; its answer is not delivered.
+  std::stop_token stop = {};
 };
 
 // What one kind of envelope means to this node.
@@ -82,6 +86,7 @@ struct InboundResult {
     rate_limited,  // the admission hook said wait: the transport's "slow down"
     busy,          // every worker busy and the queue full: try again later
     failed,        // the node could not store it: try again later
+    cancelled,     // the transport cancelled the action before it ran (Progress): nothing to send
   };
   Disposition disposition = Disposition::not_accepted;
   Delivery delivery;
@@ -110,6 +115,21 @@ struct InboundOptions {
   std::int64_t routes_recheck_ms = 1000;
 };
 
+// For transports that can show a sender its request while the answer is
+// still to come (an A2A task): what becomes of an accepted delivery of a
+// stored kind whose action runs later, on a worker. Reads, and transports
+// that pass none, get `done` alone.
+struct Progress {
+  // The action is queued: `done` brings its answer later. `stop` cancels it:
+  // an action not started yet never runs (`done` says cancelled), a running
+  // one sees InboundRequest::stop. Called on the thread that queued it, so
+  // it may come after `started`, or even after `done`: a transport goes by
+  // whichever comes last.
+  std::function<void(const Delivery& delivery, std::stop_source stop)> queued;
+  // The action starts, on a worker.
+  std::function<void()> started;
+};
+
 class Inbound {
  public:
   static Result<std::unique_ptr<Inbound>> open(const Workspace& ws, InboundOptions options = {});
@@ -129,10 +149,11 @@ class Inbound {
   // Runs everything above. `done` runs exactly once: at once for a refusal
   // or a read, on the commit thread once a stored envelope is on disk, on a
   // worker for a blocking action.
-  void receive(std::string_view text, Via via, std::string_view source, Done done);
+  void receive(std::string_view text, Via via, std::string_view source, Done done, Progress progress = {});
   // The same for an envelope inside a larger document the strict parser
   // already read (A2A): `document` is the envelope's value, `text` its JSON.
-  void receive_document(json::Value document, std::string text, Via via, std::string_view source, Done done);
+  void receive_document(json::Value document, std::string text, Via via, std::string_view source, Done done,
+                        Progress progress = {});
   InboundResult receive_sync(std::string_view text, Via via, std::string_view source);
 
   // The receipt for a stored envelope (spec §3: the same bytes for a repeat).
@@ -170,7 +191,8 @@ class Inbound {
  private:
   struct Impl;
   explicit Inbound(std::unique_ptr<Impl> impl);
-  void dispatch(Checked<Envelope> parsed, std::string text, Via via, std::string_view source, Done done);
+  void dispatch(Checked<Envelope> parsed, std::string text, Via via, std::string_view source, Done done,
+                Progress progress);
   std::unique_ptr<Impl> impl_;
 };
 
