@@ -59,7 +59,10 @@ row() {
   rows+=("$(printf '| `%s` | %s | %s %s | %s | %s |' "$name" "${measured:-?}" "$op" "$goal" "$(documented "$name")" "$status")")
 }
 skipped() { rows+=("$(printf '| `%s` | | | %s | skipped: %s |' "$1" "$(documented "$1")" "$2")"); }
-num() { jq -r "$1" 2>/dev/null <<<"$2" | xargs printf "%.${3:-2}f" 2>/dev/null; }
+num() {  # num JQ JSON [DECIMALS]: a number from JSON, or nothing
+  local v
+  v=$(jq -r "$1 // empty" 2>/dev/null <<<"$2") && [ -n "$v" ] && printf "%.${3:-2}f" "$v"
+}
 
 # --- Envelopes: the whole verify path against bare Ed25519 verification (1 KiB).
 note "envelope verify path..."

@@ -30,7 +30,8 @@ constexpr std::size_t kMaxPendingBytes = 64u << 20;
 struct ReceiptJob {
   Delivery delivery;
   std::string topic;
-  std::optional<std::string> answer;  // the kind's signed answer, sent instead of a receipt
+  std::optional<std::string> answer;  // the signed answer or receipt, once there is one
+  std::size_t bytes = 0;              // its envelope's share of the pending bytes, until signed
 };
 
 std::string default_client_id(const Workspace& ws, const PublicKey& self, const std::string& agent) {
@@ -48,9 +49,10 @@ struct Subscriber::Impl {
 
   // On Paho's thread. Paho has already acknowledged the message to the
   // broker, so it is processed whatever happens; blocking here (when
-  // max_pending envelopes are not yet stored) makes the broker hold the rest.
-  // The checks themselves run on the checker threads, one per core: Paho
-  // delivers on one thread, and Ed25519 would keep it to one core.
+  // max_pending envelopes are not yet stored and receipted) makes the broker
+  // hold the rest. The checks and the receipts' signatures run on the
+  // checker threads, one per core: Paho delivers on one thread, and Ed25519
+  // would keep it to one core.
   void on_message(IncomingMessage m) {
     if (m.topic == receipt_topic) {
       if (tracker->on_message(m.payload)) ++confirmed;
@@ -75,7 +77,27 @@ struct Subscriber::Impl {
   void check_loop() {
     std::unique_lock<std::mutex> lk(mu);
     while (true) {
-      arrived.wait(lk, [&] { return !incoming.empty() || checkers_quit; });
+      arrived.wait(lk, [&] { return !incoming.empty() || !to_sign.empty() || checkers_quit; });
+      if (!to_sign.empty()) {
+        // Receipts first: each one frees a slot for the next envelope.
+        ReceiptJob job = std::move(to_sign.front());
+        to_sign.pop_front();
+        lk.unlock();
+        auto receipt = inbound.receipt(job.delivery);
+        lk.lock();
+        outstanding_bytes -= job.bytes;
+        release_locked();
+        if (!receipt.ok()) {
+          ++receipts_lost;  // the sender's spool asks again
+          log::warning(receipt_lines, "mqtt.receipt_not_sent", {{"agent", options.agent},
+                                                                {"id", job.delivery.envelope->id},
+                                                                {"error", receipt.error().message()}});
+          continue;
+        }
+        job.answer = std::move(receipt).value();
+        queue_job_locked(std::move(job));
+        continue;
+      }
       if (incoming.empty()) return;
       IncomingMessage m = std::move(incoming.front());
       incoming.pop_front();
@@ -91,9 +113,11 @@ struct Subscriber::Impl {
   }
 
   // Once the inbound layer decided: on the commit thread after the
-  // fdatasync, on a worker after an action, at once for a refusal. The slot
-  // is freed here whatever happens to the answer: waiting for the broker
-  // here could wait for ourselves.
+  // fdatasync, on a worker after an action, at once for a refusal. A stored
+  // envelope keeps its slot until a checker has signed its receipt (CPU
+  // work only, spread over the cores like the checks), so that a burst
+  // waits at the broker rather than piling up unsigned receipts here; no
+  // slot ever waits for the broker: that could wait for ourselves.
   void on_result(InboundResult r, const std::string& reply_to, std::size_t bytes) {
     using D = InboundResult::Disposition;
     std::optional<std::string> topic;
@@ -101,17 +125,27 @@ struct Subscriber::Impl {
       topic = receipt_topic_for(*r.delivery.envelope, r.delivery.peer, reply_to);
     }
     std::lock_guard<std::mutex> lk(mu);
+    ReceiptJob job{std::move(r.delivery), topic ? std::move(*topic) : std::string(), std::nullopt, bytes};
+    if (topic && r.disposition == D::stored && !checkers_quit) {
+      to_sign.push_back(std::move(job));
+      arrived.notify_one();
+      return;
+    }
     outstanding_bytes -= bytes;
     release_locked();
     if (!topic) return;
+    if (r.disposition == D::answered) job.answer = std::move(r.answer);
+    queue_job_locked(std::move(job));
+  }
+
+  // A receipt or answer for the publishing thread; requires mu.
+  void queue_job_locked(ReceiptJob job) {
     if (jobs.size() >= kMaxQueuedReceipts) {
       // The sender's spool resends it; the repeat gets this same answer.
       ++receipts_lost;
       return;
     }
-    std::optional<std::string> answer;
-    if (r.disposition == D::answered) answer = std::move(r.answer);
-    jobs.push_back({std::move(r.delivery), std::move(*topic), std::move(answer)});
+    jobs.push_back(std::move(job));
     work.notify_one();
   }
 
@@ -244,6 +278,7 @@ struct Subscriber::Impl {
   std::mutex mu;
   std::condition_variable space, work, arrived;
   std::deque<IncomingMessage> incoming;
+  std::deque<ReceiptJob> to_sign;  // stored envelopes whose receipts the checkers sign
   bool checkers_quit = false;
   std::vector<std::thread> checkers;
   std::size_t outstanding = 0;
