@@ -12,9 +12,10 @@
 # --quick runs each benchmark shorter (about 3 minutes in all, against
 # about 8): good enough to see a regression, noisier than the full run.
 #
-# The figures documented: the rows of the table "Goals" in
-# docs/PERFORMANCE.md whose first column is a goal's name in backquotes,
-# read from the third column. Paste this script's table there.
+# The figures documented: in docs/PERFORMANCE.md's section "## Goals", the
+# table rows whose first column is a goal's name in backquotes; the figure
+# is their second column. Paste this script's table into that file when the
+# figures change.
 #
 # Benchmarks that other work adds: a script bench/NAME_bench.sh listed in
 # `optional` below is run when it exists (with BUILD_DIR, and --quick when
@@ -39,8 +40,9 @@ fi
 
 rows=()
 failed=0
-documented() {  # the figure of goal $1 in docs/PERFORMANCE.md's table "Goals"
-  awk -F'|' -v id="\`$1\`" '$2 ~ id { gsub(/^ +| +$/, "", $4); print $4; exit }' "$docs" 2>/dev/null
+documented() {  # the figure of goal $1 in docs/PERFORMANCE.md's section "Goals"
+  awk -F'|' -v id="\`$1\`" '/^## / { in_goals = ($0 == "## Goals") }
+    in_goals && $2 ~ id { gsub(/^ +| +$/, "", $3); print $3; exit }' "$docs" 2>/dev/null
 }
 # row NAME MEASURED OP GOAL [open: WHY]
 row() {

@@ -7,6 +7,8 @@
 #            subscribe` (every check, inbox on disk, a signed receipt each);
 #            beside the Ed25519 bound of this machine: what two cores of bare
 #            libsodium do for each envelope (verify it, sign its receipt).
+#            The clock stops when every envelope is in the inbox and every
+#            receipt has reached the sender's topic (a persistent session).
 #            Also the subscriber's CPU time per envelope (user + system, all
 #            its threads, until it has stopped: every receipt signed and
 #            handed to the broker), which a busy machine does not change.
@@ -69,6 +71,9 @@ verify_ours=$("$load" verify-bound envelopes.txt | jq .verify_per_s)
 
 # --- Ingest. Both sessions exist before the stream is published.
 mosquitto_sub -p "$port" -c -i raw-sub -q 1 -t "$topic" -E
+# The sender's side of ingest: its receipts, in a session of their own.
+receipts_topic=bwoc/alpha/agent-a/receipts
+mosquitto_sub -p "$port" -c -i receipts-sub -q 1 -t "$receipts_topic" -E
 "$bwoc" -w beta mqtt subscribe --agent agent-b --broker "$url" >sub.ready 2>sub.log &
 sub=$!
 timeout 10 grep -q -m1 subscribed < <(tail -F sub.ready 2>/dev/null)
@@ -88,8 +93,13 @@ inbox_bytes=$(( $(stat -c %s envelopes.txt) + 64 * n ))
 t0=$(now)
 "$bwoc" -w beta mqtt subscribe --agent agent-b --broker "$url" >/dev/null 2>ingest.log &
 sub=$!
+mosquitto_sub -p "$port" -c -i receipts-sub -q 1 -t "$receipts_topic" -C "$n" -W 300 >receipts.txt &
+receipts_sub=$!
+# Done when every envelope is in the inbox and every receipt at the sender's.
 "$load" wait-size "$inbox" "$inbox_bytes" 300
+wait $receipts_sub || note "not every receipt came back within 300 s"
 t1=$(now)
+receipts_back=$(grep -c '' receipts.txt)
 bwoc_ingest=$(rate "$n" "$t0" "$t1")
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$sub/status")
 kill -TERM $sub && wait $sub
@@ -106,7 +116,7 @@ ingest_json="{\"mosquitto_sub_raw_per_s\":$raw_ingest,\"ed25519_verify_bound_per
            \"bwoc_subscribe_per_s\":$bwoc_ingest,
            \"ratio_to_bound\":$(echo "$bwoc_ingest / $two_core_bound" | bc -l | xargs printf '%.2f'),
            \"bwoc_cpu_us_per_envelope\":$cpu_us,\"ed25519_us_per_envelope\":$(echo "($verify_ns + $sign_ns) / 1000" | bc -l | xargs printf '%.1f'),
-           \"receipts_sent\":${receipts:-0},\"bwoc_subscribe_peak_rss_kb\":$rss_kb}"
+           \"receipts_sent\":${receipts:-0},\"receipts_back\":$receipts_back,\"bwoc_subscribe_peak_rss_kb\":$rss_kb}"
 if [ "$only" = ingest ]; then
   printf '{"envelopes":%d,\n "ingest":%s}\n' "$n" "$ingest_json"
   exit 0

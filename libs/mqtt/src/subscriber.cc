@@ -195,6 +195,11 @@ struct Subscriber::Impl {
   void send_receipt(const ReceiptJob& job) {
     auto receipt = job.answer ? Result<std::string>(*job.answer) : inbound.receipt(job.delivery);
     Status st = receipt.ok() ? Status(ok_status()) : Status(receipt.error());
+    if (st.ok() && connection->connected()) {
+      // Never more than a second: past it (the broker slow or just gone)
+      // Paho keeps the receipt until it can send it.
+      (void)connection->wait_async_below(kPublishWindow, std::chrono::seconds(1));
+    }
     if (st.ok() && connection->unacknowledged() >= kMaxUnacknowledgedReceipts) {
       st = Error(Errc::unavailable, "too many receipts wait for the broker");
     }
