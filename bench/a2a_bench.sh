@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bwoc="$build/apps/bwoc/bwoc"
 load="$build/bench/a2a_load"
 work=$(mktemp -d "${TMPDIR:-/tmp}/bwoc-a2a-bench-XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 ln -sfn "$here/../tests/interop/node_modules" "$here/js/node_modules"
 cd "$work"
 
@@ -81,24 +81,35 @@ b_stats=$(grep 'event=a2a.stats' bwoc.log | tail -1)
 
 # --- The JS SDK's server, unsigned
 note "JS SDK server..."
-taskset -c 0 node "$here/js/sdk_server.mjs" 9777 >js.log 2>&1 &
-js_pid=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:9777/.well-known/agent-card.json" && break; sleep 0.1; done
+# On a port picked at random (a fixed one may be another run's): it says
+# "listening on PORT" once it listens, and exits when the port is taken.
+for attempt in 1 2 3 4 5; do
+  js_port=$((20000 + RANDOM % 40000))
+  taskset -c 0 node "$here/js/sdk_server.mjs" "$js_port" >js.log 2>&1 &
+  js_pid=$!
+  for _ in $(seq 1 100); do
+    grep -q "listening on" js.log && break
+    kill -0 $js_pid 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -q "listening on" js.log && kill -0 $js_pid 2>/dev/null && break
+  [ $attempt = 5 ] && { note "the JS SDK server did not start: $(cat js.log)"; exit 1; }
+done
 js_rss_start=$(rss_kb $js_pid)
-j_peak=$(loadgen --url http://127.0.0.1:9777 --mode unsigned --connections 64 --duration "$seconds")
+j_peak=$(loadgen --url "http://127.0.0.1:$js_port" --mode unsigned --connections 64 --duration "$seconds")
 j_peak_rps=$(echo "$j_peak" | jq .rps)
-j_50=$(loadgen --url http://127.0.0.1:9777 --mode unsigned --connections 64 --duration "$seconds" --rate "$(echo "$j_peak_rps * 0.5" | bc)")
-j_90=$(loadgen --url http://127.0.0.1:9777 --mode unsigned --connections 64 --duration "$seconds" --rate "$(echo "$j_peak_rps * 0.9" | bc)")
-j_card=$(loadgen --url http://127.0.0.1:9777 --mode card --connections 64 --duration "$short")
-jtask=$(curl -s -X POST http://127.0.0.1:9777/a2a -H 'A2A-Version: 1.0' -H 'Content-Type: application/json' --data-binary \
+j_50=$(loadgen --url "http://127.0.0.1:$js_port" --mode unsigned --connections 64 --duration "$seconds" --rate "$(echo "$j_peak_rps * 0.5" | bc)")
+j_90=$(loadgen --url "http://127.0.0.1:$js_port" --mode unsigned --connections 64 --duration "$seconds" --rate "$(echo "$j_peak_rps * 0.9" | bc)")
+j_card=$(loadgen --url "http://127.0.0.1:$js_port" --mode card --connections 64 --duration "$short")
+jtask=$(curl -s -X POST "http://127.0.0.1:$js_port/a2a" -H 'A2A-Version: 1.0' -H 'Content-Type: application/json' --data-binary \
   '{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":"x","role":"ROLE_USER","parts":[{"text":"hi"}]}}}' | jq -r .result.task.id)
-j_task=$(loadgen --url http://127.0.0.1:9777 --mode get-task --task "$jtask" --connections 64 --duration "$short")
+j_task=$(loadgen --url "http://127.0.0.1:$js_port" --mode get-task --task "$jtask" --connections 64 --duration "$short")
 j_idle='{"rss_during_kb":0}' js_tasks=0 js_rss_before=0 js_rss_after=0
 if [ "$million" -gt 0 ]; then
-  j_idle=$(node "$here/../tests/interop/abuse.mjs" idle 127.0.0.1 9777 1000 "$js_pid")
+  j_idle=$(node "$here/../tests/interop/abuse.mjs" idle 127.0.0.1 "$js_port" 1000 "$js_pid")
   js_tasks=100000
   js_rss_before=$(rss_kb $js_pid)
-  j_many=$(loadgen --url http://127.0.0.1:9777 --mode unsigned --connections 64 --requests "$js_tasks")
+  j_many=$(loadgen --url "http://127.0.0.1:$js_port" --mode unsigned --connections 64 --requests "$js_tasks")
   js_rss_after=$(rss_kb $js_pid)
 fi
 kill $js_pid

@@ -27,14 +27,16 @@ only=${3:-}
 bwoc="$build/apps/bwoc/bwoc"
 load="$build/bench/mqtt_load"
 work=$(mktemp -d "${TMPDIR:-/tmp}/bwoc-mqtt-bench-XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 note() { printf '%s\n' "$*" >&2; }
 now() { date +%s.%N; }
 rate() { echo "$1 / ($3 - $2)" | bc -l | xargs printf '%.0f'; }
 
-port=$((20000 + RANDOM % 40000))
-cat >mosquitto.conf <<EOT
+# A port picked at random may be taken: another one, a few times.
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 40000))
+  cat >mosquitto.conf <<EOT
 listener $port 127.0.0.1
 allow_anonymous true
 user $(id -un)
@@ -42,11 +44,20 @@ persistence false
 max_queued_messages 0
 max_queued_bytes 0
 EOT
-mosquitto -c mosquitto.conf >mosquitto.log 2>&1 &
+  mosquitto -c mosquitto.conf >mosquitto.log 2>&1 &
+  broker=$!
+  # Ready when it answers; a broker of someone else's on that port answers
+  # too, but then ours has exited.
+  for _ in $(seq 1 100); do
+    kill -0 $broker 2>/dev/null || break
+    mosquitto_pub -p "$port" -t ready -n 2>/dev/null && break
+    read -r -t 0.05 <> <(:) || true
+  done
+  kill -0 $broker 2>/dev/null && break
+  wait $broker 2>/dev/null
+  [ $attempt = 5 ] && { note "mosquitto did not start: $(cat mosquitto.log)"; exit 1; }
+done
 url="mqtt://127.0.0.1:$port"
-broker=$!
-for _ in $(seq 1 100); do mosquitto_pub -p "$port" -t ready -n 2>/dev/null && break; read -r -t 0.05 <> <(:) || true; done
-kill -0 $broker 2>/dev/null || { note "mosquitto did not start: $(cat mosquitto.log)"; exit 1; }
 
 "$bwoc" init alpha --keygen >/dev/null && "$bwoc" -w alpha agent add agent-a >/dev/null
 "$bwoc" init beta --keygen >/dev/null && "$bwoc" -w beta agent add agent-b >/dev/null
