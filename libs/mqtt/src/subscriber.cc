@@ -22,7 +22,11 @@ namespace {
 
 // Receipts are worth a retry by the sender, never a wait on the broker: past
 // these, a receipt is dropped and the sender's spool asks again.
-constexpr std::size_t kMaxQueuedReceipts = 16'384;
+// Bounded by bytes, not by count: the receipt thread trails a burst (it
+// publishes as the broker acknowledges, and acknowledgements are read
+// between the burst's messages), and a count of 16,384 dropped receipts of
+// bursts of 20,000. 64 MiB holds about 90,000 receipts.
+constexpr std::size_t kMaxQueuedReceiptBytes = 64u << 20;
 constexpr std::size_t kMaxUnacknowledgedReceipts = 16'384;
 // Payloads between arrival and disk, at most (one is always let through).
 constexpr std::size_t kMaxPendingBytes = 64u << 20;
@@ -140,11 +144,13 @@ struct Subscriber::Impl {
 
   // A receipt or answer for the publishing thread; requires mu.
   void queue_job_locked(ReceiptJob job) {
-    if (jobs.size() >= kMaxQueuedReceipts) {
+    std::size_t size = job.answer ? job.answer->size() : 0;
+    if (jobs_bytes + size > kMaxQueuedReceiptBytes) {
       // The sender's spool resends it; the repeat gets this same answer.
       ++receipts_lost;
       return;
     }
+    jobs_bytes += size;
     jobs.push_back(std::move(job));
     work.notify_one();
   }
@@ -177,6 +183,7 @@ struct Subscriber::Impl {
       if (!jobs.empty()) {
         ReceiptJob job = std::move(jobs.front());
         jobs.pop_front();
+        jobs_bytes -= job.answer ? job.answer->size() : 0;
         lk.unlock();
         send_receipt(job);
         lk.lock();
@@ -289,6 +296,7 @@ struct Subscriber::Impl {
   std::size_t outstanding = 0;
   std::size_t outstanding_bytes = 0;
   std::deque<ReceiptJob> jobs;
+  std::size_t jobs_bytes = 0;  // of the signed receipts and answers in jobs
   bool closing = false, quit = false;
   std::atomic<bool> stopped{false};
   std::thread publisher;
