@@ -17,7 +17,7 @@ build=$(cd "${1:?usage: bench/mcp_bench.sh BUILD_DIR [CALLS]}" && pwd)
 calls=${2:-1000}
 bwoc="$build/apps/bwoc/bwoc"
 work=$(mktemp -d "${TMPDIR:-/tmp}/bwoc-mcp-bench-XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 
 echo_skill() {  # echo_skill WS AGENT: a trivial exposed skill "echo"

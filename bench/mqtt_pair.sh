@@ -12,8 +12,8 @@ note() { printf '%s\n' "$*" >&2; }
 # A port another process holds makes mosquitto exit at once: try another.
 for _ in 1 2 3 4 5; do
   port=$((20000 + RANDOM % 40000))
-  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\nmax_queued_bytes 0\n' \
-    "$port" >mosquitto.conf
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\nuser %s\npersistence false\nmax_queued_messages 0\nmax_queued_bytes 0\n' \
+    "$port" "$(id -un)" >mosquitto.conf
   # Without it a packet that follows another within the client's delayed-ACK
   # time waits 40 ms for Nagle's algorithm (docs/MQTT.md).
   echo "set_tcp_nodelay true" >>mosquitto.conf

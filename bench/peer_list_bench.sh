@@ -9,7 +9,7 @@ build=$(cd "${1:?usage: bench/peer_list_bench.sh BUILD_DIR [RUNS]}" && pwd)
 runs=${2:-5}
 bwoc="$build/apps/bwoc/bwoc"
 work=$(mktemp -d "${TMPDIR:-/tmp}/bwoc-peer-bench-XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 
 mkfifo ready

@@ -12,7 +12,7 @@ build=$(cd "${1:?usage: bench/skill_bench.sh BUILD_DIR [CALLS]}" && pwd)
 calls=${2:-2000}
 bwoc="$build/apps/bwoc/bwoc"
 work=$(mktemp -d "${TMPDIR:-/tmp}/bwoc-skill-bench-XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 
 "$bwoc" init caller --keygen >/dev/null && "$bwoc" -w caller agent add agent-a >/dev/null

@@ -1,6 +1,7 @@
 #include "bwoc/core/service.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -94,12 +95,22 @@ std::uint64_t publish_state(const Workspace& ws, const Service& service, UnixMil
   return problem.count;
 }
 
+// The process's CPU time so far (user + system, every thread): what its work
+// cost, which a busy machine does not change the way it changes wall time.
+std::string cpu_milliseconds() {
+  struct rusage usage {};
+  if (::getrusage(RUSAGE_SELF, &usage) != 0) return "?";
+  auto ms = [](const timeval& t) { return static_cast<long long>(t.tv_sec) * 1000 + t.tv_usec / 1000; };
+  return std::to_string(ms(usage.ru_utime) + ms(usage.ru_stime));
+}
+
 void log_stats(const Service& service) {
   std::vector<log::Field> fields;
   std::vector<std::pair<std::string, std::string>> stats = service.stats();
-  fields.reserve(stats.size() + 1);
+  fields.reserve(stats.size() + 2);
   fields.emplace_back("agent", service.agent());
   for (const auto& [name, value] : stats) fields.emplace_back(name, value);
+  fields.emplace_back("cpu_ms", cpu_milliseconds());
   log::event(log::Level::info, std::string(service.kind()) + ".stats", fields);
 }
 

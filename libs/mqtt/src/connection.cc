@@ -15,7 +15,7 @@ namespace bwoc::mqtt {
 
 namespace {
 
-constexpr std::size_t kWindow = 16;
+constexpr std::size_t kWindow = kPublishWindow;
 // Paho counts what waits behind its in-flight window as buffered, connected
 // or not; receipts may queue up to the subscriber's own cap (subscriber.cc).
 constexpr int kMaxBuffered = 20'000;
@@ -231,7 +231,7 @@ struct Connection::Impl : public virtual ::mqtt::callback {
   // Counts asynchronous publishes until the broker acknowledges them (or Paho gives up).
   struct AsyncListener : public virtual ::mqtt::iaction_listener {
     std::mutex mu;
-    std::condition_variable idle;
+    std::condition_variable acknowledged;
     std::size_t pending = 0;
     void add() {
       std::lock_guard<std::mutex> lk(mu);
@@ -239,7 +239,8 @@ struct Connection::Impl : public virtual ::mqtt::callback {
     }
     void done() {
       std::lock_guard<std::mutex> lk(mu);
-      if (--pending == 0) idle.notify_all();
+      --pending;
+      acknowledged.notify_all();
     }
     void on_success(const ::mqtt::token&) override { done(); }
     void on_failure(const ::mqtt::token&) override { done(); }
@@ -343,9 +344,12 @@ std::size_t Connection::unacknowledged() const {
   return impl_->async_listener.pending;
 }
 
-bool Connection::wait_async(std::chrono::milliseconds timeout) {
+bool Connection::wait_async(std::chrono::milliseconds timeout) { return wait_async_below(1, timeout); }
+
+bool Connection::wait_async_below(std::size_t limit, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lk(impl_->async_listener.mu);
-  return impl_->async_listener.idle.wait_for(lk, timeout, [&] { return impl_->async_listener.pending == 0; });
+  return impl_->async_listener.acknowledged.wait_for(lk, timeout,
+                                                     [&] { return impl_->async_listener.pending < limit; });
 }
 
 Status Connection::drain(std::chrono::milliseconds timeout) { return impl_->wait_window(0, timeout); }

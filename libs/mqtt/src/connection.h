@@ -23,6 +23,9 @@
 
 namespace bwoc::mqtt {
 
+// QoS 1 publishes in flight at most: below mosquitto's receive maximum of 20.
+constexpr std::size_t kPublishWindow = 16;
+
 struct ConnectionOptions {
   BrokerSettings broker;
   std::string client_id;
@@ -70,6 +73,12 @@ class Connection {
   Status publish_async(const std::string& topic, const std::string& payload, const std::string& correlation = {});
   // Asynchronous publishes not yet acknowledged by the broker.
   std::size_t unacknowledged() const;
+  // Waits until fewer than `limit` asynchronous publishes are unacknowledged;
+  // false on timeout. Paho sends what waits behind its window only when a
+  // new publish wakes its sending thread, or a second later: a backlog left
+  // to Paho after a burst goes out at 16 a second. A caller that hands Paho
+  // a message once the window has room keeps them flowing.
+  bool wait_async_below(std::size_t limit, std::chrono::milliseconds timeout);
   // Waits until every asynchronous publish is acknowledged; false on timeout.
   bool wait_async(std::chrono::milliseconds timeout);
   // Waits for every windowed publish to be acknowledged, at most `timeout`.

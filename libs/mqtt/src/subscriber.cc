@@ -24,7 +24,11 @@ namespace {
 
 // Receipts are worth a retry by the sender, never a wait on the broker: past
 // these, a receipt is dropped and the sender's spool asks again.
-constexpr std::size_t kMaxQueuedReceipts = 16'384;
+// Bounded by bytes, not by count: the receipt thread trails a burst (it
+// publishes as the broker acknowledges, and acknowledgements are read
+// between the burst's messages), and a count of 16,384 dropped receipts of
+// bursts of 20,000. 64 MiB holds about 90,000 receipts.
+constexpr std::size_t kMaxQueuedReceiptBytes = 64u << 20;
 constexpr std::size_t kMaxUnacknowledgedReceipts = 16'384;
 // Payloads between arrival and disk, at most (one is always let through).
 constexpr std::size_t kMaxPendingBytes = 64u << 20;
@@ -32,7 +36,8 @@ constexpr std::size_t kMaxPendingBytes = 64u << 20;
 struct ReceiptJob {
   Delivery delivery;
   std::string topic;
-  std::optional<std::string> answer;  // the kind's signed answer, sent instead of a receipt
+  std::optional<std::string> answer;  // the signed answer or receipt, once there is one
+  std::size_t bytes = 0;              // its envelope's share of the pending bytes, until signed
 };
 
 std::string default_client_id(const Workspace& ws, const PublicKey& self, const std::string& agent) {
@@ -50,9 +55,10 @@ struct Subscriber::Impl {
 
   // On Paho's thread. Paho has already acknowledged the message to the
   // broker, so it is processed whatever happens; blocking here (when
-  // max_pending envelopes are not yet stored) makes the broker hold the rest.
-  // The checks themselves run on the checker threads, one per core: Paho
-  // delivers on one thread, and Ed25519 would keep it to one core.
+  // max_pending envelopes are not yet stored and receipted) makes the broker
+  // hold the rest. The checks and the receipts' signatures run on the
+  // checker threads, one per core: Paho delivers on one thread, and Ed25519
+  // would keep it to one core.
   void on_message(IncomingMessage m) {
     if (m.topic == receipt_topic) {
       if (tracker->on_message(m.payload)) ++confirmed;
@@ -77,7 +83,27 @@ struct Subscriber::Impl {
   void check_loop() {
     std::unique_lock<std::mutex> lk(mu);
     while (true) {
-      arrived.wait(lk, [&] { return !incoming.empty() || checkers_quit; });
+      arrived.wait(lk, [&] { return !incoming.empty() || !to_sign.empty() || checkers_quit; });
+      if (!to_sign.empty()) {
+        // Receipts first: each one frees a slot for the next envelope.
+        ReceiptJob job = std::move(to_sign.front());
+        to_sign.pop_front();
+        lk.unlock();
+        auto receipt = inbound.receipt(job.delivery);
+        lk.lock();
+        outstanding_bytes -= job.bytes;
+        release_locked();
+        if (!receipt.ok()) {
+          ++receipts_lost;  // the sender's spool asks again
+          log::warning(receipt_lines, "mqtt.receipt_not_sent", {{"agent", options.agent},
+                                                                {"id", job.delivery.envelope->id},
+                                                                {"error", receipt.error().message()}});
+          continue;
+        }
+        job.answer = std::move(receipt).value();
+        queue_job_locked(std::move(job));
+        continue;
+      }
       if (incoming.empty()) return;
       IncomingMessage m = std::move(incoming.front());
       incoming.pop_front();
@@ -93,9 +119,11 @@ struct Subscriber::Impl {
   }
 
   // Once the inbound layer decided: on the commit thread after the
-  // fdatasync, on a worker after an action, at once for a refusal. The slot
-  // is freed here whatever happens to the answer: waiting for the broker
-  // here could wait for ourselves.
+  // fdatasync, on a worker after an action, at once for a refusal. A stored
+  // envelope keeps its slot until a checker has signed its receipt (CPU
+  // work only, spread over the cores like the checks), so that a burst
+  // waits at the broker rather than piling up unsigned receipts here; no
+  // slot ever waits for the broker: that could wait for ourselves.
   void on_result(InboundResult r, const std::string& reply_to, std::size_t bytes) {
     using D = InboundResult::Disposition;
     std::optional<std::string> topic;
@@ -103,17 +131,29 @@ struct Subscriber::Impl {
       topic = receipt_topic_for(*r.delivery.envelope, r.delivery.peer, reply_to);
     }
     std::lock_guard<std::mutex> lk(mu);
+    ReceiptJob job{std::move(r.delivery), topic ? std::move(*topic) : std::string(), std::nullopt, bytes};
+    if (topic && r.disposition == D::stored && !checkers_quit) {
+      to_sign.push_back(std::move(job));
+      arrived.notify_one();
+      return;
+    }
     outstanding_bytes -= bytes;
     release_locked();
     if (!topic) return;
-    if (jobs.size() >= kMaxQueuedReceipts) {
+    if (r.disposition == D::answered) job.answer = std::move(r.answer);
+    queue_job_locked(std::move(job));
+  }
+
+  // A receipt or answer for the publishing thread; requires mu.
+  void queue_job_locked(ReceiptJob job) {
+    std::size_t size = job.answer ? job.answer->size() : 0;
+    if (jobs_bytes + size > kMaxQueuedReceiptBytes) {
       // The sender's spool resends it; the repeat gets this same answer.
       ++receipts_lost;
       return;
     }
-    std::optional<std::string> answer;
-    if (r.disposition == D::answered) answer = std::move(r.answer);
-    jobs.push_back({std::move(r.delivery), std::move(*topic), std::move(answer)});
+    jobs_bytes += size;
+    jobs.push_back(std::move(job));
     work.notify_one();
   }
 
@@ -145,6 +185,7 @@ struct Subscriber::Impl {
       if (!jobs.empty()) {
         ReceiptJob job = std::move(jobs.front());
         jobs.pop_front();
+        jobs_bytes -= job.answer ? job.answer->size() : 0;
         lk.unlock();
         send_receipt(job);
         lk.lock();
@@ -163,6 +204,11 @@ struct Subscriber::Impl {
   void send_receipt(const ReceiptJob& job) {
     auto receipt = job.answer ? Result<std::string>(*job.answer) : inbound.receipt(job.delivery);
     Status st = receipt.ok() ? Status(ok_status()) : Status(receipt.error());
+    if (st.ok() && connection->connected()) {
+      // Never more than a second: past it (the broker slow or just gone)
+      // Paho keeps the receipt until it can send it.
+      (void)connection->wait_async_below(kPublishWindow, std::chrono::seconds(1));
+    }
     if (st.ok() && connection->unacknowledged() >= kMaxUnacknowledgedReceipts) {
       st = Error(Errc::unavailable, "too many receipts wait for the broker");
     }
@@ -249,11 +295,13 @@ struct Subscriber::Impl {
   std::mutex mu;
   std::condition_variable space, work, arrived;
   std::deque<IncomingMessage> incoming;
+  std::deque<ReceiptJob> to_sign;  // stored envelopes whose receipts the checkers sign
   bool checkers_quit = false;
   std::vector<std::thread> checkers;
   std::size_t outstanding = 0;
   std::size_t outstanding_bytes = 0;
   std::deque<ReceiptJob> jobs;
+  std::size_t jobs_bytes = 0;  // of the signed receipts and answers in jobs
   bool closing = false, quit = false;
   std::atomic<bool> stopped{false};
   std::thread publisher;
