@@ -17,11 +17,8 @@
 # is their second column. Paste this script's table into that file when the
 # figures change.
 #
-# Benchmarks that other work adds: a script bench/NAME_bench.sh listed in
-# `optional` below is run when it exists (with BUILD_DIR, and --quick when
-# given) and must print, as its last line on stdout, one JSON object
-# {"measured": X, "goal": Y, "op": ">=" or "<=", "unit": "..."}; when it does
-# not exist yet its row says so and does not fail the run.
+# A new benchmark adds its rows here: run its script, read its figure from
+# the line it prints, and `row` it with its goal.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 quick=0
@@ -34,8 +31,10 @@ note() { printf 'bench/all.sh: %s\n' "$*" >&2; }
 
 if [ $quick = 1 ]; then
   mqtt_n=6000 a2a_seconds=3 skill_calls=300 status_runs=7 mcp_calls=200 env_time=0.3
+  requests_n=50 spool_n=5000 send_runs=15
 else
   mqtt_n=20000 a2a_seconds=10 skill_calls=2000 status_runs=20 mcp_calls=1000 env_time=1
+  requests_n=200 spool_n=20000 send_runs=50
 fi
 
 rows=()
@@ -107,20 +106,20 @@ mcp_out=$("$here/mcp_bench.sh" "$build" "$mcp_calls" 2>"$work/mcp.err") || note 
 row mcp.list_from_cache_ms "$(sed -n 's/^tools\/list, next start: its first list, from the cache *\([0-9.]*\).*/\1/p' <<<"$mcp_out")" '<' 50
 row mcp.call_over_run_ms "$(sed -n "s/^tools\/call above the skill's own run: \([-0-9.]*\) ms.*/\1/p" <<<"$mcp_out")" '<' 2
 
-# --- Benchmarks other work adds (see the header).
-optional=(outbox.enqueue:outbox_bench.sh mqtt.send_p50:mqtt_send_bench.sh)
-for entry in "${optional[@]}"; do
-  name=${entry%%:*} script=${entry#*:}
-  if [ ! -x "$here/$script" ]; then
-    skipped "$name" "bench/$script does not exist yet"
-    continue
-  fi
-  note "$name (bench/$script)..."
-  out=$("$here/$script" $([ $quick = 1 ] && echo --quick) "$build" 2>"$work/$name.err" | tail -1) ||
-    note "$name: $(tail -3 "$work/$name.err")"
-  row "$name" "$(jq -r .measured <<<"$out" 2>/dev/null)" "$(jq -r '.op // ">="' <<<"$out" 2>/dev/null)" \
-    "$(jq -r .goal <<<"$out" 2>/dev/null)"
-done
+# --- Requests: `bwoc request` and the outbox's durable enqueues (issue 14).
+note "requests ($requests_n requests, outbox from 64 threads)..."
+req_out=$("$here/requests_bench.sh" "$build" "$requests_n" 2>"$work/requests.err") || note "requests: $(tail -3 "$work/requests.err")"
+row request.p50_ms "$(sed -n 's/^bwoc request ([0-9]*, peer away): p50 \([0-9.]*\) ms.*/\1/p' <<<"$req_out")" '<' 20
+row outbox.enqueue_per_s "$(sed -n 's/^outbox: 64 threads.*: \([0-9]*\) envelopes\/s.*/\1/p' <<<"$req_out")" '>=' 5000
+
+# --- MQTT: the spool's durable enqueue beside mosquitto_pub -l, and one
+# `bwoc send` with its receipt beside one mosquitto_pub (issue 14).
+note "MQTT spool ($spool_n envelopes) and send ($send_runs runs)..."
+spool_out=$("$here/mqtt_spool_bench.sh" "$build" "$spool_n" 2>"$work/spool.err") || note "spool: $(tail -3 "$work/spool.err")"
+row mqtt.spool_enqueue_per_s "$(sed -n 's/^bwoc publisher, signed, spooled and published: *\([0-9]*\) .*/\1/p' <<<"$spool_out")" '>=' 5000
+send_out=$("$here/mqtt_send_bench.sh" "$build" "$send_runs" 2>"$work/send.err") || note "send: $(tail -3 "$work/send.err")"
+row mqtt.send_p50_ms "$(sed -n 's/^bwoc send --via mqtt.*: p50 \([0-9.]*\) ms.*/\1/p' <<<"$send_out")" '<' 25 \
+  "Paho C 1.3.12's receive thread sleeps 100 ms after an empty first poll, a race with the connect (docs/PERFORMANCE.md)"
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo

@@ -50,6 +50,7 @@ int run_mcp_serve(Context& ctx, const McpOptions& o) {
     *out = *ms;
   }
   options.catalogue.retry = std::min(options.catalogue.refresh, options.catalogue.retry);
+  options.deferral = mcp::request_deferral(ws, agent);
   auto end = mcp::serve(ws, options, STDIN_FILENO, STDOUT_FILENO);
   if (!end.ok()) return fail(ctx, end.error());
   if (end->unfinished > 0) {

@@ -128,6 +128,16 @@ void print_refusals(const node::WorkspaceStatus& s) {
   std::cout << "\n";
 }
 
+void print_requests(const node::WorkspaceStatus& s) {
+  if (s.pending_requests.empty()) return;
+  std::map<std::string, std::size_t> by_state;
+  for (const RequestEntry& e : s.pending_requests) ++by_state[std::string(request_state_name(e.state))];
+  std::string states;
+  for (const auto& [state, n] : by_state) states += (states.empty() ? "" : ", ") + state + " " + std::to_string(n);
+  std::cout << "\nRequests waiting: " << s.pending_requests.size() << " (" << states
+            << "): `bwoc requests` lists them, `bwoc result ID` reads one\n";
+}
+
 void print_skills(const node::WorkspaceStatus& s) {
   print_section("Skills");
   if (s.skills.empty() && s.calls.records == 0) {
@@ -186,6 +196,7 @@ int run_status(Context& ctx, const StatusOptions& o) {
   print_goals(*status);
   print_envelopes(*status);
   print_refusals(*status);
+  print_requests(*status);
   print_skills(*status);
   return 0;
 }

@@ -82,6 +82,10 @@ echo "$OUT" | sed 's/^/  sdk: /'
 [ -n "$ERR" ] && echo "$ERR" | grep -v '^level=' | sed 's/^/  sdk: /' >&2
 expect_eq "$RC" 0
 expect_contains "$OUT" "tools: "
+# The offline call is a request of alpha's, to omega's word-count, waiting.
+OFFLINE_ID=$(echo "$OUT" | sed -n 's/^offline request: //p')
+expect_eq "$(bwoc -w "$WORK/alpha" requests --json | jq -r --arg id "$OFFLINE_ID" '.[] | select(.id == $id) | "\(.peer) \(.skill) \(.state)"')" \
+  "omega word-count queued"
 
 # --- hostile input on stdin: an error answer or a clean exit, never a crash or a hang.
 init='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}'

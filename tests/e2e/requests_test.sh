@@ -70,6 +70,10 @@ expect_eq "${#id}" 32
 expect_eq "$(state_of "$id")" queued
 error_of 1 bwoc -w alpha result "$id"
 expect_contains "$ERR" "still pending as $id"
+# bwoc status shows what waits.
+expect_ok bwoc -w alpha status
+expect_contains "$OUT" "Requests waiting: 1 (queued 1)"
+expect_eq "$(bwoc -w alpha status --json | jq -r '.requests_pending[0].id')" "$id"
 start_alpha
 eventually has_state "$id" delivered
 start_beta

@@ -88,8 +88,17 @@ check(bad.isError === true && text(bad).startsWith("beta answered: Invalid input
 const badLocal = await client.callTool({ name: "self__word-count", arguments: { nope: 1 } });
 check(badLocal.isError === true && text(badLocal).startsWith("Invalid input: "), "bad local input", text(badLocal));
 const offline = await client.callTool({ name: "omega__word-count", arguments: { text: "x" } });
-check(offline.isError === true && /omega is offline/.test(text(offline)) && /not in this build/.test(text(offline)),
-      "offline peer", text(offline));
+const queued = /waits for it as request ([0-9a-f]{32})/.exec(text(offline));
+check(offline.isError === true && /omega is offline/.test(text(offline)) && queued !== null,
+      "an offline peer's call waits as a request", text(offline));
+check(names.includes("bwoc_result"), "lists bwoc_result", names.join(" "));
+if (queued) {
+  console.log("offline request: " + queued[1]);
+  const pending = await client.callTool({ name: "bwoc_result", arguments: { id: queued[1] } });
+  check(pending.isError === true && /not answered yet/.test(text(pending)), "bwoc_result: not answered yet", text(pending));
+}
+const unknown = await client.callTool({ name: "bwoc_result", arguments: { id: "0".repeat(32) } });
+check(unknown.isError === true && /no request/.test(text(unknown)), "bwoc_result: an unknown id", text(unknown));
 
 // list_changed: gamma raises us to INTERNAL, its uppercase skill appears.
 const appeared = new Promise((resolve) => {

@@ -45,7 +45,7 @@ TEST_F(OfflinePeer, IsAToolErrorThatSaysSo) {
   json::Value result = caller({}).call("omega__word-count", json::Value::object());
   EXPECT_TRUE(result.find("isError")->as_bool());
   EXPECT_NE(text_of(result).find("omega is offline"), std::string::npos) << text_of(result);
-  EXPECT_NE(text_of(result).find("not in this build"), std::string::npos);
+  EXPECT_NE(text_of(result).find("The call was not made"), std::string::npos);
 }
 
 TEST_F(OfflinePeer, WaitsForItWhenAsyncRequestsAreThere) {

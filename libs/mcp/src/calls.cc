@@ -156,12 +156,12 @@ json::Value ToolCaller::call_remote(const std::string& peer, const std::string& 
         auto handle = deferral_.defer(peer, agent, skill_name, input);
         if (handle.ok()) {
           return tool_error(peer + " is offline; the call waits for it as request " + *handle +
-                            ": ask bwoc_result with that id later");
+                            " (delivered when " + peer + " is back, while a bwoc service of this workspace runs): "
+                            "ask bwoc_result with that id later");
         }
       }
       return tool_error(peer + " is offline: " + e.message() +
-                        ". The call was not made. Handing a call to an offline peer for later (async requests, "
-                        "read back with bwoc_result) is not in this build yet: try again when " + peer + " is back.");
+                        ". The call was not made: try again when " + peer + " is back.");
     }
     if (e.code() == Errc::timeout) {
       return tool_error("No answer from " + peer + " in time: " + e.message() +

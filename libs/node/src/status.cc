@@ -136,6 +136,15 @@ Result<WorkspaceStatus> collect_status(const Workspace& ws, const StatusOptions&
     problem("goals", goals.error());
   }
 
+  // Read only when there is a file: status writes nothing.
+  if (std::filesystem::exists(RequestStore::file_of(ws), ec)) {
+    if (auto store = RequestStore::open(ws); store.ok()) {
+      s.pending_requests = (*store)->pending();
+    } else {
+      problem("requests", store.error());
+    }
+  }
+
   if (auto counts = count_refusals(ws, o.now - kDayMillis); counts.ok()) {
     s.refusals_24h = std::move(counts).value();
   } else {
@@ -195,6 +204,9 @@ json::Value status_json(const WorkspaceStatus& s) {
                                                {"by_reason", std::move(reasons)}}));
   out.set("skills", std::move(skills));
   out.set("calls", skill::stats_json(s.calls));
+  json::Value pending = json::Value::array();
+  for (const RequestEntry& e : s.pending_requests) pending.push_back(request_entry_json(e));
+  out.set("requests_pending", std::move(pending));
   out.set("problems", std::move(problems));
   return out;
 }

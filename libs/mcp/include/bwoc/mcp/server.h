@@ -38,16 +38,21 @@ namespace bwoc::mcp {
 inline constexpr std::array<std::string_view, 4> kProtocolVersions = {"2025-11-25", "2025-06-18", "2025-03-26",
                                                                        "2024-11-05"};
 
-// A call its peer could not take now (offline). Async requests (work that
-// outlives the call) are not in this build: while this is unset, such a call
-// is a tool error that says so. When they land, `defer` queues the call and
-// returns a handle, and the `bwoc_result` tool reads its result with `result`.
+// A call its peer could not take now (offline): `defer` queues it and returns
+// a handle, and the `bwoc_result` tool reads its result with `result`. Unset,
+// such a call is a tool error that says it was not made.
 struct Deferral {
   std::function<Result<std::string>(const std::string& peer, const std::string& agent, const std::string& skill,
                                     const json::Value& input)>
       defer;
   std::function<Result<json::Value>(const std::string& handle)> result;
 };
+
+// Offline calls as async requests of this workspace (the outbox that
+// `bwoc requests` lists, delivered by its services or `requests --deliver`),
+// asked by `from_agent`, given up after `deadline`.
+Deferral request_deferral(const Workspace& ws, std::string from_agent,
+                          std::chrono::milliseconds deadline = std::chrono::hours(24));
 
 struct ServeOptions {
   CatalogueOptions catalogue;  // catalogue.agent: our agent ("" is the workspace's only or first)

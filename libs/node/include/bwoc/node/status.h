@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bwoc/core/json.h"
+#include "bwoc/core/requests.h"
 #include "bwoc/core/result.h"
 #include "bwoc/core/routes.h"
 #include "bwoc/core/service_state.h"
@@ -65,6 +66,8 @@ struct WorkspaceStatus {
   std::vector<Goal> goals;  // active ones
   std::vector<EnvelopeEvent> recent_in, recent_out;
   RefusalCounts refusals_24h;
+  // Async requests of ours not settled yet (bwoc requests), oldest first.
+  std::vector<RequestEntry> pending_requests;
   std::vector<SkillStatus> skills;
   skill::StatsReport calls;
   UnixMillis at = 0;
