@@ -3,14 +3,14 @@
 # real mosquitto and the official JS SDKs), the same again under AddressSanitizer
 # and UndefinedBehaviorSanitizer, and every fuzz target for a bounded time.
 #
-#   BWOC_FUZZ_SECONDS   seconds per fuzz target (default 30)
+#   BWOC_FUZZ_SECONDS   seconds per fuzz target (default 20)
 #   BWOC_SKIP_ASAN=1    skip the sanitizer build (for a quick local run)
 #   BWOC_JOBS           parallel jobs (default: number of cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=${BWOC_JOBS:-$(nproc)}
-fuzz_seconds=${BWOC_FUZZ_SECONDS:-30}
+fuzz_seconds=${BWOC_FUZZ_SECONDS:-20}
 start=$(date +%s)
 step() { printf '\n== %s (%ds)\n' "$*" $(($(date +%s) - start)); }
 

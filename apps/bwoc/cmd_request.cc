@@ -183,7 +183,7 @@ int run_requests(Context& ctx, const RequestOptions& o) {
     auto pass = (*courier)->pass(/*everything=*/true);
     if (!pass.ok()) return fail(ctx, pass.error());
     std::cerr << "bwoc requests: " << pass->sent << " sent, " << pass->answered << " answered, " << pass->unreachable
-              << " could not reach their peer, " << pass->settled << " expired or cancelled\n";
+              << " could not reach their peer, " << pass->waiting << " waiting, " << pass->settled << " expired or cancelled\n";
   }
   auto store = RequestStore::open(*ws);
   if (!store.ok()) return fail(ctx, store.error());

@@ -63,6 +63,23 @@ error_of 2 bwoc -w alpha request beta count --key 'white space'
 error_of 2 bwoc -w alpha result 0123456789abcdef0123456789abcdef
 error_of 2 bwoc -w alpha request cancel 0123456789abcdef0123456789abcdef
 
+# --- A key names one piece of work: the same work again is the same
+# request; other work under it is refused (the provider would answer it with
+# the first one's result).
+keyed=$(bwoc -w alpha request beta count --input '{"n":100}' --key order-7)
+expect_eq "$(bwoc -w alpha request beta count --input '{"n":100}' --key order-7)" "$keyed"
+error_of 2 bwoc -w alpha request beta count --input '{"n":101}' --key order-7
+expect_contains "$ERR" "names request $keyed already, with other work"
+# A pass forced onto a transport beta does not declare leaves it queued.
+expect_ok bwoc -w alpha requests --deliver --via mqtt
+expect_eq "$(state_of "$keyed")" queued
+expect_ok bwoc -w alpha request cancel "$keyed"
+# A deadline that passes with nothing running shows as expired at once.
+short=$(bwoc -w alpha request beta count --input '{"n":102}' --deadline 1s)
+eventually has_state "$short" expired
+error_of 1 bwoc -w alpha result "$short"
+expect_contains "$ERR" "expired"
+
 # --- A request to a peer whose node is not running: queued, then done once
 # beta's service starts, the result printed. `bwoc request` touches no network.
 id=$(bwoc -w alpha request beta count --input '{"n":0}')
@@ -149,7 +166,7 @@ runs_each_once() {
   cat "$WORK"/beta-*.log | grep -o 'executed {\\"n\\":[0-9]*}' | sort | uniq -d | wc -l
 }
 expect_eq "$(runs_each_once)" 0
-expect_eq "$(bwoc -w alpha requests --json | jq '[.[] | select(.state != "done" and .state != "cancelled")] | length')" 0
+expect_eq "$(bwoc -w alpha requests --json | jq --arg short "$short" '[.[] | select(.state != "done" and .state != "cancelled" and .id != $short)] | length')" 0
 # Each result is the request's own.
 n=$(head -500 ids.txt | tail -1)
 expect_eq "$(bwoc -w alpha result "$n" | jq -c .)" '{"n":500}'
@@ -242,7 +259,7 @@ bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.
 drop_to_alpha late.json
 run bwoc -w alpha inbox ingest
 expect_contains "$ERR" 'event=request.answer_refused reason="after the deadline"'
-expect_eq "$(state_of "$id")" delivered
+expect_eq "$(state_of "$id")" expired
 
 # --- Revocation: removing a peer, or lowering it to UNTRUSTED, cancels its
 # pending requests, with a line that says so; the courier checks again at

@@ -170,6 +170,22 @@ Status RequestStore::refresh() {
   return refresh_locked();
 }
 
+Result<std::optional<std::string>> RequestStore::made_under_key(const RequestDraft& d) {
+  std::lock_guard lock(mu_);
+  read_ = true;  // a key the user chose is worth reading the file for
+  BWOC_RETURN_IF_ERROR(refresh_locked());
+  for (const auto& [id, e] : entries_) {
+    if (e.draft.idem != d.idem || e.draft.peer != d.peer) continue;
+    if (e.draft.agent == d.agent && e.draft.skill == d.skill && e.draft.version == d.version &&
+        e.draft.input == d.input) {
+      return std::optional<std::string>(id);
+    }
+    return Error(Errc::invalid_argument, "the key " + d.idem + " names request " + id +
+                                             " already, with other work: a key names one piece of work");
+  }
+  return std::optional<std::string>();
+}
+
 Result<std::vector<std::string>> RequestStore::enqueue(std::vector<RequestDraft> drafts, UnixMillis now) {
   std::vector<std::string> ids;
   std::vector<json::Value> records;
@@ -182,21 +198,46 @@ Result<std::vector<std::string>> RequestStore::enqueue(std::vector<RequestDraft>
     }
     if (d.deadline <= now) return Error(Errc::invalid_argument, "the deadline has passed already");
     if (d.deadline - now > kMaxRequestDeadlineMs) return Error(Errc::invalid_argument, "a deadline is at most 30 days away");
+    if (!d.idem.empty()) {
+      // A key the user chose names one piece of work: the same work again
+      // is the request already made; other work under it would be answered
+      // with the first one's result (the provider keeps one per key).
+      BWOC_ASSIGN_OR_RETURN(std::optional<std::string> same, made_under_key(d));
+      if (same) {
+        ids.push_back(*same);
+        continue;
+      }
+    }
     std::string id = random_id();
     if (d.idem.empty()) d.idem = id;
     records.push_back(draft_record(id, d, now));
     ids.push_back(std::move(id));
   }
-  BWOC_RETURN_IF_ERROR(outbox_->append(std::move(records)));
+  if (!records.empty()) BWOC_RETURN_IF_ERROR(outbox_->append(std::move(records)));
   BWOC_RETURN_IF_ERROR(refresh());
   return ids;
 }
+
+namespace {
+
+// A request whose deadline has passed is expired whether or not a courier
+// has written so yet: what people and commands are shown is exact.
+RequestEntry as_seen_at(RequestEntry e, UnixMillis now) {
+  if (!is_final(e.state) && now >= e.draft.deadline) {
+    e.state = RequestState::expired;
+    e.reason = "the deadline passed before an answer came";
+  }
+  return e;
+}
+
+}  // namespace
 
 std::vector<RequestEntry> RequestStore::list() {
   std::lock_guard lock(mu_);
   std::vector<RequestEntry> out;
   out.reserve(entries_.size());
-  for (const auto& [id, e] : entries_) out.push_back(e);
+  UnixMillis now = now_millis();
+  for (const auto& [id, e] : entries_) out.push_back(as_seen_at(e, now));
   std::sort(out.begin(), out.end(), [](const RequestEntry& a, const RequestEntry& b) {
     return a.created != b.created ? a.created < b.created : a.id < b.id;
   });
@@ -207,7 +248,7 @@ std::optional<RequestEntry> RequestStore::find(std::string_view id) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(std::string(id));
   if (it == entries_.end()) return std::nullopt;
-  return it->second;
+  return as_seen_at(it->second, now_millis());
 }
 
 std::vector<RequestEntry> RequestStore::pending() {

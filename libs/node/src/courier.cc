@@ -1,5 +1,6 @@
 #include "bwoc/node/courier.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -220,6 +221,15 @@ struct Courier::Impl {
     std::map<std::string, std::string> agents;
     for (const RequestEntry& e : due) {
       const PeerRoute* route = routes.find(e.draft.peer);
+      if (options.via) {
+        // A pass forced onto one transport leaves a peer without it to the
+        // others: the request waits, it is not that peer's failure.
+        std::vector<Via> ways = route->transports();
+        if (std::find(ways.begin(), ways.end(), *options.via) == ways.end()) {
+          ++report.waiting;
+          continue;
+        }
+      }
       auto out = prepare(e, *route, agents);
       if (!out.ok()) {
         // The peer's agent could not be found, or its seal key read: most

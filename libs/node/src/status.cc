@@ -139,7 +139,9 @@ Result<WorkspaceStatus> collect_status(const Workspace& ws, const StatusOptions&
   // Read only when there is a file: status writes nothing.
   if (std::filesystem::exists(RequestStore::file_of(ws), ec)) {
     if (auto store = RequestStore::open(ws); store.ok()) {
-      s.pending_requests = (*store)->pending();
+      for (RequestEntry& e : (*store)->pending()) {
+        if (e.draft.deadline > o.now) s.pending_requests.push_back(std::move(e));
+      }
     } else {
       problem("requests", store.error());
     }

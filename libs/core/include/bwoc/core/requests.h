@@ -87,7 +87,9 @@ class RequestStore {
   static Result<std::unique_ptr<RequestStore>> open(const Workspace& ws, bool read = true);
   static std::filesystem::path file_of(const Workspace& ws);
 
-  // Durable when it returns; the ids in the drafts' order.
+  // Durable when it returns; the ids in the drafts' order. A draft with a key
+  // (idem) already used for the same peer is the request made then (its id
+  // again) when it asks the same, and refused when it asks other work.
   Result<std::vector<std::string>> enqueue(std::vector<RequestDraft> drafts, UnixMillis now = now_millis());
 
   // Reads what other processes appended since the last look.
@@ -134,6 +136,9 @@ class RequestStore {
  private:
   RequestStore(std::unique_ptr<Outbox> outbox, bool read) : outbox_(std::move(outbox)), read_(read) {}
   void apply(const json::Value& record);  // requires mu_
+  // The request already made under `d`'s key to its peer when it is the same
+  // work; an error when that key names other work.
+  Result<std::optional<std::string>> made_under_key(const RequestDraft& d);
   Status refresh_locked();                // requires mu_
 
   std::unique_ptr<Outbox> outbox_;
