@@ -77,12 +77,8 @@ int print_outcome(Context& ctx, const RequestEntry& e, bool json_out) {
 }  // namespace
 
 int run_request(Context& ctx, const RequestOptions& o) {
-  // `bwoc request cancel ID`: the parser takes "cancel" for the peer.
-  if (o.target == "cancel") {
-    RequestOptions cancel = o;
-    cancel.id = o.skill;
-    ctx.command = "request cancel";
-    return run_request_cancel(ctx, cancel);
+  if (o.target.empty() || o.skill.empty()) {
+    return usage(ctx, "PEER and SKILL are required: bwoc request PEER[/AGENT] SKILL --input JSON");
   }
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());

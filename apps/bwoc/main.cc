@@ -258,8 +258,10 @@ void declare_request(CLI::App& app, Context& ctx) {
       "  bwoc requests                 queued, delivered, working, done, failed, expired, cancelled\n"
       "  bwoc result \"$id\" --wait 5m   the output, checked against the peer's key\n"
       "  bwoc request cancel \"$id\"");
-  request->add_option("peer", o->target, "PEER or PEER/AGENT")->required();
-  request->add_option("skill", o->skill, "The skill's name")->required();
+  // Checked by the command, not the parser: a required positional would take
+  // the word "cancel" before the subcommand is seen.
+  request->add_option("peer", o->target, "PEER or PEER/AGENT (required)");
+  request->add_option("skill", o->skill, "The skill's name (required)");
   request->add_option("--input", o->input, "Input JSON (default: {})");
   request->add_option("--input-file", o->input_file, "Read the input from a file, or - for stdin");
   request->add_option("--inputs", o->inputs, "One request per line of this JSON-lines file (ids printed in order)");
@@ -268,7 +270,11 @@ void declare_request(CLI::App& app, Context& ctx) {
   request->add_option("--deadline", o->deadline, "How long the result is wanted: 90s, 30m, 2d (default 2d)");
   request->add_option("--key", o->key, "Idempotency key: the peer runs the work once for it ([A-Za-z0-9._:-], at most 128)");
   request->positionals_at_end(false);
-  on(request, ctx, "request", o, run_request);
+  request->callback([&ctx, o, request] {
+    if (!request->get_subcommands().empty()) return;  // `request cancel` decides
+    ctx.command = "request";
+    ctx.action = [&ctx, o] { return run_request(ctx, *o); };
+  });
   CLI::App* cancel = request->add_subcommand("cancel", "Stop delivering a request that is not settled yet");
   cancel->add_option("id", o->id, "The request's id")->required();
   on(cancel, ctx, "request cancel", o, run_request_cancel);

@@ -55,6 +55,12 @@ kill_hard() { kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 # --- Usage and help.
 run bwoc request --help
 expect_contains "$OUT" "idempotency key"
+run bwoc request cancel --help
+expect_contains "$OUT" "Stop delivering a request"
+error_of 2 bwoc -w alpha request cancel
+expect_contains "$ERR" "id is required"
+error_of 2 bwoc -w alpha request beta
+expect_contains "$ERR" "PEER and SKILL are required"
 error_of 2 bwoc -w alpha request nobody count
 expect_contains "$ERR" 'no peer "nobody"'
 error_of 2 bwoc -w alpha request beta count --deadline soon
