@@ -9,7 +9,7 @@ profile=${1:-build}
 build_packages=(
   g++ cmake ninja-build pkg-config
   libsodium-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
-  libboost-dev libssl-dev libpaho-mqtt-dev libpaho-mqttpp-dev libvalijson-dev libre2-dev libyaml-cpp-dev
+  libboost-dev libssl-dev libpaho-mqtt-dev libpaho-mqttpp-dev libmosquitto-dev libvalijson-dev libre2-dev libyaml-cpp-dev
   mosquitto mosquitto-clients
 )
 test_packages=(

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "bwoc/core/log.h"
+#include "connect_failure.h"
 #include "no_delay.h"
 
 namespace bwoc::mqtt {
@@ -20,47 +21,19 @@ constexpr std::size_t kWindow = kPublishWindow;
 // or not; receipts may queue up to the subscriber's own cap (subscriber.cc).
 constexpr int kMaxBuffered = 20'000;
 
-// OpenSSL's messages end in newlines and carry source positions; an error
-// message is one line.
-std::string one_line(std::string s) {
-  for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
-
 // What went wrong with a connect, in words; Paho's messages do not say.
-std::string describe_connect_failure(const ::mqtt::exception& e, const BrokerSettings& broker) {
+Error describe_connect_failure(const ::mqtt::exception& e, const BrokerSettings& broker) {
   // Paho reports a CONNACK's refusal as the reason code or as the return code.
-  int reason = e.get_reason_code() != 0 ? e.get_reason_code() : e.get_return_code();
-  std::string where = " (" + broker.url.text() + ")";
-  switch (reason) {
-    case ::mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD:
-      return "the broker refused the user name or password" +
-             (broker.credentials ? " from " + broker.credentials->source.string() : std::string()) + where;
-    case ::mqtt::ReasonCode::NOT_AUTHORIZED:
-      // mosquitto answers a wrong password this way too.
-      if (broker.credentials) {
-        return "the broker refused the user name or password from " + broker.credentials->source.string() +
-               ", or does not authorize that user" + where;
-      }
-      return "the broker says this client is not authorized (does it need --credentials?)" + where;
-    case ::mqtt::ReasonCode::SERVER_UNAVAILABLE:
-    case ::mqtt::ReasonCode::SERVER_BUSY:
-      return "the broker is unavailable" + where;
+  int code = e.get_reason_code() != 0 ? e.get_reason_code() : e.get_return_code();
+  switch (code) {
+    case reason::kBadUserNameOrPassword:
+    case reason::kNotAuthorized:
+    case reason::kServerUnavailable:
+    case reason::kServerBusy:
+      return connect_refused(code, broker);
     default:
-      break;
+      return connect_failed(broker, e.get_error_str().empty() ? e.what() : e.get_error_str());
   }
-  std::string what = one_line(e.get_error_str().empty() ? e.what() : e.get_error_str());
-  if (Status tcp = probe_broker(broker.url, std::chrono::seconds(3)); !tcp.ok()) return tcp.error().message();
-  if (broker.url.tls) {
-    // It answers TCP, so the handshake is what failed.
-    return "the TLS handshake failed: the broker's certificate does not verify against " +
-           (broker.ca_file ? "the CA file " + broker.ca_file->string() : std::string("the system's CA certificates")) +
-           ", or the broker refused our client certificate" + where;
-  }
-  return "cannot connect to the broker" + where + ": " + what;
 }
 
 // Paho C stops its two threads when its last client is destroyed, and
@@ -179,19 +152,9 @@ struct Connection::Impl : public virtual ::mqtt::callback {
                                             options.broker.url.text() + ")");
       }
     } catch (const ::mqtt::exception& e) {
-      std::string what = describe_connect_failure(e, options.broker);
-      int reason = e.get_reason_code() != 0 ? e.get_reason_code() : e.get_return_code();
-      Errc code = reason == ::mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD || reason == ::mqtt::ReasonCode::NOT_AUTHORIZED
-                      ? Errc::permission_denied
-                      : Errc::unavailable;
-      return Error(code, what);
+      return describe_connect_failure(e, options.broker);
     }
     return ok_status();
-  }
-
-  static Error publish_refused(int rc) {
-    return Error(Errc::refused, "the broker refused the publish (reason " + std::to_string(rc) +
-                                    (rc == ::mqtt::ReasonCode::NOT_AUTHORIZED ? ": not authorized" : "") + ")");
   }
 
   Status wait_window(std::size_t max_in_flight, std::chrono::milliseconds timeout) {
@@ -272,17 +235,11 @@ Status Connection::subscribe(const std::string& filter) {
     auto token = impl_->client.subscribe(filter, 1);
     if (!token->wait_for(std::chrono::seconds(10))) return Error(Errc::timeout, "the broker did not confirm the subscription");
     auto rc = token->get_reason_code();
-    if (rc >= 0x80) {
-      return Error(Errc::permission_denied, "the broker refused the subscription to " + filter + " (reason " +
-                                                std::to_string(rc) + (rc == ::mqtt::ReasonCode::NOT_AUTHORIZED ? ": not authorized" : "") + ")");
-    }
+    if (rc >= 0x80) return subscribe_refused(filter, rc);
     // A v5 SUBACK carries one reason code per filter.
     const ::mqtt::subscribe_response response = token->get_subscribe_response();
     for (auto code : response.get_reason_codes()) {
-      if (code >= 0x80) {
-        return Error(Errc::permission_denied, "the broker refused the subscription to " + filter + " (reason " +
-                                                  std::to_string(code) + ")");
-      }
+      if (code >= 0x80) return subscribe_refused(filter, code);
     }
   } catch (const ::mqtt::exception& e) {
     return Error(Errc::unavailable, "cannot subscribe to " + filter + ": " + e.get_error_str());

@@ -9,6 +9,7 @@
 #include "bwoc/core/log.h"
 #include "bwoc/mqtt/resend_policy.h"
 #include "connection.h"
+#include "one_shot_send.h"
 #include "receipt_tracker.h"
 
 namespace bwoc::mqtt {
@@ -187,20 +188,10 @@ std::optional<std::string> Publisher::receipt(const std::string& id) const { ret
 
 Result<SendReport> MqttTransport::deliver(const PeerRoute& peer, const SignedEnvelope& signed_envelope,
                                           std::chrono::milliseconds timeout) {
-  const std::string& envelope_text = signed_envelope.text;
   const Envelope& envelope = signed_envelope.envelope;
   if (!peer.mqtt) return Error(Errc::unavailable, "peer \"" + peer.key + "\" has no mqtt route");
-  PublisherOptions po;
-  po.overrides = options_.overrides;
-  auto publisher = Publisher::open(ws_, peer.mqtt->broker, po);
-  if (!publisher.ok()) {
-    // Unreachable now: keep nothing, let the next transport try.
-    return publisher.error().code() == Errc::unavailable || publisher.error().code() == Errc::timeout
-               ? Error(Errc::unavailable, publisher.error().message())
-               : publisher.error();
-  }
   Outgoing m;
-  m.envelope = envelope_text;
+  m.envelope = signed_envelope.text;
   m.id = envelope.id;
   m.from = envelope.from;
   m.to = peer.key + "/" + envelope.to;
@@ -209,18 +200,13 @@ Result<SendReport> MqttTransport::deliver(const PeerRoute& peer, const SignedEnv
   if (!is_valid_topic_name(m.topic)) {
     return Error(Errc::invalid_argument, "cannot publish to \"" + m.topic + "\": wildcards are for subscribing");
   }
-  BWOC_RETURN_IF_ERROR((*publisher)->publish(m));
-  BWOC_ASSIGN_OR_RETURN(std::vector<std::string> pending, (*publisher)->wait(std::min(options_.receipt_timeout, timeout)));
-  SendReport report;
-  report.via = Via::mqtt;
-  if (pending.empty()) {
-    report.confirmed = true;
-    report.reply = (*publisher)->receipt(envelope.id);
-    report.detail = "published to " + m.topic + " on " + (*publisher)->broker().url.text() + ", receipt verified";
-  } else {
-    report.detail = "published to " + m.topic + " on " + (*publisher)->broker().url.text() +
-                    "; no receipt yet, kept in the spool for `bwoc mqtt spool --retry`";
-  }
+  BWOC_ASSIGN_OR_RETURN(BrokerSettings broker, broker_settings(ws_, peer.mqtt->broker, options_.overrides));
+  // One envelope: a connection of its own, without Paho's threads (one_shot_send.h).
+  OneShotTimeouts timeouts;
+  timeouts.receipt = std::min(options_.receipt_timeout, timeout);
+  auto report = send_one_envelope(ws_, broker, m, timeouts);
+  // Unreachable now: nothing was kept (or it waits in the spool); the next transport may try.
+  if (!report.ok() && report.error().code() == Errc::timeout) return Error(Errc::unavailable, report.error().message());
   return report;
 }
 
