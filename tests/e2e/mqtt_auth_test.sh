@@ -62,6 +62,12 @@ error_of 2 bwoc -w beta mqtt subscribe --agent agent-c --broker "$TLS_URL" --ca 
 expect_contains "$ERR" "needs its key"
 error_of 2 bwoc -w beta mqtt subscribe --agent agent-c --broker "$TLS_URL" --ca pki/missing.pem
 error_of 2 bwoc -w beta mqtt subscribe --agent agent-c --broker "mqtt://127.0.0.1:$BROKER_PORT" --ca pki/ca.pem
+# The same for one envelope, which goes over a client of its own (libmosquitto):
+# the same words, nothing left in the spool.
+error_of 1 timeout "$WAIT_SECONDS" "$BWOC" -w alpha mqtt publish --agent agent-a --to beta/agent-b --ca pki/evil.pem \
+  --payload '{}'
+expect_contains "$ERR" "the TLS handshake failed: the broker's certificate does not verify against the CA file pki/evil.pem"
+expect_eq "$(bwoc -w alpha mqtt spool --json | jq length)" "0"
 stop_pid $BROKER_PID broker
 
 # --- User names, passwords and an ACL.
@@ -101,6 +107,11 @@ expect_eq "$(tail -n 1 beta/agents/agent-b/memories/inbox.jsonl | jq -r .envelop
 error_of 1 timeout "$WAIT_SECONDS" "$BWOC" -w beta mqtt subscribe --agent agent-c --broker "$AUTH_URL" --credentials wrong.credentials
 expect_contains "$ERR" "refused the user name or password from wrong.credentials"
 error_of 1 timeout "$WAIT_SECONDS" "$BWOC" -w beta mqtt subscribe --agent agent-c --broker "$AUTH_URL"
+error_of 1 timeout "$WAIT_SECONDS" "$BWOC" -w alpha mqtt publish --agent agent-a --to beta/agent-b \
+  --credentials wrong.credentials --payload '{}'
+expect_contains "$ERR" "refused the user name or password from wrong.credentials"
+expect_not_contains "$ERR" "wrong-password"
+expect_eq "$(bwoc -w alpha mqtt spool --json | jq length)" "0"
 chmod 644 wrong.credentials
 error_of 1 bwoc -w beta mqtt subscribe --agent agent-c --broker "$AUTH_URL" --credentials wrong.credentials
 expect_contains "$ERR" "can be read by others"
