@@ -140,7 +140,7 @@ struct OneShotClient::Impl {
     return ok_status();
   }
 
-  Status connect_socket() {
+  Status connect_socket(Clock::time_point deadline) {
     PropertyList props;
     // The broker must not send us more than this: libmosquitto reads any size.
     if (mosquitto_property_add_int32(&props.list, MQTT_PROP_MAXIMUM_PACKET_SIZE, options.max_packet_bytes) !=
@@ -174,7 +174,7 @@ struct OneShotClient::Impl {
       return Error(Errc::unavailable, std::string("cannot start a thread to connect: ") + e.what());
     }
     std::unique_lock<std::mutex> lk(pending->mu);
-    if (!pending->finished_cv.wait_for(lk, options.connect_timeout, [&] { return pending->finished; })) {
+    if (!pending->finished_cv.wait_until(lk, deadline, [&] { return pending->finished; })) {
       pending->abandoned = true;
       mosq = nullptr;  // the helper thread destroys it
       return no_answer();
@@ -240,7 +240,7 @@ Result<std::unique_ptr<OneShotClient>> OneShotClient::connect(const ConnectionOp
   impl->on_message = std::move(on_message);
   Clock::time_point deadline = Clock::now() + options.connect_timeout;
   BWOC_RETURN_IF_ERROR(impl->configure());
-  BWOC_RETURN_IF_ERROR(impl->connect_socket());
+  BWOC_RETURN_IF_ERROR(impl->connect_socket(deadline));
   // The TLS handshake and the CONNACK, within what is left of the timeout.
   auto answered = impl->run_until([&] { return impl->connack_reason >= 0; }, deadline);
   if (impl->connack_reason >= 0x80) return connect_refused(impl->connack_reason, options.broker);
