@@ -154,7 +154,7 @@ struct Subscriber::Impl {
     }
     jobs_bytes += size;
     jobs.push_back(std::move(job));
-    work.notify_one();
+    work.notify_all();  // stop() may wait on it too
   }
 
   // The sender's Response Topic, or else where its declared route says its
@@ -183,12 +183,16 @@ struct Subscriber::Impl {
       work.wait_until(lk, next_retry, [&] { return !jobs.empty() || quit; });
       if (jobs.empty() && quit) return;
       if (!jobs.empty()) {
-        ReceiptJob job = std::move(jobs.front());
-        jobs.pop_front();
-        jobs_bytes -= job.answer ? job.answer->size() : 0;
+        // All that waits, in one go: one lock and one wake-up a batch, not a receipt.
+        std::deque<ReceiptJob> batch;
+        batch.swap(jobs);
+        jobs_bytes = 0;
+        publishing = true;
         lk.unlock();
-        send_receipt(job);
+        for (const ReceiptJob& job : batch) send_receipt(job);
+        batch.clear();
         lk.lock();
+        publishing = false;
         if (jobs.empty() && outstanding == 0) work.notify_all();
         continue;
       }
@@ -206,8 +210,12 @@ struct Subscriber::Impl {
     Status st = receipt.ok() ? Status(ok_status()) : Status(receipt.error());
     if (st.ok() && connection->connected()) {
       // Never more than a second: past it (the broker slow or just gone)
-      // Paho keeps the receipt until it can send it.
-      (void)connection->wait_async_below(kPublishWindow, std::chrono::seconds(1));
+      // Paho keeps the receipt until it can send it. A full window is let
+      // drain to half before the next: the receipts then go out in runs,
+      // one wake-up of this thread for several acknowledgements.
+      if (connection->unacknowledged() >= kPublishWindow) {
+        (void)connection->wait_async_below(kPublishWindow / 2, std::chrono::seconds(1));
+      }
     }
     if (st.ok() && connection->unacknowledged() >= kMaxUnacknowledgedReceipts) {
       st = Error(Errc::unavailable, "too many receipts wait for the broker");
@@ -257,7 +265,7 @@ struct Subscriber::Impl {
     inbound.flush();  // actions under way finish and queue their answers
     {
       std::unique_lock<std::mutex> lk(mu);
-      work.wait_for(lk, std::chrono::seconds(5), [&] { return jobs.empty() && outstanding == 0; });
+      work.wait_for(lk, std::chrono::seconds(5), [&] { return jobs.empty() && !publishing && outstanding == 0; });
     }
     if (!connection->wait_async(std::chrono::seconds(2)) || !connection->drain(std::chrono::seconds(2)).ok()) {
       log::warning("mqtt.receipts_unacknowledged", {{"agent", options.agent}});
@@ -302,6 +310,7 @@ struct Subscriber::Impl {
   std::size_t outstanding_bytes = 0;
   std::deque<ReceiptJob> jobs;
   std::size_t jobs_bytes = 0;  // of the signed receipts and answers in jobs
+  bool publishing = false;     // the publishing thread holds a batch taken from jobs
   bool closing = false, quit = false;
   std::atomic<bool> stopped{false};
   std::thread publisher;
