@@ -11,7 +11,10 @@
 #            receipt has reached the sender's topic (a persistent session).
 #            Also the subscriber's CPU time per envelope (user + system, all
 #            its threads, until it has stopped: every receipt signed and
-#            handed to the broker), which a busy machine does not change.
+#            handed to the broker), which a busy machine does not change;
+#            the broker's and the receipt drain's CPU time per envelope, and
+#            the ceiling they leave on two shared cores: the ratio reached if
+#            the subscriber cost nothing beyond its Ed25519.
 #   publish  N envelopes by `mosquitto_pub -l` (pre-signed, raw) and by bwoc's
 #            publisher (sign, spool with group-committed fdatasyncs, publish,
 #            verify every receipt).
@@ -100,12 +103,18 @@ cpu_us=$(echo "${cpu_ms:-0} * 1000 / $n" | bc -l | xargs printf '%.1f')
 lines=$(grep -c '' "$inbox")
 [ "$lines" -eq "$n" ] || { note "inbox has $lines lines, not $n"; exit 1; }
 
+# The ceiling on these two shared cores: the ratio a subscriber that cost
+# nothing beyond its two Ed25519 operations would reach, the broker and the
+# receipt drain costing what they cost here.
+ed_us=$(echo "($verify_ns + $sign_ns) / 1000" | bc -l)
+ceiling=$(echo "$ed_us / ($ed_us + ($broker_ms + $(cat receipts.cpu)) * 1000 / $n)" | bc -l | xargs printf '%.2f')
 ingest_json="{\"mosquitto_sub_raw_per_s\":$raw_ingest,\"ed25519_verify_bound_per_s\":$verify_bound,
            \"two_core_bound_per_s\":$two_core_bound,\"bwoc_verify_with_jcs_per_s\":$verify_ours,
            \"bwoc_subscribe_per_s\":$bwoc_ingest,
            \"ratio_to_bound\":$(echo "$bwoc_ingest / $two_core_bound" | bc -l | xargs printf '%.2f'),
            \"bwoc_cpu_us_per_envelope\":$cpu_us,\"ed25519_us_per_envelope\":$(echo "($verify_ns + $sign_ns) / 1000" | bc -l | xargs printf '%.1f'),
            \"broker_cpu_us_per_envelope\":$(per_envelope "$broker_ms"),
+           \"ceiling_ratio_on_shared_cores\":$ceiling,
            \"receipts_drain_cpu_us_per_envelope\":$(per_envelope "$(cat receipts.cpu)"),
            \"raw_drain\":{\"mosquitto_sub_cpu_us_per_envelope\":$(per_envelope "$(cat raw.cpu)"),
                         \"broker_cpu_us_per_envelope\":$(per_envelope "$broker_raw_ms")},
