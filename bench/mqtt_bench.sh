@@ -11,7 +11,10 @@
 #            receipt has reached the sender's topic (a persistent session).
 #            Also the subscriber's CPU time per envelope (user + system, all
 #            its threads, until it has stopped: every receipt signed and
-#            handed to the broker), which a busy machine does not change.
+#            handed to the broker), which a busy machine does not change;
+#            the broker's and the receipt drain's CPU time per envelope, and
+#            the ceiling they leave on two shared cores: the ratio reached if
+#            the subscriber cost nothing beyond its Ed25519.
 #   publish  N envelopes by `mosquitto_pub -l` (pre-signed, raw) and by bwoc's
 #            publisher (sign, spool with group-committed fdatasyncs, publish,
 #            verify every receipt).
@@ -28,6 +31,17 @@ only=${3:-}
 load="$build/bench/mqtt_load"
 . "$(dirname "$0")/mqtt_pair.sh"
 now() { date +%s.%N; }
+# CPU time (user + system) of a running process, in ms.
+cpu_ms_of() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/proc/$1/stat"; }
+# Runs a command and writes its CPU time (user + system, ms) to file $1.
+timed() {
+  local out=$1 TIMEFORMAT='%U %S' status=0
+  shift
+  { time "$@" 2>&3 || status=$?; } 3>&2 2>"$out.t"
+  awk '{ print ($1 + $2) * 1000 }' "$out.t" >"$out"
+  return $status
+}
+per_envelope() { echo "$1 * 1000 / $n" | bc -l | xargs printf '%.1f'; }
 rate() { echo "$1 / ($3 - $2)" | bc -l | xargs printf '%.0f'; }
 topic=bwoc/beta/agent-b/inbox
 
@@ -55,19 +69,22 @@ kill -TERM $sub && wait $sub
 note "queueing $n envelopes in both sessions..."
 mosquitto_pub -p "$port" -q 1 -t "$topic" -l <envelopes.txt
 
+broker_t0=$(cpu_ms_of "$broker")
 t0=$(now)
-mosquitto_sub -p "$port" -c -i raw-sub -q 1 -t "$topic" -C "$n" >/dev/null
+timed raw.cpu mosquitto_sub -p "$port" -c -i raw-sub -q 1 -t "$topic" -C "$n" >/dev/null
 t1=$(now)
 raw_ingest=$(rate "$n" "$t0" "$t1")
+broker_raw_ms=$(echo "$(cpu_ms_of "$broker") - $broker_t0" | bc -l)
 
 inbox=beta/agents/agent-b/memories/inbox.jsonl
 # Each inbox line is the envelope and 64 bytes of framing: the size says when
 # all N are in, without reading the file while it is written.
 inbox_bytes=$(( $(stat -c %s envelopes.txt) + 64 * n ))
+broker_t0=$(cpu_ms_of "$broker")
 t0=$(now)
 "$bwoc" -w beta mqtt subscribe --agent agent-b --broker "$url" >/dev/null 2>ingest.log &
 sub=$!
-mosquitto_sub -p "$port" -c -i receipts-sub -q 1 -t "$receipts_topic" -C "$n" -W 300 >receipts.txt &
+timed receipts.cpu mosquitto_sub -p "$port" -c -i receipts-sub -q 1 -t "$receipts_topic" -C "$n" -W 300 >receipts.txt &
 receipts_sub=$!
 # Done when every envelope is in the inbox and every receipt at the sender's.
 "$load" wait-size "$inbox" "$inbox_bytes" 300
@@ -77,6 +94,7 @@ receipts_back=$(grep -c '' receipts.txt)
 bwoc_ingest=$(rate "$n" "$t0" "$t1")
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$sub/status")
 kill -TERM $sub && wait $sub
+broker_ms=$(echo "$(cpu_ms_of "$broker") - $broker_t0" | bc -l)
 # Its last stats line comes once it has stopped: every receipt signed and sent.
 stats=$(grep 'event=mqtt.stats' ingest.log | tail -1)
 receipts=$(echo "$stats" | sed -n 's/.* receipts=\([0-9]*\).*/\1/p')
@@ -85,11 +103,21 @@ cpu_us=$(echo "${cpu_ms:-0} * 1000 / $n" | bc -l | xargs printf '%.1f')
 lines=$(grep -c '' "$inbox")
 [ "$lines" -eq "$n" ] || { note "inbox has $lines lines, not $n"; exit 1; }
 
+# The ceiling on these two shared cores: the ratio a subscriber that cost
+# nothing beyond its two Ed25519 operations would reach, the broker and the
+# receipt drain costing what they cost here.
+ed_us=$(echo "($verify_ns + $sign_ns) / 1000" | bc -l)
+ceiling=$(echo "$ed_us / ($ed_us + ($broker_ms + $(cat receipts.cpu)) * 1000 / $n)" | bc -l | xargs printf '%.2f')
 ingest_json="{\"mosquitto_sub_raw_per_s\":$raw_ingest,\"ed25519_verify_bound_per_s\":$verify_bound,
            \"two_core_bound_per_s\":$two_core_bound,\"bwoc_verify_with_jcs_per_s\":$verify_ours,
            \"bwoc_subscribe_per_s\":$bwoc_ingest,
            \"ratio_to_bound\":$(echo "$bwoc_ingest / $two_core_bound" | bc -l | xargs printf '%.2f'),
            \"bwoc_cpu_us_per_envelope\":$cpu_us,\"ed25519_us_per_envelope\":$(echo "($verify_ns + $sign_ns) / 1000" | bc -l | xargs printf '%.1f'),
+           \"broker_cpu_us_per_envelope\":$(per_envelope "$broker_ms"),
+           \"ceiling_ratio_on_shared_cores\":$ceiling,
+           \"receipts_drain_cpu_us_per_envelope\":$(per_envelope "$(cat receipts.cpu)"),
+           \"raw_drain\":{\"mosquitto_sub_cpu_us_per_envelope\":$(per_envelope "$(cat raw.cpu)"),
+                        \"broker_cpu_us_per_envelope\":$(per_envelope "$broker_raw_ms")},
            \"receipts_sent\":${receipts:-0},\"receipts_back\":$receipts_back,\"bwoc_subscribe_peak_rss_kb\":$rss_kb}"
 if [ "$only" = ingest ]; then
   printf '{"envelopes":%d,\n "ingest":%s}\n' "$n" "$ingest_json"

@@ -2,6 +2,7 @@
 
 #include <mqtt/async_client.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -196,6 +197,11 @@ struct Connection::Impl : public virtual ::mqtt::callback {
     std::mutex mu;
     std::condition_variable acknowledged;
     std::size_t pending = 0;
+    // The largest limit a waiter waits below (0: none waits). An
+    // acknowledgement above it wakes nobody: a waiter woken for each of
+    // them was a context switch a receipt.
+    std::size_t wake_below = 0;
+    std::size_t waiters = 0;
     void add() {
       std::lock_guard<std::mutex> lk(mu);
       ++pending;
@@ -203,7 +209,7 @@ struct Connection::Impl : public virtual ::mqtt::callback {
     void done() {
       std::lock_guard<std::mutex> lk(mu);
       --pending;
-      acknowledged.notify_all();
+      if (pending < wake_below) acknowledged.notify_all();
     }
     void on_success(const ::mqtt::token&) override { done(); }
     void on_failure(const ::mqtt::token&) override { done(); }
@@ -304,9 +310,14 @@ std::size_t Connection::unacknowledged() const {
 bool Connection::wait_async(std::chrono::milliseconds timeout) { return wait_async_below(1, timeout); }
 
 bool Connection::wait_async_below(std::size_t limit, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lk(impl_->async_listener.mu);
-  return impl_->async_listener.acknowledged.wait_for(lk, timeout,
-                                                     [&] { return impl_->async_listener.pending < limit; });
+  auto& listener = impl_->async_listener;
+  std::unique_lock<std::mutex> lk(listener.mu);
+  if (listener.pending < limit) return true;
+  ++listener.waiters;
+  listener.wake_below = std::max(listener.wake_below, limit);
+  bool below = listener.acknowledged.wait_for(lk, timeout, [&] { return listener.pending < limit; });
+  if (--listener.waiters == 0) listener.wake_below = 0;
+  return below;
 }
 
 Status Connection::drain(std::chrono::milliseconds timeout) { return impl_->wait_window(0, timeout); }

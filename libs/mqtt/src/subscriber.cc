@@ -34,7 +34,8 @@ constexpr std::size_t kMaxUnacknowledgedReceipts = 16'384;
 constexpr std::size_t kMaxPendingBytes = 64u << 20;
 
 struct ReceiptJob {
-  Delivery delivery;
+  Delivery delivery;  // until its answer is signed: then only `id` is kept
+  std::string id;     // the envelope's
   std::string topic;
   std::optional<std::string> answer;  // the signed answer or receipt, once there is one
   std::size_t bytes = 0;              // its envelope's share of the pending bytes, until signed
@@ -90,13 +91,14 @@ struct Subscriber::Impl {
         to_sign.pop_front();
         lk.unlock();
         auto receipt = inbound.receipt(job.delivery);
+        if (receipt.ok()) job.delivery = Delivery{};  // freed here, outside the lock
         lk.lock();
         outstanding_bytes -= job.bytes;
         release_locked();
         if (!receipt.ok()) {
           ++receipts_lost;  // the sender's spool asks again
           log::warning(receipt_lines, "mqtt.receipt_not_sent", {{"agent", options.agent},
-                                                                {"id", job.delivery.envelope->id},
+                                                                {"id", job.id},
                                                                 {"error", receipt.error().message()}});
           continue;
         }
@@ -130,8 +132,13 @@ struct Subscriber::Impl {
     if (r.disposition == D::answered || r.disposition == D::stored) {
       topic = receipt_topic_for(*r.delivery.envelope, r.delivery.peer, reply_to);
     }
+    std::string id = r.delivery.envelope ? r.delivery.envelope->id : std::string();
+    ReceiptJob job{std::move(r.delivery), std::move(id), topic ? std::move(*topic) : std::string(), std::nullopt, bytes};
+    if (r.disposition == D::answered && topic) {
+      job.answer = std::move(r.answer);
+      job.delivery = Delivery{};  // freed here, outside the lock
+    }
     std::lock_guard<std::mutex> lk(mu);
-    ReceiptJob job{std::move(r.delivery), topic ? std::move(*topic) : std::string(), std::nullopt, bytes};
     if (topic && r.disposition == D::stored && !checkers_quit) {
       to_sign.push_back(std::move(job));
       arrived.notify_one();
@@ -140,12 +147,16 @@ struct Subscriber::Impl {
     outstanding_bytes -= bytes;
     release_locked();
     if (!topic) return;
-    if (r.disposition == D::answered) job.answer = std::move(r.answer);
     queue_job_locked(std::move(job));
   }
 
   // A receipt or answer for the publishing thread; requires mu.
   void queue_job_locked(ReceiptJob job) {
+    // A signed answer needs nothing more of its envelope (its callers drop
+    // it): what waits here is the answer alone, as kMaxQueuedReceiptBytes
+    // counts it. Holding the parsed envelope too made a burst's backlog
+    // several times that (about 4 KiB an envelope: 163 MiB at the end of
+    // 40,000).
     std::size_t size = job.answer ? job.answer->size() : 0;
     if (jobs_bytes + size > kMaxQueuedReceiptBytes) {
       // The sender's spool resends it; the repeat gets this same answer.
@@ -154,7 +165,7 @@ struct Subscriber::Impl {
     }
     jobs_bytes += size;
     jobs.push_back(std::move(job));
-    work.notify_one();
+    work.notify_all();  // stop() may wait on it too
   }
 
   // The sender's Response Topic, or else where its declared route says its
@@ -183,12 +194,16 @@ struct Subscriber::Impl {
       work.wait_until(lk, next_retry, [&] { return !jobs.empty() || quit; });
       if (jobs.empty() && quit) return;
       if (!jobs.empty()) {
-        ReceiptJob job = std::move(jobs.front());
-        jobs.pop_front();
-        jobs_bytes -= job.answer ? job.answer->size() : 0;
+        // All that waits, in one go: one lock and one wake-up a batch, not a receipt.
+        std::deque<ReceiptJob> batch;
+        batch.swap(jobs);
+        jobs_bytes = 0;
+        publishing = true;
         lk.unlock();
-        send_receipt(job);
+        for (const ReceiptJob& job : batch) send_receipt(job);
+        batch.clear();
         lk.lock();
+        publishing = false;
         if (jobs.empty() && outstanding == 0) work.notify_all();
         continue;
       }
@@ -206,13 +221,17 @@ struct Subscriber::Impl {
     Status st = receipt.ok() ? Status(ok_status()) : Status(receipt.error());
     if (st.ok() && connection->connected()) {
       // Never more than a second: past it (the broker slow or just gone)
-      // Paho keeps the receipt until it can send it.
-      (void)connection->wait_async_below(kPublishWindow, std::chrono::seconds(1));
+      // Paho keeps the receipt until it can send it. A full window is let
+      // drain to half before the next: the receipts then go out in runs,
+      // one wake-up of this thread for several acknowledgements.
+      if (connection->unacknowledged() >= kPublishWindow) {
+        (void)connection->wait_async_below(kPublishWindow / 2, std::chrono::seconds(1));
+      }
     }
     if (st.ok() && connection->unacknowledged() >= kMaxUnacknowledgedReceipts) {
       st = Error(Errc::unavailable, "too many receipts wait for the broker");
     }
-    if (st.ok()) st = connection->publish_async(job.topic, *receipt, job.delivery.envelope->id);
+    if (st.ok()) st = connection->publish_async(job.topic, *receipt, job.id);
     if (st.ok()) {
       ++receipts_sent;
       return;
@@ -221,7 +240,7 @@ struct Subscriber::Impl {
     // repeat is answered with this same receipt.
     ++receipts_lost;
     // Under a flood this repeats: the throttle counts what it holds back.
-    log::warning(receipt_lines, "mqtt.receipt_not_sent", {{"agent", options.agent}, {"id", job.delivery.envelope->id},
+    log::warning(receipt_lines, "mqtt.receipt_not_sent", {{"agent", options.agent}, {"id", job.id},
                                            {"error", st.error().message()}});
   }
 
@@ -257,7 +276,7 @@ struct Subscriber::Impl {
     inbound.flush();  // actions under way finish and queue their answers
     {
       std::unique_lock<std::mutex> lk(mu);
-      work.wait_for(lk, std::chrono::seconds(5), [&] { return jobs.empty() && outstanding == 0; });
+      work.wait_for(lk, std::chrono::seconds(5), [&] { return jobs.empty() && !publishing && outstanding == 0; });
     }
     if (!connection->wait_async(std::chrono::seconds(2)) || !connection->drain(std::chrono::seconds(2)).ok()) {
       log::warning("mqtt.receipts_unacknowledged", {{"agent", options.agent}});
@@ -302,6 +321,7 @@ struct Subscriber::Impl {
   std::size_t outstanding_bytes = 0;
   std::deque<ReceiptJob> jobs;
   std::size_t jobs_bytes = 0;  // of the signed receipts and answers in jobs
+  bool publishing = false;     // the publishing thread holds a batch taken from jobs
   bool closing = false, quit = false;
   std::atomic<bool> stopped{false};
   std::thread publisher;
