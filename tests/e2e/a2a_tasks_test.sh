@@ -33,6 +33,20 @@ expect_eq "${#tasks[@]}" "10"
 
 state_of() { rpc "$A2A_URL" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tasks/get\",\"params\":{\"id\":\"$1\"}}" | jq -r '[.result.status.state, (.result.artifacts | length)] | join(" ")'; }
 
+# A request the provider declines with a signed error (a deadline more than
+# 30 days away, a key without a deadline, a bad key) ends its task failed,
+# the error as its artifact, as any error answer does: one rule for every way
+# a task ends.
+far=$(date -u -d '+40 days' +%Y-%m-%dT%H:%M:%S.000Z)
+for payload in "{\"skill\":\"gate\",\"input\":{},\"idem\":\"t4\",\"deadline\":\"$far\"}" \
+  '{"skill":"gate","input":{},"idem":"t5"}' '{"skill":"gate","input":{},"idem":"bad key!","deadline":"'"$far"'"}'; do
+  call=$(node "$INTEROP/envelope.mjs" sign "$JS_SEED" "$(jq -nc --arg aud "$(pubkey_of beta)" --argjson p "$payload" \
+    '{kind:"skill.call", from:"agent-js", to:"agent-b", aud:$aud, payload:$p}')")
+  sent=$(rpc "$A2A_URL" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"message/send\",\"params\":{\"message\":{\"kind\":\"message\",\"role\":\"user\",\"messageId\":\"d1\",\"parts\":[{\"kind\":\"data\",\"data\":{\"bwoc.envelope\":$call}}]}}}")
+  expect_eq "$(echo "$sent" | jq -r '[.result.status.state, .result.artifacts[0].parts[0].data["bwoc.envelope"].kind] | join(" ")')" "failed error"
+  expect_eq "$(state_of "$(echo "$sent" | jq -r .result.id)")" "failed 1"
+done
+
 # Work under way when the node is killed is failed when it starts again: it
 # will not answer now, and its task says so.
 call=$(node "$INTEROP/envelope.mjs" sign "$JS_SEED" "$(jq -nc --arg aud "$(pubkey_of beta)" \
