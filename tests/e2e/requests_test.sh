@@ -109,11 +109,20 @@ stop_pid "$ALPHA_PID" "alpha's ingest"
 stop_pid "$BETA_PID" "beta's ingest"
 
 # --- `bwoc call` is a request: when no answer comes in time it says so, the
-# request stays pending, and its answer is there once beta's node is back.
-error_of 1 bwoc -w alpha call beta count --input '{"n":-2}' --timeout 1s
+# request stays pending (no failure: exit 0), and its answer is there once
+# beta's node is back.
+error_of 0 bwoc -w alpha call beta count --input '{"n":-2}' --timeout 1s
+expect_eq "$OUT" ""
 expect_contains "$ERR" "still pending as "
 id=$(echo "$ERR" | sed -n 's/.*still pending as \([0-9a-f]\{32\}\).*/\1/p')
 expect_eq "${#id}" 32
+# (Asked of mallory, whose node never runs, so that beta's runs stay counted.)
+error_of 0 bwoc -w alpha call mallory/agent-m count --input '{}' --timeout 1s --json
+expect_eq "$(echo "$OUT" | jq -c '[.ok, .pending, (.request | length)]')" '[false,true,32]'
+away=$(echo "$OUT" | jq -r .request)
+error_of 1 bwoc -w alpha result "$away"
+expect_contains "$ERR" "still pending as $away"
+expect_ok bwoc -w alpha request cancel "$away"
 start_beta
 run bwoc -w alpha result "$id" --wait 60s
 expect_eq "$(echo "$OUT" | jq -c .)" '{"n":-2}'
@@ -226,6 +235,9 @@ expect_eq "$(executions 3500)" 1
 ALPHA_INBOX=alpha/agents/agent-a/memories/inbox.jsonl
 inbox_has() { grep -c -- "$1" "$ALPHA_INBOX" 2>/dev/null; }
 stop_pid "$BETA_PID" "beta's ingest"
+# What is left in alpha's folder first (the answers to earlier retries: each
+# refused as a replay, none in the inbox), so that each count below is its own.
+run bwoc -w alpha inbox ingest
 id=$(bwoc -w alpha request beta count --input '{"n":4000}' --deadline 1h)
 # One attempt, into beta's folder only, where no node takes it in now.
 run bwoc -w alpha requests --deliver --via path
