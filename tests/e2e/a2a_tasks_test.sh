@@ -2,8 +2,8 @@
 # A2A tasks that carry a skill's work (issue 14), driven by the official A2A
 # JS SDK in both generations (tests/interop/a2a_tasks.mjs): submitted →
 # working → completed with the signed result as the artifact, GetTask,
-# streams, a subscription made mid-work, CancelTask of running and of
-# finished work. The skill waits for a word on a FIFO that the test writes
+# streams, a subscription made mid-work, CancelTask of running work (its
+# skill stopped) and of finished work. The skill waits for a word on a FIFO that the test writes
 # when it is ready: no sleep decides anything.
 source "$(dirname "$0")/lib.sh"
 INTEROP="$TESTS_DIR/interop"
@@ -30,6 +30,10 @@ for generation in v1 v03; do
   for id in $(echo "$OUT" | jq -r '.tasks[]' 2>/dev/null); do tasks+=("$id"); done
 done
 expect_eq "${#tasks[@]}" "10"
+# CancelTask of running work stopped its skill, blocked on the gate until
+# killed (once a generation): the node logs each run it ended so.
+canceled_runs() { [ "$(grep -c 'event=skill.canceled' "$WORK/beta-agent-b.log")" -ge 2 ]; }
+eventually canceled_runs && pass
 
 state_of() { rpc "$A2A_URL" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tasks/get\",\"params\":{\"id\":\"$1\"}}" | jq -r '[.result.status.state, (.result.artifacts | length)] | join(" ")'; }
 
