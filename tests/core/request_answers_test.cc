@@ -12,9 +12,6 @@
 namespace bwoc {
 namespace {
 
-constexpr std::string_view kAttempt = "aaaa0000aaaa0000aaaa0000aaaa0000";
-constexpr std::string_view kOtherAttempt = "bbbb0000bbbb0000bbbb0000bbbb0000";
-
 class RequestAnswers : public test::TwoWorkspaces {
  protected:
   void SetUp() override {
@@ -30,14 +27,8 @@ class RequestAnswers : public test::TwoWorkspaces {
 
   // A request of beta's to alpha, sent as the attempts given, each addressed to `aud`.
   std::string request(std::vector<std::string_view> attempts, const PublicKey& aud, UnixMillis deadline) {
-    RequestDraft d;
-    d.peer = "alpha";
-    d.agent = "agent-a";
-    d.from = "agent-b";
-    d.skill = "count";
-    d.deadline = deadline;
     UnixMillis now = std::min(now_millis(), deadline - 1000);
-    auto ids = store_->enqueue({d}, now);
+    auto ids = store_->enqueue({test::count_request("alpha", "agent-a", "agent-b", deadline)}, now);
     EXPECT_TRUE(ids.ok());
     std::vector<RequestStore::Attempt> sent;
     for (std::string_view a : attempts) sent.push_back({ids->front(), std::string(a), aud, "path"});
@@ -67,6 +58,10 @@ class RequestAnswers : public test::TwoWorkspaces {
   }
 
   const PublicKey& alpha_pub() { return *alpha_->public_key(); }
+
+  // The envelope ids of two attempts of one request.
+  static constexpr std::string_view kAttempt = "aaaa0000aaaa0000aaaa0000aaaa0000";
+  static constexpr std::string_view kOtherAttempt = "bbbb0000bbbb0000bbbb0000bbbb0000";
 
   std::unique_ptr<RequestStore> store_;
   std::unique_ptr<Inbound> node_;

@@ -93,13 +93,7 @@ class RequestStoreTest : public ::testing::Test {
   }
 
   std::string enqueue(UnixMillis deadline) {
-    RequestDraft d;
-    d.peer = "beta";
-    d.agent = "agent-b";
-    d.from = "agent-a";
-    d.skill = "count";
-    d.deadline = deadline;
-    auto ids = store_->enqueue({d}, now_);
+    auto ids = store_->enqueue({test::count_request("beta", "agent-b", "agent-a", deadline)}, now_);
     EXPECT_TRUE(ids.ok());
     return ids.ok() ? ids->front() : std::string();
   }
