@@ -57,7 +57,7 @@ class RequestAnswers : public test::TwoWorkspaces {
     return store_->find(id)->state;
   }
 
-  const PublicKey& alpha_pub() { return *alpha_->public_key(); }
+  PublicKey alpha_pub() { return *alpha_->public_key(); }
 
   // The envelope ids of two attempts of one request.
   static constexpr std::string_view kAttempt = "aaaa0000aaaa0000aaaa0000aaaa0000";
