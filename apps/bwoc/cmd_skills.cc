@@ -347,18 +347,27 @@ int run_call(Context& ctx, const CallOptions& o) {
   Result<peer::SkillAnswer> answer = Error(Errc::internal, "not called");
   {
     Progress waiting("waiting for " + a->request.peer + "'s answer");
+    if (waiting.shown()) {
+      a->request.on_attempt = [&waiting](Via via, std::size_t tried_before) {
+        waiting.note(call_note(via_name(via), tried_before));
+      };
+    }
     answer = a->client->call(a->request, o.skill, std::move(input), o.version);
   }
   if (pending->store) {
+    // Giving up waiting is no failure: the request goes on (exit 0).
+    auto still_pending = [&](const std::string& why) {
+      std::cerr << "bwoc call: " << why << "; the request is still pending as " << pending->id << ": `bwoc result "
+                << pending->id << " --wait` picks it up, a running service delivers it\n";
+      if (o.json) print_json(json::Value::object({{"ok", false}, {"pending", true}, {"request", pending->id}}));
+      return 0;
+    };
     if (!answer.ok() && (answer.error().code() == Errc::timeout || answer.error().code() == Errc::unavailable)) {
-      return fail(ctx, Error(Errc::timeout, answer.error().message() + "; the request is still pending as " +
-                                                pending->id + ": `bwoc result " + pending->id +
-                                                " --wait` picks it up, a running service delivers it"));
+      return still_pending(answer.error().message());
     }
     if (answer.ok()) {
       if (const json::Value* st = answer->payload.find("state"); st != nullptr && *st == json::Value("working")) {
-        return fail(ctx, Error(Errc::timeout, "peer \"" + a->request.peer + "\" is at work on it: still pending as " +
-                                                  pending->id + " (`bwoc result " + pending->id + " --wait`)"));
+        return still_pending("peer \"" + a->request.peer + "\" is at work on it");
       }
       auto taken = pending->store->take_answer(answer->ask.answer, via_name(answer->ask.via));
       if (!taken.ok()) log::warning("request.answer_not_taken", {{"error", taken.error().message()}});

@@ -224,9 +224,13 @@ void declare_call(CLI::App& app, Context& ctx) {
       "The output is printed as JSON. An error answer (\"Unknown skill\", \"Invalid input\",\n"
       "\"Skill failed\", a version mismatch) exits 1 with the peer's words.\n\n"
       "A call is a request (see `bwoc request --help`): when no answer comes within\n"
-      "--timeout, it stays pending under the id printed, a running service delivers it\n"
+      "--timeout, it stays pending under the id printed on stderr (exit 0; --json\n"
+      "prints {\"ok\":false,\"pending\":true,\"request\":ID}), a running service delivers it\n"
       "until --deadline, the peer runs it once, and `bwoc result ID` shows the answer.\n"
-      "A peer that is away loses no trust for it.");
+      "A peer that is away loses no trust for it. On a terminal, stderr shows the wait:\n"
+      "its time, the transport it is on and how many it tried before.\n\n"
+      "Exit status: 0 with the output, or still pending; 1 when the peer refused or\n"
+      "failed it, or it could not be sent; 2 for a usage error or an unknown peer.");
   call->add_option("peer", o->target, "PEER or PEER/AGENT")->required();
   call->add_option("skill", o->skill, "The skill's name")->required();
   call->add_option("--input", o->input, "Input JSON (default: {})");

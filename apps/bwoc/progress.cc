@@ -60,15 +60,27 @@ void Progress::note(std::string text) {
   draw();
 }
 
+std::string waiting_line(std::string_view what, std::int64_t seconds, std::string_view note) {
+  std::string line(what);
+  line += "\xE2\x80\xA6 " + std::to_string(seconds) + "s";  // …
+  if (!note.empty()) line += " (" + std::string(note) + ")";
+  return line;
+}
+
+std::string call_note(std::string_view via, std::size_t retries) {
+  std::string note = "via " + std::string(via);
+  if (retries > 0) note += ", " + std::to_string(retries) + (retries == 1 ? " retry" : " retries");
+  return note;
+}
+
 void Progress::draw() {
-  std::string line = "\r" + what_;
+  std::string line = "\r";
   if (counted_) {
-    line += ": " + std::to_string(done_count_);
+    line += what_ + ": " + std::to_string(done_count_);
     if (total_ != 0) line += " of " + std::to_string(total_);
   } else {
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start_).count();
-    line += "\xE2\x80\xA6 " + std::to_string(seconds) + "s";  // …
-    if (!note_.empty()) line += " (" + note_ + ")";
+    line += waiting_line(what_, seconds, note_);
   }
   line += "\x1b[K";
   write_stderr(line);

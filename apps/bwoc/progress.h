@@ -15,7 +15,9 @@
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace bwoc::cli {
@@ -53,6 +55,13 @@ class Progress {
 
 // Whether progress is shown: stderr is a terminal that is not "dumb".
 bool progress_wanted();
+
+// The line a wait shows (without the carriage return and the erase):
+// "<what>… 3s", then " (<note>)" when there is one.
+std::string waiting_line(std::string_view what, std::int64_t seconds, std::string_view note);
+// A call's note: the transport it is on, and how many it tried before
+// ("via path", "via a2a, 1 retry").
+std::string call_note(std::string_view via, std::size_t retries);
 
 }  // namespace bwoc::cli
 

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "bwoc/core/envelope.h"
+#include "../core/test_util.h"
+
 namespace bwoc::a2a {
 namespace {
 
@@ -65,6 +68,28 @@ TEST(TaskMachine, StatesAreNamedAsA2a03SpellsThem) {
   EXPECT_EQ(state_from_name("cancelled"), std::nullopt);
   EXPECT_FALSE(is_final(TaskState::submitted));
   EXPECT_FALSE(is_final(TaskState::working));
+}
+
+// A signed answer of `kind` saying `payload`.
+std::string answer(std::string kind, json::Value payload) {
+  EnvelopeDraft d = test::draft_to(test::vector_audience().public_key());
+  d.kind = std::move(kind);
+  d.re = "aaaa0000aaaa0000aaaa0000aaaa0000";
+  d.payload = std::move(payload);
+  return *sign_envelope(d, test::vector_sender());
+}
+
+TEST(TaskMachine, AnAnswerEndsItsTaskFailedWhenItIsAnErrorOrSaysSo) {
+  EXPECT_EQ(state_for_answer(answer("skill.result", json::Value::object({{"output", json::Value::object()}}))),
+            TaskState::completed);
+  EXPECT_EQ(state_for_answer(answer("receipt", json::Value::object())), TaskState::completed);
+  // A malformed request's answer (a deadline too far away, a bad key).
+  EXPECT_EQ(state_for_answer(answer("error", json::Value::object({{"error", "A deadline is at most 30 days away"},
+                                                                   {"state", "failed"}}))),
+            TaskState::failed);
+  EXPECT_EQ(state_for_answer(answer("error", json::Value::object({{"error", "Unknown skill"}}))), TaskState::failed);
+  EXPECT_EQ(state_for_answer(answer("skill.result", json::Value::object({{"state", "failed"}}))), TaskState::failed);
+  EXPECT_EQ(state_for_answer("not an envelope"), TaskState::failed);
 }
 
 }  // namespace

@@ -93,13 +93,7 @@ class RequestStoreTest : public ::testing::Test {
   }
 
   std::string enqueue(UnixMillis deadline) {
-    RequestDraft d;
-    d.peer = "beta";
-    d.agent = "agent-b";
-    d.from = "agent-a";
-    d.skill = "count";
-    d.deadline = deadline;
-    auto ids = store_->enqueue({d}, now_);
+    auto ids = store_->enqueue({test::count_request("beta", "agent-b", "agent-a", deadline)}, now_);
     EXPECT_TRUE(ids.ok());
     return ids.ok() ? ids->front() : std::string();
   }
@@ -164,10 +158,11 @@ TEST_F(RequestStoreTest, AnswersFromTheWrongKeyForUnknownRequestsOrAfterTheDeadl
   EXPECT_EQ(*store_->take_answer(answer(beta_, "bbbb0000bbbb0000bbbb0000bbbb0000"), "path", now_ + 60'000),
             AnswerVerdict::refused);
   EXPECT_EQ(store_->find(id)->state, RequestState::queued);
-  // A result for no request of ours is refused; an error for something else
-  // (a refused status read) is none of the store's business.
+  // An answer that names no request and answers no attempt (a result to a
+  // call made outside the store, an error to a status read) is none of the
+  // store's business.
   EXPECT_EQ(*store_->take_answer(answer(beta_, "dddd0000dddd0000dddd0000dddd0000"), "path", now_ + 1),
-            AnswerVerdict::refused);
+            AnswerVerdict::not_ours);
   EXPECT_EQ(*store_->take_answer(answer(beta_, "dddd0000dddd0000dddd0000dddd0000", "error",
                                         json::Value::object({{"error", "Not permitted"}})),
                                  "path", now_ + 1),

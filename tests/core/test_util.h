@@ -14,6 +14,7 @@
 #include "bwoc/core/encoding.h"
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/keys.h"
+#include "bwoc/core/requests.h"
 #include "bwoc/core/workspace.h"
 
 namespace bwoc::test {
@@ -45,6 +46,17 @@ inline EnvelopeDraft draft_to(const PublicKey& aud, std::string to = "agent-b") 
   d.aud = aud;
   d.payload = json::Value::object();
   d.payload.set("text", json::Value::string("hello"));
+  return d;
+}
+
+// A request of `from` to `peer`/`agent` for the skill "count".
+inline RequestDraft count_request(std::string peer, std::string agent, std::string from, UnixMillis deadline) {
+  RequestDraft d;
+  d.peer = std::move(peer);
+  d.agent = std::move(agent);
+  d.from = std::move(from);
+  d.skill = "count";
+  d.deadline = deadline;
   return d;
 }
 

@@ -2,8 +2,8 @@
 # A2A tasks that carry a skill's work (issue 14), driven by the official A2A
 # JS SDK in both generations (tests/interop/a2a_tasks.mjs): submitted →
 # working → completed with the signed result as the artifact, GetTask,
-# streams, a subscription made mid-work, CancelTask of running and of
-# finished work. The skill waits for a word on a FIFO that the test writes
+# streams, a subscription made mid-work, CancelTask of running work (its
+# skill stopped) and of finished work. The skill waits for a word on a FIFO that the test writes
 # when it is ready: no sleep decides anything.
 source "$(dirname "$0")/lib.sh"
 INTEROP="$TESTS_DIR/interop"
@@ -30,8 +30,26 @@ for generation in v1 v03; do
   for id in $(echo "$OUT" | jq -r '.tasks[]' 2>/dev/null); do tasks+=("$id"); done
 done
 expect_eq "${#tasks[@]}" "10"
+# CancelTask of running work stopped its skill, blocked on the gate until
+# killed (once a generation): the node logs each run it ended so.
+canceled_runs() { [ "$(grep -c 'event=skill.canceled' "$WORK/beta-agent-b.log")" -ge 2 ]; }
+eventually canceled_runs && pass
 
 state_of() { rpc "$A2A_URL" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tasks/get\",\"params\":{\"id\":\"$1\"}}" | jq -r '[.result.status.state, (.result.artifacts | length)] | join(" ")'; }
+
+# A request the provider declines with a signed error (a deadline more than
+# 30 days away, a key without a deadline, a bad key) ends its task failed,
+# the error as its artifact, as any error answer does: one rule for every way
+# a task ends.
+far=$(date -u -d '+40 days' +%Y-%m-%dT%H:%M:%S.000Z)
+for payload in "{\"skill\":\"gate\",\"input\":{},\"idem\":\"t4\",\"deadline\":\"$far\"}" \
+  '{"skill":"gate","input":{},"idem":"t5"}' '{"skill":"gate","input":{},"idem":"bad key!","deadline":"'"$far"'"}'; do
+  call=$(node "$INTEROP/envelope.mjs" sign "$JS_SEED" "$(jq -nc --arg aud "$(pubkey_of beta)" --argjson p "$payload" \
+    '{kind:"skill.call", from:"agent-js", to:"agent-b", aud:$aud, payload:$p}')")
+  sent=$(rpc "$A2A_URL" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"message/send\",\"params\":{\"message\":{\"kind\":\"message\",\"role\":\"user\",\"messageId\":\"d1\",\"parts\":[{\"kind\":\"data\",\"data\":{\"bwoc.envelope\":$call}}]}}}")
+  expect_eq "$(echo "$sent" | jq -r '[.result.status.state, .result.artifacts[0].parts[0].data["bwoc.envelope"].kind] | join(" ")')" "failed error"
+  expect_eq "$(state_of "$(echo "$sent" | jq -r .result.id)")" "failed 1"
+done
 
 # Work under way when the node is killed is failed when it starts again: it
 # will not answer now, and its task says so.

@@ -26,11 +26,16 @@ declare_peer beta alpha
 # call and discover wait for a path peer whose node is not running.
 on_tty "$BWOC" -w "$WORK/alpha" call beta/agent-b word-count --input '{}' --via path --timeout 1s
 expect_contains "$TTY" "waiting for beta's answer"$'\xE2\x80\xA6'
+# The transport it is on (and, after a failover, how many it tried before).
+expect_contains "$TTY" "s (via path)"
 expect_contains "$TTY" "bwoc call: no answer from peer \"beta\" in time"
 piped "$BWOC" -w "$WORK/alpha" call beta/agent-b word-count --input '{}' --via path --timeout 1s
-expect_eq "$PIPED_RC" "1"
+expect_eq "$PIPED_RC" "0"
+expect_eq "$(wc -c <"$WORK/out.txt")" "0"
 expect_not_contains "$(cat "$WORK/err.txt")" "waiting for"
+expect_not_contains "$(cat "$WORK/err.txt")" "via path"
 expect_eq "$(grep -c '' "$WORK/err.txt")" "1"
+expect_contains "$(cat "$WORK/err.txt")" "still pending as "
 on_tty "$BWOC" -w "$WORK/alpha" discover beta/agent-b --via path --timeout 1s
 expect_contains "$TTY" "waiting for beta's skills"
 piped "$BWOC" -w "$WORK/alpha" discover beta/agent-b --via path --timeout 1s

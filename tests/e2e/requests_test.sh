@@ -109,11 +109,20 @@ stop_pid "$ALPHA_PID" "alpha's ingest"
 stop_pid "$BETA_PID" "beta's ingest"
 
 # --- `bwoc call` is a request: when no answer comes in time it says so, the
-# request stays pending, and its answer is there once beta's node is back.
-error_of 1 bwoc -w alpha call beta count --input '{"n":-2}' --timeout 1s
+# request stays pending (no failure: exit 0), and its answer is there once
+# beta's node is back.
+error_of 0 bwoc -w alpha call beta count --input '{"n":-2}' --timeout 1s
+expect_eq "$OUT" ""
 expect_contains "$ERR" "still pending as "
 id=$(echo "$ERR" | sed -n 's/.*still pending as \([0-9a-f]\{32\}\).*/\1/p')
 expect_eq "${#id}" 32
+# (Asked of mallory, whose node never runs, so that beta's runs stay counted.)
+error_of 0 bwoc -w alpha call mallory/agent-m count --input '{}' --timeout 1s --json
+expect_eq "$(echo "$OUT" | jq -c '[.ok, .pending, (.request | length)]')" '[false,true,32]'
+away=$(echo "$OUT" | jq -r .request)
+error_of 1 bwoc -w alpha result "$away"
+expect_contains "$ERR" "still pending as $away"
+expect_ok bwoc -w alpha request cancel "$away"
 start_beta
 run bwoc -w alpha result "$id" --wait 60s
 expect_eq "$(echo "$OUT" | jq -c .)" '{"n":-2}'
@@ -221,8 +230,14 @@ expect_eq "$(bwoc -w alpha requests --json | jq -r --arg id "$id" '.[] | select(
 stop_pid "$SUB_PID" "beta's subscriber"
 expect_eq "$(executions 3500)" 1
 
-# --- Bad answers: refused, logged, nothing changes.
+# --- Bad answers: refused, logged, nothing changes, and never in the agent's
+# inbox (decided before it is stored), whatever transport brings them.
+ALPHA_INBOX=alpha/agents/agent-a/memories/inbox.jsonl
+inbox_has() { grep -c -- "$1" "$ALPHA_INBOX" 2>/dev/null; }
 stop_pid "$BETA_PID" "beta's ingest"
+# What is left in alpha's folder first (the answers to earlier retries: each
+# refused as a replay, none in the inbox), so that each count below is its own.
+run bwoc -w alpha inbox ingest
 id=$(bwoc -w alpha request beta count --input '{"n":4000}' --deadline 1h)
 # One attempt, into beta's folder only, where no node takes it in now.
 run bwoc -w alpha requests --deliver --via path
@@ -231,10 +246,12 @@ expect_eq "${#attempt}" 32
 drop_to_alpha() { cp "$1" "alpha/.bwoc/drop/new/$RANDOM$RANDOM.json"; }
 # From the wrong key (mallory, a declared peer of alpha), bound to the attempt.
 bwoc -w mallory envelope sign --from agent-m --to agent-a --aud alpha --kind skill.result --re "$attempt" \
-  --payload '{"skill":"count","output":{"n":666}}' >wrong-key.json
+  --payload '{"skill":"count","output":{"n":4666}}' >wrong-key.json
 drop_to_alpha wrong-key.json
 run bwoc -w alpha inbox ingest
 expect_contains "$ERR" 'event=request.answer_refused reason="wrong key"'
+expect_contains "$OUT" "0 accepted, 1 refused"
+expect_eq "$(inbox_has '"n":4666')" 0
 expect_eq "$(state_of "$id")" delivered
 # For a request alpha never made.
 bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result \
@@ -242,6 +259,8 @@ bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.
 drop_to_alpha unknown.json
 run bwoc -w alpha inbox ingest
 expect_contains "$ERR" 'event=request.answer_refused reason="unknown request"'
+expect_contains "$OUT" "0 accepted, 1 refused"
+expect_eq "$(inbox_has made-up)" 0
 # The right answer, taken; the same answer again, and another copy of it: replays.
 bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result --re "$attempt" \
   --payload '{"skill":"count","output":{"n":4000}}' >right.json
@@ -253,6 +272,24 @@ expect_eq "$(state_of "$id")" done
 drop_to_alpha second.json
 run bwoc -w alpha inbox ingest
 expect_contains "$ERR" 'event=request.answer_refused reason="replayed: the request is done"'
+expect_contains "$OUT" "0 accepted, 1 refused"
+expect_eq "$(inbox_has '"n":4000')" 1
+expect_eq "$(inbox_has '"n":4001')" 0
+expect_eq "$(bwoc -w alpha result "$id" | jq -c .)" '{"n":4000}'
+# The same over A2A and MQTT: the one inbound layer decides, never the transport.
+bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result --re "$attempt" \
+  --payload '{"skill":"count","output":{"n":4002}}' >by-a2a.json
+bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result --re "$attempt" \
+  --payload '{"skill":"count","output":{"n":4003}}' >by-mqtt.json
+start_a2a alpha agent-a
+rpc "$A2A_URL" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"message/send\",\"params\":{\"message\":{\"kind\":\"message\",\"role\":\"user\",\"messageId\":\"r1\",\"parts\":[{\"kind\":\"data\",\"data\":{\"bwoc.envelope\":$(cat by-a2a.json)}}]}}}" >/dev/null
+wait_for_text "$WORK/alpha-agent-a.log" 'event=request.answer_refused reason="replayed: the request is done"'
+stop_pid "$A2A_PID" "alpha's A2A endpoint"
+start_subscriber alpha agent-a
+expect_ok mosquitto_pub -p "$BROKER_PORT" -q 1 -t bwoc/alpha/agent-a/inbox -f by-mqtt.json
+wait_for_text "$WORK/alpha-agent-a.sub.log" 'event=request.answer_refused reason="replayed: the request is done"'
+stop_pid "$SUB_PID" "alpha's subscriber"
+expect_eq "$(inbox_has '"n":400[23]')" 0
 expect_eq "$(bwoc -w alpha result "$id" | jq -c .)" '{"n":4000}'
 # After the deadline: a right answer that comes too late is refused.
 id=$(bwoc -w alpha request beta count --input '{"n":5000}' --deadline 1s)
@@ -265,6 +302,7 @@ bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.
 drop_to_alpha late.json
 run bwoc -w alpha inbox ingest
 expect_contains "$ERR" 'event=request.answer_refused reason="after the deadline"'
+expect_eq "$(inbox_has '"n":5000')" 0
 expect_eq "$(state_of "$id")" expired
 
 # --- Revocation: removing a peer, or lowering it to UNTRUSTED, cancels its

@@ -191,8 +191,10 @@ done
 [ -n "$grandchild" ] && [ ! -e "/proc/$grandchild" ] && pass || failed "the skill's grandchild $grandchild outlived its run"
 
 # An undeclared key gets nothing at all: no answer, only silence.
-error_of 1 bwoc -w gamma call beta word-count --input '{"text":"x"}' --timeout 2s
+# To gamma that is a peer away: its request stays pending, no failure.
+error_of 0 bwoc -w gamma call beta word-count --input '{"text":"x"}' --timeout 2s
 expect_contains "$ERR" "no answer from peer \"beta\" in time"
+expect_contains "$ERR" "still pending as "
 
 # --- Goals: raise for one collaboration, step down when done or expired.
 expect_eq "$(bwoc -w beta trust list --json | jq -r '.[0].tier')" "1"

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <future>
+#include <stop_token>
 
 #include "script_skills.h"
 
@@ -52,6 +54,34 @@ TEST_F(RunnerTest, StopsAtTheTimeLimitWithEverythingItStarted) {
   EXPECT_EQ(r->end, RunOutcome::End::timed_out);
   // Well before the 30 s the script would take: what it started was stopped too.
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+TEST_F(RunnerTest, ACancelEndsARunningSkillWithEverythingItStarted) {
+  // It says it runs (a file in its working folder), then blocks until killed.
+  RunSpec spec = script("touch running; sleep 600 & sleep 600");
+  spec.timeout = std::chrono::minutes(10);
+  std::stop_source cancel;
+  spec.stop = cancel.get_token();
+  auto run = std::async(std::launch::async, [spec] { return run_sandboxed(spec); });
+  auto running = [&] {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(spec.scratch, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->path().filename() == "running") return true;
+    }
+    return false;
+  };
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!running() && std::chrono::steady_clock::now() < give_up &&
+         run.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
+  }
+  ASSERT_TRUE(running()) << "the skill never started";
+  cancel.request_stop();
+  ASSERT_EQ(run.wait_for(std::chrono::seconds(60)), std::future_status::ready) << "the cancel did not end the run";
+  auto r = run.get();
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->end, RunOutcome::End::canceled);
+  EXPECT_EQ(describe(*r), "stopped: the work was canceled");
 }
 
 TEST_F(RunnerTest, StopsOutputBeyondTheLimit) {

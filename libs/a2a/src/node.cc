@@ -293,6 +293,7 @@ HttpResponse Node::respond(const Pending& p, std::vector<TaskRecord>& keep) {
         call.context_id.empty() ? inbound_.derive_id(kContextIdPurpose, env.key, env.id) : call.context_id;
     if (r.disposition == D::answered) {
       view.receipt = r.answer;
+      view.state = std::string(state_name(state_for_answer(view.receipt)));
     } else if (r.disposition == D::stored) {
       auto receipt = inbound_.receipt(d);
       if (!receipt.ok()) return json_response(rpc_error(call.id, rpc_code::kInternalError, "Internal error"));
@@ -300,7 +301,7 @@ HttpResponse Node::respond(const Pending& p, std::vector<TaskRecord>& keep) {
     }
     // A read's answer is sent back once; a stored envelope's task is kept.
     if (r.stored) {
-      keep.push_back(TaskRecord{view.id, view.context_id, env.key.to_text(), env.id, d.accepted_at, "completed",
+      keep.push_back(TaskRecord{view.id, view.context_id, env.key.to_text(), env.id, d.accepted_at, view.state,
                                 view.receipt});
     }
   }

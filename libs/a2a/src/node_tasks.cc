@@ -231,8 +231,7 @@ void Node::on_done(const std::shared_ptr<SendCall>& send, InboundResult r) {
   if (r.disposition == D::answered) {
     answer = std::move(r.answer);
     // A signed error is the work's answer too, and says it failed.
-    auto parsed = parse_envelope(answer);
-    event = parsed.ok() && parsed.value().kind == kErrorKind ? TaskMachine::Event::failed : TaskMachine::Event::answered;
+    event = state_for_answer(answer) == TaskState::failed ? TaskMachine::Event::failed : TaskMachine::Event::answered;
   } else if (r.disposition == D::stored && r.delivery.envelope) {
     auto receipt = inbound_.receipt(r.delivery);
     if (receipt.ok()) {

@@ -1,5 +1,8 @@
 #include "task_machine.h"
 
+#include "bwoc/core/envelope.h"
+#include "bwoc/core/inbound.h"
+
 namespace bwoc::a2a {
 
 std::string_view state_name(TaskState state) {
@@ -23,6 +26,19 @@ std::optional<TaskState> state_from_name(std::string_view name) {
 
 bool is_final(TaskState state) {
   return state == TaskState::completed || state == TaskState::failed || state == TaskState::canceled;
+}
+
+TaskState state_for_answer(std::string_view answer) {
+  auto parsed = parse_envelope(answer);
+  if (!parsed.ok()) return TaskState::failed;
+  const Envelope& env = parsed.value();
+  if (env.kind == kErrorKind) return TaskState::failed;
+  const json::Value& payload = env.payload();
+  const json::Value* state = payload.is_object() ? payload.find("state") : nullptr;
+  if (state != nullptr && state->is_string() && state->as_string() == state_name(TaskState::failed)) {
+    return TaskState::failed;
+  }
+  return TaskState::completed;
 }
 
 bool TaskMachine::apply(Event event) {

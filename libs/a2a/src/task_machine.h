@@ -17,6 +17,13 @@ std::string_view state_name(TaskState state);
 std::optional<TaskState> state_from_name(std::string_view name);
 bool is_final(TaskState state);
 
+// The one rule for how a task that carried a request ends with its signed
+// answer (the envelope's JSON): failed when the answer is a signed error or
+// its payload says it failed ("state": "failed"), completed otherwise (a
+// result, a receipt). Every place a task's final state comes from an answer
+// goes by it.
+TaskState state_for_answer(std::string_view answer);
+
 class TaskMachine {
  public:
   enum class Event {

@@ -142,6 +142,9 @@ struct Inbound::Impl {
     std::string_view why = d.policy;
     if (why == kRateLimitedPolicy) {
       r.disposition = InboundResult::Disposition::rate_limited;
+    } else if (is_answer_kind(d.envelope->kind)) {
+      // Answers are never answered, not even with a refusal.
+      r.disposition = InboundResult::Disposition::not_accepted;
     } else if (why == kTierPolicy || starts_with(why, kAdmitPolicyPrefix)) {
       std::string text = why == kTierPolicy ? std::string(kNotPermitted) : std::string(why.substr(kAdmitPolicyPrefix.size()));
       auto answer = sign_answer(*d.envelope, kErrorKind, json::Value::object({{"error", text}}));

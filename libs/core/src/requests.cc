@@ -289,56 +289,61 @@ Status RequestStore::record(const std::vector<Change>& changes, UnixMillis now) 
   return refresh();
 }
 
-Result<AnswerVerdict> RequestStore::take_answer(const Envelope& answer, std::string_view via, UnixMillis now) {
-  Change change;
-  {
-    std::lock_guard lock(mu_);
-    BWOC_RETURN_IF_ERROR(refresh_locked());
-    if (!answer.re) return AnswerVerdict::not_ours;
-    auto attempt = attempts_.find(*answer.re);
-    if (attempt == attempts_.end()) {
-      // An answer to something else (a `bwoc call`), unless it says it is
-      // about a request of ours: then it answers one we never made.
-      // A result, or an answer that names a request, that answers no attempt
-      // of ours: refused (a result of a call made outside the request store,
-      // `mcp serve`'s, is said at info, an answer that claims a request is a warning).
-      const json::Value& p = answer.payload();
-      bool claims_request = p.is_object() && p.find(kIdemMember) != nullptr;
-      if (claims_request || answer.kind == kResultKind) {
-        log::event(claims_request ? log::Level::warning : log::Level::info, "request.answer_refused",
-                   {{"reason", "unknown request"}, {"re", *answer.re}, {"kind", answer.kind}});
-        return AnswerVerdict::refused;
-      }
-      return AnswerVerdict::not_ours;
+Result<RequestStore::Judgement> RequestStore::judge_answer(const Envelope& answer, UnixMillis now) {
+  std::lock_guard lock(mu_);
+  BWOC_RETURN_IF_ERROR(refresh_locked());
+  Judgement j;
+  if (!answer.re) return j;
+  auto attempt = attempts_.find(*answer.re);
+  if (attempt == attempts_.end()) {
+    // An answer that says it is about a request (it names one) but answers
+    // no attempt of ours: refused. Any other answer may be to a call made
+    // outside the store (`mcp serve`'s, a status read), whose asker looks for
+    // it in the inbox: none of the store's business.
+    const json::Value& p = answer.payload();
+    if (p.is_object() && p.find(kIdemMember) != nullptr) {
+      j.verdict = AnswerVerdict::refused;
+      j.reason = "unknown request";
+      log::warning("request.answer_refused", {{"reason", j.reason}, {"re", *answer.re}, {"kind", answer.kind}});
     }
-    const RequestEntry& e = entries_.at(attempt->second.request);
-    auto refuse = [&](std::string_view why, log::Level level = log::Level::warning) {
-      log::event(level, "request.answer_refused",
-                 {{"reason", std::string(why)}, {"request", e.id}, {"peer", e.draft.peer}, {"kind", answer.kind}});
-      return AnswerVerdict::refused;
-    };
-    if (answer.key != attempt->second.aud) return refuse("wrong key");
-    std::optional<Change> c = change_for(answer);
-    if (!c) return AnswerVerdict::not_ours;
-    // News of progress that comes after the result (a copy answered while
-    // the first was at work) is old news, not a replay.
-    if (is_final(e.state) && !is_final(c->state)) return AnswerVerdict::not_ours;
-    // The peer agrees the deadline passed: nothing new either.
-    if (e.state == RequestState::expired && c->state == RequestState::expired) return AnswerVerdict::not_ours;
-    if (is_final(e.state) && answer.id == e.answer_id) return AnswerVerdict::not_ours;
-    // Most often the answer to a copy we sent ourselves: said, not alarmed.
-    if (is_final(e.state)) {
-      return refuse("replayed: the request is " + std::string(request_state_name(e.state)), log::Level::info);
-    }
-    if (now >= e.draft.deadline && c->state != RequestState::expired) return refuse("after the deadline");
-    change = std::move(*c);
-    change.answer_id = answer.id;
-    change.request = e.id;
-    change.via = std::string(via);
+    return j;
   }
-  BWOC_RETURN_IF_ERROR(record({change}, now));
-  log::event(log::Level::debug, "request.answered", {{"request", change.request}, {"state", std::string(request_state_name(change.state))},
-                                 {"via", change.via}});
+  const RequestEntry& e = entries_.at(attempt->second.request);
+  auto refuse = [&](std::string why, log::Level level = log::Level::warning) {
+    log::event(level, "request.answer_refused",
+               {{"reason", why}, {"request", e.id}, {"peer", e.draft.peer}, {"kind", answer.kind}});
+    j.verdict = AnswerVerdict::refused;
+    j.reason = std::move(why);
+    return j;
+  };
+  if (answer.key != attempt->second.aud) return refuse("wrong key");
+  std::optional<Change> c = change_for(answer);
+  if (!c) return j;
+  // News of progress that comes after the result (a copy answered while
+  // the first was at work) is old news, not a replay.
+  if (is_final(e.state) && !is_final(c->state)) return j;
+  // The peer agrees the deadline passed: nothing new either.
+  if (e.state == RequestState::expired && c->state == RequestState::expired) return j;
+  if (is_final(e.state) && answer.id == e.answer_id) return j;
+  // Most often the answer to a copy we sent ourselves: said, not alarmed.
+  if (is_final(e.state)) {
+    return refuse("replayed: the request is " + std::string(request_state_name(e.state)), log::Level::info);
+  }
+  if (now >= e.draft.deadline && c->state != RequestState::expired) return refuse("after the deadline");
+  j.verdict = AnswerVerdict::taken;
+  j.change = std::move(*c);
+  j.change.answer_id = answer.id;
+  j.change.request = e.id;
+  return j;
+}
+
+Result<AnswerVerdict> RequestStore::take_answer(const Envelope& answer, std::string_view via, UnixMillis now) {
+  BWOC_ASSIGN_OR_RETURN(Judgement j, judge_answer(answer, now));
+  if (j.verdict != AnswerVerdict::taken) return j.verdict;
+  j.change.via = std::string(via);
+  BWOC_RETURN_IF_ERROR(record({j.change}, now));
+  log::event(log::Level::debug, "request.answered", {{"request", j.change.request},
+                                 {"state", std::string(request_state_name(j.change.state))}, {"via", j.change.via}});
   return AnswerVerdict::taken;
 }
 

@@ -115,6 +115,7 @@ Result<AskResult> ask(const Workspace& ws, const SecretKey& key, const Routes& r
   options.via = request.via;
   options.skip = request.skip;
   options.want_answer = true;
+  options.on_attempt = request.on_attempt;
   auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   options.timeout = std::max(request.timeout - spent, std::chrono::milliseconds(1));
   options.await_path_answer = [&](const SendReport& dropped, Clock::time_point deadline) {

@@ -61,6 +61,7 @@ Result<SendResult> try_transports(const PeerRoute& peer, const SignedEnvelope& e
   Clock::time_point deadline = Clock::now() + options.timeout;
   bool timed_out = false;
   bool attempted = false;
+  std::size_t tried = 0;
   for (std::size_t i = 0; i < order.size(); ++i) {
     Via v = order[i];
     EnvelopeTransport* t = network.find(v);
@@ -76,6 +77,8 @@ Result<SendResult> try_transports(const PeerRoute& peer, const SignedEnvelope& e
       timed_out = true;
       continue;
     }
+    if (options.on_attempt) options.on_attempt(v, tried);
+    ++tried;
     attempted = true;
     // An equal share of what is left for this one and each after it.
     auto share = left / static_cast<long>(order.size() - i);

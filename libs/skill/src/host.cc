@@ -87,7 +87,8 @@ struct SkillHost::Impl {
             "ok", "", ""};
   }
 
-  Answer call(const Envelope& request, const std::string& peer, int tier, const std::vector<Skill>& all) {
+  Answer call(const Envelope& request, const std::string& peer, int tier, const std::vector<Skill>& all,
+              std::stop_token stop) {
     const json::Value& p = request.payload();
     const json::Value* name = p.find("skill");
     std::string skill_name = name && name->is_string() ? name->as_string().substr(0, 64) : "";
@@ -130,6 +131,7 @@ struct SkillHost::Impl {
     spec.timeout = skill->timeout;
     spec.max_output_bytes = skill->max_output_bytes;
     spec.network = skill->network;
+    spec.stop = std::move(stop);
     auto run = skill->instructions.empty() ? run_sandboxed(spec) : run_instructed(ws, *skill, spec.input, options.chat);
     runs->release();
     auto failed = [&](std::string_view outcome, std::string_view message, std::string detail) {
@@ -139,6 +141,13 @@ struct SkillHost::Impl {
       return out;
     };
     if (!run.ok()) return failed("failed", "Skill failed", run.error().message());
+    if (run->end == RunOutcome::End::canceled) {
+      // The caller asked for it: nobody's fault, and nobody is told (its task is canceled).
+      log::info("skill.canceled", {{"agent", agent}, {"skill", skill->name}, {"peer", peer}});
+      out.payload = error_payload("Skill canceled");
+      out.outcome = "canceled";
+      return out;
+    }
     if (!run->stderr_tail.empty()) {
       log::info("skill.stderr", {{"agent", agent}, {"skill", skill->name}, {"stderr", run->stderr_tail.substr(0, 2000)}});
     }
@@ -187,7 +196,7 @@ std::optional<std::string> SkillHost::earlier_answer(const PublicKey& key, std::
 }
 
 Result<std::string> SkillHost::respond(const Envelope& request, const std::string& peer, int tier, bool repeat,
-                                       const AnswerSigner& sign) {
+                                       const AnswerSigner& sign, std::stop_token stop) {
   if (auto earlier = earlier_answer(request.key, request.id)) return *earlier;
   if (repeat) {
     // A repeat whose first answer is not kept (still running, or lost): never
@@ -201,7 +210,7 @@ Result<std::string> SkillHost::respond(const Envelope& request, const std::strin
     answer = impl_->discover(std::max(tier, static_cast<int>(kUntrusted)), *skills);
   } else if (request.kind == kCallKind) {
     // An undeclared key never gets here (check 4); without a tier it sees nothing.
-    answer = impl_->call(request, peer, tier, *skills);
+    answer = impl_->call(request, peer, tier, *skills, std::move(stop));
   } else {
     return Error(Errc::invalid_argument, "not a skill request: " + request.kind);
   }

@@ -38,7 +38,7 @@ class Hosts {
       if (decorate) decorate(kind, payload);
       return node.sign_answer(request, kind, std::move(payload));
     };
-    BWOC_ASSIGN_OR_RETURN(std::string text, host->respond(request, r.peer, r.tier, r.repeat, sign));
+    BWOC_ASSIGN_OR_RETURN(std::string text, host->respond(request, r.peer, r.tier, r.repeat, sign, r.stop));
     return std::optional<std::string>(std::move(text));
   }
 

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -158,6 +159,7 @@ std::string describe(const RunOutcome& o) {
     case RunOutcome::End::signaled: return std::string("killed by signal ") + ::strsignal(o.signal);
     case RunOutcome::End::timed_out: return "stopped at the time limit";
     case RunOutcome::End::output_too_large: return "stopped: output beyond the limit";
+    case RunOutcome::End::canceled: return "stopped: the work was canceled";
   }
   return "?";
 }
@@ -263,6 +265,13 @@ Result<RunOutcome> run_sandboxed(const RunSpec& spec) {
       if (launcher.joinable()) launcher.join();
     }
   } end_of_run{launcher, stop_w};
+  // A cancel from another thread ends the run the way a limit does (the
+  // supervisor kills everything); gone before stop_w is, declared after it.
+  std::atomic<bool> canceled{false};
+  std::stop_callback on_cancel(spec.stop, [&] {
+    canceled = true;
+    [[maybe_unused]] ssize_t w = ::write(stop_w.get(), "x", 1);
+  });
 
   set_nonblocking(in_w.get());
   set_nonblocking(out_r.get());
@@ -346,6 +355,7 @@ Result<RunOutcome> run_sandboxed(const RunSpec& spec) {
     }
   }
   launcher.join();
+  if (canceled && outcome.end == RunOutcome::End::exited) outcome.end = RunOutcome::End::canceled;
   outcome.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   if (launch_errno != 0) {
     return Error(Errc::io_error, "cannot start " + spec.argv[0] + ": " + errno_message(launch_errno));

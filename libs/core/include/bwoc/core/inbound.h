@@ -11,8 +11,8 @@
 //   2. this node's policy: the agent it serves, the rate per key, the kind's
 //      lowest tier (below it: a signed "Not permitted");
 //   3. the kind's action, registered once with add_kind(): stored kinds are
-//      in the inbox exactly once before they act, reads are checked and
-//      answered but never stored;
+//      in the inbox exactly once before they act (unless their admit hook
+//      refuses them first), reads are checked and answered but never stored;
 //   4. the answer, signed and bound to the request (`re`, `aud` = the
 //      sender's key): the kind's own, or a receipt for a stored envelope.
 //
@@ -69,8 +69,11 @@ struct KindHandler {
   std::optional<int> min_tier;
   // The action may block (it runs a skill): it runs on the node's workers.
   bool blocking = false;
-  // Checked before a new envelope of a stored kind is stored: an error's text
-  // is sent back as a signed error and nothing is stored.
+  // Checked before a new envelope of a stored kind is stored (an exact
+  // repeat is not checked again): a reason refuses it, and nothing is stored
+  // and no action runs. The reason is sent back as a signed error, except to
+  // an answer (is_answer_kind), which is never answered: it is refused
+  // silently (the hook logs why; the transport counts it as refused).
   std::function<std::optional<std::string>(const Envelope& envelope)> admit;
   // The signed answer to send back; nullopt sends a receipt (stored kinds)
   // or nothing (reads).

@@ -129,6 +129,15 @@ class RequestStore {
   // that waited and the node that took it in), is not news: not_ours.
   Result<AnswerVerdict> take_answer(const Envelope& answer, std::string_view via, UnixMillis now = now_millis());
 
+  // What take_answer() would make of `answer` now, recording nothing: the
+  // request it would move (taken), or why it is refused (logged, once).
+  struct Judgement {
+    AnswerVerdict verdict = AnswerVerdict::not_ours;
+    std::string reason;  // refused: why
+    Change change;       // taken: what it would record (no `via`)
+  };
+  Result<Judgement> judge_answer(const Envelope& answer, UnixMillis now = now_millis());
+
   // Cancels what is not settled: one request, or every one for `peer`.
   Result<bool> cancel(std::string_view id, std::string_view reason, UnixMillis now = now_millis());
   Result<std::size_t> cancel_peer(std::string_view peer, std::string_view reason, UnixMillis now = now_millis());

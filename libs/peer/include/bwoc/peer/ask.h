@@ -42,6 +42,8 @@ struct AskRequest {
   // Told of the signed request before it leaves (a request that outlives
   // the call records its attempt); an error stops it from leaving.
   std::function<Status(const Envelope& signed_request)> on_signed;
+  // Passed on to deliver() (send.h): each transport as it is tried.
+  std::function<void(Via via, std::size_t tried_before)> on_attempt;
 };
 
 // A peer's signed refusal ({"error": …} instead of the answer) in words

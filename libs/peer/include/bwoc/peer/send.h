@@ -72,6 +72,9 @@ struct DeliverOptions {
   std::function<Result<std::optional<std::string>>(const SendReport& dropped,
                                                    std::chrono::steady_clock::time_point deadline)>
       await_path_answer;
+  // Told as each transport is tried: which, and how many were tried before
+  // it (a command shows it while it waits).
+  std::function<void(Via via, std::size_t tried_before)> on_attempt;
 };
 
 // Delivers a signed envelope by the route's transports in order (or `via`

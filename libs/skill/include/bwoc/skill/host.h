@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -79,8 +80,11 @@ class SkillHost {
   // version that does not exist) counts against it, a success resets its
   // run, and a skill that fails, times out or finds the node busy counts for
   // nobody: that is this node's doing.
+  //
+  // `stop` (the transport canceled the work) ends a running skill at once,
+  // everything it started killed; its answer says "Skill canceled".
   Result<std::string> respond(const Envelope& request, const std::string& peer, int tier, bool repeat,
-                              const AnswerSigner& sign);
+                              const AnswerSigner& sign, std::stop_token stop = {});
 
   // An answer given earlier to (key, id), if it is still kept.
   std::optional<std::string> earlier_answer(const PublicKey& key, std::string_view id);

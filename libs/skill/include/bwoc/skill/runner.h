@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -42,10 +43,13 @@ struct RunSpec {
   std::size_t max_output_bytes = 1u << 20;
   std::size_t max_stderr_bytes = 16u << 10;
   Network network = Network::none;
+  // Asked to stop (the caller canceled the work): the run is ended at once,
+  // everything it started killed, as at the time limit.
+  std::stop_token stop = {};
 };
 
 struct RunOutcome {
-  enum class End { exited, signaled, timed_out, output_too_large };
+  enum class End { exited, signaled, timed_out, output_too_large, canceled };
   End end = End::exited;
   int exit_code = -1;  // exited
   int signal = 0;      // signaled
