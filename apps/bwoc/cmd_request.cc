@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "bwoc/core/request_ledger.h"
 #include "bwoc/core/requests.h"
 #include "bwoc/core/terminal_text.h"
 #include "bwoc/node/courier.h"
@@ -184,9 +185,17 @@ int run_requests(Context& ctx, const RequestOptions& o) {
   auto store = RequestStore::open(*ws);
   if (!store.ok()) return fail(ctx, store.error());
   std::vector<RequestEntry> all = (*store)->list();
+  // What peers asked of this workspace, beside what it asked of them.
+  auto asked_of_us = RequestLedger::list(*ws);
+  if (!asked_of_us.ok()) return fail(ctx, asked_of_us.error());
   if (o.json) {
     json::Value arr = json::Value::array();
-    for (const RequestEntry& e : all) arr.push_back(request_entry_json(e));
+    for (const RequestEntry& e : all) {
+      json::Value j = request_entry_json(e);
+      j.set("direction", "outbound");
+      arr.push_back(std::move(j));
+    }
+    for (const InboundWork& w : *asked_of_us) arr.push_back(inbound_work_json(w));
     print_json(arr);
     return 0;
   }
@@ -194,11 +203,15 @@ int run_requests(Context& ctx, const RequestOptions& o) {
   for (const RequestEntry& e : all) {
     std::string note = e.reason;
     if (note.empty() && !e.via.empty()) note = "via " + e.via;
-    rows.push_back({e.id, e.draft.peer + (e.draft.agent.empty() ? "" : "/" + e.draft.agent), e.draft.skill,
+    rows.push_back({"out", e.id, e.draft.peer + (e.draft.agent.empty() ? "" : "/" + e.draft.agent), e.draft.skill,
                     std::string(request_state_name(e.state)), std::to_string(e.attempts), when(e.created),
                     when(e.updated), when(e.draft.deadline), note});
   }
-  print_table({"ID", "PEER", "SKILL", "STATE", "TRIES", "CREATED", "UPDATED", "DEADLINE", "NOTE"}, rows);
+  for (const InboundWork& w : *asked_of_us) {
+    rows.push_back({"in", w.idem, w.peer, w.skill, w.state, "-", when(w.started), when(w.updated), when(w.deadline),
+                    w.reason});
+  }
+  print_table({"DIR", "ID", "PEER", "SKILL", "STATE", "TRIES", "CREATED", "UPDATED", "DEADLINE", "NOTE"}, rows);
   return 0;
 }
 

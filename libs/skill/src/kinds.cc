@@ -6,6 +6,7 @@
 #include "bwoc/core/log.h"
 #include "bwoc/core/request_ledger.h"
 #include "bwoc/core/requests.h"
+#include "bwoc/core/trust.h"
 
 namespace bwoc::skill {
 
@@ -64,7 +65,18 @@ class Requests {
       return answer(r, kErrorKind, state_payload("A deadline is at most 30 days away", "failed", t.idem));
     }
     BWOC_ASSIGN_OR_RETURN(RequestLedger * ledger, open_ledger());
-    BWOC_ASSIGN_OR_RETURN(RequestLedger::Decision d, ledger->begin(r.envelope.key, t));
+    // The tier is the one now, when the action runs: work queued before the
+    // peer was lowered to UNTRUSTED or removed (in the drop folder, in the
+    // broker's session, behind other work) is refused, for good.
+    if (r.peer != "self" && r.tier <= kUntrusted) {
+      std::string why = r.tier < 0 ? "peer \"" + r.peer + "\" is no longer declared"
+                                   : "peer \"" + r.peer + "\" is UNTRUSTED now";
+      BWOC_ASSIGN_OR_RETURN(bool refused, ledger->refuse(r.envelope.key, t, r.peer, why));
+      log::warning("request.refused", {{"peer", r.peer}, {"idem", t.idem}, {"id", r.envelope.id}, {"reason", why},
+                                       {"recorded", refused ? "yes" : "settled before"}});
+      return answer(r, kErrorKind, state_payload(std::string(kNotPermitted), "failed", t.idem));
+    }
+    BWOC_ASSIGN_OR_RETURN(RequestLedger::Decision d, ledger->begin(r.envelope.key, t, r.peer));
     using What = RequestLedger::Decision::What;
     switch (d.what) {
       case What::stored:
@@ -76,6 +88,8 @@ class Requests {
         return answer(r, kErrorKind, state_payload("Expired", "expired", t.idem));
       case What::interrupted:
         return answer(r, kErrorKind, state_payload("Interrupted", "failed", t.idem));
+      case What::refused:
+        return answer(r, kErrorKind, state_payload(std::string(kNotPermitted), "failed", t.idem));
       case What::run:
         break;
     }
