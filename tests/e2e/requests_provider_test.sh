@@ -66,4 +66,46 @@ run bwoc -w beta inbox ingest
 expect_not_contains "$ERR" 'executed {\"n\":2}'
 expect_eq "$(inbound_of "$id" | jq -r .state)" refused
 
+# --- Results pushed by the provider. alpha's request reaches beta by path;
+# beta's only way back to alpha is alpha's A2A endpoint, down when the
+# result is ready, so the answer sent back at once is lost. beta keeps it and
+# pushes it until alpha's node is back and its receipt comes back; alpha
+# never asks again (its courier is held off by the lock the test holds).
+start_a2a alpha agent-a
+alpha_url=$A2A_URL
+alpha_port=${alpha_url##*:}
+stop_a2a "$A2A_PID"
+sed -i "s|^path = \"$WORK/alpha\"|url = \"$alpha_url\"|" beta/.bwoc/routes.toml
+expect_contains "$(cat beta/.bwoc/routes.toml)" "url = \"$alpha_url\""
+mkdir -p alpha/.bwoc/state/requests
+exec 9>alpha/.bwoc/state/requests/courier.lock
+flock -n 9 || failed "could not hold alpha's courier lock"
+id=$(bwoc -w alpha request beta count --input '{"n":3}')
+run bwoc -w alpha requests --deliver --via path
+expect_eq "$(state_of "$id")" delivered
+start_ready "$WORK/beta-ingest.log" "$BWOC" -w "$WORK/beta" inbox ingest --watch || finish
+BETA_PID=$READY_PID
+wait_for_text "$WORK/beta-ingest.log" 'sent=no detail="cannot reach peer \"alpha\"'
+# Pushed at least once while alpha is away (each attempt is recorded before it leaves).
+pushed_once() { grep -q '"op":"attempt"' beta/.bwoc/state/requests/pushes.jsonl; }
+eventually pushed_once
+expect_eq "$(state_of "$id")" delivered
+start_ready "$WORK/alpha-a2a.log" "$BWOC" -w "$WORK/alpha" a2a serve --agent agent-a --port "$alpha_port" || finish
+ALPHA_PID=$READY_PID
+has_state() { [ "$(state_of "$1")" = "$2" ]; }
+eventually has_state "$id" done
+expect_eq "$(bwoc -w alpha result "$id" | jq -c .)" '{"n":3}'
+expect_eq "$(bwoc -w alpha requests --json | jq -r --arg id "$id" '.[] | select(.id == $id) | "\(.attempts) \(.via)"')" "1 a2a"
+wait_for_text "$WORK/beta-ingest.log" 'event=request.push_acknowledged'
+# Each attempt is an envelope of its own: those that found alpha away failed,
+# the one that reached it has alpha's receipt.
+pushed=$(bwoc -w beta sent --json | jq -c '[.[] | select(.kind == "request.outcome")]')
+expect_eq "$(echo "$pushed" | jq '[.[] | select(.state == "receipt verified")] | length')" 1
+expect_eq "$(echo "$pushed" | jq '[.[] | select(.state != "receipt verified" and .state != "failed")] | length')" 0
+expect_contains "$(echo "$pushed" | jq -r '.[0].to')" "alpha"
+expect_eq "$(grep -c 'executed {\\"n\\":3}' "$WORK/beta-ingest.log")" 1
+flock -u 9
+stop_pid "$ALPHA_PID" "alpha's a2a serve"
+stop_pid "$BETA_PID" "beta's ingest"
+
 finish

@@ -6,6 +6,7 @@
 #include "bwoc/core/log.h"
 #include "bwoc/core/request_ledger.h"
 #include "bwoc/core/requests.h"
+#include "bwoc/core/result_push.h"
 #include "bwoc/core/trust.h"
 
 namespace bwoc::skill {
@@ -112,6 +113,7 @@ class Requests {
       // The work ran; a repeat will be told it was interrupted, never run twice.
       log::error("request.answer_not_kept", {{"peer", r.peer}, {"idem", t.idem}, {"error", st.error().message()}});
     }
+    if (*text && r.peer != "self") push_later(r, t, **text);
     return text;
   }
 
@@ -125,6 +127,29 @@ class Requests {
     BWOC_ASSIGN_OR_RETURN(std::string text, inbound_.sign_answer(r.envelope, kind, std::move(payload)));
     return std::optional<std::string>(std::move(text));
   }
+  // The answer goes back on the way the request came; in case the caller
+  // is gone by then, it is also kept to be pushed (result_push.h).
+  void push_later(const InboundRequest& r, const RequestTerms& t, const std::string& text) {
+    auto parsed = parse_envelope(text);
+    if (!parsed.ok()) return;
+    PushStore::Draft d;
+    d.peer = r.peer;
+    d.caller = r.envelope.key;
+    d.answer = text;
+    d.answer_id = parsed.value().id;
+    d.deadline = t.deadline;
+    d.not_before = now_millis() + kPushGraceMs;
+    Status st = open_pushes();
+    if (st.ok()) st = pushes_->enqueue(d);
+    if (!st.ok()) log::warning("request.push_not_kept", {{"peer", r.peer}, {"idem", t.idem}, {"error", st.error().message()}});
+  }
+  Status open_pushes() {
+    std::lock_guard lock(mu_);
+    if (!pushes_) {
+      BWOC_ASSIGN_OR_RETURN(pushes_, PushStore::open(inbound_.workspace()));
+    }
+    return ok_status();
+  }
   Result<RequestLedger*> open_ledger() {
     std::lock_guard lock(mu_);
     if (!ledger_) {
@@ -137,6 +162,7 @@ class Requests {
   std::shared_ptr<Hosts> hosts_;
   std::mutex mu_;
   std::unique_ptr<RequestLedger> ledger_;
+  std::unique_ptr<PushStore> pushes_;
 };
 
 }  // namespace
