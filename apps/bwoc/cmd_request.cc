@@ -5,6 +5,7 @@
 
 #include "bwoc/core/request_ledger.h"
 #include "bwoc/core/requests.h"
+#include "bwoc/core/result_push.h"
 #include "bwoc/core/terminal_text.h"
 #include "bwoc/node/courier.h"
 #include "bwoc/peer/send.h"
@@ -147,6 +148,16 @@ void cancel_requests_to(const Workspace& ws, const std::string& peer, const std:
               << terminal_safe(cancelled.error().message()) << "\n";
   } else if (*cancelled > 0) {
     std::cout << "cancelled " << *cancelled << (*cancelled == 1 ? " pending request" : " pending requests") << " to \""
+              << peer << "\" (" << why << ")\n";
+  }
+  // Results of its requests still to be pushed to it go too.
+  auto pushes = PushStore::open(ws);
+  auto purged = pushes.ok() ? (*pushes)->cancel_peer(peer, why) : Result<std::size_t>(pushes.error());
+  if (!purged.ok()) {
+    std::cerr << "bwoc: could not cancel the results waiting for \"" << terminal_safe(peer)
+              << "\" now (they are at delivery): " << terminal_safe(purged.error().message()) << "\n";
+  } else if (*purged > 0) {
+    std::cout << "cancelled " << *purged << (*purged == 1 ? " result" : " results") << " waiting to be pushed to \""
               << peer << "\" (" << why << ")\n";
   }
 }

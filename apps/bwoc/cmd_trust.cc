@@ -210,12 +210,23 @@ int run_goal_done(Context& ctx, const GoalOptions& o) {
   if (!g.ok()) return fail(ctx, g.error());
   auto tier = trust->list();
   std::cout << "Goal " << g->id << " done";
+  bool untrusted_now = false;
   if (tier.ok()) {
     for (const PeerTrust& p : *tier) {
-      if (p.peer == g->peer) std::cout << ": \"" << p.peer << "\" is tier " << p.tier << " (" << tier_name(p.tier) << ")";
+      if (p.peer != g->peer) continue;
+      std::cout << ": \"" << p.peer << "\" is tier " << p.tier << " (" << tier_name(p.tier) << ")";
+      untrusted_now = p.tier <= kUntrusted;
     }
   }
   std::cout << "\n";
+  // The goal was all that let us work with it: what waits for it goes, as
+  // when it is lowered by hand (its queued work sent to us is refused when
+  // it is taken in; a goal that expires is caught by the courier).
+  if (untrusted_now) {
+    if (auto ws = ctx.open_workspace(); ws.ok()) {
+      cancel_requests_to(*ws, g->peer, "goal " + g->id + " ended: peer is UNTRUSTED now");
+    }
+  }
   return 0;
 }
 

@@ -108,4 +108,39 @@ flock -u 9
 stop_pid "$ALPHA_PID" "alpha's a2a serve"
 stop_pid "$BETA_PID" "beta's ingest"
 
+# --- A goal that ends is revocation for the work it alone allowed. beta
+# works with alpha only through a goal; alpha's request waits in beta's
+# folder when the goal ends: refused when it is taken in, never run.
+run bwoc -w beta trust set alpha UNTRUSTED
+beta_goal=$(bwoc -w beta goal start alpha --objective "serve alpha" --grant KNOWN --json | jq -r .id)
+id=$(bwoc -w alpha request beta count --input '{"n":6}')
+run bwoc -w alpha requests --deliver --via path
+run bwoc -w beta goal done "$beta_goal"
+expect_contains "$OUT" "UNTRUSTED"
+run bwoc -w beta inbox ingest
+expect_contains "$ERR" "event=request.refused"
+expect_not_contains "$ERR" 'executed {\"n\":6}'
+expect_eq "$(inbound_of "$id" | jq -r .state)" refused
+
+# alpha asks beta only through a goal: ending it cancels what waits for beta.
+reason_of() { bwoc -w alpha requests --json | jq -r --arg id "$1" '.[] | select(.id == $id) | .reason'; }
+run bwoc -w alpha trust set beta UNTRUSTED
+goal=$(bwoc -w alpha goal start beta --objective "count things" --grant KNOWN --json | jq -r .id)
+id=$(bwoc -w alpha request beta count --input '{"n":7}')
+expect_eq "$(state_of "$id")" queued
+run bwoc -w alpha goal done "$goal"
+expect_contains "$OUT" "cancelled 1 pending request"
+expect_eq "$(state_of "$id")" cancelled
+expect_contains "$(reason_of "$id")" "goal $goal ended"
+# A goal that expires: the courier of a running service cancels at that
+# moment, with a log line, whether or not the request left already.
+goal=$(bwoc -w alpha goal start beta --objective "count more" --grant KNOWN --expires 2s --json | jq -r .id)
+id=$(bwoc -w alpha request beta count --input '{"n":8}')
+start_ready "$WORK/alpha-ingest.log" "$BWOC" -w "$WORK/alpha" inbox ingest --watch || finish
+ALPHA_PID=$READY_PID
+eventually has_state "$id" cancelled
+expect_contains "$(reason_of "$id")" "UNTRUSTED"
+wait_for_text "$WORK/alpha-ingest.log" "event=request.cancelled request=$id"
+stop_pid "$ALPHA_PID" "alpha's ingest"
+
 finish

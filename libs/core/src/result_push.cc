@@ -177,6 +177,26 @@ Result<bool> PushStore::settle(std::string_view id, PushState state, std::string
   return true;
 }
 
+Result<std::size_t> PushStore::cancel_peer(std::string_view peer, std::string_view reason, UnixMillis now) {
+  BWOC_RETURN_IF_ERROR(refresh());
+  std::vector<json::Value> records;
+  for (const PushEntry& e : pending()) {
+    if (e.peer != peer) continue;
+    records.push_back(json::Value::object({{"op", "state"},
+                                           {"id", e.id},
+                                           {"state", std::string(push_state_name(PushState::cancelled))},
+                                           {"reason", std::string(reason)},
+                                           {"at", now}}));
+  }
+  if (records.empty()) return std::size_t{0};
+  std::size_t n = records.size();
+  BWOC_RETURN_IF_ERROR(outbox_->append(std::move(records)));
+  BWOC_RETURN_IF_ERROR(refresh());
+  log::info("request.push_peer_purged",
+            {{"peer", std::string(peer)}, {"pushes", std::to_string(n)}, {"reason", std::string(reason)}});
+  return n;
+}
+
 Result<std::size_t> PushStore::compact_if_worth(UnixMillis now, std::size_t min_records) {
   std::lock_guard lock(mu_);
   BWOC_RETURN_IF_ERROR(refresh_locked());

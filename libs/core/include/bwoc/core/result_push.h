@@ -87,6 +87,9 @@ class PushStore {
   // Returns whether it moved.
   Result<bool> settle(std::string_view id, PushState state, std::string_view reason, UnixMillis now = now_millis());
 
+  // Cancels every pending push to `peer` (removed, UNTRUSTED now); returns how many.
+  Result<std::size_t> cancel_peer(std::string_view peer, std::string_view reason, UnixMillis now = now_millis());
+
   // Drops pushes settled and past their deadline for a week, once they are
   // at least half of at least `min_records` records (outbox.h).
   Result<std::size_t> compact_if_worth(UnixMillis now, std::size_t min_records);
