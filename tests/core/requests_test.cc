@@ -11,6 +11,7 @@
 #include "bwoc/core/outbox.h"
 #include "bwoc/core/request_ledger.h"
 #include "bwoc/core/requests.h"
+#include "bwoc/core/result_push.h"
 #include "test_util.h"
 
 namespace bwoc {
@@ -470,6 +471,45 @@ TEST_F(LedgerTest, ListsEveryPieceOfWorkWithItsCallerAndFinalState) {
   EXPECT_EQ((*all)[1].reason, "peer \"alpha\" is UNTRUSTED now");
   EXPECT_EQ((*all)[2].state, "expired");
   EXPECT_EQ(json::write(*inbound_work_json((*all)[1]).find("direction")), "\"inbound\"");
+}
+
+TEST_F(LedgerTest, APushIsSettledOnceAndPurgedWithItsPeer) {
+  auto pushes = PushStore::open(*ws_);
+  ASSERT_TRUE(pushes.ok());
+  PushStore::Draft d;
+  d.peer = "alpha";
+  d.caller = caller_;
+  d.answer = "{}";
+  d.deadline = now_ + 60'000;
+  for (const char* id : {"a1", "a2", "a3"}) {
+    d.answer_id = id;
+    ASSERT_TRUE((*pushes)->enqueue(d, now_).ok());
+  }
+  d.peer = "gamma";
+  d.answer_id = "g1";
+  ASSERT_TRUE((*pushes)->enqueue(d, now_).ok());
+  ASSERT_TRUE((*pushes)->record_attempt("a1", "env-1", "path", now_ + 1).ok());
+  EXPECT_EQ((*pushes)->push_of_attempt("env-1"), std::optional<std::string>("a1"));
+  EXPECT_TRUE(*(*pushes)->settle("a1", PushState::acknowledged, "receipt", now_ + 2));
+  // The first final state wins: a late cancellation changes nothing.
+  EXPECT_FALSE(*(*pushes)->settle("a1", PushState::cancelled, "late", now_ + 3));
+  EXPECT_FALSE(*(*pushes)->settle("unknown", PushState::answered, "", now_ + 3));
+  EXPECT_EQ(*(*pushes)->cancel_peer("alpha", "peer removed", now_ + 4), 2u);
+  auto other = PushStore::open(*ws_);  // another process agrees
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ((*other)->find("a1")->state, PushState::acknowledged);
+  EXPECT_EQ((*other)->find("a2")->state, PushState::cancelled);
+  EXPECT_EQ((*other)->find("a2")->reason, "peer removed");
+  ASSERT_EQ((*other)->pending().size(), 1u);
+  EXPECT_EQ((*other)->pending()[0].id, "g1");
+  // Settled pushes a week past their deadline are compacted away; the pending one stays.
+  auto dropped = (*other)->compact_if_worth(now_ + 60'000 + 8LL * 24 * 3600 * 1000, 4);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(*dropped, 3u);
+  ASSERT_EQ((*pushes)->list().size(), 4u);  // not looked again yet
+  ASSERT_TRUE((*pushes)->refresh().ok());
+  ASSERT_EQ((*pushes)->list().size(), 1u);
+  EXPECT_EQ((*pushes)->list()[0].id, "g1");
 }
 
 TEST(RequestTerms, AreReadStrictly) {

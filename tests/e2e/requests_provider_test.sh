@@ -108,6 +108,23 @@ flock -u 9
 stop_pid "$ALPHA_PID" "alpha's a2a serve"
 stop_pid "$BETA_PID" "beta's ingest"
 
+# A push must carry an answer from the key that pushes it, addressed to us:
+# one that wraps someone else's answer is refused, and changes nothing.
+new_workspace mallory agent-m
+declare_peer mallory alpha
+id=$(bwoc -w alpha request beta count --input '{"n":9}')
+run bwoc -w alpha requests --deliver --via path
+attempt=$(grep "\"id\":\"$id\"" alpha/.bwoc/state/requests/outbox.jsonl | jq -r 'select(.op == "attempt") | .env' | head -1)
+bwoc -w mallory envelope sign --from agent-m --to agent-a --aud alpha --kind skill.result --re "$attempt" \
+  --payload '{"skill":"count","output":{"n":666}}' >inner.json
+bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind request.outcome \
+  --payload "{\"answer\": $(cat inner.json)}" >outer.json
+cp outer.json "alpha/.bwoc/drop/new/$RANDOM$RANDOM.json"
+run bwoc -w alpha inbox ingest
+expect_contains "$ERR" 'event=request.outcome_refused'
+expect_contains "$ERR" 'the answer inside is from another key'
+expect_eq "$(state_of "$id")" delivered
+
 # --- A goal that ends is revocation for the work it alone allowed. beta
 # works with alpha only through a goal; alpha's request waits in beta's
 # folder when the goal ends: refused when it is taken in, never run.
