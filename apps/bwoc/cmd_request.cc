@@ -8,6 +8,7 @@
 #include "bwoc/core/result_push.h"
 #include "bwoc/core/terminal_text.h"
 #include "bwoc/node/courier.h"
+#include "bwoc/node/queued_work.h"
 #include "bwoc/peer/send.h"
 #include "commands.h"
 #include "progress.h"
@@ -159,6 +160,26 @@ void cancel_requests_to(const Workspace& ws, const std::string& peer, const std:
   } else if (*purged > 0) {
     std::cout << "cancelled " << *purged << (*purged == 1 ? " result" : " results") << " waiting to be pushed to \""
               << peer << "\" (" << why << ")\n";
+  }
+}
+
+std::optional<PublicKey> pinned_key_of(const Workspace& ws, const std::string& peer) {
+  auto routes = Routes::load(ws.routes_file(), ws.root());
+  if (!routes.ok()) return std::nullopt;
+  const PeerRoute* route = routes->find(peer);
+  if (route == nullptr) return std::nullopt;
+  return route->pubkey;
+}
+
+void refuse_queued_work_of(const Workspace& ws, const std::string& peer, const PublicKey& key, const std::string& why) {
+  auto refused = node::refuse_queued_requests(ws, key, peer, why);
+  if (!refused.ok()) {
+    std::cerr << "bwoc: could not refuse the requests \"" << terminal_safe(peer)
+              << "\" queued here now (they are refused when taken in): " << terminal_safe(refused.error().message())
+              << "\n";
+  } else if (*refused > 0) {
+    std::cout << "refused " << *refused << (*refused == 1 ? " request" : " requests") << " \"" << peer
+              << "\" queued here (" << why << ")\n";
   }
 }
 

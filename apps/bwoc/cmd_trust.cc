@@ -175,7 +175,10 @@ int run_trust_set(Context& ctx, const TrustOptions& o) {
   if (!p.ok()) return fail(ctx, p.error());
   std::cout << "Peer \"" << p->peer << "\" is now tier " << p->tier << " (" << tier_name(p->tier) << ")\n";
   if (p->tier <= kUntrusted) {
-    if (auto ws = ctx.open_workspace(); ws.ok()) cancel_requests_to(*ws, p->peer, "peer lowered to UNTRUSTED");
+    if (auto ws = ctx.open_workspace(); ws.ok()) {
+      cancel_requests_to(*ws, p->peer, "peer lowered to UNTRUSTED");
+      if (auto key = pinned_key_of(*ws, p->peer)) refuse_queued_work_of(*ws, p->peer, *key, "peer lowered to UNTRUSTED");
+    }
   }
   return 0;
 }
@@ -219,12 +222,14 @@ int run_goal_done(Context& ctx, const GoalOptions& o) {
     }
   }
   std::cout << "\n";
-  // The goal was all that let us work with it: what waits for it goes, as
-  // when it is lowered by hand (its queued work sent to us is refused when
-  // it is taken in; a goal that expires is caught by the courier).
+  // The goal was all that let us work with it: what waits for it goes, and
+  // its work queued here is refused, as when it is lowered by hand (a goal
+  // that expires is caught by the courier, and by the ingest).
   if (untrusted_now) {
     if (auto ws = ctx.open_workspace(); ws.ok()) {
-      cancel_requests_to(*ws, g->peer, "goal " + g->id + " ended: peer is UNTRUSTED now");
+      std::string why = "goal " + g->id + " ended: peer is UNTRUSTED now";
+      cancel_requests_to(*ws, g->peer, why);
+      if (auto key = pinned_key_of(*ws, g->peer)) refuse_queued_work_of(*ws, g->peer, *key, why);
     }
   }
   return 0;

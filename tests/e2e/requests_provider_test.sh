@@ -50,6 +50,10 @@ id=$(bwoc -w alpha request beta count --input '{"n":2}')
 run bwoc -w alpha requests --deliver --via path
 expect_eq "$(ls beta/.bwoc/drop/new | wc -l)" 1
 run bwoc -w beta trust set alpha UNTRUSTED
+# Refused at once, with a line, before anything takes it in.
+expect_contains "$OUT" 'refused 1 request "alpha" queued here (peer lowered to UNTRUSTED)'
+expect_contains "$ERR" "event=request.refused"
+expect_eq "$(inbound_of "$id" | jq -r .state)" refused
 run bwoc -w beta inbox ingest
 expect_contains "$ERR" "event=request.refused"
 expect_contains "$ERR" "UNTRUSTED"
@@ -134,6 +138,7 @@ id=$(bwoc -w alpha request beta count --input '{"n":6}')
 run bwoc -w alpha requests --deliver --via path
 run bwoc -w beta goal done "$beta_goal"
 expect_contains "$OUT" "UNTRUSTED"
+expect_contains "$OUT" "refused 1 request \"alpha\" queued here (goal $beta_goal ended: peer is UNTRUSTED now)"
 run bwoc -w beta inbox ingest
 expect_contains "$ERR" "event=request.refused"
 expect_not_contains "$ERR" 'executed {\"n\":6}'
@@ -159,5 +164,17 @@ eventually has_state "$id" cancelled
 expect_contains "$(reason_of "$id")" "UNTRUSTED"
 wait_for_text "$WORK/alpha-ingest.log" "event=request.cancelled request=$id"
 stop_pid "$ALPHA_PID" "alpha's ingest"
+
+# Removing a peer refuses its requests queued here at once, for good.
+run bwoc -w beta trust set alpha KNOWN
+run bwoc -w alpha trust set beta KNOWN
+id=$(bwoc -w alpha request beta count --input '{"n":10}')
+run bwoc -w alpha requests --deliver --via path
+run bwoc -w beta peer remove alpha
+expect_contains "$OUT" 'queued here (peer removed)'  # this one, and the one left when alpha's goal expired
+expect_contains "$ERR" "event=request.refused"
+expect_eq "$(inbound_of "$id" | jq -r '"\(.peer) \(.state) \(.reason)"')" "alpha refused peer removed"
+run bwoc -w beta inbox ingest
+expect_not_contains "$ERR" 'executed {\"n\":10}'
 
 finish
