@@ -9,22 +9,18 @@
 #include "bwoc/core/outbox.h"
 #include "bwoc/core/requests.h"
 #include "bwoc/core/service_state.h"
+#include "record_fields.h"
 
 namespace bwoc {
 
 namespace {
 
+using records::string_of;
+using records::number_of;
+
 constexpr std::size_t kMaxLedgerRecord = 2u << 20;
 
-std::string string_of(const json::Value& record, std::string_view name) {
-  const json::Value* v = record.find(name);
-  return v != nullptr && v->is_string() ? v->as_string() : std::string();
-}
 
-double number_of(const json::Value& record, std::string_view name) {
-  const json::Value* v = record.find(name);
-  return v != nullptr && v->is_number() ? v->as_number() : 0;
-}
 
 }  // namespace
 
@@ -195,6 +191,7 @@ Result<RequestLedger::Decision> RequestLedger::begin(const PublicKey& key, const
   forget_past(now);
   if (records_ >= std::max(options_.min_records, compact_at_)) {
     if (auto dropped = compact_locked(now); !dropped.ok()) {
+      compact_at_ = records_ * 2;  // not at every request: once the file has doubled
       log::warning("request.ledger_compaction_failed", {{"error", dropped.error().message()}});
     }
   }

@@ -2,10 +2,14 @@
 
 #include "bwoc/core/log.h"
 #include "bwoc/core/random.h"
+#include "record_fields.h"
 
 namespace bwoc {
 
 namespace {
+
+using records::string_of;
+using records::millis_of;
 
 constexpr std::string_view kResultKind = "skill.result";
 constexpr std::string_view kErrorKind = "error";
@@ -18,15 +22,7 @@ std::optional<RequestState> state_from_name(std::string_view s) {
   return std::nullopt;
 }
 
-std::string string_of(const json::Value& record, std::string_view name) {
-  const json::Value* v = record.find(name);
-  return v != nullptr && v->is_string() ? v->as_string() : std::string();
-}
 
-UnixMillis millis_of(const json::Value& record, std::string_view name) {
-  const json::Value* v = record.find(name);
-  return v != nullptr && v->is_number() ? static_cast<UnixMillis>(v->as_number()) : 0;
-}
 
 json::Value draft_record(const std::string& id, const RequestDraft& d, UnixMillis now) {
   json::Value r = json::Value::object({{"op", "request"},

@@ -1,22 +1,18 @@
 #include "bwoc/core/result_push.h"
 
 #include "bwoc/core/log.h"
+#include "record_fields.h"
 
 namespace bwoc {
 
 namespace {
 
+using records::string_of;
+using records::millis_of;
+
 constexpr std::int64_t kKeepSettledMs = 7LL * 24 * 3600 * 1000;
 
-std::string string_of(const json::Value& record, std::string_view name) {
-  const json::Value* v = record.find(name);
-  return v != nullptr && v->is_string() ? v->as_string() : std::string();
-}
 
-UnixMillis millis_of(const json::Value& record, std::string_view name) {
-  const json::Value* v = record.find(name);
-  return v != nullptr && v->is_number() ? static_cast<UnixMillis>(v->as_number()) : 0;
-}
 
 std::optional<PushState> push_state_from_name(std::string_view s) {
   for (PushState st : {PushState::pending, PushState::answered, PushState::acknowledged, PushState::expired,

@@ -31,6 +31,15 @@ struct Schedule {
   Clock::time_point next{};
   Backoff backoff;
   std::optional<std::filesystem::path> dropped_at;
+
+  // The last attempt still waits in the peer's folder: its node is away, and
+  // the copy there will do. Waits another pause.
+  bool waits_in_folder(Clock::time_point steady_now) {
+    std::error_code ec;
+    if (!dropped_at || !std::filesystem::exists(*dropped_at, ec)) return false;
+    next = steady_now + backoff.next();
+    return true;
+  }
 };
 
 // One attempt on its way.
@@ -154,9 +163,7 @@ struct Courier::Impl {
         ++report.waiting;
         continue;
       }
-      std::error_code ec;
-      if (s.dropped_at && std::filesystem::exists(*s.dropped_at, ec)) {
-        s.next = steady_now + s.backoff.next();
+      if (s.waits_in_folder(steady_now)) {
         ++report.waiting;
         continue;
       }
@@ -181,14 +188,7 @@ struct Courier::Impl {
     }
     for (const OutgoingPush& out : outgoing) {
       Schedule& s = schedule_of("push:" + out.entry.id);
-      peer::DeliverOptions o;
-      o.via = options.via;
-      o.timeout = options.attempt_timeout;
-      o.want_answer = true;
-      o.await_path_answer = [](const SendReport&, Clock::time_point) -> Result<std::optional<std::string>> {
-        return std::optional<std::string>(std::string());
-      };
-      auto sent = peer::deliver(*out.route, out.signed_envelope, o, network);
+      auto sent = send_for_answer(*out.route, out.signed_envelope);
       s.next = Clock::now() + s.backoff.next();
       if (!sent.ok()) {
         ++report.unreachable;
@@ -237,19 +237,23 @@ struct Courier::Impl {
     return Outgoing{e, &route, std::move(signed_envelope)};
   }
 
-  Outcome deliver(const Outgoing& out) {
+  // One attempt that wants its answer. Over path the answer comes back later
+  // into our folder, and the store takes it whenever it comes: an empty
+  // answer says "dropped", so that the drop counts as the delivery it is.
+  Result<peer::SendResult> send_for_answer(const PeerRoute& route, const SignedEnvelope& envelope) {
     peer::DeliverOptions o;
     o.via = options.via;
     o.timeout = options.attempt_timeout;
     o.want_answer = true;
-    // Over path the answer comes back later into our folder, and the
-    // request store takes it whenever it comes: an empty answer says
-    // "dropped", so that the drop counts as the delivery it is.
     o.await_path_answer = [](const SendReport&, Clock::time_point) -> Result<std::optional<std::string>> {
       return std::optional<std::string>(std::string());
     };
+    return peer::deliver(route, envelope, o, network);
+  }
+
+  Outcome deliver(const Outgoing& out) {
     Outcome r;
-    auto sent = peer::deliver(*out.route, out.signed_envelope, o, network);
+    auto sent = send_for_answer(*out.route, out.signed_envelope);
     if (!sent.ok()) {
       Errc code = sent.error().code();
       r.what = code == Errc::unavailable || code == Errc::timeout ? Outcome::What::unreachable : Outcome::What::failed;
@@ -307,10 +311,7 @@ struct Courier::Impl {
         ++report.waiting;
         continue;
       }
-      std::error_code ec;
-      if (s.dropped_at && std::filesystem::exists(*s.dropped_at, ec)) {
-        // Still in the peer's folder: its node is away; the copy there will do.
-        s.next = steady_now + s.backoff.next();
+      if (s.waits_in_folder(steady_now)) {
         ++report.waiting;
         continue;
       }
