@@ -75,6 +75,12 @@ class Requests {
       BWOC_ASSIGN_OR_RETURN(bool refused, ledger->refuse(r.envelope.key, t, r.peer, why));
       log::warning("request.refused", {{"peer", r.peer}, {"idem", t.idem}, {"id", r.envelope.id}, {"reason", why},
                                        {"recorded", refused ? "yes" : "settled before"}});
+      if (r.tier >= 0) {
+        // A refusal by policy counts as the skill host counts its own (decay).
+        TrustStore trust(inbound_.workspace(), inbound_.routes());
+        auto decayed = trust.record_outcome(r.envelope.key, false, "calls to " + r.envelope.to);
+        if (!decayed.ok()) log::warning("trust.update_failed", {{"error", decayed.error().message()}});
+      }
       return answer(r, kErrorKind, state_payload(std::string(kNotPermitted), "failed", t.idem));
     }
     BWOC_ASSIGN_OR_RETURN(RequestLedger::Decision d, ledger->begin(r.envelope.key, t, r.peer));
