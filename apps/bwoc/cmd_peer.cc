@@ -94,9 +94,11 @@ int run_peer_add(Context& ctx, const PeerOptions& o) {
 int run_peer_remove(Context& ctx, const PeerOptions& o) {
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
+  std::optional<PublicKey> key = pinned_key_of(*ws, o.key);  // before it goes
   if (Status st = peer::remove_peer(*ws, o.key); !st.ok()) return fail(ctx, st.error());
   std::cout << "removed peer \"" << o.key << "\": its envelopes are refused from now on (unknown_sender)\n";
   cancel_requests_to(*ws, o.key, "peer removed");
+  if (key) refuse_queued_work_of(*ws, o.key, *key, "peer removed");
   return 0;
 }
 

@@ -3,9 +3,12 @@
 #include <fstream>
 #include <iostream>
 
+#include "bwoc/core/request_ledger.h"
 #include "bwoc/core/requests.h"
+#include "bwoc/core/result_push.h"
 #include "bwoc/core/terminal_text.h"
 #include "bwoc/node/courier.h"
+#include "bwoc/node/queued_work.h"
 #include "bwoc/peer/send.h"
 #include "commands.h"
 #include "progress.h"
@@ -148,6 +151,36 @@ void cancel_requests_to(const Workspace& ws, const std::string& peer, const std:
     std::cout << "cancelled " << *cancelled << (*cancelled == 1 ? " pending request" : " pending requests") << " to \""
               << peer << "\" (" << why << ")\n";
   }
+  // Results of its requests still to be pushed to it go too.
+  auto pushes = PushStore::open(ws);
+  auto purged = pushes.ok() ? (*pushes)->cancel_peer(peer, why) : Result<std::size_t>(pushes.error());
+  if (!purged.ok()) {
+    std::cerr << "bwoc: could not cancel the results waiting for \"" << terminal_safe(peer)
+              << "\" now (they are at delivery): " << terminal_safe(purged.error().message()) << "\n";
+  } else if (*purged > 0) {
+    std::cout << "cancelled " << *purged << (*purged == 1 ? " result" : " results") << " waiting to be pushed to \""
+              << peer << "\" (" << why << ")\n";
+  }
+}
+
+std::optional<PublicKey> pinned_key_of(const Workspace& ws, const std::string& peer) {
+  auto routes = Routes::load(ws.routes_file(), ws.root());
+  if (!routes.ok()) return std::nullopt;
+  const PeerRoute* route = routes->find(peer);
+  if (route == nullptr) return std::nullopt;
+  return route->pubkey;
+}
+
+void refuse_queued_work_of(const Workspace& ws, const std::string& peer, const PublicKey& key, const std::string& why) {
+  auto refused = node::refuse_queued_requests(ws, key, peer, why);
+  if (!refused.ok()) {
+    std::cerr << "bwoc: could not refuse the requests \"" << terminal_safe(peer)
+              << "\" queued here now (they are refused when taken in): " << terminal_safe(refused.error().message())
+              << "\n";
+  } else if (*refused > 0) {
+    std::cout << "refused " << *refused << (*refused == 1 ? " request" : " requests") << " \"" << peer
+              << "\" queued here (" << why << ")\n";
+  }
 }
 
 int run_request_cancel(Context& ctx, const RequestOptions& o) {
@@ -184,9 +217,17 @@ int run_requests(Context& ctx, const RequestOptions& o) {
   auto store = RequestStore::open(*ws);
   if (!store.ok()) return fail(ctx, store.error());
   std::vector<RequestEntry> all = (*store)->list();
+  // What peers asked of this workspace, beside what it asked of them.
+  auto asked_of_us = RequestLedger::list(*ws);
+  if (!asked_of_us.ok()) return fail(ctx, asked_of_us.error());
   if (o.json) {
     json::Value arr = json::Value::array();
-    for (const RequestEntry& e : all) arr.push_back(request_entry_json(e));
+    for (const RequestEntry& e : all) {
+      json::Value j = request_entry_json(e);
+      j.set("direction", "outbound");
+      arr.push_back(std::move(j));
+    }
+    for (const InboundWork& w : *asked_of_us) arr.push_back(inbound_work_json(w));
     print_json(arr);
     return 0;
   }
@@ -194,11 +235,15 @@ int run_requests(Context& ctx, const RequestOptions& o) {
   for (const RequestEntry& e : all) {
     std::string note = e.reason;
     if (note.empty() && !e.via.empty()) note = "via " + e.via;
-    rows.push_back({e.id, e.draft.peer + (e.draft.agent.empty() ? "" : "/" + e.draft.agent), e.draft.skill,
+    rows.push_back({"out", e.id, e.draft.peer + (e.draft.agent.empty() ? "" : "/" + e.draft.agent), e.draft.skill,
                     std::string(request_state_name(e.state)), std::to_string(e.attempts), when(e.created),
                     when(e.updated), when(e.draft.deadline), note});
   }
-  print_table({"ID", "PEER", "SKILL", "STATE", "TRIES", "CREATED", "UPDATED", "DEADLINE", "NOTE"}, rows);
+  for (const InboundWork& w : *asked_of_us) {
+    rows.push_back({"in", w.idem, w.peer, w.skill, w.state, "-", when(w.started), when(w.updated), when(w.deadline),
+                    w.reason});
+  }
+  print_table({"DIR", "ID", "PEER", "SKILL", "STATE", "TRIES", "CREATED", "UPDATED", "DEADLINE", "NOTE"}, rows);
   return 0;
 }
 

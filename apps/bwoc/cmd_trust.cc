@@ -175,7 +175,10 @@ int run_trust_set(Context& ctx, const TrustOptions& o) {
   if (!p.ok()) return fail(ctx, p.error());
   std::cout << "Peer \"" << p->peer << "\" is now tier " << p->tier << " (" << tier_name(p->tier) << ")\n";
   if (p->tier <= kUntrusted) {
-    if (auto ws = ctx.open_workspace(); ws.ok()) cancel_requests_to(*ws, p->peer, "peer lowered to UNTRUSTED");
+    if (auto ws = ctx.open_workspace(); ws.ok()) {
+      cancel_requests_to(*ws, p->peer, "peer lowered to UNTRUSTED");
+      if (auto key = pinned_key_of(*ws, p->peer)) refuse_queued_work_of(*ws, p->peer, *key, "peer lowered to UNTRUSTED");
+    }
   }
   return 0;
 }
@@ -210,12 +213,25 @@ int run_goal_done(Context& ctx, const GoalOptions& o) {
   if (!g.ok()) return fail(ctx, g.error());
   auto tier = trust->list();
   std::cout << "Goal " << g->id << " done";
+  bool untrusted_now = false;
   if (tier.ok()) {
     for (const PeerTrust& p : *tier) {
-      if (p.peer == g->peer) std::cout << ": \"" << p.peer << "\" is tier " << p.tier << " (" << tier_name(p.tier) << ")";
+      if (p.peer != g->peer) continue;
+      std::cout << ": \"" << p.peer << "\" is tier " << p.tier << " (" << tier_name(p.tier) << ")";
+      untrusted_now = p.tier <= kUntrusted;
     }
   }
   std::cout << "\n";
+  // The goal was all that let us work with it: what waits for it goes, and
+  // its work queued here is refused, as when it is lowered by hand (a goal
+  // that expires is caught by the courier, and by the ingest).
+  if (untrusted_now) {
+    if (auto ws = ctx.open_workspace(); ws.ok()) {
+      std::string why = "goal " + g->id + " ended: peer is UNTRUSTED now";
+      cancel_requests_to(*ws, g->peer, why);
+      if (auto key = pinned_key_of(*ws, g->peer)) refuse_queued_work_of(*ws, g->peer, *key, why);
+    }
+  }
   return 0;
 }
 

@@ -92,6 +92,10 @@ int run_result(Context& ctx, const RequestOptions& o);
 // After `peer` was removed or lowered to UNTRUSTED: its pending requests are
 // cancelled (a line on stdout says how many).
 void cancel_requests_to(const Workspace& ws, const std::string& peer, const std::string& why);
+// The key routes.toml pins for `peer` now, when it declares it.
+std::optional<PublicKey> pinned_key_of(const Workspace& ws, const std::string& peer);
+// Refuses `peer`'s requests still waiting in our drop folder (node/queued_work.h), with a line.
+void refuse_queued_work_of(const Workspace& ws, const std::string& peer, const PublicKey& key, const std::string& why);
 int run_call(Context& ctx, const CallOptions& o);
 
 struct AgentOptions {

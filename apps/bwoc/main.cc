@@ -283,11 +283,16 @@ void declare_request(CLI::App& app, Context& ctx) {
   cancel->add_option("id", o->id, "The request's id")->required();
   on(cancel, ctx, "request cancel", o, run_request_cancel);
 
-  CLI::App* requests = app.add_subcommand("requests", "This workspace's requests and where each stands");
+  CLI::App* requests = app.add_subcommand("requests", "What this workspace asked of peers, and what they asked of it");
   requests->footer(
-      "States: queued (not delivered yet), delivered (in the peer's folder or hands),\n"
-      "working (the peer is at it), done, failed, expired (the deadline passed first),\n"
-      "cancelled (by hand, or the peer was removed or lowered to UNTRUSTED).");
+      "Outbound (DIR out: our requests): queued (not delivered yet), delivered (in the\n"
+      "peer's folder or hands), working (the peer is at it), done, failed, expired (the\n"
+      "deadline passed first), cancelled (by hand, or the peer was removed, lowered to\n"
+      "UNTRUSTED, or the goal that let us work with it ended).\n"
+      "Inbound (DIR in: work peers asked of us, by their key): working, interrupted (the\n"
+      "process that ran it is gone), done, failed, expired, refused (the caller was\n"
+      "removed or UNTRUSTED when it would have run). Results go back by themselves\n"
+      "until the caller's receipt comes (`bwoc sent` shows each push).");
   requests->add_flag("--json", o->json, "Print JSON");
   requests->add_flag("--deliver", o->deliver, "Deliver every pending request once now, without a service");
   requests->add_option("--via", o->via, "With --deliver: this transport only")

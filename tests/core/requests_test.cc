@@ -11,12 +11,20 @@
 #include "bwoc/core/outbox.h"
 #include "bwoc/core/request_ledger.h"
 #include "bwoc/core/requests.h"
+#include "bwoc/core/result_push.h"
 #include "test_util.h"
 
 namespace bwoc {
 namespace {
 
 using test::TempDir;
+
+void put_file(const std::filesystem::path& file, std::string_view text) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(fd);
+}
 
 TEST(Outbox, ConcurrentAppendsAreEachOnDiskOnce) {
   TempDir dir;
@@ -196,6 +204,93 @@ TEST_F(RequestStoreTest, PurgingAPeerCancelsOnlyItsPendingRequests) {
   EXPECT_EQ(store_->find(b)->reason, "by hand");
 }
 
+TEST_F(RequestStoreTest, CompactionDropsOnlyRequestsLongSettledAndEveryReaderFollowsTheNewFile) {
+  std::string settled = enqueue(now_ + 10);
+  std::string lapsed = enqueue(now_ + 10);
+  std::string live = enqueue(now_ + 600'000);
+  ASSERT_TRUE(store_->cancel(settled, "by hand", now_ + 1).ok());
+  ASSERT_TRUE(store_->record_attempts({{live, "ffff0000ffff0000ffff0000ffff0000", beta_.public_key(), "a2a"}}, now_).ok());
+  auto other = RequestStore::open(*ws_);  // another process, which read the old file
+  ASSERT_TRUE(other.ok());
+  ASSERT_EQ((*other)->list().size(), 3u);
+  std::filesystem::path file = RequestStore::file_of(*ws_);
+  std::size_t before = test::count_lines(file);
+
+  // Kept a while after the deadline: nothing goes yet.
+  EXPECT_EQ(*store_->compact(now_ + 500, 1000), 0u);
+  auto dropped = store_->compact(now_ + 2000, 1000);
+  ASSERT_TRUE(dropped.ok()) << dropped.error().message();
+  EXPECT_EQ(*dropped, 2u);
+  EXPECT_EQ(test::count_lines(file), 2u);  // the live request and its attempt
+  EXPECT_LT(test::count_lines(file), before);
+  ASSERT_EQ(store_->list().size(), 1u);
+  EXPECT_FALSE(store_->find(settled));
+
+  // The other reader follows the new file instead of reading at its old offset.
+  ASSERT_TRUE((*other)->refresh().ok());
+  ASSERT_EQ((*other)->list().size(), 1u);
+  EXPECT_EQ((*other)->find(live)->attempts, 1u);
+  // Its answer still counts (its attempt was kept), once, for either reader.
+  EXPECT_EQ(*(*other)->take_answer(answer(beta_, "ffff0000ffff0000ffff0000ffff0000"), "a2a", now_ + 2001),
+            AnswerVerdict::taken);
+  ASSERT_TRUE(store_->refresh().ok());
+  EXPECT_EQ(store_->find(live)->state, RequestState::done);
+  EXPECT_EQ(store_->find(live)->attempts, 1u);
+}
+
+TEST_F(RequestStoreTest, CompactionWaitsUntilMostRecordsAreDead) {
+  RequestStore::Compaction policy;
+  policy.keep_settled_ms = 0;
+  policy.min_records = 4;
+  std::string dead = enqueue(now_ + 10);
+  std::string live1 = enqueue(now_ + 600'000);
+  std::string live2 = enqueue(now_ + 600'000);
+  EXPECT_EQ(*store_->compact_if_worth(now_ + 100, policy), 0u);  // 3 records: below the floor
+  std::string live3 = enqueue(now_ + 600'000);
+  EXPECT_EQ(*store_->compact_if_worth(now_ + 100, policy), 0u);  // 1 dead of 4
+  std::string dead2 = enqueue(now_ + 10);
+  std::string dead3 = enqueue(now_ + 10);
+  std::string dead4 = enqueue(now_ + 10);
+  EXPECT_EQ(*store_->compact_if_worth(now_ + 100, policy), 4u);  // 4 dead of 7
+  EXPECT_EQ(store_->list().size(), 3u);
+  EXPECT_EQ(test::count_lines(RequestStore::file_of(*ws_)), 3u);
+}
+
+TEST_F(RequestStoreTest, ATornTailAndACompactionCutShortByACrashLeaveACorrectStore) {
+  std::string old = enqueue(now_ + 10);
+  std::string live = enqueue(now_ + 600'000);
+  std::filesystem::path file = RequestStore::file_of(*ws_);
+  // A crash in the middle of an append, and one in the middle of an earlier
+  // compaction (its copy written but never renamed over the file).
+  {
+    int fd = ::open(file.c_str(), O_WRONLY | O_APPEND);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, "{\"op\":\"state\",\"id\":\"", 20), 20);
+    ::close(fd);
+  }
+  std::filesystem::path abandoned = file.parent_path() / ".outbox.jsonl.tmp-0123456789ab";
+  put_file(abandoned, "{\"op\":\"request\",\"id\":\"half");
+  auto reopened = RequestStore::open(*ws_);
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_EQ((*reopened)->list().size(), 2u);
+  auto dropped = (*reopened)->compact(now_ + 100, 0);
+  ASSERT_TRUE(dropped.ok()) << dropped.error().message();
+  EXPECT_EQ(*dropped, 1u);
+  EXPECT_FALSE(std::filesystem::exists(abandoned));
+  std::string text = test::read_file(file);
+  EXPECT_EQ(text.back(), '\n');  // the torn record is not in the new file
+  EXPECT_EQ(test::count_lines(file), 1u);
+  auto again = RequestStore::open(*ws_);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ((*again)->list().size(), 1u);
+  EXPECT_EQ((*again)->find(live)->state, RequestState::queued);
+  EXPECT_EQ(*(*again)->cancel(live, "by hand", now_ + 101), true);
+  EXPECT_EQ(store_->list().size(), 2u);  // a reader that has not looked yet
+  ASSERT_TRUE(store_->refresh().ok());
+  ASSERT_EQ(store_->list().size(), 1u);
+  EXPECT_EQ(store_->find(live)->state, RequestState::cancelled);
+}
+
 TEST_F(RequestStoreTest, BadRequestsAreRefusedBeforeAnythingIsWritten) {
   RequestDraft d;
   d.peer = "beta";
@@ -225,38 +320,38 @@ class LedgerTest : public ::testing::Test {
 using What = RequestLedger::Decision::What;
 
 TEST_F(LedgerTest, ARequestRunsOnceAndItsRepeatsGetTheStoredAnswerAcrossRestarts) {
-  RequestTerms t{"job-1", now_ + 60'000};
+  RequestTerms t{"job-1", now_ + 60'000, "count"};
   auto ledger = open();
-  EXPECT_EQ(ledger->begin(caller_, t, now_)->what, What::run);
+  EXPECT_EQ(ledger->begin(caller_, t, "alpha", now_)->what, What::run);
   // A copy that comes while it runs (another transport) does not run it.
-  EXPECT_EQ(ledger->begin(caller_, t, now_ + 1)->what, What::working);
+  EXPECT_EQ(ledger->begin(caller_, t, "alpha", now_ + 1)->what, What::working);
   ASSERT_TRUE(ledger->finish(caller_, t, "skill.result", json::Value::object({{"output", 7}}), now_ + 2).ok());
   auto restarted = open();
-  auto d = restarted->begin(caller_, t, now_ + 3);
+  auto d = restarted->begin(caller_, t, "alpha", now_ + 3);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->what, What::stored);
   EXPECT_EQ(d->kind, "skill.result");
   EXPECT_EQ(json::write(d->payload), "{\"output\":7}");
   // Another caller's key with the same idem is another request.
-  EXPECT_EQ(restarted->begin(test::vector_audience().public_key(), t, now_ + 3)->what, What::run);
+  EXPECT_EQ(restarted->begin(test::vector_audience().public_key(), t, "alpha", now_ + 3)->what, What::run);
   // Past the deadline a repeat is told so.
-  EXPECT_EQ(restarted->begin(caller_, t, now_ + 60'000)->what, What::expired);
+  EXPECT_EQ(restarted->begin(caller_, t, "alpha", now_ + 60'000)->what, What::expired);
 }
 
 TEST_F(LedgerTest, WorkWhoseDeadlinePassedIsNeverStartedNorLaterRun) {
-  RequestTerms t{"late", now_ + 10};
+  RequestTerms t{"late", now_ + 10, "count"};
   auto ledger = open();
-  EXPECT_EQ(ledger->begin(caller_, t, now_ + 10)->what, What::expired);
+  EXPECT_EQ(ledger->begin(caller_, t, "alpha", now_ + 10)->what, What::expired);
   // Even one that claims a later deadline for the same key and idem.
-  RequestTerms later{"late", now_ + 60'000};
-  EXPECT_EQ(open()->begin(caller_, later, now_ + 11)->what, What::expired);
+  RequestTerms later{"late", now_ + 60'000, "count"};
+  EXPECT_EQ(open()->begin(caller_, later, "alpha", now_ + 11)->what, What::expired);
 }
 
 TEST_F(LedgerTest, WorkStartedByAProcessThatIsGoneIsNeverRunAgain) {
-  RequestTerms t{"killed", now_ + 60'000};
+  RequestTerms t{"killed", now_ + 60'000, "count"};
   {
     auto ledger = open();
-    ASSERT_EQ(ledger->begin(caller_, t, now_)->what, What::run);
+    ASSERT_EQ(ledger->begin(caller_, t, "alpha", now_)->what, What::run);
   }
   // Make the start record belong to a process that no longer runs.
   std::filesystem::path file = ws_->state_dir() / "requests" / "ledger.jsonl";
@@ -271,7 +366,145 @@ TEST_F(LedgerTest, WorkStartedByAProcessThatIsGoneIsNeverRunAgain) {
     ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
     ::close(fd);
   }
-  EXPECT_EQ(open()->begin(caller_, t, now_ + 1)->what, What::interrupted);
+  EXPECT_EQ(open()->begin(caller_, t, "alpha", now_ + 1)->what, What::interrupted);
+}
+
+TEST_F(LedgerTest, CompactionDropsOnlyWorkPastItsDeadlineAndARepeatIsStillNeverRunTwice) {
+  LedgerOptions options;
+  options.keep_past_deadline_ms = 0;
+  options.min_records = 4;
+  auto ledger = RequestLedger::open(*ws_, options);
+  ASSERT_TRUE(ledger.ok());
+  auto other = RequestLedger::open(*ws_, options);  // another process
+  ASSERT_TRUE(other.ok());
+  RequestTerms old{"old", now_ + 10, "count"};
+  RequestTerms live{"live", now_ + 600'000, "count"};
+  ASSERT_EQ((*ledger)->begin(caller_, old, "alpha", now_)->what, What::run);
+  ASSERT_TRUE((*ledger)->finish(caller_, old, "skill.result", json::Value::object({{"output", 1}}), now_ + 1).ok());
+  ASSERT_EQ((*other)->begin(caller_, live, "alpha", now_)->what, What::run);
+  // Before the old one's deadline nothing may go, however many records.
+  EXPECT_EQ(*(*ledger)->compact_if_worth(now_ + 5), 0u);
+  ASSERT_TRUE((*other)->finish(caller_, live, "skill.result", json::Value::object({{"output", 2}}), now_ + 6).ok());
+  auto dropped = (*ledger)->compact_if_worth(now_ + 20);
+  ASSERT_TRUE(dropped.ok()) << dropped.error().message();
+  EXPECT_EQ(*dropped, 1u);
+  std::filesystem::path file = RequestLedger::file_of(*ws_);
+  EXPECT_EQ(test::count_lines(file), 2u);
+  // The dropped one's repeat is expired, never run again; the kept one's is its answer,
+  // for the handle that compacted and for the one that read the old file.
+  EXPECT_EQ((*other)->begin(caller_, old, "alpha", now_ + 21)->what, What::expired);
+  auto d = (*other)->begin(caller_, live, "alpha", now_ + 22);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->what, What::stored);
+  EXPECT_EQ(json::write(d->payload), "{\"output\":2}");
+  // What the other handle writes lands in the new file, seen by both.
+  RequestTerms next{"next", now_ + 600'000, "count"};
+  ASSERT_EQ((*other)->begin(caller_, next, "alpha", now_ + 23)->what, What::run);
+  EXPECT_EQ((*ledger)->begin(caller_, next, "alpha", now_ + 24)->what, What::working);
+  EXPECT_EQ(RequestLedger::list(*ws_)->size(), 3u);  // live, old's expiry, next
+}
+
+TEST_F(LedgerTest, ATornTailAndACompactionCutShortByACrashLeaveACorrectLedger) {
+  LedgerOptions options;
+  options.keep_past_deadline_ms = 0;
+  options.min_records = 2;
+  RequestTerms old{"old", now_ + 10, "count"};
+  RequestTerms old2{"old2", now_ + 10, "count"};
+  RequestTerms live{"live", now_ + 600'000, "count"};
+  {
+    auto ledger = open();
+    ASSERT_EQ(ledger->begin(caller_, old, "alpha", now_)->what, What::run);
+    ASSERT_EQ(ledger->begin(caller_, old2, "alpha", now_)->what, What::run);
+    ASSERT_EQ(ledger->begin(caller_, live, "alpha", now_)->what, What::run);
+    ASSERT_TRUE(ledger->finish(caller_, live, "skill.result", json::Value::object({{"output", 3}}), now_ + 1).ok());
+  }
+  std::filesystem::path file = RequestLedger::file_of(*ws_);
+  {
+    int fd = ::open(file.c_str(), O_WRONLY | O_APPEND);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, "{\"t\":\"ab", 9), 9);
+    ::close(fd);
+  }
+  std::filesystem::path abandoned = file.parent_path() / ".ledger.jsonl.tmp-0123456789ab";
+  put_file(abandoned, "{\"t\":");
+  auto ledger = RequestLedger::open(*ws_, options);
+  ASSERT_TRUE(ledger.ok());
+  EXPECT_EQ((*ledger)->begin(caller_, old, "alpha", now_ + 20)->what, What::expired);
+  EXPECT_EQ(*(*ledger)->compact_if_worth(now_ + 30), 2u);
+  EXPECT_FALSE(std::filesystem::exists(abandoned));
+  EXPECT_EQ(test::read_file(file).back(), '\n');
+  EXPECT_EQ(test::count_lines(file), 2u);
+  auto d = open()->begin(caller_, live, "alpha", now_ + 31);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->what, What::stored);
+  EXPECT_EQ(open()->begin(caller_, old, "alpha", now_ + 31)->what, What::expired);
+}
+
+TEST_F(LedgerTest, ListsEveryPieceOfWorkWithItsCallerAndFinalState) {
+  auto ledger = open();
+  RequestTerms done{"done", now_ + 600'000, "count"};
+  RequestTerms refused{"refused", now_ + 600'000, "count"};
+  RequestTerms late{"late", now_ + 10, "count"};
+  ASSERT_EQ(ledger->begin(caller_, done, "alpha", now_)->what, What::run);
+  ASSERT_TRUE(ledger->finish(caller_, done, "skill.result", json::Value::object({{"output", 1}}), now_ + 1).ok());
+  EXPECT_TRUE(*ledger->refuse(caller_, refused, "alpha", "peer \"alpha\" is UNTRUSTED now", now_ + 2));
+  // Refused for good: a repeat is refused again, and refusing it twice changes nothing.
+  EXPECT_EQ(ledger->begin(caller_, refused, "alpha", now_ + 3)->what, What::refused);
+  EXPECT_FALSE(*ledger->refuse(caller_, refused, "alpha", "again", now_ + 4));
+  // Settled work is never refused after the fact.
+  EXPECT_FALSE(*ledger->refuse(caller_, done, "alpha", "too late", now_ + 4));
+  ASSERT_EQ(ledger->begin(caller_, late, "alpha", now_ + 20)->what, What::expired);
+  auto all = RequestLedger::list(*ws_);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].state, "done");
+  EXPECT_EQ((*all)[0].peer, "alpha");
+  EXPECT_EQ((*all)[0].skill, "count");
+  EXPECT_EQ((*all)[0].started, now_);
+  EXPECT_EQ((*all)[0].updated, now_ + 1);
+  EXPECT_EQ((*all)[1].state, "refused");
+  EXPECT_EQ((*all)[1].reason, "peer \"alpha\" is UNTRUSTED now");
+  EXPECT_EQ((*all)[2].state, "expired");
+  EXPECT_EQ(json::write(*inbound_work_json((*all)[1]).find("direction")), "\"inbound\"");
+}
+
+TEST_F(LedgerTest, APushIsSettledOnceAndPurgedWithItsPeer) {
+  auto pushes = PushStore::open(*ws_);
+  ASSERT_TRUE(pushes.ok());
+  PushStore::Draft d;
+  d.peer = "alpha";
+  d.caller = caller_;
+  d.answer = "{}";
+  d.deadline = now_ + 60'000;
+  for (const char* id : {"a1", "a2", "a3"}) {
+    d.answer_id = id;
+    ASSERT_TRUE((*pushes)->enqueue(d, now_).ok());
+  }
+  d.peer = "gamma";
+  d.answer_id = "g1";
+  ASSERT_TRUE((*pushes)->enqueue(d, now_).ok());
+  ASSERT_TRUE((*pushes)->record_attempt("a1", "env-1", "path", now_ + 1).ok());
+  EXPECT_EQ((*pushes)->push_of_attempt("env-1"), std::optional<std::string>("a1"));
+  EXPECT_TRUE(*(*pushes)->settle("a1", PushState::acknowledged, "receipt", now_ + 2));
+  // The first final state wins: a late cancellation changes nothing.
+  EXPECT_FALSE(*(*pushes)->settle("a1", PushState::cancelled, "late", now_ + 3));
+  EXPECT_FALSE(*(*pushes)->settle("unknown", PushState::answered, "", now_ + 3));
+  EXPECT_EQ(*(*pushes)->cancel_peer("alpha", "peer removed", now_ + 4), 2u);
+  auto other = PushStore::open(*ws_);  // another process agrees
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ((*other)->find("a1")->state, PushState::acknowledged);
+  EXPECT_EQ((*other)->find("a2")->state, PushState::cancelled);
+  EXPECT_EQ((*other)->find("a2")->reason, "peer removed");
+  ASSERT_EQ((*other)->pending().size(), 1u);
+  EXPECT_EQ((*other)->pending()[0].id, "g1");
+  // Settled pushes a week past their deadline are compacted away; the pending one stays.
+  auto dropped = (*other)->compact_if_worth(now_ + 60'000 + 8LL * 24 * 3600 * 1000, 4);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(*dropped, 3u);
+  ASSERT_EQ((*pushes)->list().size(), 4u);  // not looked again yet
+  ASSERT_TRUE((*pushes)->refresh().ok());
+  ASSERT_EQ((*pushes)->list().size(), 1u);
+  EXPECT_EQ((*pushes)->list()[0].id, "g1");
 }
 
 TEST(RequestTerms, AreReadStrictly) {

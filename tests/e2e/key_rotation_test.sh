@@ -145,7 +145,7 @@ done
 # Nor is anything queued for it: a request is refused at once.
 error_of 1 bwoc -w beta request alpha no-such-skill --input '{}'
 expect_contains "$ERR" "revoked its key"
-expect_eq "$(bwoc -w beta requests --json | jq 'length')" "0"
+expect_eq "$(bwoc -w beta requests --json | jq '[.[] | select(.direction == "outbound")] | length')" "0"
 error_of 1 bwoc -w beta peer learn alpha
 expect_contains "$ERR" "revoked its key"
 expect_eq "$(ls alpha/.bwoc/drop/new | wc -l)" "$drops_before"

@@ -1,6 +1,11 @@
 #include "bwoc/core/outbox.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <future>
+#include <mutex>
 
 #include "bwoc/core/append_log.h"
 #include "bwoc/core/files.h"
@@ -24,12 +29,14 @@ struct Outbox::Impl {
   void commit(std::vector<PendingAppend>& batch) {
     std::string all;
     for (const PendingAppend& p : batch) all += p.lines;
+    std::lock_guard lock(log_mu);
     Status st = log.append(all);
     if (st.ok()) st = log.sync();
     for (PendingAppend& p : batch) p.done.set_value(st);
   }
 
-  AppendLog log;  // per_append: other processes append under the file's lock
+  std::mutex log_mu;  // this process's appends and compactions take turns on `log`
+  AppendLog log;      // per_append: other processes append under the file's lock
   // Last: its thread commits into `log`, and stops before `log` goes.
   std::unique_ptr<CommitQueue<PendingAppend>> queue;
 };
@@ -79,6 +86,73 @@ Result<std::uint64_t> Outbox::read(std::uint64_t from,
   };
   BWOC_ASSIGN_OR_RETURN(RecordScan scan, scan_records(impl_->log.file(), from, kMaxOutboxRecord + 1, each));
   return scan.end_offset;
+}
+
+Result<Outbox::Position> Outbox::read(Position from, const std::function<void()>& restart,
+                                      const std::function<void(const json::Value& record)>& visit) const {
+  const std::filesystem::path& file = impl_->log.file();
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return from;
+    return os_error("cannot open", file, errno);
+  }
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return os_error("cannot stat", file, errno);
+  if (from.inode != 0 && (from.device != st.st_dev || from.inode != st.st_ino)) {
+    if (restart) restart();
+    from.offset = 0;
+  }
+  auto each = [&](std::string_view line, std::uint64_t) {
+    auto parsed = json::parse(line, {kMaxOutboxRecord + 1, 64});
+    if (parsed.ok() && parsed->is_object()) visit(*parsed);
+  };
+  BWOC_ASSIGN_OR_RETURN(RecordScan scan, scan_records(fd, file, from.offset, kMaxOutboxRecord + 1, each));
+  return Position{scan.end_offset, st.st_dev, st.st_ino};
+}
+
+Status Outbox::compact(const std::function<bool(const json::Value& record)>& keep) {
+  std::lock_guard lock(impl_->log_mu);
+  const std::filesystem::path& file = impl_->log.file();
+  return impl_->log.rewrite(kMaxCompactedFile, [&](std::string_view records) {
+    remove_abandoned_rewrites(file);  // under the file's lock: no rewrite is under way
+    return filter_records(records, kMaxOutboxRecord + 1, keep);
+  });
+}
+
+std::string filter_records(std::string_view records, std::size_t max_record,
+                           const std::function<bool(const json::Value& record)>& keep) {
+  std::string kept;
+  kept.reserve(records.size() / 2);
+  for (std::size_t at = 0; at < records.size();) {
+    std::size_t nl = records.find('\n', at);
+    if (nl == std::string_view::npos) break;
+    std::string_view line = records.substr(at, nl - at);
+    at = nl + 1;
+    auto parsed = json::parse(line, {max_record, 64});
+    // A line that does not parse was never a record of ours: it goes.
+    if (!parsed.ok() || !parsed->is_object() || !keep(*parsed)) continue;
+    kept.append(line);
+    kept.push_back('\n');
+  }
+  return kept;
+}
+
+void remove_abandoned_rewrites(const std::filesystem::path& file) {
+  // write_file_atomic's copies: ".<name>.tmp-<random>" beside the file.
+  std::string prefix = "." + file.filename().string() + ".tmp-";
+  std::error_code ec;
+  std::filesystem::path dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0) {
+      std::error_code ignored;
+      std::filesystem::remove(entry.path(), ignored);
+    }
+  }
 }
 
 const std::filesystem::path& Outbox::file() const { return impl_->log.file(); }

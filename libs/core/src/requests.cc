@@ -2,10 +2,14 @@
 
 #include "bwoc/core/log.h"
 #include "bwoc/core/random.h"
+#include "record_fields.h"
 
 namespace bwoc {
 
 namespace {
+
+using records::string_of;
+using records::millis_of;
 
 constexpr std::string_view kResultKind = "skill.result";
 constexpr std::string_view kErrorKind = "error";
@@ -18,15 +22,7 @@ std::optional<RequestState> state_from_name(std::string_view s) {
   return std::nullopt;
 }
 
-std::string string_of(const json::Value& record, std::string_view name) {
-  const json::Value* v = record.find(name);
-  return v != nullptr && v->is_string() ? v->as_string() : std::string();
-}
 
-UnixMillis millis_of(const json::Value& record, std::string_view name) {
-  const json::Value* v = record.find(name);
-  return v != nullptr && v->is_number() ? static_cast<UnixMillis>(v->as_number()) : 0;
-}
 
 json::Value draft_record(const std::string& id, const RequestDraft& d, UnixMillis now) {
   json::Value r = json::Value::object({{"op", "request"},
@@ -108,12 +104,20 @@ Result<std::unique_ptr<RequestStore>> RequestStore::open(const Workspace& ws, bo
   BWOC_ASSIGN_OR_RETURN(std::unique_ptr<Outbox> outbox, Outbox::open(file_of(ws)));
   std::unique_ptr<RequestStore> store(new RequestStore(std::move(outbox), read));
   BWOC_RETURN_IF_ERROR(store->refresh());
+  if (read) {
+    // Best effort: a store too big to compact is still a store.
+    if (auto dropped = store->compact_if_worth(); !dropped.ok()) {
+      log::warning("request.compaction_failed", {{"error", dropped.error().message()}});
+    }
+  }
   return store;
 }
 
 void RequestStore::apply(const json::Value& r) {
   std::string op = string_of(r, "op");
   std::string id = string_of(r, "id");
+  ++records_;
+  ++records_of_[id];
   if (op == "request") {
     if (id.empty() || entries_.count(id) != 0) return;
     RequestEntry e;
@@ -161,8 +165,56 @@ void RequestStore::apply(const json::Value& r) {
 
 Status RequestStore::refresh_locked() {
   if (!read_) return ok_status();
-  BWOC_ASSIGN_OR_RETURN(read_to_, outbox_->read(read_to_, [this](const json::Value& r) { apply(r); }));
+  BWOC_ASSIGN_OR_RETURN(read_to_, outbox_->read(read_to_, [this] { forget_all(); },
+                                                [this](const json::Value& r) { apply(r); }));
   return ok_status();
+}
+
+void RequestStore::forget_all() {
+  entries_.clear();
+  attempts_.clear();
+  records_ = 0;
+  records_of_.clear();
+  read_to_ = Outbox::Position{};
+}
+
+std::pair<std::unordered_map<std::string, bool>, std::size_t> RequestStore::droppable(UnixMillis now,
+                                                                                         std::int64_t keep_ms) {
+  std::unordered_map<std::string, bool> ids;
+  std::size_t records = 0;
+  for (const auto& [id, e] : entries_) {
+    if (std::max(e.updated, e.draft.deadline) + keep_ms >= now) continue;
+    ids.emplace(id, true);
+    records += records_of_[id];
+  }
+  return {std::move(ids), records};
+}
+
+Result<std::size_t> RequestStore::compact_if_worth(UnixMillis now, const Compaction& policy) {
+  {
+    std::lock_guard lock(mu_);
+    BWOC_RETURN_IF_ERROR(refresh_locked());
+    if (!read_ || records_ < policy.min_records) return std::size_t{0};
+    auto [ids, records] = droppable(now, policy.keep_settled_ms);
+    if (records * 2 < records_) return std::size_t{0};
+  }
+  return compact(now, policy.keep_settled_ms);
+}
+
+Result<std::size_t> RequestStore::compact(UnixMillis now, std::int64_t keep_settled_ms) {
+  std::lock_guard lock(mu_);
+  read_ = true;
+  BWOC_RETURN_IF_ERROR(refresh_locked());
+  auto [drop, records] = droppable(now, keep_settled_ms);
+  if (drop.empty()) return std::size_t{0};
+  // Records others appended since the look above are kept, unless they add
+  // to a request being dropped (a late state for it says nothing new).
+  BWOC_RETURN_IF_ERROR(outbox_->compact([&drop](const json::Value& r) { return drop.count(string_of(r, "id")) == 0; }));
+  forget_all();
+  BWOC_RETURN_IF_ERROR(refresh_locked());
+  log::info("request.outbox_compacted",
+            {{"requests_dropped", std::to_string(drop.size())}, {"records_dropped", std::to_string(records)}});
+  return drop.size();
 }
 
 Status RequestStore::refresh() {

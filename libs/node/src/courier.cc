@@ -12,6 +12,7 @@
 #include "bwoc/core/files.h"
 #include "bwoc/core/log.h"
 #include "bwoc/core/receipt.h"
+#include "bwoc/core/result_push.h"
 #include "bwoc/core/trust.h"
 #include "bwoc/node/network.h"
 #include "bwoc/node/node.h"
@@ -30,6 +31,15 @@ struct Schedule {
   Clock::time_point next{};
   Backoff backoff;
   std::optional<std::filesystem::path> dropped_at;
+
+  // The last attempt still waits in the peer's folder: its node is away, and
+  // the copy there will do. Waits another pause.
+  bool waits_in_folder(Clock::time_point steady_now) {
+    std::error_code ec;
+    if (!dropped_at || !std::filesystem::exists(*dropped_at, ec)) return false;
+    next = steady_now + backoff.next();
+    return true;
+  }
 };
 
 // One attempt on its way.
@@ -47,6 +57,13 @@ struct Outcome {
   std::optional<std::filesystem::path> dropped_at;
 };
 
+// One pushed result on its way.
+struct OutgoingPush {
+  PushEntry entry;
+  const PeerRoute* route = nullptr;
+  SignedEnvelope signed_envelope;
+};
+
 json::Value request_payload(const RequestEntry& e) {
   json::Value p = json::Value::object({{"skill", e.draft.skill},
                                        {"input", e.draft.input},
@@ -59,8 +76,8 @@ json::Value request_payload(const RequestEntry& e) {
 }  // namespace
 
 struct Courier::Impl {
-  Impl(Workspace w, CourierOptions o, SecretKey k, std::unique_ptr<RequestStore> s)
-      : ws(std::move(w)), options(std::move(o)), key(std::move(k)), store(std::move(s)) {
+  Impl(Workspace w, CourierOptions o, SecretKey k, std::unique_ptr<RequestStore> s, std::unique_ptr<PushStore> p)
+      : ws(std::move(w)), options(std::move(o)), key(std::move(k)), store(std::move(s)), pushes(std::move(p)) {
     network = make_network(ws, options.attempt_timeout);
     agent_of = make_agent_resolver(std::min(options.attempt_timeout, std::chrono::milliseconds(10'000)));
   }
@@ -85,6 +102,20 @@ struct Courier::Impl {
     return s;
   }
 
+  // Why nothing more goes to `peer`: removed, revoked or UNTRUSTED now.
+  static std::optional<std::string> why_not_to(const std::string& peer, const PeerRoute* route, TrustStore& trust,
+                                               std::map<std::string, bool>& untrusted) {
+    if (route == nullptr) return "peer \"" + peer + "\" was removed";
+    if (Status revoked = refuse_if_revoked(*route); !revoked.ok()) return revoked.error().message();
+    auto known = untrusted.find(route->key);
+    if (known == untrusted.end()) {
+      auto tier = trust.tier_of(route->pubkey);  // once a pass for each peer
+      known = untrusted.emplace(route->key, tier.ok() && tier->has_value() && **tier <= kUntrusted).first;
+    }
+    if (known->second) return "peer \"" + peer + "\" is UNTRUSTED now";
+    return std::nullopt;
+  }
+
   // Settles what needs no network: deadlines passed, peers gone or distrusted.
   std::optional<RequestStore::Change> settle_here(const RequestEntry& e, const Routes& routes, TrustStore& trust,
                                                   std::map<std::string, bool>& untrusted, UnixMillis now) {
@@ -92,20 +123,96 @@ struct Courier::Impl {
       return std::optional<RequestStore::Change>(RequestStore::Change{e.id, s, std::move(why), "", {}, "", ""});
     };
     if (now >= e.draft.deadline) return change(RequestState::expired, "the deadline passed before an answer came");
-    const PeerRoute* route = routes.find(e.draft.peer);
-    if (route == nullptr) return change(RequestState::cancelled, "peer \"" + e.draft.peer + "\" was removed");
-    if (Status revoked = refuse_if_revoked(*route); !revoked.ok()) {
-      return change(RequestState::cancelled, revoked.error().message());
-    }
-    auto known = untrusted.find(route->key);
-    if (known == untrusted.end()) {
-      auto tier = trust.tier_of(route->pubkey);  // once a pass for each peer
-      known = untrusted.emplace(route->key, tier.ok() && tier->has_value() && **tier <= kUntrusted).first;
-    }
-    if (known->second) {
-      return change(RequestState::cancelled, "peer \"" + e.draft.peer + "\" is UNTRUSTED now");
+    if (auto why = why_not_to(e.draft.peer, routes.find(e.draft.peer), trust, untrusted)) {
+      return change(RequestState::cancelled, std::move(*why));
     }
     return std::nullopt;
+  }
+
+  // Pushes the results the callers may not have (result_push.h): over any
+  // of the caller's transports, until its receipt comes back.
+  Status push_results(const Routes& routes, TrustStore& trust, std::map<std::string, bool>& untrusted, UnixMillis now,
+                      Clock::time_point steady_now, bool everything, PassReport& report) {
+    BWOC_RETURN_IF_ERROR(pushes->refresh());
+    std::vector<OutgoingPush> outgoing;
+    for (const PushEntry& p : pushes->pending()) {
+      const PeerRoute* route = routes.find(p.peer);
+      if (route == nullptr) route = routes.find_by_pubkey(p.caller);  // renamed since
+      std::optional<std::string> why;
+      PushState final_state = PushState::cancelled;
+      if (now >= p.deadline) {
+        why = "the deadline passed before the caller's receipt came";
+        final_state = PushState::expired;
+      } else {
+        why = why_not_to(p.peer, route, trust, untrusted);
+      }
+      if (why) {
+        if (pushes->settle(p.id, final_state, *why, now).ok()) {
+          log::info(final_state == PushState::expired ? "request.push_expired" : "request.push_cancelled",
+                    {{"answer", p.id}, {"peer", p.peer}, {"reason", *why}});
+          ++report.settled;
+        }
+        continue;
+      }
+      if (options.via) {
+        std::vector<Via> ways = route->transports();
+        if (std::find(ways.begin(), ways.end(), *options.via) == ways.end()) continue;
+      }
+      Schedule& s = schedule_of("push:" + p.id);
+      if (!everything && (p.not_before > now || s.next > steady_now)) {
+        ++report.waiting;
+        continue;
+      }
+      if (s.waits_in_folder(steady_now)) {
+        ++report.waiting;
+        continue;
+      }
+      auto answer = parse_envelope(p.answer);
+      if (!answer.ok()) {
+        (void)pushes->settle(p.id, PushState::cancelled, "the kept answer does not read back", now);
+        continue;
+      }
+      EnvelopeDraft draft;
+      draft.kind = std::string(kOutcomeKind);
+      draft.from = answer.value().from;
+      draft.to = answer.value().to;
+      draft.aud = route->pubkey;
+      draft.payload = json::Value::object({{"answer", answer.value().doc}});
+      auto signed_envelope = sign(draft, key);
+      if (!signed_envelope.ok()) return signed_envelope.error();
+      outgoing.push_back(OutgoingPush{p, route, std::move(signed_envelope).value()});
+    }
+    for (const OutgoingPush& out : outgoing) {
+      // Recorded before it leaves: a receipt that comes back by path later is known.
+      BWOC_RETURN_IF_ERROR(pushes->record_attempt(out.entry.id, out.signed_envelope.envelope.id, "", now));
+    }
+    for (const OutgoingPush& out : outgoing) {
+      Schedule& s = schedule_of("push:" + out.entry.id);
+      auto sent = send_for_answer(*out.route, out.signed_envelope);
+      s.next = Clock::now() + s.backoff.next();
+      if (!sent.ok()) {
+        ++report.unreachable;
+        log::event(log::Level::debug, "request.push_unreachable", {{"answer", out.entry.id}, {"peer", out.entry.peer},
+                                                                   {"detail", sent.error().message()}});
+        continue;
+      }
+      ++report.sent;
+      if (!sent->report.reply || sent->report.reply->empty()) {
+        s.dropped_at = sent->report.dropped_at;  // by path: the receipt comes back into our folder
+        continue;
+      }
+      const Envelope& push = out.signed_envelope.envelope;
+      auto receipt = verify_answer(*sent->report.reply, push.aud, push.key, push.id);
+      if (!receipt.ok() || receipt.value().kind != kReceiptKind) {
+        log::warning("request.push_receipt_refused", {{"answer", out.entry.id}, {"peer", out.entry.peer}});
+        continue;
+      }
+      if (pushes->settle(out.entry.id, PushState::acknowledged, "receipt from the caller").ok()) {
+        log::info("request.push_acknowledged", {{"answer", out.entry.id}, {"peer", out.entry.peer},
+                                                {"via", std::string(via_name(sent->report.via))}});
+      }
+    }
+    return ok_status();
   }
 
   Result<Outgoing> prepare(const RequestEntry& e, const PeerRoute& route, std::map<std::string, std::string>& agents) {
@@ -130,19 +237,23 @@ struct Courier::Impl {
     return Outgoing{e, &route, std::move(signed_envelope)};
   }
 
-  Outcome deliver(const Outgoing& out) {
+  // One attempt that wants its answer. Over path the answer comes back later
+  // into our folder, and the store takes it whenever it comes: an empty
+  // answer says "dropped", so that the drop counts as the delivery it is.
+  Result<peer::SendResult> send_for_answer(const PeerRoute& route, const SignedEnvelope& envelope) {
     peer::DeliverOptions o;
     o.via = options.via;
     o.timeout = options.attempt_timeout;
     o.want_answer = true;
-    // Over path the answer comes back later into our folder, and the
-    // request store takes it whenever it comes: an empty answer says
-    // "dropped", so that the drop counts as the delivery it is.
     o.await_path_answer = [](const SendReport&, Clock::time_point) -> Result<std::optional<std::string>> {
       return std::optional<std::string>(std::string());
     };
+    return peer::deliver(route, envelope, o, network);
+  }
+
+  Outcome deliver(const Outgoing& out) {
     Outcome r;
-    auto sent = peer::deliver(*out.route, out.signed_envelope, o, network);
+    auto sent = send_for_answer(*out.route, out.signed_envelope);
     if (!sent.ok()) {
       Errc code = sent.error().code();
       r.what = code == Errc::unavailable || code == Errc::timeout ? Outcome::What::unreachable : Outcome::What::failed;
@@ -200,10 +311,7 @@ struct Courier::Impl {
         ++report.waiting;
         continue;
       }
-      std::error_code ec;
-      if (s.dropped_at && std::filesystem::exists(*s.dropped_at, ec)) {
-        // Still in the peer's folder: its node is away; the copy there will do.
-        s.next = steady_now + s.backoff.next();
+      if (s.waits_in_folder(steady_now)) {
         ++report.waiting;
         continue;
       }
@@ -288,6 +396,9 @@ struct Courier::Impl {
       }
     }
     if (!changes.empty()) BWOC_RETURN_IF_ERROR(store->record(changes));
+    if (options.only.empty()) {
+      BWOC_RETURN_IF_ERROR(push_results(routes, trust, untrusted, now, steady_now, everything, report));
+    }
     // Answers to attempts that went by path come back into our drop folder:
     // taken in only while such an answer is awaited.
     bool awaited = false;
@@ -319,6 +430,7 @@ struct Courier::Impl {
   CourierOptions options;
   SecretKey key;
   std::unique_ptr<RequestStore> store;
+  std::unique_ptr<PushStore> pushes;
   peer::Network network;
   peer::AgentResolver agent_of;
   std::mutex mu;  // guards schedules
@@ -331,8 +443,9 @@ Courier::~Courier() = default;
 Result<std::unique_ptr<Courier>> Courier::open(const Workspace& ws, CourierOptions options) {
   BWOC_ASSIGN_OR_RETURN(SecretKey key, ws.load_secret_key());
   BWOC_ASSIGN_OR_RETURN(std::unique_ptr<RequestStore> store, RequestStore::open(ws));
-  return std::unique_ptr<Courier>(
-      new Courier(std::make_unique<Impl>(ws, std::move(options), std::move(key), std::move(store))));
+  BWOC_ASSIGN_OR_RETURN(std::unique_ptr<PushStore> pushes, PushStore::open(ws));
+  return std::unique_ptr<Courier>(new Courier(
+      std::make_unique<Impl>(ws, std::move(options), std::move(key), std::move(store), std::move(pushes))));
 }
 
 Result<PassReport> Courier::pass(bool everything) { return impl_->pass(everything); }

@@ -2,6 +2,7 @@
 
 #include "bwoc/core/key_kinds.h"
 #include "bwoc/core/peer_kinds.h"
+#include "bwoc/core/push_kinds.h"
 #include "bwoc/core/request_kinds.h"
 #include "bwoc/core/trust.h"
 #ifdef BWOC_HAVE_A2A
@@ -22,6 +23,7 @@ Result<std::unique_ptr<Inbound>> open_inbound(const Workspace& ws, InboundOption
   add_peer_kinds(*inbound);
   add_key_kinds(*inbound);
   add_request_kinds(*inbound);
+  add_push_kinds(*inbound);
   skill::add_skill_kinds(*inbound, skill_host_options(ws, runs));
   return inbound;
 }

@@ -3,6 +3,7 @@
 #include "bwoc/core/backoff.h"
 #include "bwoc/core/dir_watch.h"
 #include "bwoc/core/log.h"
+#include "bwoc/core/result_push.h"
 #include "bwoc/peer/send.h"
 
 namespace bwoc::node {
@@ -37,9 +38,21 @@ void PathIngest::send_answer(const InboundResult& r) {
     sent = delivered.ok();
     detail = delivered.ok() ? delivered->report.detail : delivered.error().message();
   }
+  if (sent && d.envelope->kind == "skill.call") settle_push(r.answer);
   log::event(sent ? log::Level::info : log::Level::warning, "ingest.answered",
              {{"id", d.envelope->id}, {"peer", d.peer}, {"kind", d.envelope->kind}, {"sent", sent ? "yes" : "no"},
               {"detail", detail}});
+}
+
+void PathIngest::settle_push(const std::string& answer) {
+  auto parsed = parse_envelope(answer);
+  if (!parsed.ok()) return;
+  if (!pushes_) {
+    auto opened = PushStore::open(inbound_.workspace());
+    if (!opened.ok()) return;  // it will be pushed: once, and acknowledged
+    pushes_ = std::move(opened).value();
+  }
+  (void)pushes_->settle(parsed.value().id, PushState::answered, "sent back when the request was taken in");
 }
 
 Result<IngestReport> PathIngest::round(std::size_t max, const std::function<void(std::size_t done)>& progress) {

@@ -6,6 +6,8 @@
 #include "bwoc/core/log.h"
 #include "bwoc/core/request_ledger.h"
 #include "bwoc/core/requests.h"
+#include "bwoc/core/result_push.h"
+#include "bwoc/core/trust.h"
 
 namespace bwoc::skill {
 
@@ -64,7 +66,24 @@ class Requests {
       return answer(r, kErrorKind, state_payload("A deadline is at most 30 days away", "failed", t.idem));
     }
     BWOC_ASSIGN_OR_RETURN(RequestLedger * ledger, open_ledger());
-    BWOC_ASSIGN_OR_RETURN(RequestLedger::Decision d, ledger->begin(r.envelope.key, t));
+    // The tier is the one now, when the action runs: work queued before the
+    // peer was lowered to UNTRUSTED or removed (in the drop folder, in the
+    // broker's session, behind other work) is refused, for good.
+    if (r.peer != "self" && r.tier <= kUntrusted) {
+      std::string why = r.tier < 0 ? "peer \"" + r.peer + "\" is no longer declared"
+                                   : "peer \"" + r.peer + "\" is UNTRUSTED now";
+      BWOC_ASSIGN_OR_RETURN(bool refused, ledger->refuse(r.envelope.key, t, r.peer, why));
+      log::warning("request.refused", {{"peer", r.peer}, {"idem", t.idem}, {"id", r.envelope.id}, {"reason", why},
+                                       {"recorded", refused ? "yes" : "settled before"}});
+      if (r.tier >= 0) {
+        // A refusal by policy counts as the skill host counts its own (decay).
+        TrustStore trust(inbound_.workspace(), inbound_.routes());
+        auto decayed = trust.record_outcome(r.envelope.key, false, "calls to " + r.envelope.to);
+        if (!decayed.ok()) log::warning("trust.update_failed", {{"error", decayed.error().message()}});
+      }
+      return answer(r, kErrorKind, state_payload(std::string(kNotPermitted), "failed", t.idem));
+    }
+    BWOC_ASSIGN_OR_RETURN(RequestLedger::Decision d, ledger->begin(r.envelope.key, t, r.peer));
     using What = RequestLedger::Decision::What;
     switch (d.what) {
       case What::stored:
@@ -76,6 +95,8 @@ class Requests {
         return answer(r, kErrorKind, state_payload("Expired", "expired", t.idem));
       case What::interrupted:
         return answer(r, kErrorKind, state_payload("Interrupted", "failed", t.idem));
+      case What::refused:
+        return answer(r, kErrorKind, state_payload(std::string(kNotPermitted), "failed", t.idem));
       case What::run:
         break;
     }
@@ -98,6 +119,7 @@ class Requests {
       // The work ran; a repeat will be told it was interrupted, never run twice.
       log::error("request.answer_not_kept", {{"peer", r.peer}, {"idem", t.idem}, {"error", st.error().message()}});
     }
+    if (*text && r.peer != "self") push_later(r, t, **text);
     return text;
   }
 
@@ -111,6 +133,29 @@ class Requests {
     BWOC_ASSIGN_OR_RETURN(std::string text, inbound_.sign_answer(r.envelope, kind, std::move(payload)));
     return std::optional<std::string>(std::move(text));
   }
+  // The answer goes back on the way the request came; in case the caller
+  // is gone by then, it is also kept to be pushed (result_push.h).
+  void push_later(const InboundRequest& r, const RequestTerms& t, const std::string& text) {
+    auto parsed = parse_envelope(text);
+    if (!parsed.ok()) return;
+    PushStore::Draft d;
+    d.peer = r.peer;
+    d.caller = r.envelope.key;
+    d.answer = text;
+    d.answer_id = parsed.value().id;
+    d.deadline = t.deadline;
+    d.not_before = now_millis() + kPushGraceMs;
+    Status st = open_pushes();
+    if (st.ok()) st = pushes_->enqueue(d);
+    if (!st.ok()) log::warning("request.push_not_kept", {{"peer", r.peer}, {"idem", t.idem}, {"error", st.error().message()}});
+  }
+  Status open_pushes() {
+    std::lock_guard lock(mu_);
+    if (!pushes_) {
+      BWOC_ASSIGN_OR_RETURN(pushes_, PushStore::open(inbound_.workspace()));
+    }
+    return ok_status();
+  }
   Result<RequestLedger*> open_ledger() {
     std::lock_guard lock(mu_);
     if (!ledger_) {
@@ -123,6 +168,7 @@ class Requests {
   std::shared_ptr<Hosts> hosts_;
   std::mutex mu_;
   std::unique_ptr<RequestLedger> ledger_;
+  std::unique_ptr<PushStore> pushes_;
 };
 
 }  // namespace

@@ -10,7 +10,10 @@
 // the next append, and readers stop at the last newline.
 //
 // The outbox knows nothing of what the records mean: requests.h folds them
-// into the caller's requests.
+// into the caller's requests, and decides which of them compact() may drop.
+// A compaction replaces the file (write a copy, sync, rename, sync the
+// folder): a crash leaves the old file or the new, never a mix, and a reader
+// that kept a Position learns that the file it was reading is gone.
 #ifndef BWOC_CORE_OUTBOX_H_
 #define BWOC_CORE_OUTBOX_H_
 
@@ -19,7 +22,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "bwoc/core/json.h"
 #include "bwoc/core/result.h"
@@ -44,6 +50,24 @@ class Outbox {
   // skipped (a record is written whole, so only a foreign line can be one).
   Result<std::uint64_t> read(std::uint64_t from, const std::function<void(const json::Value& record)>& visit) const;
 
+  // Where a reader stopped, in which file: compact() replaces the file, and
+  // an offset into the old one means nothing in the new.
+  struct Position {
+    std::uint64_t offset = 0;
+    dev_t device = 0;
+    ino_t inode = 0;  // 0: no file read yet
+  };
+  // read() for a reader that outlives compactions: when the file `from` was
+  // in has been replaced, calls `restart` (forget what was folded) and reads
+  // the new one from its start.
+  Result<Position> read(Position from, const std::function<void()>& restart,
+                        const std::function<void(const json::Value& record)>& visit) const;
+
+  // Replaces the file, under its lock, with the records `keep` says yes to
+  // (every process's, appended up to now), atomically. Copies left by a
+  // compaction that crashed are removed. Appends wait while it runs.
+  Status compact(const std::function<bool(const json::Value& record)>& keep);
+
   const std::filesystem::path& file() const;
 
  private:
@@ -54,6 +78,18 @@ class Outbox {
 
 // The longest record an outbox keeps: an envelope (1 MiB) and its context.
 inline constexpr std::size_t kMaxOutboxRecord = 2u << 20;
+// The largest file compact() reads whole.
+inline constexpr std::size_t kMaxCompactedFile = 512u << 20;
+
+// The records of `records` (whole lines) that parse as JSON objects and that
+// `keep` says yes to, each with its newline: what a compaction writes back.
+std::string filter_records(std::string_view records, std::size_t max_record,
+                           const std::function<bool(const json::Value& record)>& keep);
+
+// Removes the copies of `file` that a rewrite (write_file_atomic) left when
+// the process died before its rename. Call it only under the lock every
+// rewriter of `file` takes, so that no rewrite in progress loses its copy.
+void remove_abandoned_rewrites(const std::filesystem::path& file);
 
 }  // namespace bwoc
 

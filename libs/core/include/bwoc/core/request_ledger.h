@@ -11,6 +11,13 @@
 // in, until the deadline; one that comes while the work is under way is
 // told "working". Work that started in a process that is gone (killed) is
 // never run again: its request is answered as failed, "Interrupted".
+// Work from a caller no longer permitted (removed, or UNTRUSTED since it
+// queued) is refused, and that is recorded too: a final state.
+//
+// The file is compacted (outbox.h) once most of its records belong to
+// requests whose deadline passed more than `keep_past_deadline_ms` ago.
+// Only then: a repeat after its deadline is expired whether remembered or
+// not, so dropping it keeps "exactly once".
 #ifndef BWOC_CORE_REQUEST_LEDGER_H_
 #define BWOC_CORE_REQUEST_LEDGER_H_
 
@@ -34,16 +41,40 @@ namespace bwoc {
 struct RequestTerms {
   std::string idem;
   UnixMillis deadline = 0;
+  std::string skill;  // for the record (bwoc requests)
 };
 // nullopt: a plain call (no `idem`); an error: members present but malformed.
 Result<std::optional<RequestTerms>> request_terms(const json::Value& payload);
 
+// One piece of work asked of this workspace, as `bwoc requests` shows it.
+struct InboundWork {
+  std::string peer;  // the caller's alias when it came
+  std::string skill;
+  std::string idem;
+  std::string state;  // working, interrupted, done, failed, expired, refused
+  std::string reason;
+  UnixMillis started = 0;
+  UnixMillis updated = 0;
+  UnixMillis deadline = 0;
+};
+json::Value inbound_work_json(const InboundWork& w);
+
+struct LedgerOptions {
+  std::int64_t keep_past_deadline_ms = 7LL * 24 * 3600 * 1000;
+  std::size_t min_records = 4096;  // no compaction below
+};
+
 class RequestLedger {
  public:
-  static Result<std::unique_ptr<RequestLedger>> open(const Workspace& ws);
+  static Result<std::unique_ptr<RequestLedger>> open(const Workspace& ws, LedgerOptions options);
+  static Result<std::unique_ptr<RequestLedger>> open(const Workspace& ws) { return open(ws, LedgerOptions()); }
+  static std::filesystem::path file_of(const Workspace& ws);
+  // Every piece of work the file remembers, oldest first (no lock: a reader
+  // stops at the last whole record).
+  static Result<std::vector<InboundWork>> list(const Workspace& ws);
 
   struct Decision {
-    enum class What { run, stored, working, expired, interrupted };
+    enum class What { run, stored, working, expired, interrupted, refused };
     What what = What::run;
     // stored: the answer to send again.
     std::string kind;
@@ -52,33 +83,57 @@ class RequestLedger {
   // Decides (under the workspace-wide lock) what to do with a request from
   // `key`. `run` is durable when it returns: the caller runs the work and
   // then calls finish().
-  Result<Decision> begin(const PublicKey& key, const RequestTerms& terms, UnixMillis now = now_millis());
+  // `peer`: the caller's alias, for the record.
+  Result<Decision> begin(const PublicKey& key, const RequestTerms& terms, std::string_view peer = {},
+                         UnixMillis now = now_millis());
   Status finish(const PublicKey& key, const RequestTerms& terms, std::string_view kind, const json::Value& payload,
                 UnixMillis now = now_millis());
+  // The caller may no longer ask: its work is refused, durably, unless it is
+  // settled already (then nothing changes). Returns whether it was refused.
+  Result<bool> refuse(const PublicKey& key, const RequestTerms& terms, std::string_view peer, std::string_view why,
+                      UnixMillis now = now_millis());
+
+  // Compacts when the dead records are at least half (after min_records).
+  // Returns how many requests were dropped.
+  Result<std::size_t> compact_if_worth(UnixMillis now = now_millis());
 
  private:
-  RequestLedger(AppendLog log, FileLock lock) : log_(std::move(log)), lock_(std::move(lock)) {}
+  RequestLedger(AppendLog log, FileLock lock, LedgerOptions options)
+      : log_(std::move(log)), lock_(std::move(lock)), options_(options) {}
   Status catch_up();  // requires mu_ and the lock
+  void forget_all();  // requires mu_
   // Forgets requests whose deadline has passed (any copy of them is expired
   // by its own signed deadline, remembered or not), when there are many.
   void forget_past(UnixMillis now);  // requires mu_
+  Result<std::size_t> compact_locked(UnixMillis now);  // requires mu_ and the lock
+  Status append_synced(const json::Value& record);     // requires mu_ and the lock
   static std::string tag_of(const PublicKey& key, std::string_view idem);
 
   struct Entry {
     bool done = false;
     bool expired = false;
+    bool refused = false;
     UnixMillis deadline = 0;
     std::int64_t pid = 0;
     std::uint64_t process_start = 0;
     std::string kind;
     json::Value payload;
   };
+  // What compaction needs of every request in the file, forgotten or not.
+  struct Tally {
+    UnixMillis deadline = 0;
+    std::size_t records = 0;
+  };
   std::mutex mu_;
   AppendLog log_;
   FileLock lock_;
+  LedgerOptions options_;
   std::uint64_t read_to_ = 0;
   std::unordered_map<std::string, Entry> entries_;
+  std::unordered_map<std::string, Tally> tallies_;
+  std::size_t records_ = 0;
   std::size_t forget_at_ = 1024;  // entries_ size that prompts the next forget_past()
+  std::size_t compact_at_ = 0;    // records_ that prompt the next look at compaction
 };
 
 }  // namespace bwoc

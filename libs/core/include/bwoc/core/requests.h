@@ -11,7 +11,8 @@
 //
 // The file is a log of events; a request's state is what they add up to, and
 // the first final state wins, so two processes that take the same answer in
-// agree on it.
+// agree on it. It is compacted (outbox.h) once most of its records belong to
+// requests long settled: those are dropped, the rest kept as they were.
 #ifndef BWOC_CORE_REQUESTS_H_
 #define BWOC_CORE_REQUESTS_H_
 
@@ -138,6 +139,20 @@ class RequestStore {
   };
   Result<Judgement> judge_answer(const Envelope& answer, UnixMillis now = now_millis());
 
+  // What compaction drops: a request whose deadline passed, and which has
+  // not changed, for longer than `keep_settled_ms` (no answer can count for
+  // it any more, and its key may name new work: the provider has forgotten it
+  // too). Compacted when at least `min_records` are in the file and at least
+  // half of them are such requests'.
+  struct Compaction {
+    std::int64_t keep_settled_ms = 7LL * 24 * 3600 * 1000;
+    std::size_t min_records = 4096;
+  };
+  // Returns how many requests were dropped (0: not worth it yet).
+  Result<std::size_t> compact_if_worth(UnixMillis now, const Compaction& policy);
+  Result<std::size_t> compact_if_worth() { return compact_if_worth(now_millis(), Compaction()); }
+  Result<std::size_t> compact(UnixMillis now, std::int64_t keep_settled_ms);
+
   // Cancels what is not settled: one request, or every one for `peer`.
   Result<bool> cancel(std::string_view id, std::string_view reason, UnixMillis now = now_millis());
   Result<std::size_t> cancel_peer(std::string_view peer, std::string_view reason, UnixMillis now = now_millis());
@@ -149,12 +164,17 @@ class RequestStore {
   // work; an error when that key names other work.
   Result<std::optional<std::string>> made_under_key(const RequestDraft& d);
   Status refresh_locked();                // requires mu_
+  void forget_all();                      // requires mu_
+  // The requests compaction may drop now, and how many records they hold.
+  std::pair<std::unordered_map<std::string, bool>, std::size_t> droppable(UnixMillis now, std::int64_t keep_ms);  // requires mu_
 
   std::unique_ptr<Outbox> outbox_;
   bool read_ = true;  // false: enqueue only, the file is never folded
   std::mutex mu_;
-  std::uint64_t read_to_ = 0;
+  Outbox::Position read_to_;
   std::map<std::string, RequestEntry> entries_;
+  std::size_t records_ = 0;                                 // records folded
+  std::unordered_map<std::string, std::size_t> records_of_;  // request id → its records
   struct AttemptOf {
     std::string request;
     PublicKey aud;

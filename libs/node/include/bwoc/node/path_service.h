@@ -24,6 +24,10 @@
 #include "bwoc/core/service.h"
 #include "bwoc/peer/network.h"
 
+namespace bwoc {
+class PushStore;
+}
+
 namespace bwoc::node {
 
 class PathIngest {
@@ -39,9 +43,12 @@ class PathIngest {
 
  private:
   void send_answer(const InboundResult& result);
+  // The answer to a request reached its caller: it needs no push.
+  void settle_push(const std::string& answer);
 
   Inbound& inbound_;
   const peer::Network& network_;
+  std::shared_ptr<PushStore> pushes_;  // opened on the first answer to a request
 };
 
 class PathService : public service::Service {
