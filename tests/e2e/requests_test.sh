@@ -250,7 +250,8 @@ bwoc -w mallory envelope sign --from agent-m --to agent-a --aud alpha --kind ski
 drop_to_alpha wrong-key.json
 run bwoc -w alpha inbox ingest
 expect_contains "$ERR" 'event=request.answer_refused reason="wrong key"'
-expect_contains "$OUT" "0 accepted, 1 refused"
+# beta's courier may push results of earlier requests into the same drop meanwhile (request.outcome): count only the refusal
+expect_contains "$OUT" " 1 refused"
 expect_eq "$(inbox_has '"n":4666')" 0
 expect_eq "$(state_of "$id")" delivered
 # For a request alpha never made.
@@ -259,7 +260,8 @@ bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.
 drop_to_alpha unknown.json
 run bwoc -w alpha inbox ingest
 expect_contains "$ERR" 'event=request.answer_refused reason="unknown request"'
-expect_contains "$OUT" "0 accepted, 1 refused"
+# beta's courier may push results of earlier requests into the same drop meanwhile (request.outcome): count only the refusal
+expect_contains "$OUT" " 1 refused"
 expect_eq "$(inbox_has made-up)" 0
 # The right answer, taken; the same answer again, and another copy of it: replays.
 bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result --re "$attempt" \
@@ -272,7 +274,8 @@ expect_eq "$(state_of "$id")" done
 drop_to_alpha second.json
 run bwoc -w alpha inbox ingest
 expect_contains "$ERR" 'event=request.answer_refused reason="replayed: the request is done"'
-expect_contains "$OUT" "0 accepted, 1 refused"
+# beta's courier may push results of earlier requests into the same drop meanwhile (request.outcome): count only the refusal
+expect_contains "$OUT" " 1 refused"
 expect_eq "$(inbox_has '"n":4000')" 1
 expect_eq "$(inbox_has '"n":4001')" 0
 expect_eq "$(bwoc -w alpha result "$id" | jq -c .)" '{"n":4000}'
