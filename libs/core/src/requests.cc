@@ -205,7 +205,10 @@ Result<std::size_t> RequestStore::compact(UnixMillis now, std::int64_t keep_sett
   std::lock_guard lock(mu_);
   read_ = true;
   BWOC_RETURN_IF_ERROR(refresh_locked());
-  auto [drop, records] = droppable(now, keep_settled_ms);
+  // Plain names, not a structured binding: clang 14 cannot capture those.
+  auto droppable_now = droppable(now, keep_settled_ms);
+  const auto& drop = droppable_now.first;
+  const std::size_t records = droppable_now.second;
   if (drop.empty()) return std::size_t{0};
   // Records others appended since the look above are kept, unless they add
   // to a request being dropped (a late state for it says nothing new).
