@@ -108,9 +108,36 @@ expect_eq "$(echo "$pushed" | jq '[.[] | select(.state == "receipt verified")] |
 expect_eq "$(echo "$pushed" | jq '[.[] | select(.state != "receipt verified" and .state != "failed")] | length')" 0
 expect_contains "$(echo "$pushed" | jq -r '.[0].to')" "alpha"
 expect_eq "$(grep -c 'executed {\\"n\\":3}' "$WORK/beta-ingest.log")" 1
-flock -u 9
 stop_pid "$ALPHA_PID" "alpha's a2a serve"
 stop_pid "$BETA_PID" "beta's ingest"
+
+# --- The same when the way back is MQTT: beta pushes while alpha's
+# subscriber is away, the broker holds what it published for alpha's
+# session, and alpha's receipt reaches beta when alpha's subscriber is back.
+start_broker main || finish
+start_subscriber alpha agent-a
+stop_pid "$SUB_PID" "alpha's subscriber"
+sed -i "s|^url = \"$alpha_url\"|mqtt = { broker = \"$BROKER_URL\", topic = \"bwoc/alpha\" }|" beta/.bwoc/routes.toml
+expect_contains "$(cat beta/.bwoc/routes.toml)" "topic = \"bwoc/alpha\""
+pushes_before=$(grep -c '"op":"attempt"' beta/.bwoc/state/requests/pushes.jsonl)
+id=$(bwoc -w alpha request beta count --input '{"n":4}')
+run bwoc -w alpha requests --deliver --via path
+start_ready "$WORK/beta-ingest-mqtt.log" "$BWOC" -w "$WORK/beta" inbox ingest --watch || finish
+BETA_PID=$READY_PID
+pushed_again() { [ "$(grep -c '"op":"attempt"' beta/.bwoc/state/requests/pushes.jsonl)" -gt "$pushes_before" ]; }
+eventually pushed_again
+expect_eq "$(state_of "$id")" delivered
+start_subscriber alpha agent-a
+eventually has_state "$id" done
+expect_eq "$(bwoc -w alpha result "$id" | jq -c .)" '{"n":4}'
+wait_for_text "$WORK/beta-ingest-mqtt.log" 'event=request.push_acknowledged'
+pushed=$(bwoc -w beta sent --json | jq -c '[.[] | select(.kind == "request.outcome" and .via == "mqtt")]')
+expect_eq "$(echo "$pushed" | jq '[.[] | select(.state == "receipt verified")] | length >= 1')" true
+expect_eq "$(grep -c 'executed {\\"n\\":4}' "$WORK/beta-ingest-mqtt.log")" 1
+flock -u 9
+stop_pid "$SUB_PID" "alpha's subscriber"
+stop_pid "$BETA_PID" "beta's ingest"
+sed -i "s|^mqtt = { broker = \"$BROKER_URL\", topic = \"bwoc/alpha\" }|path = \"$WORK/alpha\"|" beta/.bwoc/routes.toml
 
 # A push must carry an answer from the key that pushes it, addressed to us:
 # one that wraps someone else's answer is refused, and changes nothing.
