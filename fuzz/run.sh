@@ -2,7 +2,7 @@
 # Runs every fuzz target for a bounded time from its corpus in fuzz/corpus/,
 # JOBS targets at a time (default: the number of cores).
 # New inputs go to a temporary folder, not the repository; a crash fails the run
-# and leaves its input under build-fuzz/artifacts/.
+# and leaves its input in artifacts/ beside the fuzz folder.
 # Usage: fuzz/run.sh BUILD_FUZZ_DIR SECONDS [JOBS]
 set -euo pipefail
 bin_dir=$1

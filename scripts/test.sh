@@ -36,22 +36,29 @@ ctest --test-dir build -j "$jobs" --output-on-failure -LE "$normal_exclude"
 step "fault injection: full and failing disks"
 ctest --test-dir build -j "$jobs" --output-on-failure -L fault
 
+# One sanitizer build serves both the tests and the fuzz targets: clang, since
+# libFuzzer needs it, so the libraries are compiled with the sanitizers once.
+clang=(-DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14)
 if [ -z "${BWOC_SKIP_ASAN:-}" ]; then
-  step "build with AddressSanitizer and UndefinedBehaviorSanitizer"
-  cmake -S . -B build-asan "${common[@]}" -DBWOC_BUILD_BENCH=OFF -DBWOC_SANITIZE=ON \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" >/dev/null
-  cmake --build build-asan -j "$jobs"
+  step "build with AddressSanitizer and UndefinedBehaviorSanitizer (and the fuzz targets)"
+  cmake -S . -B build-sanitize "${common[@]}" "${clang[@]}" -DBWOC_BUILD_BENCH=OFF -DBWOC_SANITIZE=ON \
+    -DBWOC_BUILD_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" >/dev/null
+  cmake --build build-sanitize -j "$jobs"
   step "tests under the sanitizers"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
     LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan -j "$jobs" --output-on-failure
+    ctest --test-dir build-sanitize -j "$jobs" --output-on-failure
+  fuzz_build=build-sanitize
+else
+  step "build the fuzz targets"
+  cmake -S . -B build-fuzz -G Ninja "${clang[@]}" -DBWOC_BUILD_FUZZ=ON -DBWOC_BUILD_APP=OFF \
+    -DBWOC_BUILD_TESTS=OFF -DBWOC_WITH_A2A=ON -DBWOC_WITH_MQTT=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build-fuzz -j "$jobs"
+  fuzz_build=build-fuzz
 fi
 
 step "fuzz targets (${fuzz_seconds}s each)"
-CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DBWOC_BUILD_FUZZ=ON -DBWOC_BUILD_APP=OFF \
-  -DBWOC_BUILD_TESTS=OFF -DBWOC_WITH_A2A=ON -DBWOC_WITH_MQTT=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j "$jobs"
-"$root/fuzz/run.sh" "$root/build-fuzz/fuzz" "$fuzz_seconds" "$jobs"
+"$root/fuzz/run.sh" "$root/$fuzz_build/fuzz" "$fuzz_seconds" "$jobs"
 
 step "all tests passed in $(($(date +%s) - start))s"
