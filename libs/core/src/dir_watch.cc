@@ -28,10 +28,7 @@ namespace {
 // to take them: an event on one says nothing changed. Counting them would
 // wake a process that tries a lock held elsewhere with its own attempt, and
 // two services in one workspace would wake each other without end.
-bool is_lock_file(std::string_view name) {
-  constexpr std::string_view kSuffix = ".lock";
-  return name.size() >= kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix;
-}
+bool is_lock_file(std::string_view name) { return name.ends_with(".lock"); }
 
 }  // namespace
 
