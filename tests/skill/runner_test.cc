@@ -2,7 +2,10 @@
 #include "bwoc/skill/runner.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <future>
@@ -82,6 +85,54 @@ TEST_F(RunnerTest, ACancelEndsARunningSkillWithEverythingItStarted) {
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->end, RunOutcome::End::canceled);
   EXPECT_EQ(describe(*r), "stopped: the work was canceled");
+}
+
+// A file named `name` in one of the working folders under `scratch`, once
+// there is one (empty when none came in 60 s).
+std::filesystem::path wait_for_file(const std::filesystem::path& scratch, const std::string& name) {
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < give_up) {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(scratch, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->path().filename() == name && std::filesystem::file_size(it->path(), ec) > 0 && !ec) return it->path();
+    }
+    ::usleep(5'000);  // a poll interval, not a synchronisation: the loop waits for the file
+  }
+  return {};
+}
+
+bool process_running(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) return false;
+  auto close = text.rfind(')');
+  return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+}
+
+TEST_F(RunnerTest, ANodeKilledMidRunTakesTheSkillAndAllItStartedWithIt) {
+  // What the skill started in the background says who it is, then all of it
+  // blocks; the node running it is SIGKILLed, with no chance to clean up.
+  RunSpec spec = script("sleep 600 & echo $! > started.tmp; mv started.tmp started; sleep 600");
+  spec.timeout = std::chrono::minutes(10);
+  pid_t node = ::fork();
+  ASSERT_GE(node, 0);
+  if (node == 0) {
+    (void)run_sandboxed(spec);
+    ::_exit(0);
+  }
+  std::filesystem::path started = wait_for_file(spec.scratch, "started");
+  std::string line;
+  if (!started.empty()) std::getline(std::ifstream(started), line);
+  ::kill(node, SIGKILL);
+  ::waitpid(node, nullptr, 0);
+  ASSERT_FALSE(line.empty()) << "the skill never started";
+  pid_t background = static_cast<pid_t>(std::stol(line));
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (process_running(background) && std::chrono::steady_clock::now() < give_up) ::usleep(5'000);
+  bool outlived = process_running(background);
+  if (outlived) ::kill(background, SIGKILL);
+  EXPECT_FALSE(outlived) << "what the skill started outlived the node";
 }
 
 TEST_F(RunnerTest, StopsOutputBeyondTheLimit) {

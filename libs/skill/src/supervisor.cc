@@ -182,7 +182,9 @@ int supervise(void* arg) {
   sigset_t all;
   ::sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, nullptr);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // No death signal from the node: killed with it, the supervisor would leave
+  // whatever the skill started running, handed to init. The node's end closes
+  // the stop pipe instead, and the supervisor ends everything as at a limit.
   sigset_t child_ended;
   ::sigemptyset(&child_ended);
   ::sigaddset(&child_ended, SIGCHLD);
