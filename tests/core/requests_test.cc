@@ -311,6 +311,14 @@ class LedgerTest : public ::testing::Test {
     EXPECT_TRUE(l.ok());
     return l.ok() ? std::move(l).value() : nullptr;
   }
+  static RequestTerms terms(std::string idem, UnixMillis deadline, std::string work = "work-a") {
+    RequestTerms t;
+    t.idem = std::move(idem);
+    t.deadline = deadline;
+    t.skill = "count";
+    t.work = std::move(work);
+    return t;
+  }
   TempDir dir_;
   std::optional<Workspace> ws_;
   UnixMillis now_ = 1'800'000'000'000;
@@ -319,8 +327,59 @@ class LedgerTest : public ::testing::Test {
 
 using What = RequestLedger::Decision::What;
 
+TEST(RequestTermsTest, TheWorkDigestNamesSkillVersionAndInputWhateverTheOrder) {
+  auto work_of = [](std::string_view payload) {
+    auto p = json::parse(payload);
+    EXPECT_TRUE(p.ok());
+    auto t = request_terms(*p);
+    EXPECT_TRUE(t.ok() && t->has_value());
+    return t.ok() && t->has_value() ? (*t)->work : std::string();
+  };
+  std::string base = work_of(R"({"skill":"s","input":{"a":1,"b":2},"idem":"k","deadline":"2030-01-01T00:00:00.000Z"})");
+  EXPECT_EQ(base.size(), 32u);
+  // Another envelope of the same work: another deadline, members in another order.
+  EXPECT_EQ(base, work_of(R"({"deadline":"2030-02-01T00:00:00.000Z","idem":"k","input":{"b":2,"a":1},"skill":"s"})"));
+  EXPECT_NE(base, work_of(R"({"skill":"s","input":{"a":1,"b":3},"idem":"k","deadline":"2030-01-01T00:00:00.000Z"})"));
+  EXPECT_NE(base, work_of(R"({"skill":"t","input":{"a":1,"b":2},"idem":"k","deadline":"2030-01-01T00:00:00.000Z"})"));
+  EXPECT_NE(base, work_of(R"({"skill":"s","input":{"a":1,"b":2},"version":"1.0.0","idem":"k","deadline":"2030-01-01T00:00:00.000Z"})"));
+}
+
+TEST_F(LedgerTest, TheSameKeyForOtherWorkIsRefusedAndNeverGetsTheFirstWorksResult) {
+  RequestTerms first = terms("job", now_ + 60'000, "work-a");
+  auto ledger = open();
+  ASSERT_EQ(ledger->begin(caller_, first, "alpha", now_)->what, What::run);
+  EXPECT_EQ(ledger->begin(caller_, terms("job", now_ + 60'000, "work-b"), "alpha", now_ + 1)->what, What::other_work);
+  ASSERT_TRUE(ledger->finish(caller_, first, "skill.result", json::Value::object({{"output", 7}}), now_ + 2).ok());
+  auto restarted = open();
+  EXPECT_EQ(restarted->begin(caller_, terms("job", now_ + 60'000, "work-b"), "alpha", now_ + 3)->what, What::other_work);
+  EXPECT_EQ(restarted->begin(caller_, first, "alpha", now_ + 4)->what, What::stored);
+  auto listed = RequestLedger::list(*ws_);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().state, "done");
+}
+
+TEST_F(LedgerTest, WorkThatCannotEndBeforeItsDeadlineIsNotStartedAndStaysExpired) {
+  RequestTerms slow = terms("slow", now_ + 5'000);
+  slow.longest_run_ms = 10'000;
+  auto ledger = open();
+  EXPECT_EQ(ledger->begin(caller_, slow, "alpha", now_)->what, What::expired);
+  // A later copy (of a node whose limit changed meanwhile) is expired too.
+  slow.longest_run_ms = 0;
+  EXPECT_EQ(open()->begin(caller_, slow, "alpha", now_ + 1)->what, What::expired);
+  auto listed = RequestLedger::list(*ws_);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().state, "expired");
+  EXPECT_EQ(listed->front().reason, "it could not end before the deadline");
+  // What fits is started.
+  RequestTerms quick = terms("quick", now_ + 5'000);
+  quick.longest_run_ms = 4'000;
+  EXPECT_EQ(ledger->begin(caller_, quick, "alpha", now_)->what, What::run);
+}
+
 TEST_F(LedgerTest, ARequestRunsOnceAndItsRepeatsGetTheStoredAnswerAcrossRestarts) {
-  RequestTerms t{"job-1", now_ + 60'000, "count"};
+  RequestTerms t = terms("job-1", now_ + 60'000);
   auto ledger = open();
   EXPECT_EQ(ledger->begin(caller_, t, "alpha", now_)->what, What::run);
   // A copy that comes while it runs (another transport) does not run it.
@@ -339,16 +398,16 @@ TEST_F(LedgerTest, ARequestRunsOnceAndItsRepeatsGetTheStoredAnswerAcrossRestarts
 }
 
 TEST_F(LedgerTest, WorkWhoseDeadlinePassedIsNeverStartedNorLaterRun) {
-  RequestTerms t{"late", now_ + 10, "count"};
+  RequestTerms t = terms("late", now_ + 10);
   auto ledger = open();
   EXPECT_EQ(ledger->begin(caller_, t, "alpha", now_ + 10)->what, What::expired);
   // Even one that claims a later deadline for the same key and idem.
-  RequestTerms later{"late", now_ + 60'000, "count"};
+  RequestTerms later = terms("late", now_ + 60'000);
   EXPECT_EQ(open()->begin(caller_, later, "alpha", now_ + 11)->what, What::expired);
 }
 
 TEST_F(LedgerTest, WorkStartedByAProcessThatIsGoneIsNeverRunAgain) {
-  RequestTerms t{"killed", now_ + 60'000, "count"};
+  RequestTerms t = terms("killed", now_ + 60'000);
   {
     auto ledger = open();
     ASSERT_EQ(ledger->begin(caller_, t, "alpha", now_)->what, What::run);
@@ -377,8 +436,8 @@ TEST_F(LedgerTest, CompactionDropsOnlyWorkPastItsDeadlineAndARepeatIsStillNeverR
   ASSERT_TRUE(ledger.ok());
   auto other = RequestLedger::open(*ws_, options);  // another process
   ASSERT_TRUE(other.ok());
-  RequestTerms old{"old", now_ + 10, "count"};
-  RequestTerms live{"live", now_ + 600'000, "count"};
+  RequestTerms old = terms("old", now_ + 10);
+  RequestTerms live = terms("live", now_ + 600'000);
   ASSERT_EQ((*ledger)->begin(caller_, old, "alpha", now_)->what, What::run);
   ASSERT_TRUE((*ledger)->finish(caller_, old, "skill.result", json::Value::object({{"output", 1}}), now_ + 1).ok());
   ASSERT_EQ((*other)->begin(caller_, live, "alpha", now_)->what, What::run);
@@ -398,7 +457,7 @@ TEST_F(LedgerTest, CompactionDropsOnlyWorkPastItsDeadlineAndARepeatIsStillNeverR
   EXPECT_EQ(d->what, What::stored);
   EXPECT_EQ(json::write(d->payload), "{\"output\":2}");
   // What the other handle writes lands in the new file, seen by both.
-  RequestTerms next{"next", now_ + 600'000, "count"};
+  RequestTerms next = terms("next", now_ + 600'000);
   ASSERT_EQ((*other)->begin(caller_, next, "alpha", now_ + 23)->what, What::run);
   EXPECT_EQ((*ledger)->begin(caller_, next, "alpha", now_ + 24)->what, What::working);
   EXPECT_EQ(RequestLedger::list(*ws_)->size(), 3u);  // live, old's expiry, next
@@ -408,9 +467,9 @@ TEST_F(LedgerTest, ATornTailAndACompactionCutShortByACrashLeaveACorrectLedger) {
   LedgerOptions options;
   options.keep_past_deadline_ms = 0;
   options.min_records = 2;
-  RequestTerms old{"old", now_ + 10, "count"};
-  RequestTerms old2{"old2", now_ + 10, "count"};
-  RequestTerms live{"live", now_ + 600'000, "count"};
+  RequestTerms old = terms("old", now_ + 10);
+  RequestTerms old2 = terms("old2", now_ + 10);
+  RequestTerms live = terms("live", now_ + 600'000);
   {
     auto ledger = open();
     ASSERT_EQ(ledger->begin(caller_, old, "alpha", now_)->what, What::run);
@@ -442,9 +501,9 @@ TEST_F(LedgerTest, ATornTailAndACompactionCutShortByACrashLeaveACorrectLedger) {
 
 TEST_F(LedgerTest, ListsEveryPieceOfWorkWithItsCallerAndFinalState) {
   auto ledger = open();
-  RequestTerms done{"done", now_ + 600'000, "count"};
-  RequestTerms refused{"refused", now_ + 600'000, "count"};
-  RequestTerms late{"late", now_ + 10, "count"};
+  RequestTerms done = terms("done", now_ + 600'000);
+  RequestTerms refused = terms("refused", now_ + 600'000);
+  RequestTerms late = terms("late", now_ + 10);
   ASSERT_EQ(ledger->begin(caller_, done, "alpha", now_)->what, What::run);
   ASSERT_TRUE(ledger->finish(caller_, done, "skill.result", json::Value::object({{"output", 1}}), now_ + 1).ok());
   EXPECT_TRUE(*ledger->refuse(caller_, refused, "alpha", "peer \"alpha\" is UNTRUSTED now", now_ + 2));

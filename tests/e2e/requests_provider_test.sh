@@ -20,9 +20,21 @@ echo "executed $input" >&2
 printf '%s' "$input"
 EOF
 chmod +x "$skills/count.sh"
+# slow: may take a minute (its time limit), so a request wanted within 30 s
+# cannot end in time and is never started.
+cat >"$skills/slow.sh" <<'EOS'
+#!/bin/sh
+input=$(cat)
+echo "executed slow $input" >&2
+printf '%s' "$input"
+EOS
+chmod +x "$skills/slow.sh"
 jq '.skills = [{name:"count", version:"1.0.0", description:"Echoes its input and counts the runs",
   when_to_use:"tests", input_schema:{type:"object"}, output_schema:{type:"object"}, min_tier:1,
-  visibility:"exposed", run:["skills/count.sh"], timeout:"10s"}]' \
+  visibility:"exposed", run:["skills/count.sh"], timeout:"10s"},
+  {name:"slow", version:"1.0.0", description:"Echoes its input, and may take a minute",
+  when_to_use:"tests", input_schema:{type:"object"}, output_schema:{type:"object"}, min_tier:1,
+  visibility:"exposed", run:["skills/slow.sh"], timeout:"60s"}]' \
   beta/agents/agent-b/config.manifest.json >m.json && mv m.json beta/agents/agent-b/config.manifest.json
 
 inbound_of() { bwoc -w beta requests --json | jq -c --arg idem "$1" '.[] | select(.direction == "inbound" and .idem == $idem)'; }
@@ -43,6 +55,78 @@ expect_contains "$(echo "$OUT" | grep "$id")" "in"
 expect_contains "$(echo "$OUT" | grep "$id")" "done"
 run bwoc -w alpha inbox ingest
 expect_eq "$(state_of "$id")" done
+
+# The answer to a request says which request it answers (its idem).
+expect_eq "$(jq -r '.envelope | select(.kind == "skill.result") | .payload.idem' alpha/agents/agent-a/memories/inbox.jsonl 2>/dev/null |
+  grep -c "^$id$")" 1
+
+# --- Work that cannot end before its deadline is not started: expired on
+# both sides, never run, whichever transport brings it.
+reason_in() { inbound_of "$1" | jq -r .reason; }
+id=$(bwoc -w alpha request beta slow --input '{"n":"path"}' --deadline 30s)
+run bwoc -w alpha requests --deliver --via path
+run bwoc -w beta inbox ingest
+expect_contains "$ERR" "event=request.expired"
+expect_eq "$(inbound_of "$id" | jq -r .state)" expired
+expect_eq "$(reason_in "$id")" "it could not end before the deadline"
+run bwoc -w alpha inbox ingest
+expect_eq "$(state_of "$id")" expired
+# Over A2A: the answer comes back with the delivery.
+start_a2a beta agent-b
+sed -i "/^key = \"beta\"/a url = \"$A2A_URL\"" alpha/.bwoc/routes.toml
+id=$(bwoc -w alpha request beta slow --input '{"n":"a2a"}' --deadline 30s)
+run bwoc -w alpha requests --deliver --via a2a
+expect_eq "$(state_of "$id")" expired
+expect_eq "$(inbound_of "$id" | jq -r .state)" expired
+# Over MQTT: the answer on the response topic.
+start_broker early || finish
+sed -i "/^key = \"beta\"/a mqtt = { broker = \"$BROKER_URL\", topic = \"bwoc/beta\" }" alpha/.bwoc/routes.toml
+start_subscriber beta agent-b
+id=$(bwoc -w alpha request beta slow --input '{"n":"mqtt"}' --deadline 30s)
+run bwoc -w alpha requests --deliver --via mqtt
+expect_eq "$(state_of "$id")" expired
+expect_eq "$(inbound_of "$id" | jq -r .state)" expired
+# With time enough, the same skill runs.
+id=$(bwoc -w alpha request beta slow --input '{"n":"in time"}' --deadline 5m)
+run bwoc -w alpha requests --deliver --via mqtt
+expect_eq "$(state_of "$id")" done
+stop_pid "$SUB_PID" "beta's subscriber"
+beta_logs() { cat "$WORK"/beta-*.log 2>/dev/null; }
+expect_eq "$(beta_logs | grep -c 'executed slow {\\"n\\":\\"in time\\"}')" 1
+expect_eq "$(beta_logs | grep -c 'executed slow {\\"n\\":\\"\(path\|a2a\|mqtt\)')" 0
+
+# --- One idempotency key for other work (another input): refused, never
+# answered with the first work's result, never run; the first work's repeat
+# still gets its result. Signed by hand, as another implementation might.
+soon=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S.000Z)
+ask_beta() {
+  bwoc -w alpha envelope sign --from agent-a --to agent-b --aud beta --kind skill.call \
+    --payload "{\"skill\":\"count\",\"input\":{\"n\":$1},\"idem\":\"reused-key\",\"deadline\":\"$soon\"}"
+}
+answer_to() {
+  rpc "$A2A_URL" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"message/send\",\"params\":{\"message\":{\"kind\":\"message\",\"role\":\"user\",\"messageId\":\"m$RANDOM$RANDOM\",\"parts\":[{\"kind\":\"data\",\"data\":{\"bwoc.envelope\":$1}}]}}}"
+}
+run answer_to "$(ask_beta 21)"
+expect_contains "$OUT" '{"n":21}'
+run answer_to "$(ask_beta 22)"
+expect_contains "$OUT" "Idempotency key reused for other work"
+expect_not_contains "$OUT" '{"n":21}'
+wait_for_text "$WORK/beta-agent-b.log" "event=request.idem_reused"
+# The same over the path: the answer that comes back to alpha says so.
+ask_beta 23 >"beta/.bwoc/drop/new/reused-$RANDOM.json"
+run bwoc -w beta inbox ingest
+expect_contains "$ERR" "event=request.idem_reused"
+expect_eq "$(cat alpha/.bwoc/drop/new/*.json | jq -r 'select(.kind == "error") | .payload.error' | grep -c "Idempotency key reused")" 1
+# The first work, asked again: its stored result, not a second run.
+run answer_to "$(ask_beta 21)"
+expect_contains "$OUT" '{"n":21}'
+expect_eq "$(beta_logs | grep -c 'executed {\\"n\\":2[123]}')" 1
+run bwoc -w alpha inbox ingest  # alpha's courier never asked that: an unknown request
+expect_contains "$ERR" 'reason="unknown request"'
+stop_a2a "$A2A_PID"
+grep -v -F -e "url = \"$A2A_URL\"" -e "mqtt = { broker = \"$BROKER_URL\"" alpha/.bwoc/routes.toml >r.toml && mv r.toml alpha/.bwoc/routes.toml
+expect_not_contains "$(cat alpha/.bwoc/routes.toml)" "$A2A_URL"
+stop_pid "$BROKER_PID" "the broker"
 
 # --- Work queued by alpha (in beta's folder, no node running), then alpha
 # lowered to UNTRUSTED: refused when it is taken in, logged, final, never run.

@@ -254,6 +254,15 @@ expect_contains "$ERR" 'event=request.answer_refused reason="wrong key"'
 expect_contains "$OUT" " 1 refused"
 expect_eq "$(inbox_has '"n":4666')" 0
 expect_eq "$(state_of "$id")" delivered
+# From the right key, bound to the attempt, but naming another request (idem).
+bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result --re "$attempt" \
+  --payload '{"skill":"count","output":{"n":4667},"idem":"someone-elses"}' >other-idem.json
+drop_to_alpha other-idem.json
+run bwoc -w alpha inbox ingest
+expect_contains "$ERR" "event=request.answer_refused reason=\"idem is not the request's\""
+expect_contains "$OUT" " 1 refused"
+expect_eq "$(inbox_has '"n":4667')" 0
+expect_eq "$(state_of "$id")" delivered
 # For a request alpha never made.
 bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result \
   --re 0123456789abcdef0123456789abcdef --payload '{"output":{"n":1},"idem":"made-up"}' >unknown.json

@@ -130,7 +130,9 @@ declare -A payloads
 for s in secret-sauce no-such-skill uppercase; do
   run bwoc -w alpha call beta "$s" --input '{"text":"x"}' --version 1.0.0 --json
   expect_eq "$RC" "1"
-  payloads[$s]=$(echo "$OUT" | jq -c .payload)
+  payloads[$s]=$(echo "$OUT" | jq -c '.payload | del(.idem)')
+  # Beside it only the caller's own idempotency key: `bwoc call` is a request.
+  expect_eq "$(echo "$OUT" | jq -r '.payload.idem | test("^[0-9a-f]{32}$")')" true
   expect_ok bwoc -w alpha call beta echo --input '{"text":"reset the run"}'
 done
 expect_eq "${payloads[secret-sauce]}" '{"error":"Unknown skill"}'
@@ -148,7 +150,7 @@ expect_eq "$(jq -r 'select(.side == "provider" and .skill == "no-such-skill") | 
 # A crash inside a skill: a generic error; its stderr, exit code and paths stay home.
 run bwoc -w alpha call beta leaky --json
 expect_eq "$RC" "1"
-expect_eq "$(echo "$OUT" | jq -c .payload)" '{"error":"Skill failed"}'
+expect_eq "$(echo "$OUT" | jq -c '.payload | del(.idem)')" '{"error":"Skill failed"}'
 for leak in SECRET-TOKEN leaky.sh "exit" "status 3" "$WORK" "/skills/"; do
   expect_not_contains "$OUT" "$leak"
 done
@@ -158,10 +160,10 @@ wait_for_text "$WORK/beta-ingest.log" "SECRET-TOKEN-4242"  # the local log keeps
 wait_for_text "$WORK/beta-ingest.log" "exited with status 3"
 expect_ok bwoc -w alpha call beta echo --input '{"text":"reset"}'
 run bwoc -w alpha call beta bad-output --json
-expect_eq "$(echo "$OUT" | jq -c .payload)" '{"error":"Skill failed"}'
+expect_eq "$(echo "$OUT" | jq -c '.payload | del(.idem)')" '{"error":"Skill failed"}'
 start=$(date +%s%N)
 run bwoc -w alpha call beta slow --json
-expect_eq "$(echo "$OUT" | jq -c .payload)" '{"error":"Skill timed out"}'
+expect_eq "$(echo "$OUT" | jq -c '.payload | del(.idem)')" '{"error":"Skill timed out"}'
 # The skill sleeps 30 s: well before that, the 1 s limit has stopped it.
 [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 20000 ] && pass || failed "the 1 s time limit did not hold"
 expect_ok bwoc -w beta trust set alpha 1
@@ -208,7 +210,7 @@ expect_eq "$(bwoc -w beta goal list --json | jq -c '.[0].key_results')" '[{"text
 expect_ok bwoc -w beta goal done g1
 expect_eq "$(bwoc -w beta trust list --json | jq -r '.[0].tier')" "1"
 run bwoc -w alpha call beta uppercase --input '{"text":"go team"}' --json
-expect_eq "$(echo "$OUT" | jq -c .payload)" '{"error":"Unknown skill"}'
+expect_eq "$(echo "$OUT" | jq -c '.payload | del(.idem)')" '{"error":"Unknown skill"}'
 error_of 2 bwoc -w beta goal done g1
 error_of 2 bwoc -w beta goal start alpha --objective "x" --grant 3
 expect_contains "$ERR" "PRIVILEGED is set by hand"
@@ -299,11 +301,11 @@ expect_eq "$(echo "$OUT" | jq -c '[.skills[].name] | sort')" "$tier1"
 run bwoc -w alpha call beta --via a2a word-count --input '{"text":"over a2a now"}' --json
 expect_eq "$(echo "$OUT" | jq -c '[.via, .payload.output.words]')" '["a2a",3]'
 run bwoc -w alpha call beta --via a2a secret-sauce --json
-expect_eq "$(echo "$OUT" | jq -c .payload)" "${payloads[secret-sauce]}"
+expect_eq "$(echo "$OUT" | jq -c '.payload | del(.idem)')" "${payloads[secret-sauce]}"
 run bwoc -w alpha call beta --via a2a uppercase --input '{"text":"x"}' --json
-expect_eq "$(echo "$OUT" | jq -c .payload)" "${payloads[secret-sauce]}"
+expect_eq "$(echo "$OUT" | jq -c '.payload | del(.idem)')" "${payloads[secret-sauce]}"
 run bwoc -w alpha call beta --via a2a leaky --json
-expect_eq "$(echo "$OUT" | jq -c .payload)" '{"error":"Skill failed"}'
+expect_eq "$(echo "$OUT" | jq -c '.payload | del(.idem)')" '{"error":"Skill failed"}'
 expect_not_contains "$OUT" "SECRET-TOKEN"
 expect_ok bwoc -w beta trust set alpha 1
 # The public card lists only what tier 0 may call; the extended one, by tier.
@@ -326,7 +328,7 @@ run bwoc -w alpha call beta --via a2a secret-sauce --input '{"a":1}'
 expect_eq "$(echo "$OUT" | jq -c .)" '{"a":1}'
 expect_ok bwoc -w beta skills hide secret-sauce
 run bwoc -w alpha call beta --via a2a secret-sauce --input '{"a":1}' --json
-expect_eq "$(echo "$OUT" | jq -c .payload)" '{"error":"Unknown skill"}'
+expect_eq "$(echo "$OUT" | jq -c '.payload | del(.idem)')" '{"error":"Unknown skill"}'
 stop_a2a "$A2A_PID"
 
 # ===== MQTT: the answer comes back on the caller's receipts topic.
@@ -336,7 +338,7 @@ start_subscriber beta agent-b
 run bwoc -w alpha call beta/agent-b --via mqtt word-count --input '{"text":"over mqtt too"}' --json
 expect_eq "$(echo "$OUT" | jq -c '[.via, .payload.output.words]')" '["mqtt",3]'
 run bwoc -w alpha call beta/agent-b --via mqtt no-such-skill --json
-expect_eq "$(echo "$OUT" | jq -c .payload)" "${payloads[secret-sauce]}"
+expect_eq "$(echo "$OUT" | jq -c '.payload | del(.idem)')" "${payloads[secret-sauce]}"
 run bwoc -w alpha discover beta/agent-b --via mqtt --json
 expect_eq "$(echo "$OUT" | jq -c '[.skills[].name] | sort')" "$tier1"
 stop_pid "$SUB_PID" "mqtt subscribe"

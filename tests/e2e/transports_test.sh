@@ -60,9 +60,10 @@ for via in path a2a mqtt; do
   run bwoc -w alpha call beta word-count --via "$via" --input '{"text":"the same three"}' --json
   expect_eq "$RC" 0
   expect_eq "$(echo "$OUT" | jq -r .via)" "$via"
-  echo "$OUT" | jq -S .payload >"$WORK/call.$via"
+  expect_eq "$(echo "$OUT" | jq -r '.payload.idem | length')" 32  # a call is a request: its answer names it
+  echo "$OUT" | jq -S '.payload | del(.idem)' >"$WORK/call.$via"
   run bwoc -w alpha call beta no-such-skill --via "$via" --json
-  echo "$OUT" | jq -S .payload >"$WORK/unknown.$via"
+  echo "$OUT" | jq -S '.payload | del(.idem)' >"$WORK/unknown.$via"
 done
 for what in status learn doc discover call unknown; do
   for via in a2a mqtt; do

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "bwoc/core/encoding.h"
+#include "bwoc/core/jcs.h"
 #include "bwoc/core/log.h"
 #include "bwoc/core/outbox.h"
 #include "bwoc/core/requests.h"
@@ -37,9 +38,18 @@ Result<std::optional<RequestTerms>> request_terms(const json::Value& payload) {
   }
   auto when = parse_timestamp(deadline->as_string());
   if (!when.ok()) return Error(Errc::invalid_argument, "deadline must be YYYY-MM-DDTHH:MM:SS.mmmZ");
+  RequestTerms terms;
+  terms.idem = idem->as_string();
+  terms.deadline = *when;
   const json::Value* skill = payload.find("skill");
-  return std::optional<RequestTerms>(
-      RequestTerms{idem->as_string(), *when, skill != nullptr && skill->is_string() ? skill->as_string() : ""});
+  if (skill != nullptr && skill->is_string()) terms.skill = skill->as_string();
+  json::Value work = json::Value::object();
+  for (const char* member : {"skill", "version", "input"}) {
+    if (const json::Value* v = payload.find(member)) work.set(member, *v);
+  }
+  auto digest = blake2b_256(jcs::canonicalize(work));
+  terms.work = hex_encode(std::span(digest).first(16));
+  return std::optional<RequestTerms>(std::move(terms));
 }
 
 std::string RequestLedger::tag_of(const PublicKey& key, std::string_view idem) {
@@ -91,6 +101,7 @@ Status RequestLedger::catch_up() {
           tally.deadline = std::max(tally.deadline, static_cast<UnixMillis>(deadline));
         }
         Entry& e = entries_[tag];
+        if (e.work.empty()) e.work = string_of(*r, "w");
         if (op == "start") {
           e.deadline = static_cast<UnixMillis>(number_of(*r, "deadline"));
           e.pid = static_cast<std::int64_t>(number_of(*r, "pid"));
@@ -178,6 +189,7 @@ Result<bool> RequestLedger::refuse(const PublicKey& key, const RequestTerms& ter
                                                           {"idem", terms.idem},
                                                           {"reason", std::string(why)},
                                                           {"deadline", terms.deadline},
+                                                          {"w", terms.work},
                                                           {"at", now}})));
   return true;
 }
@@ -199,7 +211,9 @@ Result<RequestLedger::Decision> RequestLedger::begin(const PublicKey& key, const
   auto it = entries_.find(tag);
   if (it != entries_.end()) {
     const Entry& e = it->second;
-    if (e.refused) {
+    if (!e.work.empty() && e.work != terms.work) {
+      d.what = Decision::What::other_work;
+    } else if (e.refused) {
       d.what = Decision::What::refused;
     } else if (e.expired || now >= std::max(e.deadline, terms.deadline)) {
       d.what = Decision::What::expired;
@@ -215,7 +229,7 @@ Result<RequestLedger::Decision> RequestLedger::begin(const PublicKey& key, const
     return d;
   }
   json::Value record;
-  if (now >= terms.deadline) {
+  if (now + std::max<std::int64_t>(terms.longest_run_ms, 0) >= terms.deadline) {
     // Never started, and remembered so: a later copy is expired too.
     d.what = Decision::What::expired;
     record = json::Value::object({{"t", tag},
@@ -224,6 +238,9 @@ Result<RequestLedger::Decision> RequestLedger::begin(const PublicKey& key, const
                                   {"skill", terms.skill},
                                   {"idem", terms.idem},
                                   {"deadline", terms.deadline},
+                                  {"w", terms.work},
+                                  {"reason", now >= terms.deadline ? "the deadline had passed when it came"
+                                                                   : "it could not end before the deadline"},
                                   {"at", now}});
   } else {
     d.what = Decision::What::run;
@@ -235,6 +252,7 @@ Result<RequestLedger::Decision> RequestLedger::begin(const PublicKey& key, const
                                   {"deadline", terms.deadline},
                                   {"pid", static_cast<double>(::getpid())},
                                   {"pst", static_cast<double>(service::process_start_ticks(::getpid()))},
+                                  {"w", terms.work},
                                   {"at", now}});
   }
   BWOC_RETURN_IF_ERROR(append_synced(record));
@@ -290,7 +308,8 @@ Result<std::vector<InboundWork>> RequestLedger::list(const Workspace& ws) {
           if (failed && p != nullptr && p->is_object()) w.reason = string_of(*p, "error");
         } else if (op == "expired") {
           w.state = "expired";
-          w.reason = "the deadline had passed when it came";
+          w.reason = string_of(*r, "reason");
+          if (w.reason.empty()) w.reason = "the deadline had passed when it came";
         } else if (op == "refused") {
           w.state = "refused";
           w.reason = string_of(*r, "reason");

@@ -372,6 +372,11 @@ Result<RequestStore::Judgement> RequestStore::judge_answer(const Envelope& answe
     return j;
   };
   if (answer.key != attempt->second.aud) return refuse("wrong key");
+  // An answer that names a request names ours, or it answers other work.
+  if (const json::Value* idem = answer.payload().is_object() ? answer.payload().find(kIdemMember) : nullptr;
+      idem != nullptr && !(idem->is_string() && idem->as_string() == e.draft.idem)) {
+    return refuse("idem is not the request's");
+  }
   std::optional<Change> c = change_for(answer);
   if (!c) return j;
   // News of progress that comes after the result (a copy answered while

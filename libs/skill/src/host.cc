@@ -87,15 +87,23 @@ struct SkillHost::Impl {
             "ok", "", ""};
   }
 
-  Answer call(const Envelope& request, const std::string& peer, int tier, const std::vector<Skill>& all,
-              std::stop_token stop) {
-    const json::Value& p = request.payload();
-    const json::Value* name = p.find("skill");
+  static const Skill* named_in(const Envelope& request, const std::vector<Skill>& all) {
+    const json::Value* name = request.payload().find("skill");
     std::string skill_name = name && name->is_string() ? name->as_string().substr(0, 64) : "";
     const Skill* skill = nullptr;
     for (const Skill& s : all) {
       if (s.name == skill_name) skill = &s;
     }
+    return skill;
+  }
+  static bool callable(const Skill* skill, int tier) {
+    return skill != nullptr && skill->visibility == Visibility::exposed && tier >= skill->min_tier;
+  }
+
+  Answer call(const Envelope& request, const std::string& peer, int tier, const std::vector<Skill>& all,
+              std::stop_token stop, UnixMillis not_after) {
+    const json::Value& p = request.payload();
+    const Skill* skill = named_in(request, all);
     // Metered under a skill's own name, never under one a caller made up:
     // the caller would write rows of its choosing into this workspace's
     // stats, as many as it likes.
@@ -104,7 +112,7 @@ struct SkillHost::Impl {
                     skill != nullptr ? skill->name : std::string(kNoSuchSkillMetered), ""};
     };
     // One test for all three: missing, hidden, above the caller's tier.
-    if (skill == nullptr || skill->visibility != Visibility::exposed || tier < skill->min_tier) return unknown();
+    if (!callable(skill, tier)) return unknown();
     Answer out{std::string(kErrorKind), json::Value(), "", skill->name, skill->version};
     if (const json::Value* v = p.find("version"); v && !(v->is_string() && v->as_string() == skill->version)) {
       out.payload = json::Value::object({{"error", "Version mismatch"}, {"available", skill->version}});
@@ -118,7 +126,11 @@ struct SkillHost::Impl {
       out.outcome = "invalid_input";
       return out;
     }
-    if (!runs->try_acquire_for(kBusyWait)) {
+    // Work with a deadline waits for a turn only while it could still end in time.
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kBusyWait);
+    auto time_left = [&] { return std::chrono::milliseconds(not_after - now_millis()); };
+    if (not_after != 0) wait = std::min(wait, time_left() - skill->timeout);
+    if (!runs->try_acquire_for(std::max(wait, std::chrono::milliseconds(0)))) {
       out.payload = error_payload("Busy: try again later");
       out.outcome = "busy";
       return out;
@@ -129,6 +141,7 @@ struct SkillHost::Impl {
     spec.scratch = ws.state_dir() / "skills" / agent / "runs";
     spec.input = json::write(input ? *input : null_input);
     spec.timeout = skill->timeout;
+    if (not_after != 0) spec.timeout = std::max(std::min(spec.timeout, time_left()), std::chrono::milliseconds(1));
     spec.max_output_bytes = skill->max_output_bytes;
     spec.network = skill->network;
     spec.stop = std::move(stop);
@@ -191,12 +204,20 @@ Result<json::Value> SkillHost::discovery(int tier) {
   return impl_->discover(tier, *skills).payload;
 }
 
+std::optional<std::chrono::milliseconds> SkillHost::longest_run(const Envelope& request, int tier) {
+  auto skills = impl_->current();
+  if (!skills.ok()) return std::nullopt;
+  const Skill* skill = Impl::named_in(request, **skills);
+  if (!Impl::callable(skill, tier)) return std::nullopt;
+  return skill->timeout;
+}
+
 std::optional<std::string> SkillHost::earlier_answer(const PublicKey& key, std::string_view id) {
   return impl_->answers->find(key, id);
 }
 
 Result<std::string> SkillHost::respond(const Envelope& request, const std::string& peer, int tier, bool repeat,
-                                       const AnswerSigner& sign, std::stop_token stop) {
+                                       const AnswerSigner& sign, std::stop_token stop, UnixMillis not_after) {
   if (auto earlier = earlier_answer(request.key, request.id)) return *earlier;
   if (repeat) {
     // A repeat whose first answer is not kept (still running, or lost): never
@@ -210,7 +231,7 @@ Result<std::string> SkillHost::respond(const Envelope& request, const std::strin
     answer = impl_->discover(std::max(tier, static_cast<int>(kUntrusted)), *skills);
   } else if (request.kind == kCallKind) {
     // An undeclared key never gets here (check 4); without a tier it sees nothing.
-    answer = impl_->call(request, peer, tier, *skills, std::move(stop));
+    answer = impl_->call(request, peer, tier, *skills, std::move(stop), not_after);
   } else {
     return Error(Errc::invalid_argument, "not a skill request: " + request.kind);
   }

@@ -13,6 +13,10 @@ namespace bwoc::skill {
 
 namespace {
 
+// Time kept, before a request's deadline, for its answer to be recorded and
+// sent back: a run ends this long before the deadline at the latest.
+constexpr std::int64_t kAnswerMarginMs = 1000;
+
 // The skill hosts of one node, one per agent, opened on first use.
 class Hosts {
  public:
@@ -32,7 +36,8 @@ class Hosts {
 
   // `decorate` sees (and may add to) the answer's payload before it is signed.
   using Decorate = std::function<void(std::string_view kind, json::Value& payload)>;
-  Result<std::optional<std::string>> respond(const InboundRequest& r, const Decorate& decorate = {}) {
+  Result<std::optional<std::string>> respond(const InboundRequest& r, const Decorate& decorate = {},
+                                             UnixMillis not_after = 0) {
     BWOC_ASSIGN_OR_RETURN(SkillHost * host, host_for(r.envelope.to));
     Inbound& node = inbound_;
     const Envelope& request = r.envelope;
@@ -40,8 +45,14 @@ class Hosts {
       if (decorate) decorate(kind, payload);
       return node.sign_answer(request, kind, std::move(payload));
     };
-    BWOC_ASSIGN_OR_RETURN(std::string text, host->respond(request, r.peer, r.tier, r.repeat, sign, r.stop));
+    BWOC_ASSIGN_OR_RETURN(std::string text, host->respond(request, r.peer, r.tier, r.repeat, sign, r.stop, not_after));
     return std::optional<std::string>(std::move(text));
+  }
+
+  std::optional<std::chrono::milliseconds> longest_run(const InboundRequest& r) {
+    auto host = host_for(r.envelope.to);
+    if (!host.ok()) return std::nullopt;
+    return (*host)->longest_run(r.envelope, r.tier);
   }
 
  private:
@@ -83,7 +94,11 @@ class Requests {
       }
       return answer(r, kErrorKind, state_payload(std::string(kNotPermitted), "failed", t.idem));
     }
-    BWOC_ASSIGN_OR_RETURN(RequestLedger::Decision d, ledger->begin(r.envelope.key, t, r.peer));
+    // Started only when it can end, answer kept, before the deadline.
+    RequestTerms admitted = t;
+    UnixMillis not_after = t.deadline - kAnswerMarginMs;
+    if (auto longest = hosts_->longest_run(r)) admitted.longest_run_ms = longest->count() + kAnswerMarginMs;
+    BWOC_ASSIGN_OR_RETURN(RequestLedger::Decision d, ledger->begin(r.envelope.key, admitted, r.peer));
     using What = RequestLedger::Decision::What;
     switch (d.what) {
       case What::stored:
@@ -97,17 +112,26 @@ class Requests {
         return answer(r, kErrorKind, state_payload("Interrupted", "failed", t.idem));
       case What::refused:
         return answer(r, kErrorKind, state_payload(std::string(kNotPermitted), "failed", t.idem));
+      case What::other_work:
+        log::warning("request.idem_reused",
+                     {{"peer", r.peer}, {"idem", t.idem}, {"id", r.envelope.id}, {"skill", t.skill}});
+        return answer(r, kErrorKind, state_payload("Idempotency key reused for other work", "failed", t.idem));
       case What::run:
         break;
     }
     std::string kind;
     json::Value payload;
-    // The answer is the skill's own, byte for byte as a plain call gets it
-    // (the caller knows the request by `re`); kept for the repeats.
-    auto text = hosts_->respond(r, [&](std::string_view k, json::Value& p) {
-      kind = std::string(k);
-      payload = p;
-    });
+    // The answer is the skill's own, as a plain call gets it, with `idem`
+    // (what makes it an answer to a request); kept for the repeats.
+    const std::string& idem = t.idem;
+    auto text = hosts_->respond(
+        r,
+        [&](std::string_view k, json::Value& p) {
+          if (p.is_object()) p.set(std::string(kIdemMember), idem);
+          kind = std::string(k);
+          payload = p;
+        },
+        not_after);
     if (!text.ok()) {
       // Started and ended without an answer: a repeat is told so, not "working".
       kind = std::string(kErrorKind);

@@ -42,6 +42,13 @@ struct RequestTerms {
   std::string idem;
   UnixMillis deadline = 0;
   std::string skill;  // for the record (bwoc requests)
+  // What the key names: a digest of skill, version and input. The same key
+  // for other work is refused, never answered with the first work's result.
+  std::string work;
+  // Set by the provider, not the payload: the longest the work may take
+  // here, answer included. Work that cannot end before the deadline is not
+  // started (expired).
+  std::int64_t longest_run_ms = 0;
 };
 // nullopt: a plain call (no `idem`); an error: members present but malformed.
 Result<std::optional<RequestTerms>> request_terms(const json::Value& payload);
@@ -74,7 +81,7 @@ class RequestLedger {
   static Result<std::vector<InboundWork>> list(const Workspace& ws);
 
   struct Decision {
-    enum class What { run, stored, working, expired, interrupted, refused };
+    enum class What { run, stored, working, expired, interrupted, refused, other_work };
     What what = What::run;
     // stored: the answer to send again.
     std::string kind;
@@ -82,7 +89,8 @@ class RequestLedger {
   };
   // Decides (under the workspace-wide lock) what to do with a request from
   // `key`. `run` is durable when it returns: the caller runs the work and
-  // then calls finish().
+  // then calls finish(). `other_work`: the key was used for other work
+  // (another skill, version or input); nothing is recorded.
   // `peer`: the caller's alias, for the record.
   Result<Decision> begin(const PublicKey& key, const RequestTerms& terms, std::string_view peer = {},
                          UnixMillis now = now_millis());
@@ -116,6 +124,7 @@ class RequestLedger {
     UnixMillis deadline = 0;
     std::int64_t pid = 0;
     std::uint64_t process_start = 0;
+    std::string work;
     std::string kind;
     json::Value payload;
   };

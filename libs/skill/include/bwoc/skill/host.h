@@ -19,6 +19,7 @@
 #ifndef BWOC_SKILL_HOST_H_
 #define BWOC_SKILL_HOST_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,6 +32,7 @@
 #include "bwoc/core/keys.h"
 #include "bwoc/core/result.h"
 #include "bwoc/core/routes.h"
+#include "bwoc/core/timestamp.h"
 #include "bwoc/core/workspace.h"
 #include "bwoc/skill/llm.h"
 #include "bwoc/skill/manifest.h"
@@ -83,8 +85,15 @@ class SkillHost {
   //
   // `stop` (the transport canceled the work) ends a running skill at once,
   // everything it started killed; its answer says "Skill canceled".
+  //
+  // `not_after` (0: none): the run ends by then, and does not start when it
+  // could not get a turn in time (the node is busy).
   Result<std::string> respond(const Envelope& request, const std::string& peer, int tier, bool repeat,
-                              const AnswerSigner& sign, std::stop_token stop = {});
+                              const AnswerSigner& sign, std::stop_token stop = {}, UnixMillis not_after = 0);
+
+  // The longest a skill.call may run here: its skill's time limit, when the
+  // caller of `tier` may call it (nullopt: it would be refused unrun).
+  std::optional<std::chrono::milliseconds> longest_run(const Envelope& request, int tier);
 
   // An answer given earlier to (key, id), if it is still kept.
   std::optional<std::string> earlier_answer(const PublicKey& key, std::string_view id);
