@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
 #include "bwoc/core/envelope.h"
 #include "bwoc/core/export.h"
 #include "bwoc/core/files.h"
+#include "bwoc/core/log.h"
 #include "bwoc/core/terminal_text.h"
 #include "bwoc/core/timestamp.h"
 
@@ -34,6 +36,10 @@ int fail(const Context& ctx, const Error& error) {
   // Messages quote what peers sent (answers, names, details): shown safely.
   std::cerr << "bwoc " << ctx.command << ": " << terminal_safe(error.message()) << "\n";
   return exit_code_for(error.code());
+}
+
+void only_problems_in_the_log() {
+  if (std::getenv("BWOC_LOG_LEVEL") == nullptr) log::set_min_level(log::Level::warning);
 }
 
 int usage(const Context& ctx, const std::string& message) {

@@ -33,6 +33,11 @@ int exit_code_for(Errc code);
 // Prints "bwoc <command>: <message>" and returns the exit code for it.
 int fail(const Context& ctx, const Error& error);
 int usage(const Context& ctx, const std::string& message);
+// For a command that waits in front of the user and shows its own progress:
+// the info lines of the work it does meanwhile (a copy's answer told apart
+// as a replay, a retry) are for a service's log; only warnings and errors
+// reach the terminal, unless BWOC_LOG_LEVEL asks for more.
+void only_problems_in_the_log();
 
 // Output that may hold what a peer wrote goes through terminal_safe()
 // (bwoc/core/terminal_text.h): fail(), usage(), print_table() and

@@ -251,6 +251,7 @@ int run_result(Context& ctx, const RequestOptions& o) {
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
   if (o.wait) {
+    only_problems_in_the_log();
     auto timeout = millis(o.wait->empty() ? "60s" : *o.wait, "--wait");
     if (!timeout.ok()) return fail(ctx, timeout.error());
     std::optional<Progress> shown;

@@ -332,6 +332,7 @@ int run_discover(Context& ctx, const CallOptions& o) {
 }
 
 int run_call(Context& ctx, const CallOptions& o) {
+  only_problems_in_the_log();
   auto a = prepare(ctx, o);
   if (!a.ok()) return fail(ctx, a.error());
   json::Value input = json::Value::object();
