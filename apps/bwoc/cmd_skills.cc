@@ -2,6 +2,7 @@
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "bwoc/core/files.h"
 #include "bwoc/core/log.h"
@@ -127,6 +128,7 @@ Result<HeldRequest> hold_as_request(Asking& a, const CallOptions& o, const json:
   held.id = ids.front();
   a.request.payload = json::Value::object({{std::string(kIdemMember), held.id},
                                            {std::string(kDeadlineMember), format_timestamp(d.deadline)}});
+  a.request.waits_for_peer = true;
   RequestStore* store = held.store.get();
   std::string id = held.id;
   a.request.on_signed = [store, id](const Envelope& sent) {
@@ -348,12 +350,27 @@ int run_call(Context& ctx, const CallOptions& o) {
   Result<peer::SkillAnswer> answer = Error(Errc::internal, "not called");
   {
     Progress waiting("waiting for " + a->request.peer + "'s answer");
-    if (waiting.shown()) {
-      a->request.on_attempt = [&waiting](Via via, std::size_t tried_before) {
-        waiting.note(call_note(via_name(via), tried_before));
-      };
+    std::size_t attempts = 0;
+    a->request.on_attempt = [&waiting, &attempts](Via via, std::size_t) {
+      if (waiting.shown()) waiting.note(call_note(via_name(via), attempts));
+      ++attempts;
+    };
+    // A request waits for its peer: one that cannot be reached now is tried
+    // again, after a growing pause, for as long as the call waits.
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point give_up = Clock::now() + a->request.timeout;
+    std::chrono::milliseconds pause(250);
+    for (;;) {
+      answer = a->client->call(a->request, o.skill, input, o.version);
+      if (answer.ok() || !pending->store) break;
+      Errc code = answer.error().code();
+      if (code != Errc::unavailable && code != Errc::timeout) break;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - Clock::now());
+      if (left <= pause) break;
+      std::this_thread::sleep_for(pause);
+      a->request.timeout = left - pause;
+      pause = std::min(pause * 2, std::chrono::milliseconds(4000));
     }
-    answer = a->client->call(a->request, o.skill, std::move(input), o.version);
   }
   if (pending->store) {
     // Giving up waiting is no failure: the request goes on (exit 0).

@@ -245,6 +245,7 @@ struct Courier::Impl {
     o.via = options.via;
     o.timeout = options.attempt_timeout;
     o.want_answer = true;
+    o.unsigned_refusal_passes = true;
     o.await_path_answer = [](const SendReport&, Clock::time_point) -> Result<std::optional<std::string>> {
       return std::optional<std::string>(std::string());
     };

@@ -116,6 +116,7 @@ Result<AskResult> ask(const Workspace& ws, const SecretKey& key, const Routes& r
   options.skip = request.skip;
   options.want_answer = true;
   options.on_attempt = request.on_attempt;
+  options.unsigned_refusal_passes = request.waits_for_peer;
   auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   options.timeout = std::max(request.timeout - spent, std::chrono::milliseconds(1));
   options.await_path_answer = [&](const SendReport& dropped, Clock::time_point deadline) {
@@ -124,15 +125,16 @@ Result<AskResult> ask(const Workspace& ws, const SecretKey& key, const Routes& r
   BWOC_ASSIGN_OR_RETURN(SendResult delivered, deliver(*peer, sent, options, network));
   // From the key we asked, for the key we asked with (spec §3).
   auto checked = verify_answer(*delivered.report.reply, sent.envelope.aud, sent.envelope.key, sent.envelope.id);
+  Errc unsigned_refusal = request.waits_for_peer ? Errc::unavailable : Errc::refused;
   if (!checked.ok()) {
-    return Error(Errc::refused, "peer \"" + peer->key + "\"'s answer is not valid (" +
-                                    std::string(reason_code(checked.refusal().reason)) + ")");
+    return Error(unsigned_refusal, "peer \"" + peer->key + "\"'s answer is not valid (" +
+                                       std::string(reason_code(checked.refusal().reason)) + ")");
   }
   AskResult out;
   out.text = std::move(*delivered.report.reply);
   out.answer = std::move(checked).value();
   if (Status opened = open_answer(ws, out.answer, sent.envelope.sealed); !opened.ok()) {
-    return Error(Errc::refused, "peer \"" + peer->key + "\"'s answer is not valid: " + opened.error().message());
+    return Error(unsigned_refusal, "peer \"" + peer->key + "\"'s answer is not valid: " + opened.error().message());
   }
   out.request_id = sent.envelope.id;
   out.via = delivered.report.via;

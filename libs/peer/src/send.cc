@@ -84,9 +84,13 @@ Result<SendResult> try_transports(const PeerRoute& peer, const SignedEnvelope& e
     auto share = left / static_cast<long>(order.size() - i);
     Clock::time_point attempt_deadline = Clock::now() + share;
     auto report = t->deliver(peer, envelope, share);
+    auto passes = [&](Errc code) {
+      return code == Errc::unavailable || code == Errc::timeout ||
+             (options.unsigned_refusal_passes && code == Errc::refused);
+    };
     if (!report.ok()) {
       Errc code = report.error().code();
-      if (code != Errc::unavailable && code != Errc::timeout) return report.error();
+      if (!passes(code)) return report.error();
       timed_out = timed_out || code == Errc::timeout;
       result.skipped.push_back(via_label(v) + ": " + report.error().message());
       continue;
@@ -97,7 +101,7 @@ Result<SendResult> try_transports(const PeerRoute& peer, const SignedEnvelope& e
         auto answer = options.await_path_answer(*report, attempt_deadline);
         if (!answer.ok()) {
           Errc code = answer.error().code();
-          if (code != Errc::unavailable && code != Errc::timeout) return answer.error();
+          if (!passes(code)) return answer.error();
           timed_out = timed_out || code == Errc::timeout;
           result.skipped.push_back(via_label(v) + ": " + answer.error().message());
           continue;

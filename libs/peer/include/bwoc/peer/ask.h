@@ -44,6 +44,10 @@ struct AskRequest {
   std::function<Status(const Envelope& signed_request)> on_signed;
   // Passed on to deliver() (send.h): each transport as it is tried.
   std::function<void(Via via, std::size_t tried_before)> on_attempt;
+  // Work that waits for its peer (a request): a refusal or an answer nobody
+  // signed is the peer not reached (Errc::unavailable), never a verdict
+  // (send.h, unsigned_refusal_passes).
+  bool waits_for_peer = false;
 };
 
 // A peer's signed refusal ({"error": …} instead of the answer) in words

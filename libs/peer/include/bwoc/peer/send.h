@@ -75,6 +75,12 @@ struct DeliverOptions {
   // Told as each transport is tried: which, and how many were tried before
   // it (a command shows it while it waits).
   std::function<void(Via via, std::size_t tried_before)> on_attempt;
+  // For work that waits for its peer (a request): a refusal nobody signed
+  // (an HTTP status, a body that is not JSON-RPC, an answer that does not
+  // verify) may come from anything between us and the peer, so it passes
+  // to the next transport like a peer that cannot be reached, and ends as
+  // Errc::unavailable. Only what the peer signs settles such work.
+  bool unsigned_refusal_passes = false;
 };
 
 // Delivers a signed envelope by the route's transports in order (or `via`
