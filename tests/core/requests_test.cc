@@ -303,6 +303,50 @@ TEST_F(RequestStoreTest, BadRequestsAreRefusedBeforeAnythingIsWritten) {
   EXPECT_TRUE(store_->list().empty());
 }
 
+TEST_F(RequestStoreTest, AKeyNamesOneWorkWhateverItsJsonSpellingAndOnlyThatWork) {
+  auto keyed = [&](std::string_view input) {
+    RequestDraft d = test::count_request("beta", "agent-b", "agent-a", now_ + 60'000);
+    d.idem = "my-key";
+    d.input = *json::parse(input);
+    return store_->enqueue({d}, now_);
+  };
+  auto first = keyed(R"({"a":1,"b":{"c":2,"d":3}})");
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  for (std::string_view same : {R"({"b":{"d":3,"c":2},"a":1})", R"({"a":1.0,"b":{"c":2e0,"d":3}})"}) {
+    auto again = keyed(same);
+    ASSERT_TRUE(again.ok()) << same << ": " << again.error().message();
+    EXPECT_EQ(again->front(), first->front()) << same;
+  }
+  auto other = keyed(R"({"a":2,"b":{"c":2,"d":3}})");
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.error().message().find("other work"), std::string::npos);
+  EXPECT_EQ(store_->list().size(), 1u);
+}
+
+TEST_F(RequestStoreTest, TwoCommandsWithOneKeyAtOnceMakeOneRequest) {
+  // Each thread stands for a process of its own: its own store, its own lock.
+  for (int round = 0; round < 20; ++round) {
+    std::string key = "race-" + std::to_string(round);
+    std::vector<std::string> ids(4);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      threads.emplace_back([&, i] {
+        auto store = RequestStore::open(*ws_);
+        ASSERT_TRUE(store.ok());
+        RequestDraft d = test::count_request("beta", "agent-b", "agent-a", now_ + 60'000);
+        d.idem = key;
+        auto made = (*store)->enqueue({d}, now_);
+        ASSERT_TRUE(made.ok()) << made.error().message();
+        ids[i] = made->front();
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (const std::string& id : ids) EXPECT_EQ(id, ids.front()) << key;
+  }
+  ASSERT_TRUE(store_->refresh().ok());
+  EXPECT_EQ(store_->list().size(), 20u);
+}
+
 class LedgerTest : public ::testing::Test {
  protected:
   void SetUp() override { ws_.emplace(test::make_workspace(dir_.path(), "beta")); }
@@ -342,6 +386,11 @@ TEST(RequestTermsTest, TheWorkDigestNamesSkillVersionAndInputWhateverTheOrder) {
   EXPECT_NE(base, work_of(R"({"skill":"s","input":{"a":1,"b":3},"idem":"k","deadline":"2030-01-01T00:00:00.000Z"})"));
   EXPECT_NE(base, work_of(R"({"skill":"t","input":{"a":1,"b":2},"idem":"k","deadline":"2030-01-01T00:00:00.000Z"})"));
   EXPECT_NE(base, work_of(R"({"skill":"s","input":{"a":1,"b":2},"version":"1.0.0","idem":"k","deadline":"2030-01-01T00:00:00.000Z"})"));
+  // The agent asked is part of the work: one key to two agents is two pieces of work.
+  auto p = json::parse(R"({"skill":"s","input":{"a":1,"b":2},"idem":"k","deadline":"2030-01-01T00:00:00.000Z"})");
+  ASSERT_TRUE(p.ok());
+  EXPECT_NE((*request_terms(*p, "agent-b"))->work, (*request_terms(*p, "agent-c"))->work);
+  EXPECT_EQ((*request_terms(*p, "agent-b"))->work, (*request_terms(*p, "agent-b"))->work);
 }
 
 TEST_F(LedgerTest, TheSameKeyForOtherWorkIsRefusedAndNeverGetsTheFirstWorksResult) {

@@ -120,6 +120,22 @@ expect_eq "$(cat alpha/.bwoc/drop/new/*.json | jq -r 'select(.kind == "error") |
 # The first work, asked again: its stored result, not a second run.
 run answer_to "$(ask_beta 21)"
 expect_contains "$OUT" '{"n":21}'
+# The agent asked is part of the work: the same key and input for beta's
+# other agent is other work, never agent-b's result signed as agent-c's.
+run bwoc -w beta agent add agent-c
+mkdir -p beta/agents/agent-c/skills
+cp "$skills/count.sh" beta/agents/agent-c/skills/
+jq '.skills' beta/agents/agent-b/config.manifest.json >skills.json
+jq --slurpfile s skills.json '.skills = $s[0]' beta/agents/agent-c/config.manifest.json >m.json &&
+  mv m.json beta/agents/agent-c/config.manifest.json
+to_agent_c=$(bwoc -w alpha envelope sign --from agent-a --to agent-c --aud beta --kind skill.call \
+  --payload "{\"skill\":\"count\",\"input\":{\"n\":21},\"idem\":\"reused-key\",\"deadline\":\"$soon\"}")
+echo "$to_agent_c" >"beta/.bwoc/drop/new/agent-c-$RANDOM.json"
+run bwoc -w beta inbox ingest
+expect_contains "$ERR" "event=request.idem_reused"
+from_c() { cat alpha/.bwoc/drop/new/*.json | jq -r --arg k "$1" 'select(.from == "agent-c") | .payload[$k] // empty'; }
+expect_eq "$(from_c error)" "Idempotency key reused for other work"
+expect_eq "$(from_c output)" ""
 expect_eq "$(beta_logs | grep -c 'executed {\\"n\\":2[123]}')" 1
 run bwoc -w alpha inbox ingest  # alpha's courier never asked that: an unknown request
 expect_contains "$ERR" 'reason="unknown request"'

@@ -25,7 +25,16 @@ constexpr std::size_t kMaxLedgerRecord = 2u << 20;
 
 }  // namespace
 
-Result<std::optional<RequestTerms>> request_terms(const json::Value& payload) {
+std::string work_digest(std::string_view agent, const json::Value& skill, const json::Value* version,
+                        const json::Value* input) {
+  json::Value work = json::Value::object({{"agent", std::string(agent)}, {"skill", skill}});
+  if (version != nullptr) work.set("version", *version);
+  if (input != nullptr) work.set("input", *input);
+  auto digest = blake2b_256(jcs::canonicalize(work));
+  return hex_encode(std::span(digest).first(16));
+}
+
+Result<std::optional<RequestTerms>> request_terms(const json::Value& payload, std::string_view agent) {
   if (!payload.is_object()) return std::optional<RequestTerms>();
   const json::Value* idem = payload.find(kIdemMember);
   const json::Value* deadline = payload.find(kDeadlineMember);
@@ -43,12 +52,8 @@ Result<std::optional<RequestTerms>> request_terms(const json::Value& payload) {
   terms.deadline = *when;
   const json::Value* skill = payload.find("skill");
   if (skill != nullptr && skill->is_string()) terms.skill = skill->as_string();
-  json::Value work = json::Value::object();
-  for (const char* member : {"skill", "version", "input"}) {
-    if (const json::Value* v = payload.find(member)) work.set(member, *v);
-  }
-  auto digest = blake2b_256(jcs::canonicalize(work));
-  terms.work = hex_encode(std::span(digest).first(16));
+  const json::Value no_skill;
+  terms.work = work_digest(agent, skill != nullptr ? *skill : no_skill, payload.find("version"), payload.find("input"));
   return std::optional<RequestTerms>(std::move(terms));
 }
 

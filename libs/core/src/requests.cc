@@ -1,7 +1,11 @@
 #include "bwoc/core/requests.h"
 
+#include <algorithm>
+
+#include "bwoc/core/files.h"
 #include "bwoc/core/log.h"
 #include "bwoc/core/random.h"
+#include "bwoc/core/request_ledger.h"
 #include "record_fields.h"
 
 namespace bwoc {
@@ -225,14 +229,23 @@ Status RequestStore::refresh() {
   return refresh_locked();
 }
 
+namespace {
+
+// Two drafts name the same work when they differ at most in how their JSON is spelled.
+std::string work_of(const RequestDraft& d) {
+  json::Value version = d.version ? json::Value(*d.version) : json::Value();
+  return work_digest(d.agent, json::Value(d.skill), d.version ? &version : nullptr, &d.input);
+}
+
+}  // namespace
+
 Result<std::optional<std::string>> RequestStore::made_under_key(const RequestDraft& d) {
   std::lock_guard lock(mu_);
   read_ = true;  // a key the user chose is worth reading the file for
   BWOC_RETURN_IF_ERROR(refresh_locked());
   for (const auto& [id, e] : entries_) {
     if (e.draft.idem != d.idem || e.draft.peer != d.peer) continue;
-    if (e.draft.agent == d.agent && e.draft.skill == d.skill && e.draft.version == d.version &&
-        e.draft.input == d.input) {
+    if (e.draft.agent == d.agent && work_of(e.draft) == work_of(d)) {
       return std::optional<std::string>(id);
     }
     return Error(Errc::invalid_argument, "the key " + d.idem + " names request " + id +
@@ -246,6 +259,13 @@ Result<std::vector<std::string>> RequestStore::enqueue(std::vector<RequestDraft>
   std::vector<json::Value> records;
   ids.reserve(drafts.size());
   records.reserve(drafts.size());
+  // Keys the user chose are looked up and recorded under one lock for the
+  // workspace: two commands with the same key at once make one request.
+  std::optional<FileLock> keys_lock;
+  if (std::any_of(drafts.begin(), drafts.end(), [](const RequestDraft& d) { return !d.idem.empty(); })) {
+    BWOC_ASSIGN_OR_RETURN(FileLock held, FileLock::acquire(outbox_->file().parent_path() / "keys.lock"));
+    keys_lock.emplace(std::move(held));
+  }
   for (RequestDraft& d : drafts) {
     if (d.peer.empty() || d.skill.empty()) return Error(Errc::invalid_argument, "a request names a peer and a skill");
     if (!d.idem.empty() && !is_valid_idem(d.idem)) {

@@ -46,7 +46,7 @@ Result<std::size_t> refuse_queued_requests(const Workspace& ws, const PublicKey&
       if (!opened.ok()) continue;
       envelope.opened = std::make_shared<const json::Value>(std::move(opened).value());
     }
-    auto terms = request_terms(envelope.payload());
+    auto terms = request_terms(envelope.payload(), envelope.to);
     if (!terms.ok() || !terms->has_value()) continue;  // a plain call: refused at ingest, nothing to record
     if (!ledger) {
       BWOC_ASSIGN_OR_RETURN(ledger, RequestLedger::open(ws));

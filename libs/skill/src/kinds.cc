@@ -69,7 +69,7 @@ class Requests {
   Requests(Inbound& inbound, std::shared_ptr<Hosts> hosts) : inbound_(inbound), hosts_(std::move(hosts)) {}
 
   Result<std::optional<std::string>> respond(const InboundRequest& r) {
-    auto terms = request_terms(r.envelope.payload());
+    auto terms = request_terms(r.envelope.payload(), r.envelope.to);
     if (!terms.ok()) return answer(r, kErrorKind, state_payload(terms.error().message(), "failed", ""));
     if (!terms->has_value()) return hosts_->respond(r);
     const RequestTerms& t = **terms;

@@ -51,7 +51,13 @@ struct RequestTerms {
   std::int64_t longest_run_ms = 0;
 };
 // nullopt: a plain call (no `idem`); an error: members present but malformed.
-Result<std::optional<RequestTerms>> request_terms(const json::Value& payload);
+// `agent`: the agent asked (the envelope's `to`), part of the work.
+Result<std::optional<RequestTerms>> request_terms(const json::Value& payload, std::string_view agent = {});
+
+// What a key names: a digest of the agent, the skill, the version and the
+// input, the same for every spelling JSON allows of them (RFC 8785).
+std::string work_digest(std::string_view agent, const json::Value& skill, const json::Value* version,
+                        const json::Value* input);
 
 // One piece of work asked of this workspace, as `bwoc requests` shows it.
 struct InboundWork {
