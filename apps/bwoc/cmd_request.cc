@@ -10,6 +10,7 @@
 #include "bwoc/node/courier.h"
 #include "bwoc/node/queued_work.h"
 #include "bwoc/peer/send.h"
+#include "bwoc/skill/manifest.h"
 #include "commands.h"
 #include "progress.h"
 
@@ -95,6 +96,9 @@ int run_request(Context& ctx, const RequestOptions& o) {
   auto deadline = parse_duration(o.deadline);
   if (!deadline.ok() || *deadline <= 0 || *deadline > kMaxRequestDeadlineMs) {
     return usage(ctx, "--deadline: a duration such as 90s, 30m, 2d, at most 30d");
+  }
+  if (!skill::is_valid_skill_name(o.skill)) {
+    return usage(ctx, "\"" + o.skill + "\" is not a skill name ([a-z][a-z0-9._-], at most 64)");
   }
   if (o.key && !is_valid_idem(*o.key)) return usage(ctx, "--key: 1 to 128 of A-Z a-z 0-9 . _ : -");
   if (o.key && o.inputs) return usage(ctx, "--key names one request: not with --inputs");
@@ -199,6 +203,7 @@ int run_request_cancel(Context& ctx, const RequestOptions& o) {
 }
 
 int run_requests(Context& ctx, const RequestOptions& o) {
+  if (o.via && !o.deliver) return usage(ctx, "--via chooses the transport of --deliver: give both");
   auto ws = ctx.open_workspace();
   if (!ws.ok()) return fail(ctx, ws.error());
   if (o.deliver) {

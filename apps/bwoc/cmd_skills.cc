@@ -85,6 +85,9 @@ Result<Asking> prepare(const Context& ctx, const CallOptions& o) {
     if (!is_valid_peer_key(o.target)) return Error(Errc::invalid_argument, "\"" + o.target + "\" is not a peer key");
     a.request.peer = o.target;
   }
+  if (!o.skill.empty() && !skill::is_valid_skill_name(o.skill)) {
+    return Error(Errc::invalid_argument, "\"" + o.skill + "\" is not a skill name ([a-z][a-z0-9._-], at most 64)");
+  }
   if (o.from) a.request.from = agent_name(*o.from);
   a.request.timeout = timeout;
   if (o.seal) a.request.seal = peer::SealMode::always;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -546,6 +547,21 @@ TEST_F(LedgerTest, ATornTailAndACompactionCutShortByACrashLeaveACorrectLedger) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->what, What::stored);
   EXPECT_EQ(open()->begin(caller_, old, "alpha", now_ + 31)->what, What::expired);
+}
+
+TEST_F(LedgerTest, LinesThatAreNoRequestsRecordAreNeitherListedNorDecidedOn) {
+  auto ledger = open();
+  RequestTerms t = terms("real", now_ + 60'000);
+  ASSERT_EQ(ledger->begin(caller_, t, "alpha", now_)->what, What::run);
+  {
+    std::ofstream out(RequestLedger::file_of(*ws_), std::ios::app);
+    out << R"({"op":"done","t":null,"kind":"skill.result","payload":{}})" << "\n" << R"({"op":"start"})" << "\n";
+  }
+  auto listed = RequestLedger::list(*ws_);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().idem, "real");
+  EXPECT_EQ(open()->begin(caller_, t, "alpha", now_ + 1)->what, What::working);
 }
 
 TEST_F(LedgerTest, ListsEveryPieceOfWorkWithItsCallerAndFinalState) {

@@ -63,6 +63,12 @@ error_of 2 bwoc -w alpha request beta
 expect_contains "$ERR" "PEER and SKILL are required"
 error_of 2 bwoc -w alpha request nobody count
 expect_contains "$ERR" 'no peer "nobody"'
+error_of 2 bwoc -w alpha request beta 'Bad Skill'
+expect_contains "$ERR" '"Bad Skill" is not a skill name'
+error_of 2 bwoc -w alpha call beta 'Bad Skill'
+expect_contains "$ERR" '"Bad Skill" is not a skill name'
+error_of 2 bwoc -w alpha requests --via path
+expect_contains "$ERR" "--via chooses the transport of --deliver"
 error_of 2 bwoc -w alpha request beta count --deadline soon
 error_of 2 bwoc -w alpha request beta count --deadline 31d
 error_of 2 bwoc -w alpha request beta count --key 'white space'
@@ -262,6 +268,14 @@ run bwoc -w alpha inbox ingest
 expect_contains "$ERR" "event=request.answer_refused reason=\"idem is not the request's\""
 expect_contains "$OUT" " 1 refused"
 expect_eq "$(inbox_has '"n":4667')" 0
+expect_eq "$(state_of "$id")" delivered
+# From the right key, bound to the attempt, without idem, but a result of another skill.
+bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result --re "$attempt" \
+  --payload '{"skill":"sleep","output":{"n":4668}}' >other-skill.json
+drop_to_alpha other-skill.json
+run bwoc -w alpha inbox ingest
+expect_contains "$ERR" 'event=request.answer_refused reason="a result of another skill"'
+expect_eq "$(inbox_has '"n":4668')" 0
 expect_eq "$(state_of "$id")" delivered
 # For a request alpha never made.
 bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result \

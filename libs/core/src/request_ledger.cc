@@ -105,6 +105,7 @@ Status RequestLedger::catch_up() {
         if (double deadline = number_of(*r, "deadline"); deadline > 0) {
           tally.deadline = std::max(tally.deadline, static_cast<UnixMillis>(deadline));
         }
+        if (tag.empty()) return;  // not a request's record (compaction drops it)
         Entry& e = entries_[tag];
         if (e.work.empty()) e.work = string_of(*r, "w");
         if (op == "start") {
@@ -289,6 +290,7 @@ Result<std::vector<InboundWork>> RequestLedger::list(const Workspace& ws) {
         if (!r.ok() || !r->is_object()) return;
         std::string tag = string_of(*r, "t");
         std::string op = string_of(*r, "op");
+        if (tag.empty()) return;  // not a record of ours
         auto [it, fresh] = by_tag.try_emplace(tag);
         Seen& s = it->second;
         InboundWork& w = s.work;

@@ -397,6 +397,17 @@ Result<RequestStore::Judgement> RequestStore::judge_answer(const Envelope& answe
       idem != nullptr && !(idem->is_string() && idem->as_string() == e.draft.idem)) {
     return refuse("idem is not the request's");
   }
+  // A result names the skill (and version) that produced it: another's is no result of this request.
+  if (answer.kind == "skill.result" && answer.payload().is_object()) {
+    const json::Value* skill = answer.payload().find("skill");
+    const json::Value* version = answer.payload().find("version");
+    if (skill != nullptr && !(skill->is_string() && skill->as_string() == e.draft.skill)) {
+      return refuse("a result of another skill");
+    }
+    if (e.draft.version && version != nullptr && !(version->is_string() && version->as_string() == *e.draft.version)) {
+      return refuse("a result of another version");
+    }
+  }
   std::optional<Change> c = change_for(answer);
   if (!c) return j;
   // News of progress that comes after the result (a copy answered while
