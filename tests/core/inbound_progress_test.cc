@@ -149,6 +149,7 @@ TEST_F(InboundProgress, WorkCanceledBeforeItStartsNeverRuns) {
   Seen &first = first_, &second = second_;
   send(first, 1);  // takes the one worker, waits at the gate
   ASSERT_TRUE(first.wait_queued());
+  ASSERT_TRUE(first.wait_started());  // out of the queue of one: room for the next
   send(second, 2);  // waits for the worker
   ASSERT_TRUE(second.wait_queued());
   second.stop.request_stop();
@@ -178,6 +179,7 @@ TEST_F(InboundProgress, WhenNoWorkerCanTakeItTheSenderIsToldBusyNotQueued) {
   Seen &first = first_, &second = second_, &third = third_;
   send(first, 1);  // runs
   ASSERT_TRUE(first.wait_queued());
+  ASSERT_TRUE(first.wait_started());
   send(second, 2);  // fills the queue of one
   ASSERT_TRUE(second.wait_queued());
   send(third, 3);  // finds no room
