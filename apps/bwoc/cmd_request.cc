@@ -216,8 +216,9 @@ int run_requests(Context& ctx, const RequestOptions& o) {
     if (!courier.ok()) return fail(ctx, courier.error());
     auto pass = (*courier)->pass(/*everything=*/true);
     if (!pass.ok()) return fail(ctx, pass.error());
-    std::cerr << "bwoc requests: " << pass->sent << " sent, " << pass->answered << " answered, " << pass->unreachable
-              << " could not reach their peer, " << pass->waiting << " waiting, " << pass->settled << " expired or cancelled\n";
+    std::cerr << "bwoc requests: " << pass->sent << " sent, " << pass->answered << " answered, " << pass->unanswered
+              << " not answered in time (the peer may be at work), " << pass->unreachable << " could not reach their peer, "
+              << pass->waiting << " waiting, " << pass->settled << " expired or cancelled\n";
   }
   auto store = RequestStore::open(*ws);
   if (!store.ok()) return fail(ctx, store.error());

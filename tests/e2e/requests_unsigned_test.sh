@@ -51,6 +51,17 @@ for mode in html error reset forged; do
   stop_pid "$path_pid" "the untrusted path"
 done
 
+# A peer that takes a request in and answers nothing within the attempt's
+# time (a long skill) is no peer out of reach: the attempts left.
+start_ready "$WORK/path-silent.log" python3 "$TESTS_DIR/e2e/untrusted_a2a_path.py" "$port" card.json silent || finish
+path_pid=$READY_PID
+pending=$(bwoc -w alpha requests --json | jq '[.[] | select(.state == "queued")] | length')
+run bwoc -w alpha requests --deliver --via a2a
+expect_eq "$RC" 0
+expect_contains "$ERR" "$pending sent, 0 answered, $pending not answered in time (the peer may be at work), 0 could not reach"
+for id in "${ids[@]}"; do expect_eq "$(state_of "$id")" queued; done
+stop_pid "$path_pid" "the untrusted path"
+
 # beta's node is back: its signed answers settle every request.
 start_ready "$WORK/beta-back.log" "$BWOC" -w "$WORK/beta" a2a serve --agent agent-b --port "$port" || finish
 BETA_PID=$READY_PID

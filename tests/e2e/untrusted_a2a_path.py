@@ -9,11 +9,13 @@ portal or an attacker on the path might, with nothing the peer signed:
   error    200 with a JSON-RPC error
   reset    closes the connection without answering
   forged   200 with a task whose artifact holds an envelope that does not verify
+  silent   takes the request in and never answers (a peer long at work looks so)
 
 Prints "listening on PORT" when ready; one line per request to stderr.
 """
 import json
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port, card_file, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -45,6 +47,8 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         request = json.loads(self.rfile.read(length) or b"{}")
         rpc_id = request.get("id")
+        if mode == "silent":
+            threading.Event().wait()  # until the test stops this process
         if mode == "reset":
             self.close_connection = True
             self.connection.shutdown(2)

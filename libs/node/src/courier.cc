@@ -51,7 +51,9 @@ struct Outgoing {
 
 // What one attempt came to.
 struct Outcome {
-  enum class What { answered, dropped, unreachable, failed } what = What::unreachable;
+  // unanswered: it left, and no answer came in the attempt's time (the
+  // peer may be at work on it: its next copy is answered "working").
+  enum class What { answered, dropped, unanswered, unreachable, failed } what = What::unreachable;
   std::string detail;
   std::string via;
   std::optional<std::filesystem::path> dropped_at;
@@ -257,7 +259,9 @@ struct Courier::Impl {
     auto sent = send_for_answer(*out.route, out.signed_envelope);
     if (!sent.ok()) {
       Errc code = sent.error().code();
-      r.what = code == Errc::unavailable || code == Errc::timeout ? Outcome::What::unreachable : Outcome::What::failed;
+      r.what = code == Errc::timeout       ? Outcome::What::unanswered
+               : code == Errc::unavailable ? Outcome::What::unreachable
+                                           : Outcome::What::failed;
       r.detail = sent.error().message();
       return r;
     }
@@ -386,6 +390,11 @@ struct Courier::Impl {
           ++report.sent;
           s.dropped_at = o.dropped_at;
           changes.push_back(RequestStore::Change{e.id, RequestState::delivered, "", "", {}, o.via, ""});
+          break;
+        case Outcome::What::unanswered:
+          ++report.sent;
+          ++report.unanswered;
+          log::event(log::Level::debug, "request.unanswered", {{"request", e.id}, {"peer", e.draft.peer}, {"detail", o.detail}});
           break;
         case Outcome::What::unreachable:
           ++report.unreachable;

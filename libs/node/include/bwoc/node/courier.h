@@ -43,6 +43,7 @@ struct CourierOptions {
 struct PassReport {
   std::size_t sent = 0;         // attempts that left
   std::size_t answered = 0;     // answers taken
+  std::size_t unanswered = 0;   // attempts that left, with no answer in their time (among `sent`)
   std::size_t unreachable = 0;  // attempts that found no way to the peer
   std::size_t waiting = 0;      // in a path peer's folder still, or not due yet
   std::size_t settled = 0;      // expired or cancelled here
