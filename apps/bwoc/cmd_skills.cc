@@ -365,13 +365,22 @@ int run_call(Context& ctx, const CallOptions& o) {
     std::chrono::milliseconds pause(250);
     for (;;) {
       answer = a->client->call(a->request, o.skill, input, o.version);
+      if (answer.ok() && pending->store) {
+        // Signed by the peer, and still no answer of this request (another
+        // request's, another skill's): refused, logged, never shown.
+        auto judged = pending->store->judge_answer(answer->ask.answer);
+        if (judged.ok() && judged->verdict == AnswerVerdict::refused) {
+          answer = Error(Errc::unavailable, "peer \"" + a->request.peer + "\"'s answer was refused (" + judged->reason + ")");
+        }
+      }
       if (answer.ok() || !pending->store) break;
       Errc code = answer.error().code();
       if (code != Errc::unavailable && code != Errc::timeout) break;
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - Clock::now());
-      if (left <= pause) break;
-      std::this_thread::sleep_for(pause);
-      a->request.timeout = left - pause;
+      if (left < std::chrono::milliseconds(100)) break;
+      auto nap = std::min(pause, left / 2);
+      std::this_thread::sleep_for(nap);
+      a->request.timeout = left - nap;
       pause = std::min(pause * 2, std::chrono::milliseconds(4000));
     }
   }

@@ -60,6 +60,26 @@ run bwoc -w alpha requests --deliver --via a2a
 expect_eq "$RC" 0
 expect_contains "$ERR" "$pending sent, 0 answered, $pending not answered in time (the peer may be at work), 0 could not reach"
 for id in "${ids[@]}"; do expect_eq "$(state_of "$id")" queued; done
+# bwoc result --wait waits as long as it was told, not as long as an attempt may (15 s).
+run timeout 10 "$BWOC" -w "$WORK/alpha" result "${ids[0]}" --wait 2s
+expect_eq "$RC" 1  # no result (yet); 124 would be the 10 s bound
+expect_contains "$ERR" "still pending"
+stop_pid "$path_pid" "the untrusted path"
+
+# Signed by beta's own key and bound to the attempt, but about other work
+# (another idem): refused, never printed, the call still pending.
+SIGNER_WS="$WORK/beta" SEAL_TO=$(bwoc -w alpha trust show --json | jq -r .seal_key) \
+  start_ready "$WORK/path-signed.log" python3 "$TESTS_DIR/e2e/untrusted_a2a_path.py" "$port" card.json signed || finish
+path_pid=$READY_PID
+run bwoc -w alpha call beta word-count --via a2a --input '{"text":"not that one"}' --timeout 2s --json
+expect_eq "$RC" 0
+expect_eq "$(echo "$OUT" | jq -r .pending)" true
+expect_not_contains "$OUT" "666"
+expect_contains "$ERR" "idem is not the request's"
+expect_eq "$(state_of "$(echo "$OUT" | jq -r .request)")" queued
+run bwoc -w alpha call beta word-count --via a2a --input '{"text":"not that one"}' --timeout 2s
+expect_eq "$RC" 0
+expect_eq "$OUT" ""
 stop_pid "$path_pid" "the untrusted path"
 
 # beta's node is back: its signed answers settle every request.

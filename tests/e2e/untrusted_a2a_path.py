@@ -10,10 +10,15 @@ portal or an attacker on the path might, with nothing the peer signed:
   reset    closes the connection without answering
   forged   200 with a task whose artifact holds an envelope that does not verify
   silent   takes the request in and never answers (a peer long at work looks so)
+  signed   an answer the peer's key really signed, bound to the request, but
+           about other work: it names another idem (needs BWOC, SIGNER_WS and
+           SEAL_TO, the caller's X25519 key, in the environment)
 
 Prints "listening on PORT" when ready; one line per request to stderr.
 """
 import json
+import os
+import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +62,18 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, "text/html", b"<html><body>Down for maintenance</body></html>")
         elif mode == "error":
             body = {"jsonrpc": "2.0", "id": rpc_id, "error": {"code": -32600, "message": "envelope refused"}}
+            self.send(200, "application/json", json.dumps(body).encode())
+        elif mode == "signed":
+            envelope = request["params"]["message"]["parts"][0]["data"]["bwoc.envelope"]
+            signed = subprocess.run(
+                [os.environ["BWOC"], "-w", os.environ["SIGNER_WS"], "envelope", "sign", "--from", envelope["to"],
+                 "--to", envelope["from"], "--aud", "alpha", "--kind", "skill.result", "--re", envelope["id"],
+                 "--seal-to", os.environ["SEAL_TO"], "--payload",
+                 json.dumps({"skill": "word-count", "output": {"words": 666}, "idem": "another-request"})],
+                check=True, capture_output=True, text=True).stdout
+            task = {"kind": "task", "id": "t1", "contextId": "c1", "status": {"state": "completed"},
+                    "artifacts": [{"artifactId": "a1", "parts": [{"kind": "data", "data": {"bwoc.envelope": json.loads(signed)}}]}]}
+            body = {"jsonrpc": "2.0", "id": rpc_id, "result": {"task": task}}
             self.send(200, "application/json", json.dumps(body).encode())
         else:
             task = {"kind": "task", "id": "t1", "contextId": "c1", "status": {"state": "completed"},

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "bwoc/core/backoff.h"
@@ -302,6 +303,7 @@ struct Courier::Impl {
     std::vector<RequestStore::Change> settled;
     std::vector<RequestEntry> due;
     std::map<std::string, bool> untrusted;
+    std::set<std::string> probing;  // troubled peers given their one attempt in this pass
     std::lock_guard lock(mu);
     for (const RequestEntry& e : store->pending()) {
       if (!options.only.empty() && e.id != options.only) continue;
@@ -317,6 +319,11 @@ struct Courier::Impl {
         continue;
       }
       if (s.waits_in_folder(steady_now)) {
+        ++report.waiting;
+        continue;
+      }
+      if (troubled.count(e.draft.peer) != 0 && !probing.insert(e.draft.peer).second) {
+        s.next = steady_now + s.backoff.next();
         ++report.waiting;
         continue;
       }
@@ -351,6 +358,7 @@ struct Courier::Impl {
         if (code != Errc::refused && code != Errc::invalid_argument) {
           Schedule& s = schedule_of(e.id);
           s.next = steady_now + s.backoff.next();
+          troubled.insert(e.draft.peer);
           ++report.unreachable;
         } else {
           failures.push_back(RequestStore::Change{e.id, RequestState::failed, out.error().message(), "", {}, "", ""});
@@ -381,6 +389,11 @@ struct Courier::Impl {
       const Outcome& o = outcomes[i];
       Schedule& s = schedule_of(e.id);
       s.next = after + s.backoff.next();
+      if (o.what == Outcome::What::unreachable || o.what == Outcome::What::unanswered) {
+        troubled.insert(e.draft.peer);
+      } else if (o.what == Outcome::What::answered || o.what == Outcome::What::dropped) {
+        troubled.erase(e.draft.peer);
+      }
       switch (o.what) {
         case Outcome::What::answered:
           ++report.sent;
@@ -443,8 +456,12 @@ struct Courier::Impl {
   std::unique_ptr<PushStore> pushes;
   peer::Network network;
   peer::AgentResolver agent_of;
-  std::mutex mu;  // guards schedules
+  std::mutex mu;  // guards schedules and troubled
   std::map<std::string, Schedule> schedules;
+  // Peers whose last attempt found them away or silent: each pass sends
+  // them one attempt, not one for every request, so that a peer that hangs
+  // holds one delivery slot at a time and the others go on.
+  std::set<std::string> troubled;
 };
 
 Courier::Courier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -459,6 +476,11 @@ Result<std::unique_ptr<Courier>> Courier::open(const Workspace& ws, CourierOptio
 }
 
 Result<PassReport> Courier::pass(bool everything) { return impl_->pass(everything); }
+void Courier::limit_attempts_to(std::chrono::milliseconds most) {
+  std::lock_guard lock(impl_->mu);
+  impl_->options.attempt_timeout = std::max(most, std::chrono::milliseconds(1));
+  impl_->agent_of = make_agent_resolver(std::min(impl_->options.attempt_timeout, std::chrono::milliseconds(10'000)));
+}
 std::chrono::milliseconds Courier::until_next_due(std::chrono::milliseconds cap) { return impl_->until_next_due(cap); }
 RequestStore& Courier::store() { return *impl_->store; }
 
@@ -568,6 +590,7 @@ Result<RequestEntry> await_request(const Workspace& ws, const std::string& id, s
   Clock::time_point end = start + timeout;
   BWOC_RETURN_IF_ERROR(ws.ensure_node_folders());
   CourierOptions options;
+  const std::chrono::milliseconds default_attempt_timeout = options.attempt_timeout;
   options.only = id;
   options.pump = drop_folder_pump(ws);
   BWOC_ASSIGN_OR_RETURN(std::unique_ptr<Courier> courier, Courier::open(ws, options));
@@ -580,6 +603,9 @@ Result<RequestEntry> await_request(const Workspace& ws, const std::string& id, s
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     if (progress) progress(RequestProgress{elapsed, *entry});
     if (is_final(entry->state) || Clock::now() >= end) return *entry;
+    // An attempt waits no longer than the command does.
+    courier->limit_attempts_to(std::min(default_attempt_timeout,
+                                        std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now())));
     auto pass = courier->pass();
     if (!pass.ok()) return pass.error();
     BWOC_RETURN_IF_ERROR(store.refresh());

@@ -58,6 +58,9 @@ class Courier {
 
   // Delivers every request that is due (`everything`: every pending one).
   Result<PassReport> pass(bool everything = false);
+  // From now on an attempt waits at most `most` for its answer (a command
+  // that waits no longer than that).
+  void limit_attempts_to(std::chrono::milliseconds most);
   // How long until the next attempt is due, at most `cap`.
   std::chrono::milliseconds until_next_due(std::chrono::milliseconds cap);
   RequestStore& store();
