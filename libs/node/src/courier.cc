@@ -358,7 +358,7 @@ struct Courier::Impl {
         if (code != Errc::refused && code != Errc::invalid_argument) {
           Schedule& s = schedule_of(e.id);
           s.next = steady_now + s.backoff.next();
-          troubled.insert(e.draft.peer);
+          if (code == Errc::timeout) troubled.insert(e.draft.peer);
           ++report.unreachable;
         } else {
           failures.push_back(RequestStore::Change{e.id, RequestState::failed, out.error().message(), "", {}, "", ""});
@@ -389,9 +389,9 @@ struct Courier::Impl {
       const Outcome& o = outcomes[i];
       Schedule& s = schedule_of(e.id);
       s.next = after + s.backoff.next();
-      if (o.what == Outcome::What::unreachable || o.what == Outcome::What::unanswered) {
+      if (o.what == Outcome::What::unanswered) {
         troubled.insert(e.draft.peer);
-      } else if (o.what == Outcome::What::answered || o.what == Outcome::What::dropped) {
+      } else if (o.what != Outcome::What::failed) {
         troubled.erase(e.draft.peer);
       }
       switch (o.what) {
@@ -458,9 +458,11 @@ struct Courier::Impl {
   peer::AgentResolver agent_of;
   std::mutex mu;  // guards schedules and troubled
   std::map<std::string, Schedule> schedules;
-  // Peers whose last attempt found them away or silent: each pass sends
-  // them one attempt, not one for every request, so that a peer that hangs
-  // holds one delivery slot at a time and the others go on.
+  // Peers whose last attempt got no answer in its time (they hang, or work
+  // long): each pass sends them one attempt, not one for every request, so
+  // that such a peer holds one delivery slot at a time and the others go
+  // on. A peer that refuses the connection at once costs no slot: its
+  // requests are each tried again.
   std::set<std::string> troubled;
 };
 
