@@ -245,7 +245,7 @@ Result<std::optional<std::string>> RequestStore::made_under_key(const RequestDra
   BWOC_RETURN_IF_ERROR(refresh_locked());
   for (const auto& [id, e] : entries_) {
     if (e.draft.idem != d.idem || e.draft.peer != d.peer) continue;
-    if (e.draft.agent == d.agent && work_of(e.draft) == work_of(d)) {
+    if (work_of(e.draft) == work_of(d)) {
       return std::optional<std::string>(id);
     }
     return Error(Errc::invalid_argument, "the key " + d.idem + " names request " + id +

@@ -62,6 +62,11 @@ Result<SendResult> try_transports(const PeerRoute& peer, const SignedEnvelope& e
   bool timed_out = false;
   bool attempted = false;
   std::size_t tried = 0;
+  // What passes to the next transport instead of ending the delivery.
+  auto passes = [&options](Errc code) {
+    return code == Errc::unavailable || code == Errc::timeout ||
+           (options.unsigned_refusal_passes && code == Errc::refused);
+  };
   for (std::size_t i = 0; i < order.size(); ++i) {
     Via v = order[i];
     EnvelopeTransport* t = network.find(v);
@@ -84,10 +89,6 @@ Result<SendResult> try_transports(const PeerRoute& peer, const SignedEnvelope& e
     auto share = left / static_cast<long>(order.size() - i);
     Clock::time_point attempt_deadline = Clock::now() + share;
     auto report = t->deliver(peer, envelope, share);
-    auto passes = [&](Errc code) {
-      return code == Errc::unavailable || code == Errc::timeout ||
-             (options.unsigned_refusal_passes && code == Errc::refused);
-    };
     if (!report.ok()) {
       Errc code = report.error().code();
       if (!passes(code)) return report.error();

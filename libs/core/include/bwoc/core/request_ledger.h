@@ -42,8 +42,9 @@ struct RequestTerms {
   std::string idem;
   UnixMillis deadline = 0;
   std::string skill;  // for the record (bwoc requests)
-  // What the key names: a digest of skill, version and input. The same key
-  // for other work is refused, never answered with the first work's result.
+  // What the key names: work_digest() of the agent asked, skill, version and
+  // input. The same key for other work is refused, never answered with the
+  // first work's result.
   std::string work;
   // Set by the provider, not the payload: the longest the work may take
   // here, answer included. Work that cannot end before the deadline is not
