@@ -202,8 +202,12 @@ expect_eq "$(bwoc -w alpha result "$id" | jq -c .)" '{"n":3}'
 expect_eq "$(bwoc -w alpha requests --json | jq -r --arg id "$id" '.[] | select(.id == $id) | "\(.attempts) \(.via)"')" "1 a2a"
 wait_for_text "$WORK/beta-ingest.log" 'event=request.push_acknowledged'
 # Each attempt is an envelope of its own: those that found alpha away failed,
-# the one that reached it has alpha's receipt.
-pushed=$(bwoc -w beta sent --json | jq -c '[.[] | select(.kind == "request.outcome")]')
+# the one that reached it has alpha's receipt. (Only this answer's pushes:
+# results of earlier requests may be pushed to alpha meanwhile.)
+answer_id=$(jq -r --arg id "$id" 'select(.id == $id and .answer_id != null) | .answer_id' alpha/.bwoc/state/requests/outbox.jsonl | head -1)
+expect_eq "${#answer_id}" 32
+attempts=$(jq -c --arg a "$answer_id" '[select(.op == "attempt" and .id == $a) | .env]' beta/.bwoc/state/requests/pushes.jsonl | jq -s -c 'add')
+pushed=$(bwoc -w beta sent --json | jq -c --argjson mine "$attempts" '[.[] | select(.kind == "request.outcome" and (.id as $i | $mine | index($i)))]')
 expect_eq "$(echo "$pushed" | jq '[.[] | select(.state == "receipt verified")] | length')" 1
 expect_eq "$(echo "$pushed" | jq '[.[] | select(.state != "receipt verified" and .state != "failed")] | length')" 0
 expect_contains "$(echo "$pushed" | jq -r '.[0].to')" "alpha"
