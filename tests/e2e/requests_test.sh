@@ -250,33 +250,26 @@ run bwoc -w alpha requests --deliver --via path
 attempt=$(grep "\"id\":\"$id\"" alpha/.bwoc/state/requests/outbox.jsonl | jq -r 'select(.op == "attempt") | .env' | head -1)
 expect_eq "${#attempt}" 32
 drop_to_alpha() { cp "$1" "alpha/.bwoc/drop/new/$RANDOM$RANDOM.json"; }
-# From the wrong key (mallory, a declared peer of alpha), bound to the attempt.
-bwoc -w mallory envelope sign --from agent-m --to agent-a --aud alpha --kind skill.result --re "$attempt" \
-  --payload '{"skill":"count","output":{"n":4666}}' >wrong-key.json
-drop_to_alpha wrong-key.json
-run bwoc -w alpha inbox ingest
-expect_contains "$ERR" 'event=request.answer_refused reason="wrong key"'
-# beta's courier may push results of earlier requests into the same drop meanwhile (request.outcome): count only the refusal
-expect_contains "$OUT" " 1 refused"
-expect_eq "$(inbox_has '"n":4666')" 0
-expect_eq "$(state_of "$id")" delivered
-# From the right key, bound to the attempt, but naming another request (idem).
-bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result --re "$attempt" \
-  --payload '{"skill":"count","output":{"n":4667},"idem":"someone-elses"}' >other-idem.json
-drop_to_alpha other-idem.json
-run bwoc -w alpha inbox ingest
-expect_contains "$ERR" "event=request.answer_refused reason=\"idem is not the request's\""
-expect_contains "$OUT" " 1 refused"
-expect_eq "$(inbox_has '"n":4667')" 0
-expect_eq "$(state_of "$id")" delivered
-# From the right key, bound to the attempt, without idem, but a result of another skill.
-bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result --re "$attempt" \
-  --payload '{"skill":"sleep","output":{"n":4668}}' >other-skill.json
-drop_to_alpha other-skill.json
-run bwoc -w alpha inbox ingest
-expect_contains "$ERR" 'event=request.answer_refused reason="a result of another skill"'
-expect_eq "$(inbox_has '"n":4668')" 0
-expect_eq "$(state_of "$id")" delivered
+# refused_answer SIGNER N PAYLOAD REASON: an answer SIGNER signs, bound to the
+# attempt, carrying output {"n":N}: refused for REASON, kept out of the inbox,
+# and the request unchanged.
+refused_answer() {
+  bwoc -w "$1" envelope sign --from "agent-${1:0:1}" --to agent-a --aud alpha --kind skill.result --re "$attempt" \
+    --payload "$3" >"refused-$2.json"
+  drop_to_alpha "refused-$2.json"
+  run bwoc -w alpha inbox ingest
+  expect_contains "$ERR" "event=request.answer_refused reason=\"$4\""
+  # beta's courier may push results of earlier requests into the same drop meanwhile (request.outcome): count only the refusal
+  expect_contains "$OUT" " 1 refused"
+  expect_eq "$(inbox_has "\"n\":$2")" 0
+  expect_eq "$(state_of "$id")" delivered
+}
+# From the wrong key (mallory, a declared peer of alpha).
+refused_answer mallory 4666 '{"skill":"count","output":{"n":4666}}' "wrong key"
+# From the right key, but naming another request (idem).
+refused_answer beta 4667 '{"skill":"count","output":{"n":4667},"idem":"someone-elses"}' "idem is not the request's"
+# From the right key, without idem, but a result of another skill.
+refused_answer beta 4668 '{"skill":"sleep","output":{"n":4668}}' "a result of another skill"
 # For a request alpha never made.
 bwoc -w beta envelope sign --from agent-b --to agent-a --aud alpha --kind skill.result \
   --re 0123456789abcdef0123456789abcdef --payload '{"output":{"n":1},"idem":"made-up"}' >unknown.json
